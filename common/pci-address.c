@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "macros.h"
+#include "passthru-dbus.h"
+#include "pci-address.h"
+
+/* Reads exactly min..max hex digits from *p (advancing it) into *ret. */
+static int parse_hex(const char **p, size_t min, size_t max, uint32_t *ret) {
+        uint32_t v = 0;
+        size_t n = 0;
+
+        for (const char *s = *p; n < max; s++, n++) {
+                char c = *s;
+                int digit;
+
+                if (c >= '0' && c <= '9')
+                        digit = c - '0';
+                else if (c >= 'a' && c <= 'f')
+                        digit = c - 'a' + 10;
+                else if (c >= 'A' && c <= 'F')
+                        digit = c - 'A' + 10;
+                else
+                        break;
+                v = (v << 4) | (uint32_t) digit;
+        }
+        if (n < min)
+                return -EINVAL;
+        *p += n;
+        *ret = v;
+        return 0;
+}
+
+static int expect(const char **p, char c) {
+        if (**p != c)
+                return -EINVAL;
+        (*p)++;
+        return 0;
+}
+
+/* Parses "BB?SS?F" where ? is the given separators; the tail after the function must be empty. */
+static int parse_bus_slot_function(const char *s, char sep1, char sep2, PciAddress *a) {
+        uint32_t bus, slot, function;
+
+        if (parse_hex(&s, 2, 2, &bus) < 0 || expect(&s, sep1) < 0 ||
+            parse_hex(&s, 2, 2, &slot) < 0 || expect(&s, sep2) < 0 ||
+            parse_hex(&s, 1, 1, &function) < 0 || *s != '\0')
+                return -EINVAL;
+        if (slot > 0x1f || function > 7)
+                return -EINVAL;
+        a->bus = (uint8_t) bus;
+        a->slot = (uint8_t) slot;
+        a->function = (uint8_t) function;
+        return 0;
+}
+
+static int parse_with_separators(const char *s, char sep0, char sep1, char sep2, PciAddress *ret) {
+        PciAddress a = {};
+        size_t len;
+
+        if (!s)
+                return -EINVAL;
+        len = strnlen(s, PCI_ADDRESS_STRING_MAX + 1);
+        if (len > PCI_ADDRESS_STRING_MAX - 1)
+                return -EINVAL;
+
+        if (len > strlen("BB:SS.F")) {
+                const char *p = s;
+                uint32_t domain;
+
+                if (parse_hex(&p, 4, 8, &domain) < 0 || expect(&p, sep0) < 0)
+                        return -EINVAL;
+                a.domain = domain;
+                s = p;
+        }
+        if (parse_bus_slot_function(s, sep1, sep2, &a) < 0)
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}
+
+int pci_address_parse(const char *s, PciAddress *ret) {
+        return parse_with_separators(s, ':', ':', '.', ret);
+}
+
+const char *pci_address_format(const PciAddress *a, char buf[static PCI_ADDRESS_STRING_MAX]) {
+        snprintf(buf, PCI_ADDRESS_STRING_MAX, "%04x:%02x:%02x.%x",
+                 a->domain, a->bus, a->slot, a->function);
+        return buf;
+}
+
+int pci_address_compare(const PciAddress *a, const PciAddress *b) {
+        if (a->domain != b->domain)
+                return a->domain < b->domain ? -1 : 1;
+        if (a->bus != b->bus)
+                return a->bus < b->bus ? -1 : 1;
+        if (a->slot != b->slot)
+                return a->slot < b->slot ? -1 : 1;
+        if (a->function != b->function)
+                return a->function < b->function ? -1 : 1;
+        return 0;
+}
+
+bool pci_address_equal(const PciAddress *a, const PciAddress *b) {
+        return pci_address_compare(a, b) == 0;
+}
+
+const char *pci_address_to_object_path(const PciAddress *a, char buf[static PCI_ADDRESS_PATH_MAX]) {
+        snprintf(buf, PCI_ADDRESS_PATH_MAX, PASSTHRU_DEVICES_PATH "/%04x_%02x_%02x_%x",
+                 a->domain, a->bus, a->slot, a->function);
+        return buf;
+}
+
+int pci_address_from_object_path(const char *path, PciAddress *ret) {
+        const char *prefix = PASSTHRU_DEVICES_PATH "/";
+        PciAddress a;
+
+        if (!path || strncmp(path, prefix, strlen(prefix)) != 0)
+                return -EINVAL;
+        path += strlen(prefix);
+        /* Only the full form is valid in a path: object paths are always formatted by us. */
+        if (strlen(path) < strlen("DDDD_BB_SS_F"))
+                return -EINVAL;
+        if (parse_with_separators(path, '_', '_', '_', &a) < 0)
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}

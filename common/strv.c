@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "strv.h"
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char * const *l) {
+        size_t n = 0;
+
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+bool strv_contains(char * const *l, const char *s) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (streq(l[i], s))
+                        return true;
+        return false;
+}
+
+bool strv_equal(char * const *a, char * const *b) {
+        size_t n = strv_length(a);
+
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+int strv_push(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **grown = realloc(*l, sizeof(char *) * (n + 2));
+
+        if (!grown)
+                return -ENOMEM;
+        grown[n] = s;
+        grown[n + 1] = NULL;
+        *l = grown;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        char *copy = strdup(s);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        r = strv_push(l, copy);
+        if (r < 0)
+                free(copy);
+        return r;
+}
+
+int strv_copy(char * const *l, char ***ret) {
+        _cleanup_strv_free_ char **copy = calloc(1, sizeof(char *));
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; l && l[i]; i++) {
+                r = strv_extend(&copy, l[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(copy);
+        return 0;
+}
+
+int strv_split(const char *s, const char *separators, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        while (*s) {
+                size_t skip = strspn(s, separators), len;
+
+                s += skip;
+                len = strcspn(s, separators);
+                if (len == 0)
+                        break;
+                char *word = strndup(s, len);
+                if (!word)
+                        return -ENOMEM;
+                r = strv_push(&l, word);
+                if (r < 0) {
+                        free(word);
+                        return r;
+                }
+                s += len;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+void strv_sort(char **l) {
+        qsort(l, strv_length(l), sizeof(char *), compare_strings);
+}

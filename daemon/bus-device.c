@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stddef.h>
+
+#include "bus-device.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru-dbus.h"
+#include "strv.h"
+
+static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                       void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+        PciAddress a;
+        Device *d;
+
+        if (pci_address_from_object_path(path, &a) < 0)
+                return 0;
+        d = manager_find_device(m, &a);
+        if (!d)
+                return 0;
+        *found = d;
+        return 1;
+}
+
+static int device_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
+                            sd_bus_error *error) {
+        Manager *m = userdata;
+        char **nodes = calloc(m->n_devices + 1, sizeof(char *));
+
+        if (!nodes)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_devices; i++) {
+                nodes[i] = strdup(m->devices[i]->object_path);
+                if (!nodes[i]) {
+                        strv_free(nodes);
+                        return -ENOMEM;
+                }
+        }
+        *ret_nodes = nodes;
+        return 0;
+}
+
+static int property_get_address(sd_bus *bus, const char *path, const char *interface,
+                                const char *property, sd_bus_message *reply, void *userdata,
+                                sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "s", d->address_str);
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface,
+                              const char *property, sd_bus_message *reply, void *userdata,
+                              sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "s", device_state_to_string(device_get_state(d)));
+}
+
+static int property_get_assignable(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
+        Device *d = userdata;
+
+        return sd_bus_message_append(reply, "b", device_is_assignable(d));
+}
+
+/* Our struct holds C bools; D-Bus booleans are ints: read the bool at the vtable's offset. */
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface,
+                             const char *property, sd_bus_message *reply, void *userdata,
+                             sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
+}
+
+#define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+
+static const sd_bus_vtable device_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Address", "s", property_get_address, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VendorId", "q", NULL, offsetof(Device, vendor_id), EMITS),
+        SD_BUS_PROPERTY("DeviceId", "q", NULL, offsetof(Device, device_id), EMITS),
+        SD_BUS_PROPERTY("SubsystemVendorId", "q", NULL, offsetof(Device, subsystem_vendor_id), EMITS),
+        SD_BUS_PROPERTY("SubsystemDeviceId", "q", NULL, offsetof(Device, subsystem_device_id), EMITS),
+        SD_BUS_PROPERTY("Class", "u", NULL, offsetof(Device, class_code), EMITS),
+        SD_BUS_PROPERTY("Revision", "y", NULL, offsetof(Device, revision), EMITS),
+        SD_BUS_PROPERTY("ClassName", "s", NULL, offsetof(Device, class_name), EMITS),
+        SD_BUS_PROPERTY("VendorName", "s", NULL, offsetof(Device, vendor_name), EMITS),
+        SD_BUS_PROPERTY("DeviceName", "s", NULL, offsetof(Device, device_name), EMITS),
+        SD_BUS_PROPERTY("SubsystemName", "s", NULL, offsetof(Device, subsystem_name), EMITS),
+        SD_BUS_PROPERTY("Modalias", "s", NULL, offsetof(Device, modalias), EMITS),
+        SD_BUS_PROPERTY("KernelModules", "as", NULL, offsetof(Device, kernel_modules), EMITS),
+        SD_BUS_PROPERTY("Driver", "s", NULL, offsetof(Device, driver), EMITS),
+        SD_BUS_PROPERTY("DriverOverride", "s", NULL, offsetof(Device, driver_override), EMITS),
+        SD_BUS_PROPERTY("OriginalDriver", "s", NULL, offsetof(Device, original_driver), EMITS),
+        SD_BUS_PROPERTY("IommuGroup", "i", NULL, offsetof(Device, iommu_group), EMITS),
+        SD_BUS_PROPERTY("BootVga", "b", property_get_bool, offsetof(Device, boot_vga), EMITS),
+        SD_BUS_PROPERTY("Bridge", "b", property_get_bool, offsetof(Device, is_bridge), EMITS),
+        SD_BUS_PROPERTY("Persistent", "b", property_get_bool, offsetof(Device, persistent), EMITS),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, EMITS),
+        SD_BUS_PROPERTY("Assignable", "b", property_get_assignable, 0, EMITS),
+        SD_BUS_PROPERTY("Blockers", "as", NULL, offsetof(Device, blockers), EMITS),
+        SD_BUS_PROPERTY("ResetMethods", "as", NULL, offsetof(Device, reset_methods), EMITS),
+        SD_BUS_PROPERTY("PhysicalFunction", "s", NULL, offsetof(Device, physical_function), EMITS),
+        SD_BUS_PROPERTY("VirtualFunctions", "as", NULL, offsetof(Device, virtual_functions), EMITS),
+        SD_BUS_PROPERTY("NumVfs", "u", NULL, offsetof(Device, sriov_numvfs), EMITS),
+        SD_BUS_PROPERTY("TotalVfs", "u", NULL, offsetof(Device, sriov_totalvfs), EMITS),
+        SD_BUS_PROPERTY("NumaNode", "i", NULL, offsetof(Device, numa_node), EMITS),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_device_register(Manager *m) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PASSTHRU_DEVICES_PATH, PASSTHRU_DEVICE_INTERFACE,
+                                       device_vtable, device_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register device objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, PASSTHRU_DEVICES_PATH, device_enumerate, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register device enumerator: %m");
+        return 0;
+}
+
+void bus_device_emit_added(Manager *m, Device *d) {
+        int r = sd_bus_emit_object_added(m->bus, d->object_path);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit InterfacesAdded for %s, ignoring: %m", d->address_str);
+}
+
+void bus_device_emit_removed(Manager *m, Device *d) {
+        int r = sd_bus_emit_object_removed(m->bus, d->object_path);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit InterfacesRemoved for %s, ignoring: %m", d->address_str);
+}
+
+static const struct {
+        unsigned change;
+        const char *properties[12];
+} change_properties[] = {
+        { DEVICE_CHANGE_DRIVER, { "Driver" } },
+        { DEVICE_CHANGE_DRIVER_OVERRIDE, { "DriverOverride" } },
+        { DEVICE_CHANGE_IOMMU_GROUP, { "IommuGroup" } },
+        { DEVICE_CHANGE_STATE, { "State" } },
+        { DEVICE_CHANGE_ASSIGNABLE, { "Assignable" } },
+        { DEVICE_CHANGE_BLOCKERS, { "Blockers" } },
+        { DEVICE_CHANGE_SRIOV, { "PhysicalFunction", "VirtualFunctions", "NumVfs", "TotalVfs" } },
+        { DEVICE_CHANGE_BOOT_VGA, { "BootVga" } },
+        { DEVICE_CHANGE_IDENTITY,
+          { "VendorId", "DeviceId", "SubsystemVendorId", "SubsystemDeviceId", "Class", "Revision",
+            "ClassName", "VendorName", "DeviceName", "SubsystemName", "Modalias", "KernelModules" } },
+};
+
+void bus_device_emit_changes(Manager *m, Device *d, unsigned changes) {
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        int r = 0;
+
+        if (!names) {
+                log_oom();
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(change_properties) && r >= 0; i++) {
+                if (!(changes & change_properties[i].change))
+                        continue;
+                for (size_t j = 0; j < ELEMENTSOF(change_properties[i].properties) && r >= 0; j++)
+                        if (change_properties[i].properties[j])
+                                r = strv_extend(&names, change_properties[i].properties[j]);
+        }
+        if (r >= 0)
+                r = sd_bus_emit_properties_changed_strv(m->bus, d->object_path,
+                                                        PASSTHRU_DEVICE_INTERFACE, names);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit PropertiesChanged for %s, ignoring: %m", d->address_str);
+}

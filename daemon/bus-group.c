@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "bus-group.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru-dbus.h"
+#include "strv.h"
+
+static int group_number_from_path(const char *path, int *ret) {
+        const char *prefix = PASSTHRU_GROUPS_PATH "/";
+        char *end;
+        long n;
+
+        if (strncmp(path, prefix, strlen(prefix)) != 0)
+                return -EINVAL;
+        path += strlen(prefix);
+        if (*path < '0' || *path > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtol(path, &end, 10);
+        if (errno != 0 || *end != '\0' || n > INT32_MAX)
+                return -EINVAL;
+        *ret = (int) n;
+        return 0;
+}
+
+static int group_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                      void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+        Group *g;
+        int number;
+
+        if (group_number_from_path(path, &number) < 0)
+                return 0;
+        g = manager_find_group(m, number);
+        if (!g)
+                return 0;
+        *found = g;
+        return 1;
+}
+
+static int group_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
+                           sd_bus_error *error) {
+        Manager *m = userdata;
+        char **nodes = calloc(m->n_groups + 1, sizeof(char *));
+
+        if (!nodes)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_groups; i++) {
+                nodes[i] = strdup(m->groups[i]->object_path);
+                if (!nodes[i]) {
+                        strv_free(nodes);
+                        return -ENOMEM;
+                }
+        }
+        *ret_nodes = nodes;
+        return 0;
+}
+
+static int property_get_devices(sd_bus *bus, const char *path, const char *interface,
+                                const char *property, sd_bus_message *reply, void *userdata,
+                                sd_bus_error *error) {
+        Group *g = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; i < g->n_devices && r >= 0; i++)
+                r = sd_bus_message_append(reply, "o", g->devices[i]->object_path);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_viable(sd_bus *bus, const char *path, const char *interface,
+                               const char *property, sd_bus_message *reply, void *userdata,
+                               sd_bus_error *error) {
+        Group *g = userdata;
+
+        return sd_bus_message_append(reply, "b", g->viable);
+}
+
+static const sd_bus_vtable group_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Number", "i", NULL, offsetof(Group, number), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Viable", "b", property_get_viable, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_group_register(Manager *m) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, PASSTHRU_GROUPS_PATH, PASSTHRU_GROUP_INTERFACE,
+                                       group_vtable, group_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register group objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, PASSTHRU_GROUPS_PATH, group_enumerate, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register group enumerator: %m");
+        return 0;
+}
+
+static bool same_members(const Group *a, const Group *b) {
+        if (a->n_devices != b->n_devices)
+                return false;
+        for (size_t i = 0; i < a->n_devices; i++)
+                if (a->devices[i] != b->devices[i])
+                        return false;
+        return true;
+}
+
+static void emit_group_changes(Manager *m, const Group *old, const Group *now) {
+        const char *names[3] = {};
+        size_t n = 0;
+        int r;
+
+        if (!same_members(old, now))
+                names[n++] = "Devices";
+        if (old->viable != now->viable)
+                names[n++] = "Viable";
+        if (n == 0)
+                return;
+        r = sd_bus_emit_properties_changed_strv(m->bus, now->object_path, PASSTHRU_GROUP_INTERFACE,
+                                                (char **) names);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit PropertiesChanged for group %d, ignoring: %m", now->number);
+}
+
+void bus_groups_emit_changes(Manager *m, Group **old, size_t n_old) {
+        int r;
+
+        for (size_t i = 0; i < m->n_groups; i++) {
+                Group *now = m->groups[i], *before = groups_find(old, n_old, now->number);
+
+                if (before)
+                        emit_group_changes(m, before, now);
+                else if ((r = sd_bus_emit_object_added(m->bus, now->object_path)) < 0)
+                        log_warning_errno(r, "Failed to emit InterfacesAdded for group %d, ignoring: %m", now->number);
+        }
+        for (size_t i = 0; i < n_old; i++) {
+                if (manager_find_group(m, old[i]->number))
+                        continue;
+                /* The object is gone already: name its interface explicitly. */
+                r = sd_bus_emit_interfaces_removed(m->bus, old[i]->object_path, PASSTHRU_GROUP_INTERFACE, NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to emit InterfacesRemoved for group %d, ignoring: %m", old[i]->number);
+        }
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "device.h"
+#include "kmod.h"
+#include "log.h"
+#include "pciids.h"
+#include "safety.h"
+#include "strv.h"
+#include "sysfs.h"
+
+static const char *const state_names[_DEVICE_STATE_MAX] = {
+        [DEVICE_STATE_HOST] = "host",       [DEVICE_STATE_VFIO] = "vfio",
+        [DEVICE_STATE_UNBOUND] = "unbound", [DEVICE_STATE_BUSY] = "busy",
+        [DEVICE_STATE_STUCK] = "stuck",
+};
+
+const char *device_state_to_string(DeviceState s) {
+        return s >= 0 && s < _DEVICE_STATE_MAX ? state_names[s] : NULL;
+}
+
+Device *device_free(Device *d) {
+        if (!d)
+                return NULL;
+        free(d->devpath);
+        free(d->vendor_name);
+        free(d->device_name);
+        free(d->subsystem_name);
+        free(d->class_name);
+        free(d->modalias);
+        strv_free(d->kernel_modules);
+        free(d->driver);
+        free(d->driver_override);
+        free(d->original_driver);
+        strv_free(d->reset_methods);
+        free(d->physical_function);
+        strv_free(d->virtual_functions);
+        strv_free(d->blockers);
+        free(d);
+        return NULL;
+}
+
+static int read_id(Sysfs *s, const char *devpath, const char *attr, unsigned long max,
+                   unsigned long *ret) {
+        unsigned long v;
+        int r;
+
+        r = sysfs_read_uint(s, devpath, attr, &v);
+        if (r < 0)
+                return r;
+        if (v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+static int read_ids(Device *d, Sysfs *s) {
+        unsigned long vendor, device, svendor = 0, sdevice = 0, class_code, revision = 0;
+        int r;
+
+        r = read_id(s, d->devpath, "vendor", 0xffff, &vendor);
+        if (r >= 0)
+                r = read_id(s, d->devpath, "device", 0xffff, &device);
+        if (r >= 0)
+                r = read_id(s, d->devpath, "class", 0xffffff, &class_code);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to read IDs of %s: %m", d->devpath);
+        /* Optional on old kernels and some fixtures: absent means 0. */
+        (void) read_id(s, d->devpath, "subsystem_vendor", 0xffff, &svendor);
+        (void) read_id(s, d->devpath, "subsystem_device", 0xffff, &sdevice);
+        (void) read_id(s, d->devpath, "revision", 0xff, &revision);
+
+        d->vendor_id = (uint16_t) vendor;
+        d->device_id = (uint16_t) device;
+        d->subsystem_vendor_id = (uint16_t) svendor;
+        d->subsystem_device_id = (uint16_t) sdevice;
+        d->class_code = (uint32_t) class_code;
+        d->revision = (uint8_t) revision;
+        /* PCI-to-PCI bridge (0x0604) and semi-transparent bridge (0x0609). */
+        d->is_bridge = (class_code >> 8) == 0x0604 || (class_code >> 8) == 0x0609;
+        return 0;
+}
+
+static void read_names(Device *d, PciIds *ids) {
+        if (!ids)
+                return;
+        d->vendor_name = pciids_vendor_name(ids, d->vendor_id);
+        d->device_name = pciids_device_name(ids, d->vendor_id, d->device_id);
+        if (d->subsystem_vendor_id != 0)
+                d->subsystem_name = pciids_subsystem_name(ids, d->vendor_id, d->device_id,
+                                                          d->subsystem_vendor_id,
+                                                          d->subsystem_device_id);
+        d->class_name = pciids_class_name(ids, d->class_code);
+}
+
+/* An absent optional attribute is no error; any other failure is. */
+static int optional(int r) {
+        return r == -ENOENT ? 0 : r;
+}
+
+static int read_driver(Device *d, Sysfs *s) {
+        int r;
+
+        r = optional(sysfs_read_link_name(s, d->devpath, "driver", &d->driver));
+        if (r < 0)
+                return r;
+        r = optional(sysfs_read_attr(s, d->devpath, "driver_override", &d->driver_override));
+        if (r < 0)
+                return r;
+        /* The kernel shows an unset override as "(null)". */
+        if (d->driver_override && (streq(d->driver_override, "(null)") || !*d->driver_override))
+                d->driver_override = (free(d->driver_override), NULL);
+        return 0;
+}
+
+static int read_group(Device *d, Sysfs *s) {
+        _cleanup_free_ char *group = NULL;
+        char *end;
+        long n;
+        int r;
+
+        d->iommu_group = -1;
+        r = sysfs_read_link_name(s, d->devpath, "iommu_group", &group);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        errno = 0;
+        n = strtol(group, &end, 10);
+        if (errno != 0 || *end != '\0' || n < 0 || n > INT32_MAX)
+                return -EINVAL;
+        d->iommu_group = (int) n;
+        return 0;
+}
+
+static int read_sriov(Device *d, Sysfs *s) {
+        _cleanup_strv_free_ char **links = NULL;
+        unsigned long n;
+        int r;
+
+        r = optional(sysfs_read_link_name(s, d->devpath, "physfn", &d->physical_function));
+        if (r < 0)
+                return r;
+        if (sysfs_read_uint(s, d->devpath, "sriov_totalvfs", &n) >= 0)
+                d->sriov_totalvfs = (unsigned) n;
+        if (sysfs_read_uint(s, d->devpath, "sriov_numvfs", &n) >= 0)
+                d->sriov_numvfs = (unsigned) n;
+
+        r = sysfs_list_prefixed(s, d->devpath, "virtfn", &links);
+        if (r < 0)
+                return r;
+        d->virtual_functions = calloc(1, sizeof(char *));
+        if (!d->virtual_functions)
+                return -ENOMEM;
+        for (char **l = links; *l; l++) {
+                _cleanup_free_ char *vf = NULL;
+
+                r = sysfs_read_link_name(s, d->devpath, *l, &vf);
+                if (r < 0)
+                        continue; /* a VF being removed right now */
+                r = strv_push(&d->virtual_functions, vf);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(vf);
+        }
+        strv_sort(d->virtual_functions);
+        return 0;
+}
+
+static int read_misc(Device *d, const DeviceSources *src) {
+        _cleanup_free_ char *resets = NULL;
+        unsigned long boot_vga = 0;
+        long numa = -1;
+        int r;
+
+        (void) sysfs_read_uint(src->sysfs, d->devpath, "boot_vga", &boot_vga);
+        d->boot_vga = boot_vga == 1;
+        (void) sysfs_read_int(src->sysfs, d->devpath, "numa_node", &numa);
+        d->numa_node = numa < 0 || numa > INT32_MAX ? -1 : (int) numa;
+
+        r = optional(sysfs_read_attr(src->sysfs, d->devpath, "reset_method", &resets));
+        if (r < 0)
+                return r;
+        r = strv_split(strempty(resets), " \n", &d->reset_methods);
+        if (r < 0)
+                return r;
+
+        r = optional(sysfs_read_attr(src->sysfs, d->devpath, "modalias", &d->modalias));
+        if (r < 0)
+                return r;
+        if (d->modalias && src->kmod)
+                r = kmod_modules_for_alias(src->kmod, d->modalias, &d->kernel_modules);
+        if (!d->kernel_modules)
+                r = strv_split("", " ", &d->kernel_modules);
+        return r;
+}
+
+int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret) {
+        _cleanup_(device_freep) Device *d = NULL;
+        const char *name;
+        int r;
+
+        name = strrchr(devpath, '/');
+        name = name ? name + 1 : devpath;
+        d = calloc(1, sizeof(Device));
+        if (!d)
+                return -ENOMEM;
+        /* The kernel's own name is parsed like any other address: a malformed one is refused. */
+        r = pci_address_parse(name, &d->address);
+        if (r < 0)
+                return log_debug_errno(r, "Ignoring PCI device with unexpected name %s.", devpath);
+        pci_address_format(&d->address, d->address_str);
+        pci_address_to_object_path(&d->address, d->object_path);
+        d->devpath = strdup(devpath);
+        if (!d->devpath)
+                return -ENOMEM;
+
+        r = read_ids(d, src->sysfs);
+        if (r < 0)
+                return r;
+        read_names(d, src->ids);
+        r = read_driver(d, src->sysfs);
+        if (r >= 0)
+                r = read_group(d, src->sysfs);
+        if (r >= 0)
+                r = read_sriov(d, src->sysfs);
+        if (r >= 0)
+                r = read_misc(d, src);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to read %s: %m", devpath);
+        r = safety_device_blockers(d, &d->blockers);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+DeviceState device_get_state(const Device *d) {
+        if (d->stuck)
+                return DEVICE_STATE_STUCK;
+        if (d->busy)
+                return DEVICE_STATE_BUSY;
+        if (!d->driver)
+                return DEVICE_STATE_UNBOUND;
+        if (streq(d->driver, "vfio-pci"))
+                return DEVICE_STATE_VFIO;
+        return DEVICE_STATE_HOST;
+}
+
+bool device_is_assignable(const Device *d) {
+        return strv_length(d->blockers) == 0;
+}
+
+#define SWAP_FIELD(a, b)                        \
+        do {                                    \
+                __typeof__(a) _tmp_ = (a);      \
+                (a) = (b);                      \
+                (b) = _tmp_;                    \
+        } while (0)
+
+static bool identity_equal(const Device *a, const Device *b) {
+        return a->vendor_id == b->vendor_id && a->device_id == b->device_id &&
+               a->subsystem_vendor_id == b->subsystem_vendor_id &&
+               a->subsystem_device_id == b->subsystem_device_id && a->class_code == b->class_code &&
+               a->revision == b->revision && a->numa_node == b->numa_node &&
+               streq_ptr(a->vendor_name, b->vendor_name) && streq_ptr(a->device_name, b->device_name) &&
+               streq_ptr(a->class_name, b->class_name) && streq_ptr(a->modalias, b->modalias) &&
+               strv_equal(a->kernel_modules, b->kernel_modules) &&
+               strv_equal(a->reset_methods, b->reset_methods) &&
+               streq_ptr(a->subsystem_name, b->subsystem_name);
+}
+
+static unsigned compare(const Device *d, const Device *fresh) {
+        unsigned changes = 0;
+
+        if (!streq_ptr(d->driver, fresh->driver))
+                changes |= DEVICE_CHANGE_DRIVER | DEVICE_CHANGE_STATE;
+        if (!streq_ptr(d->driver_override, fresh->driver_override))
+                changes |= DEVICE_CHANGE_DRIVER_OVERRIDE;
+        if (d->iommu_group != fresh->iommu_group)
+                changes |= DEVICE_CHANGE_IOMMU_GROUP;
+        if (!strv_equal(d->blockers, fresh->blockers))
+                changes |= DEVICE_CHANGE_BLOCKERS | DEVICE_CHANGE_ASSIGNABLE;
+        if (d->sriov_numvfs != fresh->sriov_numvfs || d->sriov_totalvfs != fresh->sriov_totalvfs ||
+            !streq_ptr(d->physical_function, fresh->physical_function) ||
+            !strv_equal(d->virtual_functions, fresh->virtual_functions))
+                changes |= DEVICE_CHANGE_SRIOV;
+        if (d->boot_vga != fresh->boot_vga)
+                changes |= DEVICE_CHANGE_BOOT_VGA;
+        if (!identity_equal(d, fresh))
+                changes |= DEVICE_CHANGE_IDENTITY;
+        return changes;
+}
+
+unsigned device_update(Device *d, Device *fresh) {
+        unsigned changes = compare(d, fresh);
+
+        /* Swap, so fresh carries the old values away and frees them. */
+        SWAP_FIELD(d->devpath, fresh->devpath);
+        SWAP_FIELD(d->vendor_id, fresh->vendor_id);
+        SWAP_FIELD(d->device_id, fresh->device_id);
+        SWAP_FIELD(d->subsystem_vendor_id, fresh->subsystem_vendor_id);
+        SWAP_FIELD(d->subsystem_device_id, fresh->subsystem_device_id);
+        SWAP_FIELD(d->class_code, fresh->class_code);
+        SWAP_FIELD(d->revision, fresh->revision);
+        SWAP_FIELD(d->is_bridge, fresh->is_bridge);
+        SWAP_FIELD(d->vendor_name, fresh->vendor_name);
+        SWAP_FIELD(d->device_name, fresh->device_name);
+        SWAP_FIELD(d->subsystem_name, fresh->subsystem_name);
+        SWAP_FIELD(d->class_name, fresh->class_name);
+        SWAP_FIELD(d->modalias, fresh->modalias);
+        SWAP_FIELD(d->kernel_modules, fresh->kernel_modules);
+        SWAP_FIELD(d->driver, fresh->driver);
+        SWAP_FIELD(d->driver_override, fresh->driver_override);
+        SWAP_FIELD(d->iommu_group, fresh->iommu_group);
+        SWAP_FIELD(d->boot_vga, fresh->boot_vga);
+        SWAP_FIELD(d->numa_node, fresh->numa_node);
+        SWAP_FIELD(d->reset_methods, fresh->reset_methods);
+        SWAP_FIELD(d->physical_function, fresh->physical_function);
+        SWAP_FIELD(d->virtual_functions, fresh->virtual_functions);
+        SWAP_FIELD(d->sriov_numvfs, fresh->sriov_numvfs);
+        SWAP_FIELD(d->sriov_totalvfs, fresh->sriov_totalvfs);
+        SWAP_FIELD(d->blockers, fresh->blockers);
+        return changes;
+}

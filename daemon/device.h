@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The device model: one Device per PCI function, read from sysfs once when udev announces
+ * it and again on each of its events, so D-Bus queries never walk sysfs. The State,
+ * Assignable and Blockers fields are derived here (see safety.c for the blockers). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macros.h"
+#include "pci-address.h"
+
+typedef struct Sysfs Sysfs;
+typedef struct PciIds PciIds;
+typedef struct Kmod Kmod;
+
+typedef enum DeviceState {
+        DEVICE_STATE_HOST,    /* a host driver has it */
+        DEVICE_STATE_VFIO,    /* vfio-pci has it */
+        DEVICE_STATE_UNBOUND, /* no driver */
+        DEVICE_STATE_BUSY,    /* an operation on it is under way */
+        DEVICE_STATE_STUCK,   /* a driver write never returned */
+        _DEVICE_STATE_MAX,
+} DeviceState;
+
+const char *device_state_to_string(DeviceState s);
+
+/* Where names and module look-ups come from; any of them may be NULL. */
+typedef struct DeviceSources {
+        Sysfs *sysfs;
+        PciIds *ids;
+        Kmod *kmod;
+} DeviceSources;
+
+typedef struct Device {
+        PciAddress address;
+        char address_str[PCI_ADDRESS_STRING_MAX];
+        char object_path[PCI_ADDRESS_PATH_MAX];
+        char *devpath; /* udev devpath, relative to the sysfs root */
+
+        uint16_t vendor_id, device_id;
+        uint16_t subsystem_vendor_id, subsystem_device_id;
+        uint32_t class_code;
+        uint8_t revision;
+        bool is_bridge;
+
+        char *vendor_name, *device_name, *subsystem_name, *class_name;
+        char *modalias;
+        char **kernel_modules;
+
+        char *driver;          /* NULL when unbound */
+        char *driver_override; /* NULL when not set */
+        char *original_driver; /* recorded before passthru changed it; NULL if never */
+
+        int iommu_group; /* -1 without IOMMU */
+        bool boot_vga;
+        int numa_node;   /* -1 when unknown */
+        char **reset_methods;
+        char *physical_function; /* address of the PF for a VF, else NULL */
+        char **virtual_functions;
+        unsigned sriov_numvfs, sriov_totalvfs;
+
+        bool persistent;
+        bool busy, stuck;
+        char **blockers;
+} Device;
+
+int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret);
+Device *device_free(Device *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);
+
+DeviceState device_get_state(const Device *d);
+bool device_is_assignable(const Device *d);
+
+/* Bits naming the D-Bus properties that differ between two readings of a device. */
+typedef enum DeviceChange {
+        DEVICE_CHANGE_DRIVER = 1 << 0,
+        DEVICE_CHANGE_DRIVER_OVERRIDE = 1 << 1,
+        DEVICE_CHANGE_IOMMU_GROUP = 1 << 2,
+        DEVICE_CHANGE_STATE = 1 << 3,
+        DEVICE_CHANGE_ASSIGNABLE = 1 << 4,
+        DEVICE_CHANGE_BLOCKERS = 1 << 5,
+        DEVICE_CHANGE_SRIOV = 1 << 6,
+        DEVICE_CHANGE_IDENTITY = 1 << 7, /* IDs, names, class, modules, reset methods... */
+        DEVICE_CHANGE_BOOT_VGA = 1 << 8,
+} DeviceChange;
+
+/* Moves the kernel-read fields of fresh into d, keeping what passthru itself tracks
+ * (original driver, persistence, busy/stuck); returns the DeviceChange bits. */
+unsigned device_update(Device *d, Device *fresh);

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* passthrud: parses the command line, starts the Manager, tells systemd it is ready, and
+ * runs until SIGTERM. */
+#include <getopt.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n\n"
+               "Privileged PCI passthrough service on the system bus (org.passthru.Manager).\n\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --bus-address=ADDRESS  Serve on this bus instead of the system bus\n"
+               "     --sysfs-root=DIR       Read devices from DIR instead of /sys\n"
+               "     --pci-ids=FILE         Device names from FILE instead of pci.ids\n"
+               "     --modules-dir=DIR      Kernel modules from DIR instead of /lib/modules/`uname -r`\n"
+               "     --modprobe-config=FILE modprobe configuration FILE instead of modprobe.d\n"
+               "     --log-level=LEVEL      debug, info, notice, warning or err\n",
+               program_invocation_short_name);
+}
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_BUS_ADDRESS,
+        ARG_SYSFS_ROOT,
+        ARG_PCI_IDS,
+        ARG_MODULES_DIR,
+        ARG_MODPROBE_CONFIG,
+        ARG_LOG_LEVEL,
+};
+
+/* Returns 0 to run, 1 to exit successfully (help, version), <0 on a bad argument. */
+static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "sysfs-root", required_argument, NULL, ARG_SYSFS_ROOT },
+                { "pci-ids", required_argument, NULL, ARG_PCI_IDS },
+                { "modules-dir", required_argument, NULL, ARG_MODULES_DIR },
+                { "modprobe-config", required_argument, NULL, ARG_MODPROBE_CONFIG },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                {},
+        };
+        int c, level;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 1;
+                case ARG_VERSION:
+                        printf("passthrud %s\n", PROJECT_VERSION);
+                        return 1;
+                case ARG_BUS_ADDRESS:
+                        o->bus_address = optarg;
+                        break;
+                case ARG_SYSFS_ROOT:
+                        o->sysfs_root = optarg;
+                        break;
+                case ARG_PCI_IDS:
+                        o->pci_ids = optarg;
+                        break;
+                case ARG_MODULES_DIR:
+                        o->modules_dir = optarg;
+                        break;
+                case ARG_MODPROBE_CONFIG:
+                        o->modprobe_config = optarg;
+                        break;
+                case ARG_LOG_LEVEL:
+                        level = log_level_from_string(optarg);
+                        if (level < 0)
+                                return log_error_errno(level, "Unknown log level '%s'.", optarg);
+                        log_set_max_level(level);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "%s takes no positional arguments.", program_invocation_short_name);
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        ManagerOptions options = {};
+        int r;
+
+        /* Under systemd stderr is the journal: keep the priority of each line. */
+        log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
+        r = parse_argv(argc, argv, &options);
+        if (r != 0)
+                return r;
+
+        r = manager_new(&options, &m);
+        if (r < 0)
+                return r;
+        /* Signals arrive through the event loop; without a handler, sd-event exits the loop. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+
+        r = manager_start(m);
+        if (r < 0)
+                return r;
+        log_info("passthrud %s running.", PROJECT_VERSION);
+        (void) sd_notify(0, "READY=1\nSTATUS=Serving org.passthru.Manager");
+        r = manager_run(m);
+        (void) sd_notify(0, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_info("passthrud stopped.");
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

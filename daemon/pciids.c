@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <pci/pci.h>
+#include <stdarg.h>
+
+#include "log.h"
+#include "pciids.h"
+
+/* Unknown IDs give NULL rather than a number; pci.ids is the one source (no hwdb, never DNS),
+ * so the names are the same on every host and in every test. */
+#define LOOKUP_FLAGS (PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB)
+
+struct PciIds {
+        struct pci_access *access;
+};
+
+/* libpci reports through callbacks that pci_init() would set; we never call pci_init()
+ * (no scan, no config space access), so route them to our log. */
+static void libpci_message(char *fmt, ...) {
+        char buf[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        log_debug("libpci: %s", buf);
+}
+
+/* libpci's error callback must not return; it is only called when libpci cannot go on. */
+_noreturn_ static void libpci_fatal(char *fmt, ...) {
+        char buf[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        log_error("libpci: %s", buf);
+        exit(EXIT_FAILURE);
+}
+
+int pciids_new(const char *ids_file, PciIds **ret) {
+        _cleanup_free_ PciIds *p = calloc(1, sizeof(PciIds));
+
+        if (!p)
+                return -ENOMEM;
+        p->access = pci_alloc();
+        if (!p->access)
+                return -ENOMEM;
+        p->access->error = libpci_fatal;
+        p->access->warning = libpci_message;
+        p->access->debug = libpci_message;
+        if (ids_file)
+                pci_set_name_list_path(p->access, (char *) ids_file, 0);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+PciIds *pciids_free(PciIds *p) {
+        if (!p)
+                return NULL;
+        pci_cleanup(p->access);
+        free(p);
+        return NULL;
+}
+
+/* libpci returns its own buffer (ours) or NULL when the ID is unknown. */
+static char *dup_name(const char *name) {
+        return name ? strdup(name) : NULL;
+}
+
+char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
+        char buf[256];
+
+        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_VENDOR, vendor));
+}
+
+char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
+        char buf[256];
+
+        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_DEVICE, vendor, device));
+}
+
+char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device,
+                            uint16_t subvendor, uint16_t subdevice) {
+        char buf[256];
+
+        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf),
+                                        LOOKUP_FLAGS | PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE,
+                                        vendor, device, subvendor, subdevice));
+}
+
+char *pciids_class_name(PciIds *p, uint32_t class_code) {
+        char buf[256];
+
+        /* Base class and subclass, as lspci shows it ("VGA compatible controller"). */
+        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_CLASS,
+                                        (int) (class_code >> 8)));
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The one door to sysfs. Everything is opened relative to a root directory fd ("/sys" on a
+ * host, a umockdev testbed, or a VM's /sys), with O_NOFOLLOW on the last component, so the
+ * same code reads and writes a real kernel and a test fixture. Device paths are udev
+ * devpaths ("/devices/pci0000:00/0000:00:02.0"), never strings from a client. */
+
+#include <stdbool.h>
+
+#include "macros.h"
+
+typedef struct Sysfs Sysfs;
+
+int sysfs_open(const char *root, Sysfs **ret);
+Sysfs *sysfs_free(Sysfs *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Sysfs *, sysfs_free);
+
+/* Reads an attribute of a device, trailing newline stripped. -ENOENT when absent. */
+int sysfs_read_attr(Sysfs *s, const char *devpath, const char *attr, char **ret);
+/* Reads a hexadecimal or decimal number (strtoul base 0). */
+int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret);
+int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret);
+/* The last path component of a symlink of the device ("driver" -> "e1000e"). */
+int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char **ret);
+/* Names of the device's entries starting with prefix ("virtfn" -> virtfn0, virtfn1...). */
+int sysfs_list_prefixed(Sysfs *s, const char *devpath, const char *prefix, char ***ret);
+/* Writes value to an attribute in one write(2); -EIO-style errors come from the kernel. */
+int sysfs_write_attr(Sysfs *s, const char *devpath, const char *attr, const char *value);
+/* Writes to a path relative to the root ("bus/pci/drivers_probe"). */
+int sysfs_write_path(Sysfs *s, const char *path, const char *value);
+bool sysfs_path_exists(Sysfs *s, const char *path);
+int sysfs_root_fd(Sysfs *s);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The D-Bus contract shared by passthrud and passthructl: names, paths, interfaces and the
+ * error names of dbus/org.passthru.Manager.xml. */
+
+#define PASSTHRU_BUS_NAME "org.passthru.Manager"
+#define PASSTHRU_ROOT_PATH "/org/passthru"
+#define PASSTHRU_MANAGER_PATH "/org/passthru/Manager"
+#define PASSTHRU_DEVICES_PATH "/org/passthru/devices"
+#define PASSTHRU_GROUPS_PATH "/org/passthru/groups"
+
+#define PASSTHRU_MANAGER_INTERFACE "org.passthru.Manager"
+#define PASSTHRU_DEVICE_INTERFACE "org.passthru.Device"
+#define PASSTHRU_GROUP_INTERFACE "org.passthru.Group"
+
+#define PASSTHRU_ERROR_INVALID_ADDRESS "org.passthru.Error.InvalidAddress"
+#define PASSTHRU_ERROR_NO_SUCH_DEVICE "org.passthru.Error.NoSuchDevice"
+#define PASSTHRU_ERROR_NO_SUCH_GROUP "org.passthru.Error.NoSuchGroup"
+#define PASSTHRU_ERROR_NOT_ASSIGNABLE "org.passthru.Error.NotAssignable"
+#define PASSTHRU_ERROR_GROUP_NOT_VIABLE "org.passthru.Error.GroupNotViable"
+#define PASSTHRU_ERROR_DEVICE_IN_USE "org.passthru.Error.DeviceInUse"
+#define PASSTHRU_ERROR_PROTECTED_DEVICE "org.passthru.Error.ProtectedDevice"
+#define PASSTHRU_ERROR_BUSY "org.passthru.Error.Busy"
+#define PASSTHRU_ERROR_STUCK "org.passthru.Error.Stuck"
+#define PASSTHRU_ERROR_TIMEOUT "org.passthru.Error.Timeout"
+#define PASSTHRU_ERROR_NO_IOMMU "org.passthru.Error.NoIommu"
+#define PASSTHRU_ERROR_NOT_AUTHORIZED "org.passthru.Error.NotAuthorized"
+#define PASSTHRU_ERROR_INVALID_ARGUMENT "org.passthru.Error.InvalidArgument"
+#define PASSTHRU_ERROR_FAILED "org.passthru.Error.Failed"
+
+/* One row of Manager.ListDevices(): address, vendor id, device id, class, vendor name,
+ * device name, driver, IOMMU group, state. */
+#define PASSTHRU_DEVICE_ROW_SIGNATURE "(sqqusssis)"

@@ -1,0 +1,123 @@
+# shellcheck shell=bash
+# guest.sh — helpers for scenarios running inside the passthru test VM.
+#
+# Source it from a scenario:   . "$PASSTHRU_VM_LIB"
+# A scenario is a bash script run as root after udev, the system bus and polkitd are up;
+# it exits non-zero on any failed check. These helpers print every check they make, so the
+# log read on the host tells what was checked and what failed.
+
+set -euo pipefail
+
+RESULTS=${PASSTHRU_VM_RESULTS:-/run/passthru-vm/results}
+VM_FAILED=0
+
+vm_log() { echo "--- $*"; }
+
+# vm_check "what" CMD...: run CMD, print ok/FAIL; a failure is remembered (vm_done exits 1)
+# but does not stop the scenario, so one run reports every broken check.
+vm_check() {
+    local what=$1; shift
+    local out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    if [[ $rc -eq 0 ]]; then
+        echo "ok   - $what"
+    else
+        echo "FAIL - $what (exit $rc: $*)"
+        [[ -n $out ]] && sed 's/^/       | /' <<<"$out"
+        VM_FAILED=1
+    fi
+    return 0
+}
+
+# vm_require "what" CMD...: like vm_check but stops the scenario at once on failure.
+vm_require() {
+    vm_check "$@"
+    [[ $VM_FAILED -eq 0 ]] || { echo "FATAL: cannot go on after: $1"; exit 1; }
+}
+
+vm_fail() { echo "FAIL - $*"; VM_FAILED=1; }
+
+# End of a scenario: exit status tells the verdict.
+vm_done() {
+    if [[ $VM_FAILED -eq 0 ]]; then echo "=== all checks passed"; exit 0; fi
+    echo "=== some checks FAILED"; exit 1
+}
+
+# vm_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds; false after SECONDS.
+vm_wait() {
+    local tries=$(( $1 * 10 )); shift
+    while (( tries-- > 0 )); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# vm_qmp JSON...: send QMP commands to this VM's QEMU through the host-side bridge (the
+# guest cannot reach the QMP socket itself). Each argument is one QMP command as JSON, e.g.
+#   vm_qmp '{"execute":"device_add","arguments":{"driver":"e1000e","id":"nic9","bus":"rp1"}}'
+# Prints the responses (one JSON line per command); fails if any has "error" or no ack
+# comes within 30 s. Events QEMU sends (DEVICE_DELETED, ...) accumulate in
+# $RESULTS/qmp/events.jsonl.
+vm_qmp() {
+    local dir=$RESULTS/qmp name tries=300
+    mkdir -p "$dir"
+    name=$(date +%s%N)-$$
+    printf '%s\n' "$@" >"$dir/$name.tmp"
+    mv "$dir/$name.tmp" "$dir/$name.req"       # rename: the host sees a whole request
+    while [[ ! -e $dir/$name.ack ]]; do
+        (( tries-- > 0 )) || { echo "vm_qmp: no ack from the host bridge in 30 s" >&2; return 1; }
+        sleep 0.1
+    done
+    cat "$dir/$name.ack"
+    ! grep -q '"error"' "$dir/$name.ack"
+}
+
+# vm_qmp_event NAME [SECONDS]: wait for a QMP event (e.g. DEVICE_DELETED) to be logged.
+vm_qmp_event() {
+    vm_wait "${2:-30}" grep -q "\"event\": *\"$1\"" "$RESULTS/qmp/events.jsonl"
+}
+
+# Sysfs helpers ------------------------------------------------------------------------
+
+# One line per PCI function, like `lspci -nnk`: address [class] [vendor:device] driver.
+vm_lspci() {
+    local d drv
+    for d in /sys/bus/pci/devices/*; do
+        drv=-
+        [[ -L $d/driver ]] && drv=$(basename "$(readlink "$d/driver")")
+        printf '%s [%s] [%s:%s] group=%s driver=%s\n' "$(basename "$d")" \
+            "$(cut -c3-6 "$d/class")" "$(cut -c3- "$d/vendor")" "$(cut -c3- "$d/device")" \
+            "$(vm_group_of "$(basename "$d")")" "$drv"
+    done
+}
+
+# IOMMU group number of a PCI address, "-" when there is none.
+vm_group_of() {
+    local l=/sys/bus/pci/devices/$1/iommu_group
+    if [[ -L $l ]]; then basename "$(readlink "$l")"; else echo -; fi
+}
+
+# Driver bound to a PCI address, empty when none.
+vm_driver_of() {
+    local l=/sys/bus/pci/devices/$1/driver
+    [[ -L $l ]] && basename "$(readlink "$l")"
+    return 0
+}
+
+# PCI addresses with the given vendor:device (e.g. 8086:10d3), one per line.
+vm_find_pci() {
+    local d v=0x${1%%:*} p=0x${1##*:}
+    for d in /sys/bus/pci/devices/*; do
+        [[ $(<"$d/vendor") == "$v" && $(<"$d/device") == "$p" ]] && basename "$d"
+    done
+    return 0
+}
+
+vm_iommu_groups() {
+    local g
+    for g in /sys/kernel/iommu_groups/*; do
+        [[ -d $g ]] || continue
+        echo "group $(basename "$g"): $(ls "$g/devices" | tr '\n' ' ')"
+    done
+}
