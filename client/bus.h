@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* passthructl's side of D-Bus: which bus to connect to (system, remote over ssh, or a given
+ * address), how a failed call is reported, and the few calls every verb makes. */
+
+#include <systemd/sd-bus.h>
+
+#include "passthructl.h"
+
+int bus_connect(const ClientOptions *o, sd_bus **ret);
+
+/* Prints the D-Bus error's own message (or strerror(r) when there is none) as the one error
+ * line and returns r. */
+int bus_log_error(const sd_bus_error *error, int r);
+
+/* Calls a method of org.passthru.Manager; failures are reported with bus_log_error(). */
+int bus_call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...);
+
+/* Properties.GetAll of one object; the reply is positioned at its a{sv}. */
+int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface, sd_bus_message **ret_reply);

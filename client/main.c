@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* passthructl: parses the command line, connects to the bus and runs one verb from the
+ * table below. A new verb is one row here and its own file. */
+#include <getopt.h>
+#include <locale.h>
+
+#include "bus.h"
+#include "check.h"
+#include "config.h"
+#include "list.h"
+#include "monitor.h"
+#include "passthructl.h"
+#include "show.h"
+
+typedef struct Verb {
+        const char *name;
+        unsigned min_args, max_args; /* not counting the verb itself */
+        VerbFunction run;
+        const char *synopsis; /* arguments, for --help */
+        const char *summary;
+} Verb;
+
+static const Verb verbs[] = {
+        { "list", 0, 0, verb_list, "", "List PCI functions with driver, IOMMU group and state" },
+        { "show", 1, 1, verb_show, "ADDRESS", "Show everything about one function and its group mates" },
+        { "groups", 0, 0, verb_groups, "", "List IOMMU groups, their viability and members" },
+        { "monitor", 0, 0, verb_monitor, "", "Print device and driver events as they happen" },
+        { "check", 0, 0, verb_check, "", "Check the host: IOMMU, interrupt remapping, vfio, boot config" },
+};
+
+static void help(void) {
+        printf("%s [OPTIONS...] COMMAND ...\n\n"
+               "Inspect PCI passthrough through passthrud (org.passthru.Manager).\n\n"
+               "Commands:\n",
+               program_invocation_short_name);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-8s %-10s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
+        printf("\nOptions:\n"
+               "  -h --help               Show this help\n"
+               "     --version            Show the version\n"
+               "     --json               Print JSON instead of text\n"
+               "  -H --host=[USER@]HOST   Use the system bus of HOST, over ssh\n"
+               "     --bus-address=ADDR   Use the bus at ADDR instead of the system bus\n"
+               "\nWithout a command, 'list' is run. See passthructl(1).\n");
+}
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_JSON,
+        ARG_BUS_ADDRESS,
+};
+
+/* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
+static int parse_argv(int argc, char *argv[], ClientOptions *o) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "host", required_argument, NULL, 'H' },
+                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                {},
+        };
+        int c;
+
+        /* getopt's own messages name argv[0] as typed; ours keep the one-line format. */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":hH:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 1;
+                case ARG_VERSION:
+                        printf("passthructl %s\n", PROJECT_VERSION);
+                        return 1;
+                case ARG_JSON:
+                        o->json = true;
+                        break;
+                case 'H':
+                        o->host = optarg;
+                        break;
+                case ARG_BUS_ADDRESS:
+                        o->bus_address = optarg;
+                        break;
+                case ':':
+                        return client_error_errno(EINVAL, "Option '%s' needs an argument.",
+                                                  argv[optind - 1]);
+                default:
+                        if (optopt > 0 && optopt < ARG_VERSION) /* a short option */
+                                return client_error_errno(EINVAL, "Unknown option '-%c'; see '%s --help'.",
+                                                          optopt, program_invocation_short_name);
+                        return client_error_errno(EINVAL, "Unknown option '%s'; see '%s --help'.",
+                                                  argv[optind - 1], program_invocation_short_name);
+                }
+        if (o->host && o->bus_address)
+                return client_error_errno(EINVAL, "--host and --bus-address cannot be used together.");
+        return 0;
+}
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static int check_arguments(const Verb *verb, unsigned n_args) {
+        if (n_args < verb->min_args)
+                return client_error_errno(EINVAL, "'%s' needs %s%s.", verb->name,
+                                          verb->max_args > verb->min_args ? "at least " : "",
+                                          verb->synopsis);
+        if (n_args > verb->max_args && verb->max_args == 0)
+                return client_error_errno(EINVAL, "'%s' takes no arguments.", verb->name);
+        if (n_args > verb->max_args)
+                return client_error_errno(EINVAL, "Too many arguments; usage: %s %s", verb->name,
+                                          verb->synopsis);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        static char *default_verb[] = { (char *) "list", NULL };
+        ClientOptions options = {};
+        const Verb *verb;
+        int r;
+
+        /* Names from pci.ids may need the locale's encoding to be measured for the tables. */
+        setlocale(LC_ALL, "");
+        r = parse_argv(argc, argv, &options);
+        if (r != 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        if (optind == argc) {
+                argv = default_verb;
+                argc = 1;
+                optind = 0;
+        }
+        verb = find_verb(argv[optind]);
+        if (!verb) {
+                client_error_errno(EINVAL, "Unknown command '%s'; see '%s --help'.", argv[optind],
+                                   program_invocation_short_name);
+                return EXIT_USAGE;
+        }
+        if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
+                return EXIT_USAGE;
+
+        r = bus_connect(&options, &bus);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = verb->run(bus, argc - optind, argv + optind, &options);
+        /* A verb may answer with its own exit status ("check": 1 degraded, 2 not-ready). */
+        return r < 0 ? EXIT_FAILURE : r;
+}

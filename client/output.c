@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+#include <wchar.h>
+
+#include "output.h"
+#include "passthructl.h"
+#include "strv.h"
+
+int json_set(json_object *object, const char *key, json_object *value) {
+        if (!value)
+                return -ENOMEM;
+        if (json_object_object_add(object, key, value) < 0) {
+                json_object_put(value);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int json_append(json_object *array, json_object *value) {
+        if (!value)
+                return -ENOMEM;
+        if (json_object_array_add(array, value) < 0) {
+                json_object_put(value);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+char *json_key_from_property(const char *name) {
+        char *s = malloc(strlen(name) * 2 + 1), *p = s;
+
+        if (!s)
+                return NULL;
+        for (const char *c = name; *c; c++) {
+                if (isupper((unsigned char) *c) && c != name)
+                        *p++ = '_';
+                *p++ = (char) tolower((unsigned char) *c);
+        }
+        *p = '\0';
+        return s;
+}
+
+int json_snake_case_keys(json_object *props, json_object **ret) {
+        _cleanup_json_ json_object *copy = json_object_new_object();
+
+        if (!copy)
+                return -ENOMEM;
+        json_object_object_foreach(props, name, value) {
+                _cleanup_free_ char *key = json_key_from_property(name);
+                int r = key ? json_set(copy, key, json_object_get(value)) : -ENOMEM;
+
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(copy);
+        return 0;
+}
+
+static int flush_stdout(void) {
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return client_error_errno(errno > 0 ? errno : EIO, "Failed to write to standard output: %m");
+        return 0;
+}
+
+int json_format(json_object *value, bool pretty, char **ret) {
+        int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+                    (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+        const char *text = json_object_to_json_string_ext(value, flags);
+        char *copy;
+
+        /* The text belongs to value; a copy outlives it. */
+        copy = text ? strdup(text) : NULL;
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
+int json_print(json_object *value, bool pretty) {
+        _cleanup_free_ char *text = NULL;
+
+        if (json_format(value, pretty, &text) < 0)
+                return client_oom();
+        return print_line("%s", text);
+}
+
+int text_vformat(char **ret, const char *fmt, va_list ap) {
+        char *text;
+
+        /* On failure vasprintf() leaves its pointer undefined. */
+        if (vasprintf(&text, fmt, ap) < 0)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
+}
+
+int text_format(char **ret, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = text_vformat(ret, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int print_line(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        fputc('\n', stdout);
+        return flush_stdout();
+}
+
+/* Properties that are PCI numbers and read best in hex, as lspci prints them. */
+static const struct {
+        const char *name;
+        int digits;
+} hex_properties[] = {
+        { "VendorId", 4 },          { "DeviceId", 4 }, { "SubsystemVendorId", 4 },
+        { "SubsystemDeviceId", 4 }, { "Class", 6 },    { "Revision", 2 },
+};
+
+static bool needs_quotes(const char *s) {
+        return *s == '\0' ||
+               s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/+-")] != '\0';
+}
+
+static void append_quoted(FILE *f, const char *s) {
+        fputc('"', f);
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        fputc('\\', f);
+                fputc(*s, f);
+        }
+        fputc('"', f);
+}
+
+static void format_scalar(FILE *f, const char *name, json_object *v, bool quote) {
+        switch (json_object_get_type(v)) {
+        case json_type_boolean:
+                fputs(json_object_get_boolean(v) ? "yes" : "no", f);
+                return;
+        case json_type_int:
+                for (size_t i = 0; i < ELEMENTSOF(hex_properties); i++)
+                        if (streq(name, hex_properties[i].name)) {
+                                fprintf(f, "%0*" PRIx64, hex_properties[i].digits,
+                                        (uint64_t) json_object_get_int64(v));
+                                return;
+                        }
+                if (json_object_get_int64(v) < 0)
+                        fputc('-', f);
+                else
+                        fputs(json_object_get_string(v), f);
+                return;
+        case json_type_string:
+                if (quote && needs_quotes(json_object_get_string(v)))
+                        append_quoted(f, json_object_get_string(v));
+                else
+                        fputs(json_object_get_string(v), f);
+                return;
+        default:
+                fputs(json_object_get_string(v), f);
+                return;
+        }
+}
+
+int property_format(const char *name, json_object *value, const char *separator, bool quote, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        if (json_object_is_type(value, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(value); i++) {
+                        if (i > 0)
+                                fputs(separator, f);
+                        format_scalar(f, name, json_object_array_get_idx(value, i), quote);
+                }
+        else
+                format_scalar(f, name, value, quote);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+struct Table {
+        size_t n_columns;
+        char **cells; /* headers first, then the rows, row-major */
+};
+
+int table_new(Table **ret, const char *header, ...) {
+        _cleanup_table_ Table *t = calloc(1, sizeof(Table));
+        va_list ap;
+        int r = 0;
+
+        if (!t)
+                return -ENOMEM;
+        va_start(ap, header);
+        for (const char *h = header; h && r >= 0; h = va_arg(ap, const char *)) {
+                r = strv_extend(&t->cells, h);
+                t->n_columns++;
+        }
+        va_end(ap);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+Table *table_free(Table *t) {
+        if (!t)
+                return NULL;
+        strv_free(t->cells);
+        free(t);
+        return NULL;
+}
+
+int table_add_cell(Table *t, const char *text) {
+        return strv_extend(&t->cells, !text || !*text ? "-" : text);
+}
+
+int table_add_cellf(Table *t, const char *fmt, ...) {
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = text_vformat(&text, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        return table_add_cell(t, text);
+}
+
+/* Terminal columns taken by s: vendor names from pci.ids are not all ASCII. Bytes that are
+ * not valid in the locale's encoding count one column each. */
+static size_t display_width(const char *s) {
+        mbstate_t state = {};
+        size_t width = 0;
+
+        while (*s) {
+                wchar_t c;
+                size_t n = mbrtowc(&c, s, MB_CUR_MAX, &state);
+
+                if (n == (size_t) -1 || n == (size_t) -2)
+                        return width + strlen(s);
+                width += (size_t) (wcwidth(c) > 0 ? wcwidth(c) : 0);
+                s += n;
+        }
+        return width;
+}
+
+int table_print(const Table *t) {
+        size_t n_cells = strv_length(t->cells);
+        _cleanup_free_ size_t *widths = calloc(t->n_columns, sizeof(size_t));
+
+        if (!widths)
+                return client_oom();
+        for (size_t i = 0; i < n_cells; i++) {
+                size_t w = display_width(t->cells[i]);
+
+                if (w > widths[i % t->n_columns])
+                        widths[i % t->n_columns] = w;
+        }
+        for (size_t i = 0; i < n_cells; i++) {
+                size_t column = i % t->n_columns;
+
+                fputs(t->cells[i], stdout);
+                if (column + 1 == t->n_columns || i + 1 == n_cells)
+                        fputc('\n', stdout);
+                else
+                        printf("%*s", (int) (widths[column] - display_width(t->cells[i]) + 2), "");
+        }
+        return flush_stdout();
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What passthructl prints: aligned tables for people, JSON (built with json-c, never by
+ * hand) for programs, and the text form of property values that show and monitor share.
+ * Every print flushes stdout and reports a failed write, so a consumer on a pipe sees each
+ * line as it comes and a full disk is an error, not silence. */
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "macros.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+/* Building JSON. Both take ownership of value, also on failure; a NULL value (a failed
+ * json_object_new_*()) is -ENOMEM, so calls can be chained on r. */
+int json_set(json_object *object, const char *key, json_object *value);
+int json_append(json_object *array, json_object *value);
+
+/* "IommuGroup" -> "iommu_group": JSON keys are the D-Bus property names in snake_case. */
+char *json_key_from_property(const char *name);
+
+/* A copy of props with its keys made by json_key_from_property(). */
+int json_snake_case_keys(json_object *props, json_object **ret);
+
+/* One JSON value as text: indented (list, show, groups) or on one line (monitor's stream). */
+int json_format(json_object *value, bool pretty, char **ret);
+/* Prints json_format()'s text and a newline. */
+int json_print(json_object *value, bool pretty);
+
+/* A property value for people: yes/no, PCI IDs and class in hex, "-" for -1 (the API's
+ * "none" for IommuGroup and NumaNode). Array elements are joined with separator. With
+ * quote, strings that are empty or hold anything but [A-Za-z0-9_.:/+-] are put in double
+ * quotes with \" and \\ escaped, so a Key=value line stays one token per value. */
+int property_format(const char *name, json_object *value, const char *separator, bool quote, char **ret);
+
+/* asprintf() that writes *ret only on success and says -ENOMEM on failure. */
+int text_format(char **ret, const char *fmt, ...) _printf_(2, 3);
+int text_vformat(char **ret, const char *fmt, va_list ap) _printf_(2, 0);
+
+/* Writes a finished line of text (a newline is added). */
+int print_line(const char *fmt, ...) _printf_(1, 2);
+
+typedef struct Table Table;
+
+/* The column headers, NULL-terminated. */
+int table_new(Table **ret, const char *header, ...);
+Table *table_free(Table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
+#define _cleanup_table_ _cleanup_(table_freep)
+
+/* Cells are added row by row, left to right; "" is printed as "-". */
+int table_add_cell(Table *t, const char *text);
+int table_add_cellf(Table *t, const char *fmt, ...) _printf_(2, 3);
+/* Columns are padded to their widest cell (in terminal columns, not bytes); the last column
+ * is not padded, so long names do not push trailing blanks. */
+int table_print(const Table *t);

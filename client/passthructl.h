@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What every passthructl verb shares: the parsed global options, the signature of a verb
+ * and the one-line error format. A verb gets argv with its own name in argv[0]; main.c has
+ * already checked the number of arguments against the verb table. It returns <0 after
+ * printing why (exit status 1), or the exit status itself. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "log.h"
+
+/* Exit statuses, documented in passthructl(1). */
+#define EXIT_USAGE 2
+
+typedef struct ClientOptions {
+        bool json;
+        const char *host;        /* -H [user@]host: the system bus of that host over ssh */
+        const char *bus_address; /* --bus-address: any bus, for tests and debugging */
+} ClientOptions;
+
+/* Returns <0 on failure (reported already), else the exit status: 0, or a verb's own. */
+typedef int (*VerbFunction)(sd_bus *bus, int argc, char *argv[], const ClientOptions *o);
+
+/* Everything a user reads about a failure is one line "passthructl: <what>" on stderr. */
+#define client_error_errno(error, fmt, ...)                                                                 \
+        log_error_errno((error), "%s: " fmt, program_invocation_short_name, ##__VA_ARGS__)
+#define client_oom() client_error_errno(ENOMEM, "Out of memory.")

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus.h"
+#include "objects.h"
+#include "output.h"
+#include "passthru-dbus.h"
+#include "pci-address.h"
+#include "show.h"
+
+#define GROUP_MATES_KEY "GroupMates"
+
+/* The other members of the device's IOMMU group; none without an IOMMU. */
+static int get_group_mates(sd_bus *bus, json_object *props, json_object **ret) {
+        _cleanup_(objects_done) Objects objects = {};
+        int64_t number = properties_get_int(props, "IommuGroup");
+        json_object *group;
+        int r;
+
+        if (number >= 0) {
+                r = objects_load(bus, &objects);
+                if (r < 0)
+                        return r;
+        }
+        group = number >= 0 ? objects_find_group(&objects, number) : NULL;
+        if (!group) {
+                *ret = json_object_new_array();
+                return *ret ? 0 : client_oom();
+        }
+        r = objects_group_members(&objects, group, properties_get_string(props, "Address"), ret);
+        if (r < 0)
+                return client_oom();
+        return 0;
+}
+
+static int print_json(json_object *props, json_object *mates) {
+        _cleanup_json_ json_object *object = NULL;
+        int r;
+
+        r = json_snake_case_keys(props, &object);
+        if (r >= 0)
+                r = json_set(object, "group_mates", json_object_get(mates));
+        if (r < 0)
+                return client_oom();
+        return json_print(object, true);
+}
+
+static int print_mates(json_object *mates, int width) {
+        int r = 0;
+
+        if (json_object_array_length(mates) == 0)
+                return print_line("%-*s -", width, GROUP_MATES_KEY ":");
+        for (size_t i = 0; i < json_object_array_length(mates) && r >= 0; i++) {
+                json_object *mate = json_object_array_get_idx(mates, i);
+                const char *driver = properties_get_string(mate, "driver");
+
+                r = print_line("%-*s %s driver=%s state=%s", width, i == 0 ? GROUP_MATES_KEY ":" : "",
+                               properties_get_string(mate, "address"), *driver ? driver : "-",
+                               properties_get_string(mate, "state"));
+        }
+        return r;
+}
+
+/* "Key: value", keys padded so the values line up; list elements go one per line. */
+static int print_text(json_object *props, json_object *mates) {
+        int width = (int) strlen(GROUP_MATES_KEY ":");
+        _cleanup_free_ char *separator = NULL;
+        int r;
+
+        json_object_object_foreach(props, key, unused) {
+                if ((int) strlen(key) + 1 > width)
+                        width = (int) strlen(key) + 1;
+        }
+        /* A list's next element starts a line of its own, under the first. */
+        separator = malloc(width + 3);
+        if (!separator)
+                return client_oom();
+        separator[0] = '\n';
+        memset(separator + 1, ' ', width + 1);
+        separator[width + 2] = '\0';
+
+        json_object_object_foreach(props, name, value) {
+                _cleanup_free_ char *text = NULL;
+
+                r = property_format(name, value, separator, false, &text);
+                if (r < 0)
+                        return client_oom();
+                r = print_line("%s:%*s %s", name, width - (int) strlen(name) - 1, "", *text ? text : "-");
+                if (r < 0)
+                        return r;
+        }
+        return print_mates(mates, width);
+}
+
+int verb_show(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *properties = NULL;
+        _cleanup_json_ json_object *props = NULL, *mates = NULL;
+        const char *address = argv[1], *path;
+        PciAddress parsed;
+        int r;
+
+        /* The daemon checks too; here the message can quote what was typed. */
+        if (pci_address_parse(address, &parsed) < 0)
+                return client_error_errno(EINVAL,
+                                          "'%s' is not a PCI address; expected DDDD:BB:SS.F or BB:SS.F, "
+                                          "for example 0000:01:00.0 or 01:00.0.",
+                                          address);
+
+        r = bus_call_manager(bus, "GetDevice", &reply, "s", address);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return client_error_errno(r, "Failed to parse the GetDevice reply: %m");
+        r = bus_get_all_properties(bus, path, PASSTHRU_DEVICE_INTERFACE, &properties);
+        if (r < 0)
+                return r;
+        r = properties_read(properties, &props);
+        if (r < 0)
+                return client_error_errno(r, "Failed to parse the properties of %s: %m", address);
+        r = get_group_mates(bus, props, &mates);
+        if (r < 0)
+                return r;
+        return o->json ? print_json(props, mates) : print_text(props, mates);
+}
