@@ -80,15 +80,21 @@ vm_qmp_event() {
 
 # Sysfs helpers ------------------------------------------------------------------------
 
-# One line per PCI function, like `lspci -nnk`: address [class] [vendor:device] driver.
+# One line per PCI function, like `lspci -nnk`: address [class] [vendor:device] group
+# driver. Reads sysfs with builtins and one find: every fork costs ~0.1 s under TCG.
 vm_lspci() {
-    local d drv
+    local d a class vendor device dir name target
+    local -A drv=() grp=()
+    while read -r dir name target; do
+        dir=${dir%/}; a=${dir##*/}
+        if [[ $name == driver ]]; then drv[$a]=${target##*/}; else grp[$a]=${target##*/}; fi
+    done < <(find /sys/bus/pci/devices/*/ -mindepth 1 -maxdepth 1 \
+                 \( -name driver -o -name iommu_group \) -printf '%h %f %l\n')
     for d in /sys/bus/pci/devices/*; do
-        drv=-
-        [[ -L $d/driver ]] && drv=$(basename "$(readlink "$d/driver")")
-        printf '%s [%s] [%s:%s] group=%s driver=%s\n' "$(basename "$d")" \
-            "$(cut -c3-6 "$d/class")" "$(cut -c3- "$d/vendor")" "$(cut -c3- "$d/device")" \
-            "$(vm_group_of "$(basename "$d")")" "$drv"
+        a=${d##*/}
+        read -r class <"$d/class"; read -r vendor <"$d/vendor"; read -r device <"$d/device"
+        printf '%s [%s] [%s:%s] group=%s driver=%s\n' "$a" "${class:2:4}" "${vendor#0x}" \
+            "${device#0x}" "${grp[$a]:--}" "${drv[$a]:--}"
     done
 }
 
