@@ -55,14 +55,14 @@ static int print_text(const CheckRow *rows, size_t n, const char *host_status) {
                         width = (int) strlen(rows[i].id);
         /* Status words are four letters wide, so colour codes around them keep the columns. */
         for (size_t i = 0; i < n && r >= 0; i++) {
-                r = print_line("%s%-4s%s  %-*s  %s", colour ? status_colour(rows[i].status) : "", rows[i].status,
-                               reset, width, rows[i].id, rows[i].summary);
+                r = print_line("%s%-4s%s  %-*s  %s", colour ? status_colour(rows[i].status) : "",
+                               rows[i].status, reset, width, rows[i].id, rows[i].summary);
                 if (r >= 0 && *rows[i].remedy)
                         r = print_line("%*s-> %s", 4 + 2 + width + 2, "", rows[i].remedy);
         }
         if (r >= 0)
-                r = print_line("\nHost status: %s%s%s", colour ? host_status_colour(host_status) : "", host_status,
-                               reset);
+                r = print_line("\nHost status: %s%s%s", colour ? host_status_colour(host_status) : "",
+                               host_status, reset);
         return r;
 }
 
@@ -148,8 +148,8 @@ int verb_check(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
         if (r < 0)
                 return r;
         /* CheckHost has just brought HostStatus up to date: the daemon's rule decides, not ours. */
-        r = sd_bus_get_property_string(bus, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                       "HostStatus", &error, &host_status);
+        r = sd_bus_get_property_string(bus, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH,
+                                       PASSTHRU_MANAGER_INTERFACE, "HostStatus", &error, &host_status);
         if (r < 0)
                 return bus_log_error(&error, r);
         status = exit_status(host_status);

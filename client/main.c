@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <locale.h>
 
+#include "bind.h"
 #include "bus.h"
 #include "check.h"
 #include "config.h"
@@ -26,6 +27,8 @@ static const Verb verbs[] = {
         { "groups", 0, 0, verb_groups, "", "List IOMMU groups, their viability and members" },
         { "monitor", 0, 0, verb_monitor, "", "Print device and driver events as they happen" },
         { "check", 0, 0, verb_check, "", "Check the host: IOMMU, interrupt remapping, vfio, boot config" },
+        { "bind", 1, 1, verb_bind, "ADDRESS", "Give a function (--group: its IOMMU group) to vfio-pci" },
+        { "unbind", 1, 1, verb_unbind, "ADDRESS", "Give a function (--group: its group) back to its driver" },
 };
 
 static void help(void) {
@@ -41,6 +44,11 @@ static void help(void) {
                "     --json               Print JSON instead of text\n"
                "  -H --host=[USER@]HOST   Use the system bus of HOST, over ssh\n"
                "     --bus-address=ADDR   Use the bus at ADDR instead of the system bus\n"
+               "\nOptions of bind and unbind:\n"
+               "     --group              Move every endpoint of the IOMMU group together\n"
+               "     --dry-run            Print the plan, change nothing\n"
+               "     --force              bind: also a device the host uses, where that is survivable\n"
+               "     --driver=NAME        unbind: give the function to this driver\n"
                "\nWithout a command, 'list' is run. See passthructl(1).\n");
 }
 
@@ -48,6 +56,10 @@ enum {
         ARG_VERSION = 0x100,
         ARG_JSON,
         ARG_BUS_ADDRESS,
+        ARG_GROUP,
+        ARG_DRY_RUN,
+        ARG_FORCE,
+        ARG_DRIVER,
 };
 
 /* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
@@ -58,6 +70,10 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "host", required_argument, NULL, 'H' },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "group", no_argument, NULL, ARG_GROUP },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "force", no_argument, NULL, ARG_FORCE },
+                { "driver", required_argument, NULL, ARG_DRIVER },
                 {},
         };
         int c;
@@ -80,6 +96,18 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                         break;
                 case ARG_BUS_ADDRESS:
                         o->bus_address = optarg;
+                        break;
+                case ARG_GROUP:
+                        o->group = true;
+                        break;
+                case ARG_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case ARG_FORCE:
+                        o->force = true;
+                        break;
+                case ARG_DRIVER:
+                        o->driver = optarg;
                         break;
                 case ':':
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",
@@ -141,6 +169,11 @@ int main(int argc, char *argv[]) {
         }
         if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
                 return EXIT_USAGE;
+        if ((options.group || options.dry_run || options.force || options.driver) && verb->run != verb_bind &&
+            verb->run != verb_unbind) {
+                client_error_errno(EINVAL, "--group, --dry-run, --force and --driver go with bind and unbind.");
+                return EXIT_USAGE;
+        }
 
         r = bus_connect(&options, &bus);
         if (r < 0)

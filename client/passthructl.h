@@ -19,6 +19,8 @@ typedef struct ClientOptions {
         bool json;
         const char *host;        /* -H [user@]host: the system bus of that host over ssh */
         const char *bus_address; /* --bus-address: any bus, for tests and debugging */
+        bool group, dry_run, force; /* bind and unbind */
+        const char *driver;         /* unbind --driver */
 } ClientOptions;
 
 /* Returns <0 on failure (reported already), else the exit status: 0, or a verb's own. */

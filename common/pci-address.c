@@ -114,15 +114,15 @@ const char *pci_address_to_object_path(const PciAddress *a, char buf[static PCI_
 
 int pci_address_from_object_path(const char *path, PciAddress *ret) {
         const char *prefix = PASSTHRU_DEVICES_PATH "/";
+        char canonical[PCI_ADDRESS_PATH_MAX];
         PciAddress a;
 
         if (!path || strncmp(path, prefix, strlen(prefix)) != 0)
                 return -EINVAL;
-        path += strlen(prefix);
-        /* Only the full form is valid in a path: object paths are always formatted by us. */
-        if (strlen(path) < strlen("DDDD_BB_SS_F"))
-                return -EINVAL;
-        if (parse_with_separators(path, '_', '_', '_', &a) < 0)
+        /* Only the spelling we format names a device ("00000000_01_00_0" and upper case do not),
+         * so one function has one object path. */
+        if (parse_with_separators(path + strlen(prefix), '_', '_', '_', &a) < 0 ||
+            !streq(pci_address_to_object_path(&a, canonical), path))
                 return -EINVAL;
         *ret = a;
         return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stddef.h>
 
+#include "bind.h"
 #include "bus-device.h"
 #include "log.h"
 #include "manager.h"
@@ -71,6 +72,26 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
 }
 
+static int device_bind_or_unbind(sd_bus_message *msg, Device *d, BindOperation op, sd_bus_error *error) {
+        /* The fallback vtable's slot carries the Manager; userdata is the Device it found. */
+        Manager *m = sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(msg)));
+        PciAddress a = d->address;
+        int r;
+
+        r = sd_bus_message_rewind(msg, true);
+        if (r < 0)
+                return r;
+        return bind_method(m, msg, &a, op, error);
+}
+
+static int method_bind(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return device_bind_or_unbind(msg, userdata, BIND_OPERATION_BIND, error);
+}
+
+static int method_unbind(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return device_bind_or_unbind(msg, userdata, BIND_OPERATION_UNBIND, error);
+}
+
 #define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 
 static const sd_bus_vtable device_vtable[] = {
@@ -104,6 +125,10 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("NumVfs", "u", NULL, offsetof(Device, sriov_numvfs), EMITS),
         SD_BUS_PROPERTY("TotalVfs", "u", NULL, offsetof(Device, sriov_totalvfs), EMITS),
         SD_BUS_PROPERTY("NumaNode", "i", NULL, offsetof(Device, numa_node), EMITS),
+        SD_BUS_METHOD_WITH_ARGS("Bind", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("a(sss)", changes),
+                                method_bind, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unbind", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("a(sss)", changes),
+                                method_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
@@ -136,7 +161,7 @@ void bus_device_emit_removed(Manager *m, Device *d) {
 
 static const struct {
         unsigned change;
-        const char *properties[12];
+        const char *properties[14];
 } change_properties[] = {
         { DEVICE_CHANGE_DRIVER, { "Driver" } },
         { DEVICE_CHANGE_DRIVER_OVERRIDE, { "DriverOverride" } },
@@ -148,7 +173,8 @@ static const struct {
         { DEVICE_CHANGE_BOOT_VGA, { "BootVga" } },
         { DEVICE_CHANGE_IDENTITY,
           { "VendorId", "DeviceId", "SubsystemVendorId", "SubsystemDeviceId", "Class", "Revision",
-            "ClassName", "VendorName", "DeviceName", "SubsystemName", "Modalias", "KernelModules" } },
+            "ClassName", "VendorName", "DeviceName", "SubsystemName", "Modalias", "KernelModules",
+            "NumaNode", "ResetMethods" } },
 };
 
 void bus_device_emit_changes(Manager *m, Device *d, unsigned changes) {

@@ -17,6 +17,9 @@ static int group_number_from_path(const char *path, int *ret) {
         path += strlen(prefix);
         if (*path < '0' || *path > '9')
                 return -EINVAL;
+        /* One path per group, as enumerated: "01" is not group 1. */
+        if (path[0] == '0' && path[1] != '\0')
+                return -EINVAL;
         errno = 0;
         n = strtol(path, &end, 10);
         if (errno != 0 || *end != '\0' || n > INT32_MAX)

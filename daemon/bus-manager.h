@@ -4,13 +4,21 @@
 /* The bus connection and the /org/passthru/Manager object: its properties, ListDevices,
  * GetDevice, and the DeviceAdded / DeviceRemoved / DriverChanged signals. */
 
+#include <systemd/sd-bus.h>
+
+#include "pci-address.h"
+
 typedef struct Manager Manager;
 typedef struct Device Device;
 
 /* Connects, exports every object, takes the bus name. */
 int bus_manager_start(Manager *m);
 
+/* NoSuchDevice, with the sentence every method uses. */
+int bus_error_no_such_device(sd_bus_error *error, const PciAddress *a);
+
 void bus_manager_emit_device_added(Manager *m, Device *d);
 void bus_manager_emit_device_removed(Manager *m, Device *d);
 void bus_manager_emit_driver_changed(Manager *m, Device *d, const char *old_driver);
 void bus_manager_emit_iommu_changed(Manager *m);
+void bus_manager_emit_host_status_changed(Manager *m);

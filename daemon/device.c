@@ -226,7 +226,7 @@ int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device 
                 r = read_misc(d, src);
         if (r < 0)
                 return log_debug_errno(r, "Failed to read %s: %m", devpath);
-        r = safety_device_blockers(d, &d->blockers);
+        r = safety_device_blockers(src->host, d, &d->blockers);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(d);

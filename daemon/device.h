@@ -14,6 +14,7 @@
 typedef struct Sysfs Sysfs;
 typedef struct PciIds PciIds;
 typedef struct Kmod Kmod;
+typedef struct SafetyHost SafetyHost;
 
 typedef enum DeviceState {
         DEVICE_STATE_HOST,    /* a host driver has it */
@@ -31,6 +32,7 @@ typedef struct DeviceSources {
         Sysfs *sysfs;
         PciIds *ids;
         Kmod *kmod;
+        SafetyHost *host; /* what the host uses, for Blockers */
 } DeviceSources;
 
 typedef struct Device {

@@ -7,6 +7,7 @@
 
 struct Kmod {
         struct kmod_ctx *ctx;
+        bool indexes_loaded;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
@@ -20,7 +21,8 @@ int kmod_open(const char *modules_dir, const char *const *config_paths, Kmod **r
         if (!k->ctx)
                 return log_error_errno(ENOMEM, "Failed to create libkmod context.");
         /* Load the indexes once: every hotplug event looks aliases up again. */
-        if (kmod_load_resources(k->ctx) < 0)
+        k->indexes_loaded = kmod_load_resources(k->ctx) >= 0;
+        if (!k->indexes_loaded)
                 log_debug("Module indexes not loadable (no /lib/modules for this kernel?), "
                           "looking up from config only.");
         *ret = TAKE_PTR(k);
@@ -58,5 +60,49 @@ int kmod_modules_for_alias(Kmod *k, const char *modalias, char ***ret) {
         }
         strv_sort(names);
         *ret = TAKE_PTR(names);
+        return 0;
+}
+
+int kmod_module_availability(Kmod *k, const char *name) {
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+        struct kmod_list *i;
+        int r, found = KMOD_MISSING;
+
+        /* Without indexes every look-up finds nothing: say "unknown" rather than "missing". */
+        if (!k->indexes_loaded)
+                return -ENODATA;
+        r = kmod_module_new_from_lookup(k->ctx, name, &list);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to look up module %s: %m", name);
+        kmod_list_foreach(i, list) {
+                struct kmod_module *m = kmod_module_get_module(i);
+
+                /* Built-in modules come from modules.builtin and have no file. */
+                if (found == KMOD_MISSING)
+                        found = kmod_module_get_path(m) ? KMOD_MODULE : KMOD_BUILTIN;
+                kmod_module_unref(m);
+        }
+        return found;
+}
+
+int kmod_load(Kmod *k, const char *name) {
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+        struct kmod_module *mod;
+        int r;
+
+        r = kmod_module_new_from_lookup(k->ctx, name, &list);
+        if (r < 0)
+                return log_error_errno(r, "Failed to look up module %s: %m", name);
+        if (!list)
+                return log_error_errno(ENOENT, "Module %s does not exist for this kernel.", name);
+        mod = kmod_module_get_module(list);
+        r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
+        kmod_module_unref(mod);
+        if (r > 0)
+                /* KMOD_PROBE_APPLY_BLACKLIST: modprobe.d says "blacklist" for it. */
+                return log_error_errno(EPERM, "Module %s is blacklisted.", name);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load module %s: %m", name);
+        log_info("Loaded module %s.", name);
         return 0;
 }

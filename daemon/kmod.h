@@ -2,7 +2,8 @@
 #pragma once
 
 /* Kernel modules through libkmod: which modules can drive a device (its modalias looked up
- * the way modprobe and `lspci -k` do). Module loading joins here in the binding work. */
+ * the way modprobe and `lspci -k` do), whether a module exists for this kernel, and loading
+ * one the way modprobe would. */
 
 #include "macros.h"
 
@@ -16,3 +17,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Kmod *, kmod_close);
 
 /* Sorted, de-duplicated module names for a modalias; an empty list when none match. */
 int kmod_modules_for_alias(Kmod *k, const char *modalias, char ***ret);
+
+typedef enum KmodAvailability {
+        KMOD_MISSING, /* neither in modules.dep nor in modules.builtin */
+        KMOD_MODULE,  /* a loadable .ko */
+        KMOD_BUILTIN, /* compiled into the kernel */
+} KmodAvailability;
+
+/* Looks a module name up ("vfio-pci" and "vfio_pci" are the same) in the module indexes;
+ * returns a KmodAvailability, or -ENODATA when the indexes cannot be read at all. */
+int kmod_module_availability(Kmod *k, const char *name);
+
+/* Loads a module and its dependencies as modprobe does, respecting blacklists. -ENOENT when
+ * the module does not exist for this kernel, -EPERM when configuration prohibits it. */
+int kmod_load(Kmod *k, const char *name);

@@ -19,6 +19,9 @@ static void help(void) {
                "     --pci-ids=FILE         Device names from FILE instead of pci.ids\n"
                "     --modules-dir=DIR      Kernel modules from DIR instead of /lib/modules/`uname -r`\n"
                "     --modprobe-config=FILE modprobe configuration FILE instead of modprobe.d\n"
+               "     --runtime-dir=DIR      Keep original-driver records in DIR instead of /run/passthru\n"
+               "     --proc-root=DIR        Read processes, mounts and routes from DIR instead of /proc\n"
+               "     --operation-timeout=SEC  Mark a device stuck when a driver change takes longer\n"
                "     --log-level=LEVEL      debug, info, notice, warning or err\n",
                program_invocation_short_name);
 }
@@ -31,6 +34,9 @@ enum {
         ARG_MODULES_DIR,
         ARG_MODPROBE_CONFIG,
         ARG_LOG_LEVEL,
+        ARG_RUNTIME_DIR,
+        ARG_PROC_ROOT,
+        ARG_OPERATION_TIMEOUT,
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), <0 on a bad argument. */
@@ -44,6 +50,9 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                 { "modules-dir", required_argument, NULL, ARG_MODULES_DIR },
                 { "modprobe-config", required_argument, NULL, ARG_MODPROBE_CONFIG },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
+                { "operation-timeout", required_argument, NULL, ARG_OPERATION_TIMEOUT },
                 {},
         };
         int c, level;
@@ -54,7 +63,9 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                         help();
                         return 1;
                 case ARG_VERSION:
-                        printf("passthrud %s\n", PROJECT_VERSION);
+                        /* Test builds say so: the VM suite runs its fault scenarios only then. */
+                        printf("passthrud %s%s\n", PROJECT_VERSION,
+                               PASSTHRU_FAULT_POINTS ? " (test build: PASSTHRU_FAULT_WRITE)" : "");
                         return 1;
                 case ARG_BUS_ADDRESS:
                         o->bus_address = optarg;
@@ -71,6 +82,21 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                 case ARG_MODPROBE_CONFIG:
                         o->modprobe_config = optarg;
                         break;
+                case ARG_RUNTIME_DIR:
+                        o->runtime_dir = optarg;
+                        break;
+                case ARG_PROC_ROOT:
+                        o->proc_root = optarg;
+                        break;
+                case ARG_OPERATION_TIMEOUT: {
+                        char *end;
+                        double sec = strtod(optarg, &end);
+
+                        if (*end != '\0' || end == optarg || !(sec > 0 && sec < 3600))
+                                return log_error_errno(EINVAL, "Invalid --operation-timeout '%s'.", optarg);
+                        o->operation_timeout_usec = (uint64_t) (sec * 1000000);
+                        break;
+                }
                 case ARG_LOG_LEVEL:
                         level = log_level_from_string(optarg);
                         if (level < 0)

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <libudev.h>
 
+#include "bind.h"
 #include "bus-device.h"
 #include "bus-group.h"
 #include "bus-manager.h"
+#include "host-status.h"
 #include "kmod.h"
 #include "log.h"
 #include "manager.h"
 #include "pciids.h"
+#include "polkit.h"
+#include "record.h"
+#include "safety.h"
+#include "strv.h"
 #include "sysfs.h"
 #include "udev-monitor.h"
 
@@ -29,6 +35,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         udev_monitor_stop(m);
+        host_status_done(m);
+        bind_transactions_free(m);
+        sd_event_source_disable_unref(m->host_use_source);
         for (size_t i = 0; i < m->n_devices; i++)
                 device_free(m->devices[i]);
         free(m->devices);
@@ -38,6 +47,9 @@ Manager *manager_free(Manager *m) {
         sysfs_free(m->sources.sysfs);
         pciids_free(m->sources.ids);
         kmod_close(m->sources.kmod);
+        safety_host_free(m->sources.host);
+        polkit_free(m->polkit);
+        records_free(m->records);
         sd_event_unref(m->event);
         free(m);
         return NULL;
@@ -57,10 +69,28 @@ static int open_sources(Manager *m) {
                       &m->sources.kmod);
         if (r < 0)
                 return r;
+        r = safety_host_new(m->options.proc_root, m->sources.sysfs, &m->sources.host);
+        if (r < 0)
+                return r;
+        (void) safety_host_refresh(m->sources.host);
+        r = records_open(m->options.runtime_dir, false, &m->records);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Cannot read the original drivers recorded earlier, ignoring: %m");
+        r = polkit_new(&m->polkit);
+        if (r < 0)
+                return r;
         m->udev = udev_new();
         if (!m->udev)
                 return log_error_errno(ENOMEM, "Failed to create udev context.");
         return 0;
+}
+
+/* What passthru recorded before it first moved a device, from this run or an earlier one. */
+static void load_record(Manager *m, Device *d) {
+        _cleanup_free_ char *driver = NULL;
+
+        if (m->records && record_load(m->records, d->address_str, &driver, NULL) >= 0)
+                (void) free_and_strdup(&d->original_driver, strempty(driver));
 }
 
 /* Binary search; *ret_index is where the address is or would be inserted. */
@@ -132,6 +162,7 @@ static int rebuild_groups(Manager *m) {
                         bus_manager_emit_iommu_changed(m);
         }
         groups_free(old, n_old);
+        host_status_schedule(m);
         return 0;
 }
 
@@ -141,6 +172,7 @@ static int add_device(Manager *m, Device *fresh) {
         r = insert_device(m, fresh);
         if (r < 0)
                 return r;
+        load_record(m, fresh);
         if (m->bus) {
                 bus_device_emit_added(m, fresh);
                 bus_manager_emit_device_added(m, fresh);
@@ -260,11 +292,35 @@ static int enumerate_devices(Manager *m) {
                 if (r < 0)
                         continue;
                 if (insert_device(m, d) >= 0)
-                        TAKE_PTR(d);
+                        load_record(m, TAKE_PTR(d));
         }
         udev_enumerate_unref(e);
         log_info("Found %zu PCI functions.", m->n_devices);
         return rebuild_groups(m);
+}
+
+/* A display server opening a GPU or a new mount makes no udev event: look again now and then. */
+#define HOST_USE_INTERVAL_USEC (10ULL * 1000 * 1000)
+
+void manager_refresh_blockers(Manager *m) {
+        (void) safety_host_refresh(m->sources.host);
+        for (size_t i = 0; i < m->n_devices; i++) {
+                _cleanup_strv_free_ char **blockers = NULL;
+                Device *d = m->devices[i];
+
+                if (safety_device_blockers(m->sources.host, d, &blockers) < 0 ||
+                    strv_equal(blockers, d->blockers))
+                        continue;
+                strv_free(d->blockers);
+                d->blockers = TAKE_PTR(blockers);
+                if (m->bus)
+                        bus_device_emit_changes(m, d, DEVICE_CHANGE_BLOCKERS | DEVICE_CHANGE_ASSIGNABLE);
+        }
+}
+
+static int on_host_use_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_refresh_blockers(userdata);
+        return sd_event_source_set_time_relative(s, HOST_USE_INTERVAL_USEC);
 }
 
 int manager_start(Manager *m) {
@@ -280,6 +336,16 @@ int manager_start(Manager *m) {
         r = enumerate_devices(m);
         if (r < 0)
                 return r;
+        m->host_roots.proc = m->options.proc_root;
+        r = host_status_start(m);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(m->event, &m->host_use_source, CLOCK_MONOTONIC, HOST_USE_INTERVAL_USEC,
+                                       HOST_USE_INTERVAL_USEC / 10, on_host_use_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->host_use_source, SD_EVENT_ON);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch what the host uses: %m");
         return bus_manager_start(m);
 }
 

@@ -180,7 +180,8 @@ static int write_file_at(int dirfd, const char *path, const char *value) {
         size_t len = strlen(value);
         ssize_t n;
 
-        fd = openat(dirfd, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_TRUNC as a shell's ">" does: sysfs ignores it, plain files (testbeds) need it. */
+        fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         n = write(fd, value, len);

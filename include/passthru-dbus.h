@@ -32,3 +32,7 @@
 /* One row of Manager.ListDevices(): address, vendor id, device id, class, vendor name,
  * device name, driver, IOMMU group, state. */
 #define PASSTHRU_DEVICE_ROW_SIGNATURE "(sqqusssis)"
+
+/* One row of Manager.CheckHost(): check id, status (pass, warn, fail, skip), what was seen,
+ * the remedy ("" when there is nothing to do). */
+#define PASSTHRU_HOST_CHECK_ROW_SIGNATURE "(ssss)"

@@ -127,3 +127,38 @@ vm_iommu_groups() {
         echo "group $(basename "$g"): $(ls "$g/devices" | tr '\n' ' ')"
     done
 }
+
+# passthru helpers ---------------------------------------------------------------------
+
+vm_passthru_on_bus() {
+    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s org.passthru.Manager 2>/dev/null | grep -qx 'b true'
+}
+
+# vm_start_passthrud: start the installed daemon the way its unit says (the guest has no
+# systemd, so ExecStart is read from the installed passthrud.service), log to the results
+# share, and wait until it owns its bus name. Extra arguments are appended to ExecStart.
+vm_start_passthrud() {
+    local unit exec
+    for unit in /lib/systemd/system/passthrud.service /usr/lib/systemd/system/passthrud.service; do
+        [[ -f $unit ]] && break
+    done
+    vm_require "passthrud.service is installed" test -f "$unit"
+    exec=$(sed -n 's/^ExecStart=//p' "$unit" | head -n1)
+    vm_require "the unit has an ExecStart" test -n "$exec"
+    # shellcheck disable=SC2086 # ExecStart is a command line: split it as systemd would.
+    setsid $exec "$@" >>"$RESULTS/passthrud.log" 2>&1 </dev/null &
+    VM_PASSTHRUD_PID=$!
+    vm_require "passthrud owns org.passthru.Manager" vm_wait 60 vm_passthru_on_bus
+}
+
+# vm_stop_passthrud: SIGTERM, as systemd would stop it; it must exit cleanly.
+vm_stop_passthrud() {
+    kill -TERM "$VM_PASSTHRUD_PID"
+    local rc=0
+    wait "$VM_PASSTHRUD_PID" || rc=$?
+    vm_check "passthrud exited cleanly on SIGTERM" test "$rc" -eq 0
+}
+
+# vm_as_alice CMD...: run as the unprivileged user the guest creates.
+vm_as_alice() { runuser -u alice -- "$@"; }

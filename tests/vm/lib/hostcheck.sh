@@ -6,14 +6,8 @@
 
 HC_JSON=$RESULTS/check.json
 
-hc_has_name() {
-    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-        NameHasOwner s org.passthru.Manager | grep -qx 'b true'
-}
-
 hc_start_daemon() {
-    setsid /usr/libexec/passthrud --log-level=debug >"$RESULTS/passthrud.log" 2>&1 </dev/null &
-    vm_require "passthrud owns org.passthru.Manager" vm_wait 60 hc_has_name
+    vm_start_passthrud --log-level=debug
 }
 
 # Runs the check; HC_EXIT is passthructl's exit status.

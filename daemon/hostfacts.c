@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include "device.h"
+#include "hostfacts.h"
+#include "klog.h"
+#include "kmod.h"
+#include "log.h"
+#include "strv.h"
+
+/* lsinitramfs decompresses the whole image: give it time, but not forever. */
+#define INITRAMFS_LIST_TIMEOUT_MS (30 * 1000)
+
+static const char *const module_names[_HOST_MODULE_MAX] = {
+        [HOST_MODULE_VFIO] = "vfio",
+        [HOST_MODULE_VFIO_IOMMU_TYPE1] = "vfio_iommu_type1",
+        [HOST_MODULE_VFIO_PCI] = "vfio_pci",
+        [HOST_MODULE_VFIO_VIRQFD] = "vfio_virqfd",
+};
+
+const char *host_module_name(HostModule m) {
+        return m >= 0 && m < _HOST_MODULE_MAX ? module_names[m] : NULL;
+}
+
+bool host_module_name_equal(const char *a, const char *b) {
+        for (; *a && *b; a++, b++)
+                if (*a != *b && !(strchr("-_", *a) && strchr("-_", *b)))
+                        return false;
+        return *a == *b;
+}
+
+bool host_facts_kernel_at_least(const HostFacts *f, unsigned major, unsigned minor) {
+        return f->kernel_major > major || (f->kernel_major == major && f->kernel_minor >= minor);
+}
+
+static void config_lines_done(ConfigLines *c) {
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->items[i].file);
+                strv_free(c->items[i].words);
+        }
+        free(c->items);
+        *c = (ConfigLines){};
+}
+
+void host_facts_done(HostFacts *f) {
+        free(f->kernel_release);
+        free(f->cpu_vendor);
+        free(f->cmdline);
+        klog_free(f->klog);
+        config_lines_done(&f->boot_modules);
+        config_lines_done(&f->modprobe);
+        config_lines_done(&f->initramfs_modules);
+        free(f->initramfs_image);
+        free(f->vfio_nodes);
+        *f = (HostFacts){};
+}
+
+/* Roots are opened for one reading and closed again: no descriptor outlives a run. */
+static int open_root(const char *path) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+static FILE *fopen_at(int dirfd, const char *path) {
+        int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+        FILE *f;
+
+        if (fd < 0)
+                return NULL;
+        f = fdopen(fd, "re");
+        if (!f)
+                close(fd);
+        return f;
+}
+
+/* The first line of a file, newline removed. */
+static int read_line_at(int dirfd, const char *path, char **ret) {
+        _cleanup_fclose_ FILE *f = fopen_at(dirfd, path);
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        ssize_t n;
+
+        if (!f)
+                return -errno;
+        n = getline(&line, &size, f);
+        if (n < 0)
+                return feof(f) ? -ENODATA : -errno;
+        line[strcspn(line, "\n")] = '\0';
+        *ret = TAKE_PTR(line);
+        return 0;
+}
+
+static bool exists_at(int dirfd, const char *path) {
+        return faccessat(dirfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Sorted names in a directory, without dot entries; those ending in suffix when it is set. */
+static int list_dir_at(int dirfd, const char *path, const char *suffix, char ***ret) {
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        if (!names)
+                return -ENOMEM;
+        fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        while (r >= 0 && (de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (suffix && (len <= strlen(suffix) || !streq(de->d_name + len - strlen(suffix), suffix)))
+                        continue;
+                r = strv_extend(&names, de->d_name);
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        strv_sort(names);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+static size_t count_dir_at(int dirfd, const char *path) {
+        _cleanup_strv_free_ char **names = NULL;
+
+        return list_dir_at(dirfd, path, NULL, &names) < 0 ? 0 : strv_length(names);
+}
+
+static void read_kernel_release(HostFacts *f, const HostRoots *roots) {
+        struct utsname u;
+        const char *release = roots->kernel_release;
+
+        if (!release && uname(&u) >= 0)
+                release = u.release;
+        f->kernel_release = release ? strdup(release) : NULL;
+        if (f->kernel_release && sscanf(f->kernel_release, "%u.%u", &f->kernel_major, &f->kernel_minor) != 2)
+                f->kernel_major = f->kernel_minor = 0;
+}
+
+static bool has_word(const char *list, const char *word) {
+        _cleanup_strv_free_ char **words = NULL;
+
+        return strv_split(list, " \t", &words) >= 0 && strv_contains(words, word);
+}
+
+/* The first CPU's vendor and flags stand for all: the kernel keeps them alike. */
+static int read_cpuinfo(HostFacts *f, int proc_fd) {
+        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "cpuinfo");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!file)
+                return log_debug_errno(errno, "Failed to open cpuinfo: %m");
+        while (getline(&line, &size, file) >= 0) {
+                char *colon = strchr(line, ':'), *value;
+
+                if (!colon)
+                        continue;
+                value = colon + 1 + strspn(colon + 1, " \t");
+                value[strcspn(value, "\n")] = '\0';
+                if (!f->cpu_vendor && strncmp(line, "vendor_id", strlen("vendor_id")) == 0) {
+                        f->cpu_vendor = strdup(value);
+                        if (!f->cpu_vendor)
+                                return -ENOMEM;
+                } else if (strncmp(line, "flags", strlen("flags")) == 0) {
+                        f->cpu_vmx = has_word(value, "vmx");
+                        f->cpu_svm = has_word(value, "svm");
+                        break;
+                }
+        }
+        return 0;
+}
+
+static void read_interrupts(HostFacts *f, int proc_fd) {
+        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "interrupts");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!file)
+                return;
+        f->interrupts_read = true;
+        while (getline(&line, &size, file) >= 0)
+                if (strstr(line, " IR-"))
+                        f->n_ir_chips++;
+}
+
+int host_facts_read_boot(HostFacts *f, const HostRoots *roots) {
+        _cleanup_close_ int sysfs_fd = -EBADF, proc_fd = -EBADF;
+        int r;
+
+        sysfs_fd = open_root(roots->sysfs ?: "/sys");
+        if (sysfs_fd < 0)
+                return log_error_errno(sysfs_fd, "Failed to open %s: %m", roots->sysfs ?: "/sys");
+        proc_fd = open_root(roots->proc ?: "/proc");
+        if (proc_fd < 0)
+                return log_error_errno(proc_fd, "Failed to open %s: %m", roots->proc ?: "/proc");
+
+        read_kernel_release(f, roots);
+        r = read_cpuinfo(f, proc_fd);
+        if (r == -ENOMEM)
+                return r;
+        r = read_line_at(proc_fd, "cmdline", &f->cmdline);
+        if (r == -ENOMEM)
+                return r;
+        f->acpi = exists_at(sysfs_fd, "firmware/acpi/tables");
+        f->dmar_table = exists_at(sysfs_fd, "firmware/acpi/tables/DMAR");
+        f->ivrs_table = exists_at(sysfs_fd, "firmware/acpi/tables/IVRS");
+        read_interrupts(f, proc_fd);
+        return klog_read(roots->kmsg, !roots->no_journal, &f->klog);
+}
+
+static void read_iommu(HostFacts *f, int sysfs_fd) {
+        _cleanup_strv_free_ char **groups = NULL;
+
+        f->n_iommus = count_dir_at(sysfs_fd, "class/iommu");
+        f->n_iommu_groups = f->n_identity_groups = 0;
+        if (list_dir_at(sysfs_fd, "kernel/iommu_groups", NULL, &groups) < 0)
+                return;
+        f->n_iommu_groups = strv_length(groups);
+        for (char **g = groups; *g; g++) {
+                _cleanup_free_ char *path = NULL, *type = NULL;
+
+                if (asprintf(&path, "kernel/iommu_groups/%s/type", *g) >= 0 &&
+                    read_line_at(sysfs_fd, path, &type) >= 0 && streq(type, "identity"))
+                        f->n_identity_groups++;
+        }
+}
+
+static void read_modules(HostFacts *f, int sysfs_fd, Kmod *kmod) {
+        _cleanup_free_ char *unsafe = NULL;
+
+        for (HostModule m = 0; m < _HOST_MODULE_MAX; m++) {
+                _cleanup_free_ char *path = NULL;
+
+                f->modules[m].availability =
+                        kmod ? kmod_module_availability(kmod, module_names[m]) : -ENODATA;
+                f->modules[m].loaded =
+                        asprintf(&path, "module/%s", module_names[m]) >= 0 && exists_at(sysfs_fd, path);
+        }
+        f->unsafe_interrupts_allowed =
+                read_line_at(sysfs_fd, "module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+                             &unsafe) >= 0 &&
+                streq(unsafe, "Y");
+}
+
+static int config_lines_add(ConfigLines *c, const char *file, unsigned line, char **words) {
+        ConfigLine *grown = realloc(c->items, sizeof(ConfigLine) * (c->n + 1));
+        char *copy = strdup(file);
+
+        if (grown)
+                c->items = grown;
+        if (!grown || !copy) {
+                free(copy);
+                return -ENOMEM;
+        }
+        c->items[c->n++] = (ConfigLine){ .file = copy, .line = line, .words = words };
+        return 0;
+}
+
+/* Reads one configuration file: '#' starts a comment (';' too, as systemd-modules-load has
+ * it), blank lines are dropped. shown is the path the admin knows, not the root-relative one. */
+static int read_config_file(int dirfd, const char *path, const char *shown, ConfigLines *c) {
+        _cleanup_fclose_ FILE *file = fopen_at(dirfd, path);
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        unsigned number = 0;
+        int r;
+
+        if (!file)
+                return errno == ENOENT ? 0 : -errno;
+        while (getline(&line, &size, file) >= 0) {
+                _cleanup_strv_free_ char **words = NULL;
+
+                number++;
+                line[strcspn(line, "#;\n")] = '\0';
+                r = strv_split(line, " \t", &words);
+                if (r < 0)
+                        return r;
+                if (!words[0])
+                        continue;
+                r = config_lines_add(c, shown, number, words);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(words);
+        }
+        return 0;
+}
+
+static int read_config_dir(int etc_fd, const char *dir, ConfigLines *c) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        if (list_dir_at(etc_fd, dir, ".conf", &names) < 0)
+                return 0;
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *path = NULL, *shown = NULL;
+
+                if (asprintf(&path, "%s/%s", dir, *n) < 0 || asprintf(&shown, "/etc/%s", path) < 0)
+                        return -ENOMEM;
+                r = read_config_file(etc_fd, path, shown, c);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_config(HostFacts *f, int etc_fd) {
+        int r;
+
+        config_lines_done(&f->boot_modules);
+        config_lines_done(&f->modprobe);
+        config_lines_done(&f->initramfs_modules);
+        r = read_config_file(etc_fd, "modules", "/etc/modules", &f->boot_modules);
+        if (r >= 0)
+                r = read_config_dir(etc_fd, "modules-load.d", &f->boot_modules);
+        if (r >= 0)
+                r = read_config_dir(etc_fd, "modprobe.d", &f->modprobe);
+        if (r >= 0)
+                r = read_config_file(etc_fd, "initramfs-tools/modules", "/etc/initramfs-tools/modules",
+                                     &f->initramfs_modules);
+        return r;
+}
+
+static int vfio_node_read(int dirfd, const char *name, VfioNode *ret) {
+        struct stat st;
+        char *end;
+        long group = -1;
+
+        if (!streq(name, "vfio")) {
+                errno = 0;
+                group = strtol(name, &end, 10);
+                if (errno != 0 || end == name || *end != '\0' || group < 0 || group > INT_MAX)
+                        return -EINVAL;
+        }
+        /* Followed: devtmpfs and udev make the nodes, and a fixture can point at /dev/null. */
+        if (fstatat(dirfd, name, &st, 0) < 0)
+                return -errno;
+        if (!S_ISCHR(st.st_mode))
+                return -ENOTTY;
+        *ret = (VfioNode){
+                .group = (int) group, .uid = st.st_uid, .gid = st.st_gid, .mode = st.st_mode & 07777
+        };
+        return 0;
+}
+
+static int read_dev_vfio(HostFacts *f, int dev_fd) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        free(f->vfio_nodes);
+        f->vfio_nodes = NULL;
+        f->n_vfio_nodes = 0;
+        fd = openat(dev_fd, "vfio", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        f->dev_vfio_read = fd >= 0 || errno == ENOENT;
+        if (fd < 0 || list_dir_at(fd, ".", NULL, &names) < 0)
+                return 0;
+        f->vfio_nodes = calloc(strv_length(names) + 1, sizeof(VfioNode));
+        if (!f->vfio_nodes)
+                return -ENOMEM;
+        for (char **n = names; *n; n++)
+                if (vfio_node_read(fd, *n, &f->vfio_nodes[f->n_vfio_nodes]) >= 0)
+                        f->n_vfio_nodes++;
+        return 0;
+}
+
+bool devices_any_persistent(Device *const *devices, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (devices[i]->persistent)
+                        return true;
+        return false;
+}
+
+/* Runs "lister image" and reports whether its listing names vfio-pci. */
+static int list_initramfs(const char *lister, const char *image) {
+        char *argv[] = { (char *) lister, (char *) image, NULL };
+        posix_spawn_file_actions_t actions;
+        _cleanup_fclose_ FILE *out = NULL;
+        _cleanup_free_ char *line = NULL;
+        int pipefd[2], r, status, found = 0;
+        size_t size = 0;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        r = -posix_spawn(&pid, lister, &actions, NULL, argv, NULL);
+        posix_spawn_file_actions_destroy(&actions);
+        close(pipefd[1]);
+        if (r < 0) {
+                close(pipefd[0]);
+                return r;
+        }
+        out = fdopen(pipefd[0], "re");
+        if (!out) {
+                close(pipefd[0]);
+                r = -errno;
+        }
+        while (out) {
+                struct pollfd p = { .fd = fileno(out), .events = POLLIN };
+
+                if (poll(&p, 1, INITRAMFS_LIST_TIMEOUT_MS) <= 0) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                if (getline(&line, &size, out) < 0)
+                        break;
+                /* vfio-pci.ko, .ko.xz, .ko.zst: the module file, however compressed. */
+                if (strstr(line, "/vfio-pci.ko"))
+                        found = 1;
+        }
+        if (r < 0)
+                (void) kill(pid, SIGKILL);
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (r < 0)
+                return r;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return -EIO;
+        return found;
+}
+
+/* Listing an initramfs takes seconds: only when a device is to stay on vfio-pci, and only
+ * again when the image has changed. */
+static int read_initramfs(HostFacts *f, const HostRoots *roots) {
+        const char *lister = roots->initramfs_lister ?: "/usr/bin/lsinitramfs";
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r;
+
+        if (!f->kernel_release || !devices_any_persistent(f->devices, f->n_devices)) {
+                f->initramfs_vfio = -ECANCELED;
+                return 0;
+        }
+        free(f->initramfs_image);
+        if (asprintf(&f->initramfs_image, "/boot/initrd.img-%s", f->kernel_release) < 0 ||
+            asprintf(&path, "%s/initrd.img-%s", roots->boot ?: "/boot", f->kernel_release) < 0) {
+                f->initramfs_image = NULL;
+                return -ENOMEM;
+        }
+        if (stat(path, &st) < 0) {
+                f->initramfs_vfio = -ENOENT;
+                return 0;
+        }
+        if (f->initramfs_vfio >= 0 && st.st_mtim.tv_sec == f->initramfs_mtime.tv_sec &&
+            st.st_mtim.tv_nsec == f->initramfs_mtime.tv_nsec)
+                return 0;
+        if (access(lister, X_OK) < 0) {
+                f->initramfs_vfio = -ENOPKG;
+                return 0;
+        }
+        r = list_initramfs(lister, path);
+        if (r < 0)
+                log_warning_errno(r, "Failed to list %s with %s, ignoring: %m", path, lister);
+        f->initramfs_vfio = r;
+        f->initramfs_mtime = st.st_mtim;
+        return 0;
+}
+
+int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod) {
+        _cleanup_close_ int sysfs_fd = -EBADF, etc_fd = -EBADF, dev_fd = -EBADF;
+        int r;
+
+        sysfs_fd = open_root(roots->sysfs ?: "/sys");
+        if (sysfs_fd < 0)
+                return log_error_errno(sysfs_fd, "Failed to open %s: %m", roots->sysfs ?: "/sys");
+        read_iommu(f, sysfs_fd);
+        read_modules(f, sysfs_fd, kmod);
+
+        etc_fd = open_root(roots->etc ?: "/etc");
+        r = etc_fd < 0 ? 0 : read_config(f, etc_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read configuration: %m");
+        dev_fd = open_root(roots->dev ?: "/dev");
+        r = dev_fd < 0 ? 0 : read_dev_vfio(f, dev_fd);
+        if (r < 0)
+                return r;
+        f->dev_vfio_read = f->dev_vfio_read && dev_fd >= 0;
+        return read_initramfs(f, roots);
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the host checks look at, gathered into one snapshot: the CPU, the firmware's IOMMU
+ * tables, the kernel command line and log, IOMMU groups, interrupt chips, vfio modules and
+ * their boot-time configuration in /etc, the initramfs, /dev/vfio. Everything is read relative
+ * to root directories, so the same code reads this host, a VM and a test fixture. The checks
+ * in hostcheck.c are pure functions of this snapshot.
+ *
+ * Facts that cannot change while the kernel runs (CPU, firmware tables, command line, kernel
+ * log, interrupt chips) are read once by host_facts_read_boot(); the rest, cheap to read, by
+ * host_facts_read_current() before every check run. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "macros.h"
+
+typedef struct Kmod Kmod;
+typedef struct Klog Klog;
+typedef struct Device Device;
+typedef struct Group Group;
+
+typedef struct HostRoots {
+        const char *sysfs;            /* NULL: /sys */
+        const char *proc;             /* NULL: /proc */
+        const char *etc;              /* NULL: /etc */
+        const char *dev;              /* NULL: /dev */
+        const char *boot;             /* NULL: /boot, where initrd.img-RELEASE lives */
+        const char *kmsg;             /* NULL: /dev/kmsg; tests pass a recording */
+        bool no_journal;              /* do not fall back to the journal (tests) */
+        const char *kernel_release;   /* NULL: uname -r */
+        const char *initramfs_lister; /* NULL: /usr/bin/lsinitramfs when it exists */
+} HostRoots;
+
+/* The vfio modules, by their kernel names. vfio_virqfd was folded into vfio in 6.2. */
+typedef enum HostModule {
+        HOST_MODULE_VFIO,
+        HOST_MODULE_VFIO_IOMMU_TYPE1,
+        HOST_MODULE_VFIO_PCI,
+        HOST_MODULE_VFIO_VIRQFD,
+        _HOST_MODULE_MAX,
+} HostModule;
+
+const char *host_module_name(HostModule m);
+
+typedef struct ModuleFacts {
+        int availability; /* a KmodAvailability, or <0 when the module indexes are unreadable */
+        bool loaded;      /* /sys/module/NAME exists */
+} ModuleFacts;
+
+/* One meaningful line of a configuration file, with where it is. */
+typedef struct ConfigLine {
+        char *file; /* as the admin knows it: "/etc/modules-load.d/vfio.conf" */
+        unsigned line;
+        char **words; /* the line split on blanks, comments removed */
+} ConfigLine;
+
+typedef struct ConfigLines {
+        ConfigLine *items;
+        size_t n;
+} ConfigLines;
+
+typedef struct VfioNode {
+        int group; /* -1 for the container node /dev/vfio/vfio */
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+} VfioNode;
+
+typedef struct HostFacts {
+        /* read once: they stay as they are until the next boot */
+        char *kernel_release;
+        unsigned kernel_major, kernel_minor;
+        char *cpu_vendor; /* "GenuineIntel", "AuthenticAMD", or NULL */
+        bool cpu_vmx, cpu_svm;
+        char *cmdline;
+        bool acpi; /* /sys/firmware/acpi/tables is there to look at */
+        bool dmar_table, ivrs_table;
+        bool interrupts_read;
+        size_t n_ir_chips; /* interrupts on an "IR-" (remapped) chip */
+        Klog *klog;
+
+        /* read before every check run */
+        size_t n_iommus;          /* /sys/class/iommu */
+        size_t n_iommu_groups;    /* /sys/kernel/iommu_groups */
+        size_t n_identity_groups; /* groups of type "identity" (iommu=pt) */
+        ModuleFacts modules[_HOST_MODULE_MAX];
+        bool unsafe_interrupts_allowed; /* vfio_iommu_type1's parameter reads Y */
+        ConfigLines boot_modules;       /* /etc/modules and each .conf in /etc/modules-load.d */
+        ConfigLines modprobe;           /* each .conf in /etc/modprobe.d */
+        ConfigLines initramfs_modules;  /* /etc/initramfs-tools/modules */
+        char *initramfs_image;          /* /boot/initrd.img-RELEASE */
+        int initramfs_vfio; /* 1: carries vfio-pci, 0: does not, <0: unknown (no image or tool) */
+        struct timespec initramfs_mtime; /* the listing is kept until the image changes */
+        bool dev_vfio_read;
+        VfioNode *vfio_nodes;
+        size_t n_vfio_nodes;
+
+        /* borrowed from the Manager for the duration of a run */
+        Device **devices;
+        size_t n_devices;
+        Group **groups;
+        size_t n_groups;
+} HostFacts;
+
+/* Reads the boot-time facts into an empty HostFacts. */
+int host_facts_read_boot(HostFacts *f, const HostRoots *roots);
+/* Reads the facts that change at run time; kmod may be NULL (module availability unknown). */
+int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod);
+void host_facts_done(HostFacts *f);
+
+bool host_facts_kernel_at_least(const HostFacts *f, unsigned major, unsigned minor);
+/* Whether any of the devices is one the admin asked to keep on vfio-pci. */
+bool devices_any_persistent(Device *const *devices, size_t n);
+/* Whether a configuration line names module, with '-' and '_' the same as modprobe has it. */
+bool host_module_name_equal(const char *a, const char *b);

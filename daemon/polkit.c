@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "log.h"
+#include "passthru-dbus.h"
+#include "polkit.h"
+
+#define POLKIT_ACTION_MANAGE_DEVICES "org.passthru.manage-devices"
+
+/* Interface members and the action that guards them. */
+static const struct {
+        const char *interface;
+        const char *member;
+        const char *action;
+} method_actions[] = {
+        { PASSTHRU_MANAGER_INTERFACE, "Bind", POLKIT_ACTION_MANAGE_DEVICES },
+        { PASSTHRU_MANAGER_INTERFACE, "Unbind", POLKIT_ACTION_MANAGE_DEVICES },
+        { PASSTHRU_DEVICE_INTERFACE, "Bind", POLKIT_ACTION_MANAGE_DEVICES },
+        { PASSTHRU_DEVICE_INTERFACE, "Unbind", POLKIT_ACTION_MANAGE_DEVICES },
+};
+
+/* CheckAuthorization flag AllowUserInteraction. */
+#define POLKIT_ALLOW_USER_INTERACTION 1u
+
+typedef struct Query Query;
+struct Query {
+        Polkit *polkit;
+        sd_bus_message *call; /* the method call waiting for the answer */
+        sd_bus_slot *slot;
+        const char *action;
+        bool answered;
+        int result; /* 1 authorized, <0 denied */
+        char *reason;
+        Query *next;
+};
+
+struct Polkit {
+        Query *queries;
+};
+
+int polkit_new(Polkit **ret) {
+        Polkit *p = calloc(1, sizeof(Polkit));
+
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+static Query *query_free(Query *q) {
+        if (!q)
+                return NULL;
+        sd_bus_slot_unref(q->slot);
+        sd_bus_message_unref(q->call);
+        free(q->reason);
+        free(q);
+        return NULL;
+}
+
+static void query_unlink(Query *q) {
+        for (Query **i = &q->polkit->queries; *i; i = &(*i)->next)
+                if (*i == q) {
+                        *i = q->next;
+                        return;
+                }
+}
+
+Polkit *polkit_free(Polkit *p) {
+        if (!p)
+                return NULL;
+        while (p->queries) {
+                Query *q = p->queries;
+
+                p->queries = q->next;
+                query_free(q);
+        }
+        free(p);
+        return NULL;
+}
+
+static const char *action_for(sd_bus_message *call) {
+        const char *interface = sd_bus_message_get_interface(call);
+        const char *member = sd_bus_message_get_member(call);
+
+        if (!interface || !member)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(method_actions); i++)
+                if (streq(method_actions[i].interface, interface) && streq(method_actions[i].member, member))
+                        return method_actions[i].action;
+        return NULL;
+}
+
+static int read_answer(sd_bus_message *reply, Query *q) {
+        int authorized, challenge, r;
+
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+        if (r < 0)
+                return r;
+        if (authorized)
+                return 1;
+        q->reason = strdup(challenge ? "authentication is required; run the command in a terminal "
+                                       "so the polkit agent can ask for it"
+                                     : "polkit denied it");
+        return -EACCES;
+}
+
+static int on_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Query *q = userdata;
+        int r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        q->answered = true;
+        if (e) {
+                log_warning("polkit could not answer for %s (%s: %s), denying.", q->action, e->name,
+                            strna(e->message));
+                q->result = -EACCES;
+                q->reason = strdup("authorization could not be checked (is polkit running?)");
+        } else {
+                q->result = read_answer(reply, q);
+                if (q->result < 0 && !q->reason)
+                        q->reason = strdup("polkit sent an unexpected answer");
+        }
+        /* Dispatch the original call again; its handler will find this answer. */
+        r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(q->call), q->call);
+        if (r < 0) {
+                log_error_errno(r, "Failed to requeue a call after polkit answered: %m");
+                query_unlink(q);
+                query_free(q);
+        }
+        return 0;
+}
+
+static int ask(Polkit *p, sd_bus_message *call, const char *action) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
+        sd_bus *bus = sd_bus_message_get_bus(call);
+        const char *sender = sd_bus_message_get_sender(call);
+        unsigned flags = 0;
+        Query *q;
+        int r;
+
+        if (!sender)
+                return -EACCES;
+        if (sd_bus_message_get_allow_interactive_authorization(call))
+                flags |= POLKIT_ALLOW_USER_INTERACTION;
+        r = sd_bus_message_new_method_call(bus, &msg, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
+        if (r >= 0)
+                r = sd_bus_message_append(msg, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sender,
+                                          action, 0, flags, "");
+        if (r < 0)
+                return r;
+        q = calloc(1, sizeof(Query));
+        if (!q)
+                return -ENOMEM;
+        q->polkit = p;
+        q->action = action;
+        q->call = sd_bus_message_ref(call);
+        /* An agent may take a person's time to answer; without one, polkit answers at once. */
+        r = sd_bus_call_async(bus, &q->slot, msg, on_answer, q, flags ? 5 * 60 * 1000000ULL : 0);
+        if (r < 0) {
+                query_free(q);
+                return r;
+        }
+        q->next = p->queries;
+        p->queries = q;
+        return 0;
+}
+
+static Query *find_query(Polkit *p, sd_bus_message *call) {
+        for (Query *q = p->queries; q; q = q->next)
+                if (q->call == call)
+                        return q;
+        return NULL;
+}
+
+static int deny(sd_bus_error *error, const char *action, const char *reason) {
+        return sd_bus_error_setf(error, PASSTHRU_ERROR_NOT_AUTHORIZED,
+                                 "Not authorized to change device drivers (polkit action %s): %s.",
+                                 action ?: "none", reason);
+}
+
+int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error) {
+        const char *action = action_for(call);
+        Query *q;
+        int r;
+
+        if (!action)
+                return deny(error, NULL, "this method has no polkit action");
+        q = find_query(p, call);
+        if (q) {
+                _cleanup_free_ char *reason = NULL;
+
+                if (!q->answered)
+                        return 0;
+                r = q->result;
+                reason = TAKE_PTR(q->reason);
+                query_unlink(q);
+                query_free(q);
+                if (r < 0)
+                        return deny(error, action, strempty(reason));
+                return 1;
+        }
+        r = ask(p, call, action);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to ask polkit about %s, denying: %m", action);
+                return deny(error, action, "authorization could not be checked");
+        }
+        return 0;
+}

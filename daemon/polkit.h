@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Asking polkit before anything changes. One table maps each method to its action; a method
+ * not in it is denied. The question goes out asynchronously (CheckAuthorization with the
+ * caller's unique bus name as a system-bus-name subject); when the answer arrives the call
+ * is put back in the bus queue with sd_bus_enqueue_for_read(), so the method handler runs
+ * again from the start, re-checks the device, and this time gets the answer. Any error,
+ * including polkit being absent, denies. */
+
+#include <systemd/sd-bus.h>
+
+#include "macros.h"
+
+typedef struct Polkit Polkit;
+
+int polkit_new(Polkit **ret);
+Polkit *polkit_free(Polkit *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Polkit *, polkit_free);
+
+/* 1: authorized, go ahead. 0: asked; return 1 from the handler without replying, it runs
+ * again. <0: denied or failed, error set to org.passthru.Error.NotAuthorized. */
+int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error);

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "sysfs.h"
+#include "worker.h"
+
+/* A real kernel probes synchronously; emulated ones (testbeds) answer a moment later. */
+#define CHECK_SETTLE_USEC (2 * 1000 * 1000)
+#define CHECK_POLL_USEC (10 * 1000)
+
+struct Worker {
+        WorkerParams params;
+        pid_t pid;
+        int fd;
+        sd_event_source *io, *timer;
+        size_t n_steps, n_done, n_writes;
+        const WorkerStep *steps;
+        int error;
+        bool timed_out;
+};
+
+void worker_steps_free(WorkerStep *steps, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(steps[i].path);
+                free(steps[i].value);
+        }
+        free(steps);
+}
+
+int worker_steps_add(WorkerStep **steps, size_t *n, WorkerStepType type, const char *path, const char *value,
+                     size_t device) {
+        WorkerStep *grown = realloc(*steps, sizeof(WorkerStep) * (*n + 1));
+        WorkerStep s = { .type = type, .device = device };
+
+        if (!grown)
+                return -ENOMEM;
+        *steps = grown;
+        s.path = strdup(path);
+        s.value = value ? strdup(value) : NULL;
+        if (!s.path || (value && !s.value)) {
+                free(s.path);
+                free(s.value);
+                return -ENOMEM;
+        }
+        grown[(*n)++] = s;
+        return 0;
+}
+
+const char *worker_step_describe(const WorkerStep *s) {
+        switch (s->type) {
+        case WORKER_STEP_WRITE:
+                return "setting driver_override";
+        case WORKER_STEP_UNBIND:
+                return "unbinding from its driver";
+        case WORKER_STEP_PROBE:
+                return "probing drivers";
+        case WORKER_STEP_CHECK:
+                return "verifying the bound driver";
+        }
+        return "unknown step";
+}
+
+static bool step_writes(const WorkerStep *s) {
+        return s->type != WORKER_STEP_CHECK;
+}
+
+#if PASSTHRU_FAULT_POINTS
+/* Test builds only: PASSTHRU_FAULT_WRITE=N makes the daemon's Nth sysfs write fail with EIO. */
+static int fault_point(unsigned write_number) {
+        const char *e = getenv("PASSTHRU_FAULT_WRITE");
+
+        if (!e || strtoul(e, NULL, 10) != write_number)
+                return 0;
+        log_notice("Fault point: sysfs write %u fails with EIO (PASSTHRU_FAULT_WRITE).", write_number);
+        return -EIO;
+}
+#else
+static int fault_point(unsigned write_number) {
+        return 0;
+}
+#endif
+
+static int child_unbind(Sysfs *s, const WorkerStep *step) {
+        _cleanup_free_ char *driver = NULL, *path = NULL;
+        int r;
+
+        r = sysfs_read_link_name(s, step->path, "driver", &driver);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "bus/pci/drivers/%s/unbind", driver) < 0)
+                return -ENOMEM;
+        return sysfs_write_path(s, path, step->value);
+}
+
+static bool driver_matches(const char *driver, const char *expected) {
+        if (expected && streq(expected, WORKER_CHECK_HOST_DRIVER))
+                return driver && !streq(driver, "vfio-pci");
+        return streq_ptr(driver, expected);
+}
+
+static int child_check(Sysfs *s, const WorkerStep *step) {
+        for (unsigned waited = 0;; waited += CHECK_POLL_USEC) {
+                _cleanup_free_ char *driver = NULL;
+                int r = sysfs_read_link_name(s, step->path, "driver", &driver);
+
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (driver_matches(driver, step->value))
+                        return 0;
+                if (waited >= CHECK_SETTLE_USEC)
+                        /* The write succeeded and still nothing (or the wrong driver) took it. */
+                        return driver ? -EBUSY : -ENODEV;
+                (void) nanosleep(&(struct timespec){ .tv_nsec = CHECK_POLL_USEC * 1000 }, NULL);
+        }
+}
+
+static int child_step(Sysfs *s, const WorkerStep *step, unsigned write_number) {
+        int r;
+
+        if (step_writes(step)) {
+                r = fault_point(write_number);
+                if (r < 0)
+                        return r;
+        }
+        switch (step->type) {
+        case WORKER_STEP_WRITE:
+                return sysfs_write_path(s, step->path, step->value);
+        case WORKER_STEP_UNBIND:
+                return child_unbind(s, step);
+        case WORKER_STEP_PROBE:
+                return sysfs_write_path(s, "bus/pci/drivers_probe", step->value);
+        case WORKER_STEP_CHECK:
+                return child_check(s, step);
+        }
+        return -EINVAL;
+}
+
+/* A child stuck in the kernel may outlive the daemon: were it to hold the bus socket, the
+ * old connection (and the bus name) would stay alive. Keep stdio, the pipe and sysfs only. */
+static void close_other_fds(int a, int b) {
+        int lo = a < b ? a : b, hi = a < b ? b : a;
+
+        if (lo > 3)
+                (void) close_range(3, lo - 1, 0);
+        if (hi > lo + 1)
+                (void) close_range(lo + 1, hi - 1, 0);
+        (void) close_range(hi + 1, ~0U, 0);
+}
+
+_noreturn_ static void child_run(Worker *w, int fd) {
+        unsigned writes = w->params.write_count ? *w->params.write_count : 0;
+
+        close_other_fds(fd, sysfs_root_fd(w->params.sysfs));
+
+        for (size_t i = 0; i < w->n_steps; i++) {
+                int32_t r;
+
+                if (step_writes(&w->steps[i]))
+                        writes++;
+                r = child_step(w->params.sysfs, &w->steps[i], writes);
+                if (write(fd, &r, sizeof(r)) != sizeof(r) || r < 0)
+                        break;
+        }
+        _exit(EXIT_SUCCESS);
+}
+
+static void count_writes(Worker *w) {
+        if (!w->params.write_count)
+                return;
+        /* The failing step's write was attempted too. */
+        for (size_t i = 0; i < w->n_done + (w->error < 0) && i < w->n_steps; i++)
+                if (step_writes(&w->steps[i]))
+                        (*w->params.write_count)++;
+}
+
+static void finish(Worker *w) {
+        int status;
+
+        w->io = sd_event_source_disable_unref(w->io);
+        w->timer = sd_event_source_disable_unref(w->timer);
+        /* The pipe closes when the child exits: this wait is short. */
+        (void) waitpid(w->pid, &status, 0);
+        w->pid = 0;
+        if (w->error == 0 && w->n_done < w->n_steps)
+                w->error = -EPIPE; /* the child died between steps */
+        count_writes(w);
+        if (w->timed_out) {
+                if (w->params.on_late_exit)
+                        w->params.on_late_exit(w, w->error, w->n_done, w->params.userdata);
+        } else
+                w->params.on_done(w, w->error, w->n_done, w->params.userdata);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Worker *w = userdata;
+        int32_t r;
+        ssize_t n;
+
+        n = read(fd, &r, sizeof(r));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n != sizeof(r)) {
+                finish(w);
+                return 0;
+        }
+        if (r < 0)
+                w->error = r;
+        else
+                w->n_done++;
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+
+        w->timer = sd_event_source_disable_unref(w->timer);
+        /* Every step reported, or one failed: only the exit is pending, and that cannot hang. */
+        if (w->n_done >= w->n_steps || w->error < 0)
+                return 0;
+        w->timed_out = true;
+        log_warning("Sysfs worker %d did not finish in time; step %zu (%s %s) is hanging in the kernel.",
+                    (int) w->pid, w->n_done, worker_step_describe(&w->steps[w->n_done]),
+                    w->steps[w->n_done].path);
+        /* The child is left to finish: if the kernel returns, the remaining steps complete the
+         * change, and the exit callback lets the caller catch up. */
+        w->params.on_done(w, -ETIMEDOUT, w->n_done, w->params.userdata);
+        return 0;
+}
+
+int worker_start(const WorkerParams *p, const WorkerStep *steps, size_t n_steps, Worker **ret) {
+        _cleanup_(worker_freep) Worker *w = NULL;
+        int fds[2], r;
+
+        w = calloc(1, sizeof(Worker));
+        if (!w)
+                return -ENOMEM;
+        w->params = *p;
+        w->steps = steps;
+        w->n_steps = n_steps;
+        w->fd = -EBADF;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return log_error_errno(errno, "Failed to create worker pipe: %m");
+        w->pid = fork();
+        if (w->pid < 0) {
+                r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return log_error_errno(r, "Failed to fork sysfs worker: %m");
+        }
+        if (w->pid == 0) {
+                close(fds[0]);
+                child_run(w, fds[1]);
+        }
+        close(fds[1]);
+        w->fd = fds[0];
+        (void) fcntl(w->fd, F_SETFL, O_NONBLOCK);
+        r = sd_event_add_io(p->event, &w->io, w->fd, EPOLLIN, on_io, w);
+        if (r >= 0)
+                r = sd_event_add_time_relative(p->event, &w->timer, CLOCK_MONOTONIC, p->timeout_usec, 0,
+                                               on_timeout, w);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch sysfs worker: %m");
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
+Worker *worker_free(Worker *w) {
+        if (!w)
+                return NULL;
+        sd_event_source_disable_unref(w->io);
+        sd_event_source_disable_unref(w->timer);
+        if (w->pid > 0)
+                (void) kill(w->pid, SIGKILL);
+        if (w->fd >= 0)
+                close(w->fd);
+        free(w);
+        return NULL;
+}

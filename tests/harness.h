@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* passthrud on a private bus over a testbed, for integration tests: a dbus-daemon of our
+ * own (session-like config, nothing of the host's), the built passthrud spawned on it with
+ * the fixture pci.ids and modprobe config, a GDBus connection, and a record of every signal
+ * the daemon sends. Spawned programs inherit the umockdev preload and testbed, and run under
+ * $PASSTHRU_TEST_WRAPPER when set (valgrind in `meson test --setup valgrind`). */
+
+#include <gio/gio.h>
+
+#include "testbed.h"
+
+/* Generous: under valgrind, starting the daemon takes seconds. */
+#define HARNESS_TIMEOUT_SECONDS 90
+/* Exit status the wrapper (valgrind --error-exitcode) uses for errors it found. */
+#define HARNESS_WRAPPER_ERROR_EXIT 99
+
+typedef struct Harness Harness;
+
+/* NULL when integration tests can run; else what is missing (the umockdev preload,
+ * dbus-daemon, the built daemon), for test_skip_all(). */
+const char *harness_unavailable_reason(void);
+/* test_skip_all() when integration tests cannot run. */
+bool harness_skip_all(const char *prefix);
+/* A running daemon with its name owned, over tb. */
+Harness *harness_new(Testbed *tb);
+/* The same, with more passthrud options (NULL-terminated), e.g. "--runtime-dir=DIR". */
+Harness *harness_new_with_args(Testbed *tb, const char *const *extra_args);
+/* Stops the daemon with SIGTERM and fails the test unless it exited 0 (so leaks and memory
+ * errors the wrapper found fail the test), then stops the bus. */
+void harness_free(Harness *h);
+
+GDBusConnection *harness_connection(Harness *h);
+const char *harness_bus_address(Harness *h);
+
+/* Spawns argv (prefixed with the wrapper) with DBUS_SYSTEM_BUS_ADDRESS pointing at the
+ * private bus; the child dies with the test. */
+GSubprocess *harness_spawn(Harness *h, GSubprocessFlags flags, const char *const *argv, GError **error);
+/* Waits for a spawned process, failing the test if it does not exit in time. */
+void harness_wait_process(GSubprocess *p);
+
+/* A method call on the daemon; reply_type may be NULL. */
+GVariant *harness_call(Harness *h, const char *path, const char *interface, const char *method,
+                       GVariant *args, const char *reply_type, GError **error);
+/* A property of an object of the daemon; fails the test on error. */
+GVariant *harness_get_property(Harness *h, const char *path, const char *interface, const char *name);
+
+/* The oldest signal not yet taken that matches (path NULL: any path), removed from the
+ * record; waits for it, failing the test after the timeout. Returns its parameters. */
+GVariant *harness_wait_signal(Harness *h, const char *path, const char *interface, const char *member);
+/* Number of signals recorded and not yet taken. */
+guint harness_pending_signals(Harness *h);
+/* The signals not yet taken, for messages. */
+char *harness_describe_pending(Harness *h);
+/* Runs the main context until cond(data) or the timeout (then fails the test). */
+void harness_wait_until(gboolean (*cond)(gpointer data), gpointer data, const char *what);

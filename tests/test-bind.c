@@ -1,0 +1,967 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Runtime binding (daemon/bind.c, worker.c, polkit.c, record.c, safety.c) against the
+ * kernel emulator: passthrud on a private bus over the realistic testbed host, a mock
+ * polkit authority in this process, and fixture /proc trees for the host's own use of
+ * devices. Calls are made asynchronously so the emulator and the mock keep running while
+ * the daemon works. */
+#include <ftw.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "config.h"
+#include "harness.h"
+#include "kernel-emulator.h"
+#include "passthru-dbus.h"
+#include "testbed.h"
+
+#define GPU "0000:01:00.0"
+#define GPU_AUDIO "0000:01:00.1"
+#define PF "0000:03:00.0"
+#define VF0 "0000:03:10.0"
+#define NVME "0000:06:00.0"
+#define PCI_BRIDGE "0000:00:1e.0"
+#define E1000 "0000:07:00.0"
+#define ASPEED "0000:07:01.0"
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+#define MANAGE_DEVICES "org.passthru.manage-devices"
+
+typedef enum {
+        POLKIT_ALLOW,
+        POLKIT_DENY,
+        POLKIT_CHALLENGE, /* not authorized, but an agent could ask */
+        POLKIT_ERROR,
+        POLKIT_ABSENT, /* nobody owns the name */
+        POLKIT_HOLD,   /* keep the question until polkit_answer() */
+} PolkitMode;
+
+typedef struct {
+        PolkitMode mode;
+        guint registration, owner;
+        bool owned;
+        unsigned calls;
+        char *subject_kind, *subject_name, *action;
+        guint32 flags;
+        GDBusMethodInvocation *held;
+} MockPolkit;
+
+/* What a test needs from the host before the daemon starts. */
+typedef struct {
+        bool no_vfio;            /* vfio-pci not loaded, not installable */
+        bool host_uses;          /* root on the NVMe, default route on VF0, DRM open on the ASPEED */
+        bool console;            /* a framebuffer console is bound */
+        const char *timeout;     /* --operation-timeout */
+        const char *fault_write; /* PASSTHRU_FAULT_WRITE for the daemon */
+        PolkitMode polkit;
+} Config;
+
+typedef struct {
+        const Config *config;
+        Testbed *tb;
+        KernelEmulator *kernel;
+        Harness *h;
+        char *dir; /* runtime dir and /proc fixture */
+        MockPolkit polkit;
+} Fixture;
+
+/* ---- mock polkit ---- */
+
+static const char polkit_xml[] =
+        "<node><interface name='" POLKIT_INTERFACE "'>"
+        "<method name='CheckAuthorization'>"
+        "<arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='(bba{ss})' direction='out'/>"
+        "</method></interface></node>";
+
+static void polkit_reply(GDBusMethodInvocation *invocation, PolkitMode mode) {
+        if (mode == POLKIT_ERROR) {
+                g_dbus_method_invocation_return_dbus_error(
+                        invocation, "org.freedesktop.PolicyKit1.Error.Failed", "mock failure");
+                return;
+        }
+        g_dbus_method_invocation_return_value(
+                invocation,
+                g_variant_new_parsed("((%b, %b, @a{ss} {}),)", mode == POLKIT_ALLOW || mode == POLKIT_HOLD,
+                                     mode == POLKIT_CHALLENGE));
+}
+
+static void polkit_method(GDBusConnection *connection, const char *sender, const char *path,
+                          const char *interface, const char *method, GVariant *parameters,
+                          GDBusMethodInvocation *invocation, gpointer data) {
+        MockPolkit *p = data;
+        g_autoptr(GVariant) details = NULL;
+
+        p->calls++;
+        g_clear_pointer(&p->subject_kind, g_free);
+        g_clear_pointer(&p->subject_name, g_free);
+        g_clear_pointer(&p->action, g_free);
+        g_variant_get(parameters, "((s@a{sv})s@a{ss}u&s)", &p->subject_kind, &details, &p->action, NULL,
+                      &p->flags, NULL);
+        g_variant_lookup(details, "name", "s", &p->subject_name);
+        if (p->mode == POLKIT_HOLD) {
+                g_assert_null(p->held);
+                p->held = invocation;
+                return;
+        }
+        polkit_reply(invocation, p->mode);
+}
+
+static void polkit_answer(MockPolkit *p, PolkitMode mode) {
+        g_assert_nonnull(p->held);
+        polkit_reply(g_steal_pointer(&p->held), mode);
+}
+
+static void on_polkit_name(GDBusConnection *connection, const char *name, gpointer data) {
+        ((MockPolkit *) data)->owned = true;
+}
+
+static gboolean polkit_owned(gpointer data) {
+        return ((MockPolkit *) data)->owned;
+}
+
+static void polkit_start(MockPolkit *p, GDBusConnection *connection, PolkitMode mode) {
+        static const GDBusInterfaceVTable vtable = { .method_call = polkit_method };
+        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, NULL);
+        g_autoptr(GError) error = NULL;
+
+        p->mode = mode;
+        if (mode == POLKIT_ABSENT)
+                return;
+        g_assert_nonnull(info);
+        p->registration = g_dbus_connection_register_object(connection, POLKIT_PATH, info->interfaces[0],
+                                                            &vtable, p, NULL, &error);
+        g_assert_no_error(error);
+        p->owner = g_bus_own_name_on_connection(connection, POLKIT_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                                on_polkit_name, NULL, p, NULL);
+        harness_wait_until(polkit_owned, p, "the mock polkit to own its name");
+}
+
+static void polkit_stop(MockPolkit *p, GDBusConnection *connection) {
+        if (p->held)
+                polkit_answer(p, POLKIT_DENY);
+        if (p->registration)
+                g_dbus_connection_unregister_object(connection, p->registration);
+        if (p->owner)
+                g_bus_unown_name(p->owner);
+        g_free(p->subject_kind);
+        g_free(p->subject_name);
+        g_free(p->action);
+}
+
+/* ---- fixture ---- */
+
+static void write_file(const char *dir, const char *rel, const char *contents) {
+        g_autofree char *path = g_build_filename(dir, rel, NULL);
+        g_autofree char *parent = g_path_get_dirname(path);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
+        g_file_set_contents(path, contents, -1, &error);
+        g_assert_no_error(error);
+}
+
+static void symlink_in(const char *dir, const char *rel, const char *target) {
+        g_autofree char *path = g_build_filename(dir, rel, NULL);
+        g_autofree char *parent = g_path_get_dirname(path);
+
+        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
+        g_assert_no_errno(symlink(target, path));
+}
+
+/* A kernel-style relative link from sys/LINK to sys/devices/...: LINK is two levels deep. */
+static void sys_link(Fixture *f, const char *link, const char *address, const char *below) {
+        g_autofree char *target = g_strdup_printf(
+                "../../devices%s/%s", testbed_devpath(f->tb, address) + strlen("/devices"), below);
+        g_autofree char *dir =
+                g_build_filename(testbed_sys_dir(f->tb), "devices",
+                                 testbed_devpath(f->tb, address) + strlen("/devices"), below, NULL);
+
+        g_assert_no_errno(g_mkdir_with_parents(dir, 0755));
+        symlink_in(testbed_sys_dir(f->tb), link, target);
+}
+
+static void make_proc(Fixture *f, const char *proc) {
+        write_file(proc, "self/mountinfo", "");
+        write_file(proc, "swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        write_file(proc, "net/route",
+                   "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        if (!f->config->host_uses)
+                return;
+        write_file(proc, "self/mountinfo",
+                   "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+                   "23 22 0:21 / /proc rw shared:2 - proc proc rw\n");
+        sys_link(f, "dev/block/259:2", NVME, "nvme/nvme0/nvme0n1/nvme0n1p2");
+        write_file(proc, "net/route",
+                   "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                   "enp3s16\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+                   "enp3s16\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
+        sys_link(f, "class/net/enp3s16", VF0, "net/enp3s16");
+        symlink_in(proc, "4242/fd/7", "/dev/dri/card1");
+        symlink_in(proc, "4242/fd/8", "/dev/null");
+        sys_link(f, "class/drm/card1", ASPEED, "drm/card1");
+        /* A VM holds the group of the VF on vfio-pci. */
+        symlink_in(proc, "4243/fd/3", "/dev/vfio/5");
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *runtime = NULL, *proc = NULL, *runtime_arg = NULL, *proc_arg = NULL,
+                        *timeout_arg = NULL;
+        g_autofree char *module = NULL;
+
+        f->config = data;
+        f->tb = testbed_new();
+        testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        f->kernel = kernel_emulator_new(f->tb);
+        if (!f->config->no_vfio) {
+                kernel_emulator_add_driver(f->kernel, "vfio-pci");
+                module = g_build_filename(testbed_sys_dir(f->tb), "module", "vfio_iommu_type1", NULL);
+                g_assert_no_errno(g_mkdir_with_parents(module, 0755));
+        }
+        if (f->config->console) {
+                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/bind", "0\n");
+                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/name", "(S) dummy device\n");
+                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/bind", "1\n");
+                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/name",
+                           "(M) frame buffer device\n");
+        }
+        f->dir = g_dir_make_tmp("passthru-bind-XXXXXX", &error);
+        g_assert_no_error(error);
+        runtime = g_build_filename(f->dir, "run", NULL);
+        proc = g_build_filename(f->dir, "proc", NULL);
+        make_proc(f, proc);
+        testbed_assert_contained(f->tb);
+        runtime_arg = g_strconcat("--runtime-dir=", runtime, NULL);
+        proc_arg = g_strconcat("--proc-root=", proc, NULL);
+        timeout_arg = g_strconcat("--operation-timeout=", f->config->timeout ?: "20", NULL);
+        const char *args[] = { runtime_arg, proc_arg, timeout_arg, NULL };
+        if (f->config->fault_write)
+                g_setenv("PASSTHRU_FAULT_WRITE", f->config->fault_write, TRUE);
+        f->h = harness_new_with_args(f->tb, args);
+        g_unsetenv("PASSTHRU_FAULT_WRITE");
+        if (f->h)
+                polkit_start(&f->polkit, harness_connection(f->h), f->config->polkit);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        kernel_emulator_release(f->kernel);
+        if (f->h) {
+                polkit_stop(&f->polkit, harness_connection(f->h));
+                harness_free(f->h);
+        }
+        kernel_emulator_free(f->kernel);
+        testbed_free(f->tb);
+        g_assert_no_errno(nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS));
+        g_free(f->dir);
+}
+
+/* ---- calls ---- */
+
+typedef struct {
+        GVariant *reply;
+        GError *error;
+        bool done;
+} Call;
+
+static void on_call_done(GObject *source, GAsyncResult *result, gpointer data) {
+        Call *c = data;
+
+        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &c->error);
+        c->done = true;
+}
+
+static gboolean call_done(gpointer data) {
+        return ((Call *) data)->done;
+}
+
+static char *object_path(const char *address) {
+        g_autofree char *s = g_strdelimit(g_strdup(address), ":.", '_');
+
+        return g_strconcat(PASSTHRU_DEVICES_PATH "/", s, NULL);
+}
+
+/* Options as "key", GVariant*, ..., NULL. */
+static GVariant *options_v(va_list ap) {
+        GVariantBuilder b;
+        const char *key;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        while ((key = va_arg(ap, const char *)))
+                g_variant_builder_add(&b, "{sv}", key, va_arg(ap, GVariant *));
+        return g_variant_builder_end(&b);
+}
+
+static void start_call_on(Fixture *f, Call *c, GDBusCallFlags flags, const char *path, const char *interface,
+                          const char *method, GVariant *args) {
+        memset(c, 0, sizeof(*c));
+        g_dbus_connection_call(harness_connection(f->h), PASSTHRU_BUS_NAME, path, interface, method, args,
+                               G_VARIANT_TYPE("(a(sss))"), flags | G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                               HARNESS_TIMEOUT_SECONDS * 1000, NULL, on_call_done, c);
+}
+
+/* Manager.METHOD(address, options), answered later: finish_call() waits for it. */
+static void start_call(Fixture *f, Call *c, GDBusCallFlags flags, const char *method, const char *address,
+                       GVariant *options) {
+        start_call_on(f, c, flags, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, method,
+                      g_variant_new("(s@a{sv})", address, options));
+}
+
+static void finish_call(Call *c) {
+        harness_wait_until(call_done, c, "a Bind or Unbind reply");
+}
+
+/* Manager.Bind/Unbind; returns the a(sss) or NULL with *error set. */
+static GVariant *call(Fixture *f, const char *method, const char *address, GError **error, ...) {
+        Call c;
+        va_list ap;
+
+        va_start(ap, error);
+        start_call(f, &c, G_DBUS_CALL_FLAGS_NONE, method, address, options_v(ap));
+        va_end(ap);
+        finish_call(&c);
+        if (c.error) {
+                g_propagate_error(error, c.error);
+                return NULL;
+        }
+        GVariant *changes = g_variant_get_child_value(c.reply, 0);
+        g_variant_unref(c.reply);
+        return changes;
+}
+
+static GVariant *call_ok(Fixture *f, const char *method, const char *address, ...) {
+        g_autoptr(GError) error = NULL;
+        GVariant *changes;
+        Call c;
+        va_list ap;
+
+        va_start(ap, address);
+        start_call(f, &c, G_DBUS_CALL_FLAGS_NONE, method, address, options_v(ap));
+        va_end(ap);
+        finish_call(&c);
+        g_assert_no_error(c.error);
+        changes = g_variant_get_child_value(c.reply, 0);
+        g_variant_unref(c.reply);
+        return changes;
+}
+
+static void assert_dbus_error(GError *error, const char *name, const char *mentions) {
+        g_autofree char *remote = NULL;
+
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, name) != 0)
+                g_error("expected %s, got %s: %s", name, remote, error->message);
+        if (mentions && !strstr(error->message, mentions))
+                g_error("error \"%s\" does not mention \"%s\"", error->message, mentions);
+}
+
+static void assert_changes(GVariant *changes, const char *expected) {
+        g_autofree char *printed = g_variant_print(changes, FALSE);
+
+        g_assert_cmpstr(printed, ==, expected);
+}
+
+static char *device_string(Fixture *f, const char *address, const char *property) {
+        g_autofree char *path = object_path(address);
+        g_autoptr(GVariant) v = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, property);
+
+        return g_variant_dup_string(v, NULL);
+}
+
+static void assert_kernel(Fixture *f, const char *address, const char *driver, const char *override) {
+        g_autofree char *d = kernel_emulator_driver(f->kernel, address);
+        g_autofree char *o = kernel_emulator_override(f->kernel, address);
+
+        g_assert_cmpstr(d, ==, driver);
+        g_assert_cmpstr(o, ==, override);
+}
+
+static char *record(Fixture *f, const char *address) {
+        g_autofree char *path = g_build_filename(f->dir, "run", "devices", address, NULL);
+        char *contents = NULL;
+
+        g_file_get_contents(path, &contents, NULL, NULL);
+        return contents;
+}
+
+#define SKIP_WITHOUT_DAEMON(f)                                                                              \
+        do {                                                                                                \
+                if (!(f)->h)                                                                                \
+                        return;                                                                             \
+        } while (0)
+
+/* ---- tests ---- */
+
+/* Override, unbind, probe, check; the record first; signals; and back again. */
+static void test_bind_unbind(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) bound = NULL, unbound = NULL, signal = NULL;
+        g_autofree char *rec = NULL, *original = NULL, *driver = NULL, *state = NULL, *printed = NULL;
+        g_autofree char *path = object_path(NVME);
+        Call c;
+
+        SKIP_WITHOUT_DAEMON(f);
+        bound = call_ok(f, "Bind", NVME, NULL);
+        assert_changes(bound, "[('0000:06:00.0', 'nvme', 'vfio-pci')]");
+        assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
+        rec = record(f, NVME);
+        g_assert_cmpstr(rec, ==, "driver=nvme\noverride=\n");
+
+        /* Asked as the caller, by unique name, for the right action, not interactively. */
+        g_assert_cmpuint(f->polkit.calls, ==, 1);
+        g_assert_cmpstr(f->polkit.subject_kind, ==, "system-bus-name");
+        g_assert_cmpstr(f->polkit.subject_name, ==,
+                        g_dbus_connection_get_unique_name(harness_connection(f->h)));
+        g_assert_cmpstr(f->polkit.action, ==, MANAGE_DEVICES);
+        g_assert_cmpuint(f->polkit.flags, ==, 0);
+
+        /* The kernel's unbind event may be seen first: nvme -> none -> vfio-pci. */
+        signal = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                     "DriverChanged");
+        printed = g_variant_print(signal, FALSE);
+        if (g_str_equal(printed, "('0000:06:00.0', 'nvme', '')")) {
+                g_clear_pointer(&printed, g_free);
+                g_clear_pointer(&signal, g_variant_unref);
+                signal = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                             "DriverChanged");
+                printed = g_variant_print(signal, FALSE);
+                g_assert_cmpstr(printed, ==, "('0000:06:00.0', '', 'vfio-pci')");
+        } else
+                g_assert_cmpstr(printed, ==, "('0000:06:00.0', 'nvme', 'vfio-pci')");
+        driver = device_string(f, NVME, "Driver");
+        state = device_string(f, NVME, "State");
+        original = device_string(f, NVME, "OriginalDriver");
+        g_assert_cmpstr(driver, ==, "vfio-pci");
+        g_assert_cmpstr(state, ==, "vfio");
+        g_assert_cmpstr(original, ==, "nvme");
+
+        /* Binding what is bound changes nothing. */
+        g_clear_pointer(&bound, g_variant_unref);
+        bound = call_ok(f, "Bind", NVME, NULL);
+        assert_changes(bound, "[]");
+
+        /* Back, through the device object this time. */
+        start_call_on(f, &c, G_DBUS_CALL_FLAGS_NONE, path, PASSTHRU_DEVICE_INTERFACE, "Unbind",
+                      g_variant_new_parsed("(@a{sv} {},)"));
+        finish_call(&c);
+        g_assert_no_error(c.error);
+        unbound = g_variant_get_child_value(c.reply, 0);
+        g_variant_unref(c.reply);
+        assert_changes(unbound, "[('0000:06:00.0', 'vfio-pci', 'nvme')]");
+        assert_kernel(f, NVME, "nvme", NULL);
+        g_clear_pointer(&rec, g_free);
+        rec = record(f, NVME);
+        g_assert_null(rec);
+}
+
+static void test_group_not_viable(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) changes = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        changes = call(f, "Bind", GPU_AUDIO, &error, NULL);
+        assert_dbus_error(error, PASSTHRU_ERROR_GROUP_NOT_VIABLE, "0000:01:00.0 (nouveau)");
+        assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+        g_assert_null(record(f, GPU_AUDIO));
+}
+
+static void test_group(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) bound = NULL, unbound = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        bound = call_ok(f, "Bind", GPU_AUDIO, "group", g_variant_new_boolean(TRUE), NULL);
+        assert_changes(
+                bound,
+                "[('0000:01:00.0', 'nouveau', 'vfio-pci'), ('0000:01:00.1', 'snd_hda_intel', 'vfio-pci')]");
+        assert_kernel(f, GPU, "vfio-pci", "vfio-pci");
+        assert_kernel(f, GPU_AUDIO, "vfio-pci", "vfio-pci");
+        /* The bridge of the group stays where it was. */
+        assert_kernel(f, "0000:00:01.0", "pcieport", NULL);
+
+        unbound = call_ok(f, "Unbind", GPU, "group", g_variant_new_boolean(TRUE), NULL);
+        assert_changes(
+                unbound,
+                "[('0000:01:00.0', 'vfio-pci', 'nouveau'), ('0000:01:00.1', 'vfio-pci', 'snd_hda_intel')]");
+        assert_kernel(f, GPU, "nouveau", NULL);
+        assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+}
+
+/* vfio-pci's probe fails on the second device: both go back, and the error says where. */
+static void test_rollback(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) changes = NULL;
+        g_autofree char *state = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        kernel_emulator_refuse(f->kernel, "vfio-pci", GPU_AUDIO);
+        changes = call(f, "Bind", GPU, &error, "group", g_variant_new_boolean(TRUE), NULL);
+        assert_dbus_error(error, PASSTHRU_ERROR_FAILED,
+                          "0000:01:00.1 failed while verifying the bound driver");
+        g_assert_nonnull(strstr(error->message, "no driver had taken it"));
+        g_assert_nonnull(strstr(error->message, "given back"));
+        assert_kernel(f, GPU, "nouveau", NULL);
+        assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+        state = device_string(f, GPU, "State");
+        g_assert_cmpstr(state, ==, "host");
+        /* Back where they were: nothing is left recorded. */
+        g_assert_null(record(f, GPU));
+        g_assert_null(record(f, GPU_AUDIO));
+}
+
+/* Test builds: PASSTHRU_FAULT_WRITE makes the daemon's Nth sysfs write fail. */
+static void test_fault_point(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) changes = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        if (!PASSTHRU_FAULT_POINTS) {
+                g_test_skip("built without -Dtest_fault_points=true");
+                return;
+        }
+        /* Writes: GPU override, unbind, probe; audio override, unbind (the 5th) fails. */
+        changes = call(f, "Bind", GPU, &error, "group", g_variant_new_boolean(TRUE), NULL);
+        assert_dbus_error(error, PASSTHRU_ERROR_FAILED,
+                          "0000:01:00.1 failed while unbinding from its driver");
+        g_assert_nonnull(strstr(error->message, "Input/output error"));
+        assert_kernel(f, GPU, "nouveau", NULL);
+        assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+}
+
+static void test_dry_run(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) plan = NULL, unplan = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        plan = call_ok(f, "Bind", GPU_AUDIO, "group", g_variant_new_boolean(TRUE), "dry-run",
+                       g_variant_new_boolean(TRUE), NULL);
+        assert_changes(
+                plan,
+                "[('0000:01:00.0', 'nouveau', 'vfio-pci'), ('0000:01:00.1', 'snd_hda_intel', 'vfio-pci')]");
+        assert_kernel(f, GPU, "nouveau", NULL);
+        assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+        g_assert_null(record(f, GPU));
+        g_assert_cmpuint(f->polkit.calls, ==, 0);
+        g_assert_cmpuint(harness_pending_signals(f->h), ==, 0);
+
+        unplan = call_ok(f, "Unbind", "0000:03:10.4", "dry-run", g_variant_new_boolean(TRUE), NULL);
+        assert_changes(unplan, "[('0000:03:10.4', 'vfio-pci', '(native)')]");
+        assert_kernel(f, "0000:03:10.4", "vfio-pci", NULL);
+}
+
+static void test_protected(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL, e6 = NULL, e7 = NULL;
+        g_autoptr(GVariant) forced = NULL, blockers = NULL, assignable = NULL;
+        g_autofree char *path = object_path(NVME);
+        g_autofree char *printed = NULL, *proc = NULL, *e1000_path = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        /* The disk under /: never, not even forced. */
+        (void) call(f, "Bind", NVME, &e1, "force", g_variant_new_boolean(TRUE), NULL);
+        assert_dbus_error(e1, PASSTHRU_ERROR_PROTECTED_DEVICE, "the root filesystem");
+        blockers = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Blockers");
+        printed = g_variant_print(blockers, FALSE);
+        g_assert_nonnull(strstr(printed, "the root filesystem"));
+        assignable = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Assignable");
+        g_assert_false(g_variant_get_boolean(assignable));
+
+        (void) call(f, "Bind", PCI_BRIDGE, &e2, "force", g_variant_new_boolean(TRUE), NULL);
+        assert_dbus_error(e2, PASSTHRU_ERROR_PROTECTED_DEVICE, "bridge");
+        (void) call(f, "Bind", PF, &e3, "force", g_variant_new_boolean(TRUE), NULL);
+        assert_dbus_error(e3, PASSTHRU_ERROR_PROTECTED_DEVICE, "SR-IOV");
+        (void) call(f, "Bind", ASPEED, &e4, "group", g_variant_new_boolean(TRUE), NULL);
+        assert_dbus_error(e4, PASSTHRU_ERROR_DEVICE_IN_USE, "DRM");
+        (void) call(f, "Bind", VF0, &e5, NULL);
+        assert_dbus_error(e5, PASSTHRU_ERROR_PROTECTED_DEVICE, "default route");
+        g_assert_nonnull(strstr(e5->message, "force"));
+        assert_kernel(f, VF0, "igbvf", NULL);
+
+        /* Giving back what a VM holds open would block in the kernel: refused. */
+        (void) call(f, "Unbind", "0000:03:10.4", &e6, NULL);
+        assert_dbus_error(e6, PASSTHRU_ERROR_DEVICE_IN_USE, "/dev/vfio/5");
+        assert_kernel(f, "0000:03:10.4", "vfio-pci", NULL);
+
+        /* A handle opened after the daemon started is seen at the next Bind, and in Blockers. */
+        proc = g_build_filename(f->dir, "proc", NULL);
+        symlink_in(proc, "4244/fd/9", "/dev/dri/card3");
+        sys_link(f, "class/drm/card3", E1000, "drm/card3");
+        (void) call(f, "Bind", E1000, &e7, NULL);
+        assert_dbus_error(e7, PASSTHRU_ERROR_DEVICE_IN_USE, "DRM");
+        e1000_path = object_path(E1000);
+        g_clear_pointer(&blockers, g_variant_unref);
+        g_clear_pointer(&printed, g_free);
+        blockers = harness_get_property(f->h, e1000_path, PASSTHRU_DEVICE_INTERFACE, "Blockers");
+        printed = g_variant_print(blockers, FALSE);
+        g_assert_nonnull(strstr(printed, "DRM"));
+
+        /* Forcing makes sense for the network interface: the administrator may be local. */
+        forced = call_ok(f, "Bind", VF0, "force", g_variant_new_boolean(TRUE), NULL);
+        assert_changes(forced, "[('0000:03:10.0', 'igbvf', 'vfio-pci')]");
+        assert_kernel(f, VF0, "vfio-pci", "vfio-pci");
+        g_assert_cmpuint(f->polkit.calls, >=, 1);
+}
+
+static void test_boot_vga_console(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) forced = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        (void) call(f, "Bind", GPU, &error, "group", g_variant_new_boolean(TRUE), NULL);
+        assert_dbus_error(error, PASSTHRU_ERROR_PROTECTED_DEVICE, "boot VGA");
+        assert_kernel(f, GPU, "nouveau", NULL);
+        forced = call_ok(f, "Bind", GPU, "group", g_variant_new_boolean(TRUE), "force",
+                         g_variant_new_boolean(TRUE), NULL);
+        assert_kernel(f, GPU, "vfio-pci", "vfio-pci");
+        assert_kernel(f, GPU_AUDIO, "vfio-pci", "vfio-pci");
+}
+
+static void test_module_missing(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        /* The testbed's VF on vfio-pci means vfio-pci is loaded; the IOMMU backend is not. */
+        (void) call(f, "Bind", NVME, &error, NULL);
+        assert_dbus_error(error, PASSTHRU_ERROR_FAILED, "vfio_iommu_type1 is not installed");
+        assert_kernel(f, NVME, "nvme", NULL);
+}
+
+/* 100 Binds at once on one device: one does it, the others are told Busy or find it done. */
+static void test_concurrent(Fixture *f, gconstpointer data) {
+        Call calls[100];
+        unsigned changed = 0, busy = 0, done = 0;
+
+        SKIP_WITHOUT_DAEMON(f);
+        for (size_t i = 0; i < G_N_ELEMENTS(calls); i++)
+                start_call(f, &calls[i], G_DBUS_CALL_FLAGS_NONE, "Bind", NVME,
+                           g_variant_new_parsed("@a{sv} {}"));
+        for (size_t i = 0; i < G_N_ELEMENTS(calls); i++) {
+                finish_call(&calls[i]);
+                if (calls[i].error) {
+                        assert_dbus_error(calls[i].error, PASSTHRU_ERROR_BUSY, "IOMMU group 9");
+                        g_error_free(calls[i].error);
+                        busy++;
+                        continue;
+                }
+                g_autoptr(GVariant) changes = g_variant_get_child_value(calls[i].reply, 0);
+                if (g_variant_n_children(changes) > 0)
+                        changed++;
+                else
+                        done++;
+                g_variant_unref(calls[i].reply);
+        }
+        g_test_message("%u changed, %u busy, %u already done", changed, busy, done);
+        g_assert_cmpuint(changed, ==, 1);
+        g_assert_cmpuint(changed + busy + done, ==, 100);
+        assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
+}
+
+static gboolean state_is(gpointer data) {
+        void **args = data;
+        Fixture *f = args[0];
+        g_autofree char *state = device_string(f, args[1], "State");
+
+        return g_str_equal(state, args[2]);
+}
+
+static void wait_state(Fixture *f, const char *address, const char *state) {
+        void *args[] = { f, (void *) address, (void *) state };
+
+        harness_wait_until(state_is, args, state);
+}
+
+/* An unbind that never returns: the daemon answers meanwhile, times out, marks the device
+ * stuck, refuses further work on it, and catches up when the kernel returns. */
+static void test_hang(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL, stuck = NULL;
+        g_autoptr(GVariant) rows = NULL;
+        g_autofree char *state = NULL;
+        Call c;
+
+        SKIP_WITHOUT_DAEMON(f);
+        kernel_emulator_block_unbind(f->kernel, "nvme");
+        start_call(f, &c, G_DBUS_CALL_FLAGS_NONE, "Bind", NVME, g_variant_new_parsed("@a{sv} {}"));
+        wait_state(f, NVME, "busy");
+        /* The loop is free: a read is answered while the worker hangs. */
+        rows = harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListDevices", NULL,
+                            NULL, &error);
+        g_assert_no_error(error);
+        g_assert_false(c.done);
+
+        finish_call(&c);
+        assert_dbus_error(c.error, PASSTHRU_ERROR_TIMEOUT, "unbinding from its driver");
+        g_clear_error(&c.error);
+        state = device_string(f, NVME, "State");
+        g_assert_cmpstr(state, ==, "stuck");
+        (void) call(f, "Unbind", NVME, &stuck, NULL);
+        assert_dbus_error(stuck, PASSTHRU_ERROR_STUCK, "0000:06:00.0 is stuck");
+
+        /* The kernel returns: the worker finishes its steps, the device is free again. */
+        kernel_emulator_release(f->kernel);
+        wait_state(f, NVME, "vfio");
+        assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
+}
+
+/* Groups are independent: while NVMe's unbind hangs, VF0's operation in another group
+ * runs, fails (vfio-pci's probe refuses it) and rolls back, and is answered first. */
+static void test_independent_groups(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) stuck = NULL;
+        Call vf, nvme;
+
+        SKIP_WITHOUT_DAEMON(f);
+        kernel_emulator_refuse(f->kernel, "vfio-pci", VF0);
+        kernel_emulator_block_unbind(f->kernel, "nvme");
+        start_call(f, &vf, G_DBUS_CALL_FLAGS_NONE, "Bind", VF0, g_variant_new_parsed("@a{sv} {}"));
+        wait_state(f, VF0, "busy");
+        start_call(f, &nvme, G_DBUS_CALL_FLAGS_NONE, "Bind", NVME, g_variant_new_parsed("@a{sv} {}"));
+        wait_state(f, NVME, "busy");
+
+        finish_call(&vf);
+        assert_dbus_error(vf.error, PASSTHRU_ERROR_FAILED, "given back");
+        g_clear_error(&vf.error);
+        assert_kernel(f, VF0, "igbvf", NULL);
+        g_assert_false(nvme.done);
+
+        finish_call(&nvme);
+        assert_dbus_error(nvme.error, PASSTHRU_ERROR_TIMEOUT, NVME);
+        g_clear_error(&nvme.error);
+        kernel_emulator_release(f->kernel);
+        wait_state(f, NVME, "vfio");
+}
+
+static void test_polkit_refused(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        (void) call(f, "Bind", NVME, &error, NULL);
+        assert_dbus_error(error, PASSTHRU_ERROR_NOT_AUTHORIZED, MANAGE_DEVICES);
+        assert_kernel(f, NVME, "nvme", NULL);
+        g_assert_null(record(f, NVME));
+        g_assert_cmpuint(f->polkit.calls, ==, f->config->polkit == POLKIT_ABSENT ? 0 : 1);
+}
+
+/* The caller allows interaction: polkit hears it. Meanwhile someone else binds the device;
+ * when the answer comes, the daemon looks again and finds it done. */
+static void test_polkit_recheck(Fixture *f, gconstpointer data) {
+        g_autofree char *override = NULL, *unbind = NULL, *probe = NULL;
+        g_autoptr(GVariant) changes = NULL;
+        Call c;
+
+        SKIP_WITHOUT_DAEMON(f);
+        start_call(f, &c, G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, "Bind", NVME,
+                   g_variant_new_parsed("@a{sv} {}"));
+        while (!f->polkit.held)
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_cmpuint(f->polkit.flags, ==, 1);
+
+        override = g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, NVME), "driver_override",
+                                    NULL);
+        unbind = g_build_filename(testbed_sys_dir(f->tb), "bus/pci/drivers/nvme/unbind", NULL);
+        probe = g_build_filename(testbed_sys_dir(f->tb), "bus/pci/drivers_probe", NULL);
+        g_assert_true(g_file_set_contents(override, "vfio-pci\n", -1, NULL));
+        g_assert_true(g_file_set_contents(unbind, NVME "\n", -1, NULL));
+        g_assert_true(g_file_set_contents(probe, NVME "\n", -1, NULL));
+        g_variant_unref(harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                            "DriverChanged"));
+
+        polkit_answer(&f->polkit, POLKIT_ALLOW);
+        finish_call(&c);
+        g_assert_no_error(c.error);
+        changes = g_variant_get_child_value(c.reply, 0);
+        g_variant_unref(c.reply);
+        assert_changes(changes, "[]");
+}
+
+/* Another tool writes sysfs: listeners hear DriverChanged and PropertiesChanged anyway. */
+static void test_external_change(Fixture *f, gconstpointer data) {
+        g_autofree char *unbind =
+                g_build_filename(testbed_sys_dir(f->tb), "bus/pci/drivers/igbvf/unbind", NULL);
+        g_autofree char *path = object_path(VF0);
+        g_autoptr(GVariant) signal = NULL, props = NULL;
+        g_autofree char *printed = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_true(g_file_set_contents(unbind, VF0 "\n", -1, NULL));
+        signal = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                     "DriverChanged");
+        printed = g_variant_print(signal, FALSE);
+        g_assert_cmpstr(printed, ==, "('0000:03:10.0', 'igbvf', '')");
+        g_clear_pointer(&printed, g_free);
+        props = harness_wait_signal(f->h, path, "org.freedesktop.DBus.Properties", "PropertiesChanged");
+        printed = g_variant_print(props, FALSE);
+        g_assert_nonnull(strstr(printed, "'Driver'"));
+        g_assert_nonnull(strstr(printed, "'State'"));
+}
+
+/* A restarted daemon still knows where a device came from. */
+static void test_restart(Fixture *f, gconstpointer data) {
+        g_autofree char *runtime_arg = NULL, *proc_arg = NULL, *original = NULL;
+        g_autoptr(GVariant) bound = NULL, unbound = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        bound = call_ok(f, "Bind", VF0, NULL);
+        polkit_stop(&f->polkit, harness_connection(f->h));
+        memset(&f->polkit, 0, sizeof(f->polkit));
+        harness_free(f->h);
+
+        runtime_arg = g_strconcat("--runtime-dir=", f->dir, "/run", NULL);
+        proc_arg = g_strconcat("--proc-root=", f->dir, "/proc", NULL);
+        const char *args[] = { runtime_arg, proc_arg, NULL };
+        f->h = harness_new_with_args(f->tb, args);
+        g_assert_nonnull(f->h);
+        polkit_start(&f->polkit, harness_connection(f->h), POLKIT_ALLOW);
+        original = device_string(f, VF0, "OriginalDriver");
+        g_assert_cmpstr(original, ==, "igbvf");
+        unbound = call_ok(f, "Unbind", VF0, NULL);
+        assert_changes(unbound, "[('0000:03:10.0', 'vfio-pci', 'igbvf')]");
+        assert_kernel(f, VF0, "igbvf", NULL);
+}
+
+/* Unbind to a named driver; the override does not stay behind. */
+static void test_unbind_driver(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) changes = NULL;
+        g_autoptr(GError) error = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        kernel_emulator_add_driver(f->kernel, "pci-stub");
+        changes = call_ok(f, "Unbind", "0000:03:10.4", "driver", g_variant_new_string("pci-stub"), NULL);
+        assert_changes(changes, "[('0000:03:10.4', 'vfio-pci', 'pci-stub')]");
+        assert_kernel(f, "0000:03:10.4", "pci-stub", NULL);
+        (void) call(f, "Unbind", VF0, &error, "driver", g_variant_new_string("../x"), NULL);
+        assert_dbus_error(error, PASSTHRU_ERROR_INVALID_ARGUMENT, "driver name");
+}
+
+typedef struct {
+        char *out, *err;
+        int status;
+        bool done;
+} ClientRun;
+
+static void on_client_done(GObject *source, GAsyncResult *result, gpointer data) {
+        ClientRun *r = data;
+        g_autoptr(GError) error = NULL;
+
+        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &r->out, &r->err, &error);
+        g_assert_no_error(error);
+        r->done = true;
+}
+
+static gboolean client_done(gpointer data) {
+        return ((ClientRun *) data)->done;
+}
+
+/* passthructl ARGS..., run while this process keeps answering as polkit. */
+static ClientRun run_client(Fixture *f, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GSubprocess) p = NULL;
+        g_autoptr(GError) error = NULL;
+        ClientRun r = {};
+
+        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        for (const char *const *a = args; *a; a++)
+                g_ptr_array_add(argv, (char *) *a);
+        g_ptr_array_add(argv, NULL);
+        p = harness_spawn(f->h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          (const char *const *) argv->pdata, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &r);
+        harness_wait_until(client_done, &r, "passthructl to finish");
+        harness_wait_process(p);
+        g_assert_true(g_subprocess_get_if_exited(p));
+        r.status = g_subprocess_get_exit_status(p);
+        g_test_message("passthructl: exit %d, stdout: %s, stderr: %s", r.status, r.out, r.err);
+        return r;
+}
+
+static void client_run_clear(ClientRun *r) {
+        g_free(r->out);
+        g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ClientRun, client_run_clear)
+
+#define CLIENT(f, ...) run_client((f), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* passthructl bind/unbind: what changed, one line a device; errors as one line. */
+static void test_client(Fixture *f, gconstpointer data) {
+        SKIP_WITHOUT_DAEMON(f);
+        if (!g_getenv("PASSTHRUCTL")) {
+                g_test_skip("$PASSTHRUCTL does not name the built client: run through meson test");
+                return;
+        }
+        g_auto(ClientRun) plan = CLIENT(f, "bind", "--group", "--dry-run", GPU_AUDIO);
+        g_assert_cmpint(plan.status, ==, 0);
+        g_assert_cmpstr(plan.out, ==,
+                        "would move 0000:01:00.0: nouveau -> vfio-pci\n"
+                        "would move 0000:01:00.1: snd_hda_intel -> vfio-pci\n");
+        assert_kernel(f, GPU, "nouveau", NULL);
+
+        g_auto(ClientRun) refused = CLIENT(f, "bind", GPU_AUDIO);
+        g_assert_cmpint(refused.status, ==, 1);
+        g_assert_cmpstr(refused.out, ==, "");
+        g_assert_true(
+                g_str_has_prefix(refused.err, "passthructl: IOMMU group 1 of 0000:01:00.1 also holds"));
+
+        g_auto(ClientRun) bound = CLIENT(f, "bind", NVME);
+        g_assert_cmpint(bound.status, ==, 0);
+        g_assert_cmpstr(bound.out, ==, "0000:06:00.0: nvme -> vfio-pci\n");
+        assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
+
+        g_auto(ClientRun) again = CLIENT(f, "bind", "06:00.0");
+        g_assert_cmpint(again.status, ==, 0);
+        g_assert_cmpstr(again.out, ==, "Nothing to change for 06:00.0.\n");
+
+        g_auto(ClientRun) unbound = CLIENT(f, "--json", "unbind", NVME);
+        g_assert_cmpint(unbound.status, ==, 0);
+        g_assert_nonnull(strstr(unbound.out, "\"to\": \"nvme\""));
+        assert_kernel(f, NVME, "nvme", NULL);
+
+        g_auto(ClientRun) misplaced = CLIENT(f, "list", "--force");
+        g_assert_cmpint(misplaced.status, ==, 2);
+}
+
+static const Config plain = { .polkit = POLKIT_ALLOW };
+static const Config no_vfio = { .no_vfio = true, .polkit = POLKIT_ALLOW };
+static const Config host_uses = { .host_uses = true, .polkit = POLKIT_ALLOW };
+static const Config console = { .console = true, .polkit = POLKIT_ALLOW };
+static const Config short_timeout = { .timeout = "1", .polkit = POLKIT_ALLOW };
+static const Config medium_timeout = { .timeout = "4", .polkit = POLKIT_ALLOW };
+static const Config polkit_deny = { .polkit = POLKIT_DENY };
+static const Config polkit_challenge = { .polkit = POLKIT_CHALLENGE };
+static const Config polkit_error = { .polkit = POLKIT_ERROR };
+static const Config polkit_absent = { .polkit = POLKIT_ABSENT };
+static const Config polkit_hold = { .polkit = POLKIT_HOLD };
+static const Config fault_5th_write = { .fault_write = "5", .polkit = POLKIT_ALLOW };
+
+#define ADD(name, config, fn)                                                                               \
+        g_test_add("/bind/" name, Fixture, &(config), fixture_setup, fn, fixture_teardown)
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        if (testbed_skip_all("/bind"))
+                return g_test_run();
+        ADD("bind-unbind", plain, test_bind_unbind);
+        ADD("group-not-viable", plain, test_group_not_viable);
+        ADD("group", plain, test_group);
+        ADD("rollback", plain, test_rollback);
+        ADD("dry-run", plain, test_dry_run);
+        ADD("protected", host_uses, test_protected);
+        ADD("boot-vga-console", console, test_boot_vga_console);
+        ADD("module-missing", no_vfio, test_module_missing);
+        ADD("concurrent", plain, test_concurrent);
+        ADD("hang", short_timeout, test_hang);
+        ADD("independent-groups", medium_timeout, test_independent_groups);
+        ADD("polkit-deny", polkit_deny, test_polkit_refused);
+        ADD("polkit-challenge", polkit_challenge, test_polkit_refused);
+        ADD("polkit-error", polkit_error, test_polkit_refused);
+        ADD("polkit-absent", polkit_absent, test_polkit_refused);
+        ADD("polkit-recheck", polkit_hold, test_polkit_recheck);
+        ADD("external-change", plain, test_external_change);
+        ADD("restart", plain, test_restart);
+        ADD("unbind-driver", plain, test_unbind_driver);
+        ADD("fault-point", fault_5th_write, test_fault_point);
+        ADD("client", plain, test_client);
+        return g_test_run();
+}

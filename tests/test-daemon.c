@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* passthrud as a client sees it: the built daemon on a private bus over the realistic
+ * testbed host, checked over D-Bus (ListDevices, GetDevice, properties, groups,
+ * ObjectManager, errors) and through hotplug and driver changes made on the testbed. */
+#include "harness.h"
+#include "passthru-dbus.h"
+#include "testbed.h"
+
+#define GPU "0000:01:00.0"
+#define GPU_PATH PASSTHRU_DEVICES_PATH "/0000_01_00_0"
+#define PF_PATH PASSTHRU_DEVICES_PATH "/0000_03_00_0"
+#define VF1 "0000:03:10.4"
+#define NVME "0000:06:00.0"
+#define NVME_PATH PASSTHRU_DEVICES_PATH "/0000_06_00_0"
+#define HOTPLUG_PATH PASSTHRU_DEVICES_PATH "/0000_00_05_0"
+#define OBJECT_MANAGER "org.freedesktop.DBus.ObjectManager"
+#define PROPERTIES "org.freedesktop.DBus.Properties"
+
+typedef struct {
+        Testbed *tb;
+        Harness *h;
+} DaemonFixture;
+
+/* Test data: the functions the testbed starts with. */
+typedef struct {
+        const TestbedFunction *functions;
+        size_t n;
+} Host;
+
+/* A copy of the realistic host with room for `extra` more functions. */
+static TestbedFunction *host_copy(size_t extra) {
+        TestbedFunction *functions = g_new0(TestbedFunction, testbed_host_len + extra);
+
+        memcpy(functions, testbed_host, testbed_host_len * sizeof(TestbedFunction));
+        return functions;
+}
+
+static void fixture_setup(DaemonFixture *f, gconstpointer data) {
+        const Host *host = data;
+
+        f->tb = testbed_new();
+        /* fbcon draws on the boot VGA, as on most desktops. */
+        testbed_set_console(f->tb, true);
+        if (host)
+                testbed_add_all(f->tb, host->functions, host->n);
+        else
+                testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        f->h = harness_new(f->tb);
+}
+
+static void fixture_teardown(DaemonFixture *f, gconstpointer data) {
+        harness_free(f->h);
+        testbed_assert_contained(f->tb);
+        testbed_free(f->tb);
+}
+
+static GVariant *call_manager(DaemonFixture *f, const char *method, GVariant *args, const char *reply_type,
+                              GError **error) {
+        return harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, method, args, reply_type,
+                            error);
+}
+
+static GVariant *list_devices(DaemonFixture *f) {
+        g_autoptr(GError) error = NULL;
+        GVariant *reply = call_manager(f, "ListDevices", NULL, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &error);
+
+        g_assert_no_error(error);
+        return reply;
+}
+
+static char *get_device(DaemonFixture *f, const char *address, GError **error) {
+        g_autoptr(GVariant) reply = call_manager(f, "GetDevice", g_variant_new("(s)", address), "(o)", error);
+        char *path = NULL;
+
+        if (reply)
+                g_variant_get(reply, "(o)", &path);
+        return path;
+}
+
+static GVariant *device_property(DaemonFixture *f, const char *path, const char *name) {
+        return harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, name);
+}
+
+static void assert_property_string(DaemonFixture *f, const char *path, const char *name, const char *expected) {
+        g_autoptr(GVariant) v = device_property(f, path, name);
+
+        g_test_message("%s %s", path, name);
+        g_assert_cmpstr(g_variant_get_string(v, NULL), ==, expected);
+}
+
+static void assert_property_strv(DaemonFixture *f, const char *path, const char *name, const char *const *expected) {
+        g_autoptr(GVariant) v = device_property(f, path, name);
+        g_autofree const char **got = g_variant_get_strv(v, NULL);
+
+        g_test_message("%s %s", path, name);
+        g_assert_cmpstrv(got, expected);
+}
+
+static void assert_property_int(DaemonFixture *f, const char *path, const char *name, gint64 expected) {
+        g_autoptr(GVariant) v = device_property(f, path, name);
+        gint64 got;
+
+        if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT16))
+                got = g_variant_get_uint16(v);
+        else if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32))
+                got = g_variant_get_uint32(v);
+        else if (g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
+                got = g_variant_get_int32(v);
+        else if (g_variant_is_of_type(v, G_VARIANT_TYPE_BYTE))
+                got = g_variant_get_byte(v);
+        else
+                got = g_variant_get_boolean(v);
+        g_test_message("%s %s", path, name);
+        g_assert_cmpint(got, ==, expected);
+}
+
+static const char *state_of(const TestbedFunction *t) {
+        if (!t->driver)
+                return "unbound";
+        return g_str_equal(t->driver, "vfio-pci") ? "vfio" : "host";
+}
+
+static int compare_functions(const void *a, const void *b) {
+        return g_strcmp0(((const TestbedFunction *) a)->address, ((const TestbedFunction *) b)->address);
+}
+
+/* The rows of ListDevices are exactly the testbed's functions, sorted by address: nothing
+ * from the real /sys of the machine running the test. */
+static void assert_rows_match(GVariant *reply, const TestbedFunction *functions, size_t n) {
+        g_autofree TestbedFunction *sorted = g_memdup2(functions, n * sizeof(TestbedFunction));
+        g_autoptr(GVariantIter) iter = NULL;
+        const char *address, *vendor_name, *device_name, *driver, *state;
+        guint16 vendor, device;
+        guint32 class_code;
+        gint32 group;
+        size_t i = 0;
+
+        qsort(sorted, n, sizeof(TestbedFunction), compare_functions);
+        g_variant_get(reply, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &iter);
+        g_assert_cmpuint(g_variant_iter_n_children(iter), ==, n);
+        while (g_variant_iter_next(iter, "(&sqqu&s&s&si&s)", &address, &vendor, &device, &class_code,
+                                   &vendor_name, &device_name, &driver, &group, &state)) {
+                const TestbedFunction *t = &sorted[i++];
+
+                g_test_message("row %s", address);
+                g_assert_cmpstr(address, ==, t->address);
+                g_assert_cmphex(vendor, ==, t->vendor);
+                g_assert_cmphex(device, ==, t->device);
+                g_assert_cmphex(class_code, ==, t->class_code);
+                g_assert_cmpstr(driver, ==, t->driver ?: "");
+                g_assert_cmpint(group, ==, t->iommu_group);
+                g_assert_cmpstr(state, ==, state_of(t));
+        }
+}
+
+/* The names in the row for address. */
+static void assert_row_names(GVariant *reply, const char *address, const char *vendor_name, const char *device_name) {
+        g_autoptr(GVariantIter) iter = NULL;
+        const char *a, *v, *d;
+
+        g_variant_get(reply, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &iter);
+        while (g_variant_iter_next(iter, "(&sqqu&s&s&si&s)", &a, NULL, NULL, NULL, &v, &d, NULL, NULL, NULL))
+                if (g_str_equal(a, address)) {
+                        g_assert_cmpstr(v, ==, vendor_name);
+                        g_assert_cmpstr(d, ==, device_name);
+                        return;
+                }
+        g_error("No row for %s", address);
+}
+
+static void test_list_devices(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) reply = list_devices(f);
+
+        assert_rows_match(reply, testbed_host, testbed_host_len);
+        /* Names come from the fixture pci.ids; unknown IDs give empty names. */
+        assert_row_names(reply, GPU, "NVIDIA Corporation", "GP104 [GeForce GTX 1080]");
+        assert_row_names(reply, NVME, "Samsung Electronics Co Ltd", "NVMe SSD Controller SM981/PM981/PM983");
+        assert_row_names(reply, "0000:07:01.0", "", "");
+}
+
+static void test_get_device(DaemonFixture *f, gconstpointer data) {
+        static const char *const spellings[] = { GPU, "01:00.0", "00000000:01:00.0" };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(spellings); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *path = get_device(f, spellings[i], &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpstr(path, ==, GPU_PATH);
+        }
+        for (size_t i = 0; i < testbed_host_len; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *path = get_device(f, testbed_host[i].address, &error);
+                g_autoptr(GVariant) address = NULL;
+
+                g_assert_no_error(error);
+                address = device_property(f, path, "Address");
+                g_assert_cmpstr(g_variant_get_string(address, NULL), ==, testbed_host[i].address);
+        }
+        {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *path = get_device(f, "0000:0A:1F.7", &error);
+                g_autofree char *remote = NULL;
+
+                /* Upper case parses; the function just is not there. */
+                g_assert_null(path);
+                remote = g_dbus_error_get_remote_error(error);
+                g_assert_cmpstr(remote, ==, PASSTHRU_ERROR_NO_SUCH_DEVICE);
+        }
+}
+
+static void assert_bad_address(DaemonFixture *f, const char *address, const char *expected_error) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = get_device(f, address, &error);
+        g_autofree char *remote = NULL;
+        g_autofree char *shown = g_strndup(address, 40);
+
+        g_test_message("GetDevice(\"%s\")", shown);
+        g_assert_null(path);
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(remote, ==, expected_error);
+        g_dbus_error_strip_remote_error(error);
+        /* A sentence for a person, which does not echo what the client sent. */
+        g_assert_cmpuint(strlen(error->message), >, 20);
+        g_assert_cmpuint(strlen(error->message), <, 300);
+        g_assert_null(strchr(error->message, '\n'));
+        g_assert_null(strstr(error->message, "../"));
+        g_assert_null(strstr(error->message, "zz"));
+}
+
+static void test_get_device_errors(DaemonFixture *f, gconstpointer data) {
+        static const char *const invalid[] = {
+                "../../x", "0000:00:1f.8", "zz", "", "0000:00:20.0", "0000:01:00.0x", " 01:00.0",
+                "0000:01:00.0/../../../bus", "01:00.0\n",
+        };
+        g_autofree char *huge = g_strnfill(10 * 1024, '0');
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(invalid); i++)
+                assert_bad_address(f, invalid[i], PASSTHRU_ERROR_INVALID_ADDRESS);
+        assert_bad_address(f, huge, PASSTHRU_ERROR_INVALID_ADDRESS);
+        memcpy(huge, "0000:01:00.0", strlen("0000:01:00.0"));
+        assert_bad_address(f, huge, PASSTHRU_ERROR_INVALID_ADDRESS);
+        assert_bad_address(f, "0000:09:00.0", PASSTHRU_ERROR_NO_SUCH_DEVICE);
+        assert_bad_address(f, "ffff:ff:1f.7", PASSTHRU_ERROR_NO_SUCH_DEVICE);
+
+        /* The message names the function in canonical form, whatever the spelling. */
+        path = get_device(f, "09:00.0", &error);
+        g_assert_null(path);
+        g_dbus_error_strip_remote_error(error);
+        g_assert_nonnull(strstr(error->message, "0000:09:00.0"));
+        g_clear_error(&error);
+
+        /* Wrong argument types are refused by the bus layer, not crashed on. */
+        g_assert_null(call_manager(f, "GetDevice", g_variant_new("(u)", 1), NULL, &error));
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+        g_assert_null(call_manager(f, "NoSuchMethod", NULL, NULL, &error));
+        g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD);
+}
+
+static void test_device_properties(DaemonFixture *f, gconstpointer data) {
+        assert_property_string(f, GPU_PATH, "Address", GPU);
+        assert_property_int(f, GPU_PATH, "VendorId", 0x10de);
+        assert_property_int(f, GPU_PATH, "DeviceId", 0x1b80);
+        assert_property_int(f, GPU_PATH, "SubsystemVendorId", 0x1043);
+        assert_property_int(f, GPU_PATH, "SubsystemDeviceId", 0x85aa);
+        assert_property_int(f, GPU_PATH, "Class", 0x030000);
+        assert_property_int(f, GPU_PATH, "Revision", 0xa1);
+        assert_property_string(f, GPU_PATH, "VendorName", "NVIDIA Corporation");
+        assert_property_string(f, GPU_PATH, "DeviceName", "GP104 [GeForce GTX 1080]");
+        assert_property_string(f, GPU_PATH, "SubsystemName", "GeForce GTX 1080 Founders Edition");
+        assert_property_string(f, GPU_PATH, "ClassName", "VGA compatible controller");
+        assert_property_string(f, GPU_PATH, "Modalias", "pci:v000010DEd00001B80sv00001043sd000085AAbc03sc00i00");
+        assert_property_strv(f, GPU_PATH, "KernelModules", (const char *const[]){ "nouveau", "nvidiafb", NULL });
+        assert_property_string(f, GPU_PATH, "Driver", "nouveau");
+        assert_property_string(f, GPU_PATH, "DriverOverride", "");
+        assert_property_string(f, GPU_PATH, "OriginalDriver", "");
+        assert_property_int(f, GPU_PATH, "IommuGroup", 1);
+        assert_property_int(f, GPU_PATH, "BootVga", TRUE);
+        assert_property_int(f, GPU_PATH, "Bridge", FALSE);
+        assert_property_int(f, GPU_PATH, "Persistent", FALSE);
+        assert_property_string(f, GPU_PATH, "State", "host");
+        assert_property_int(f, GPU_PATH, "Assignable", FALSE);
+        assert_property_strv(f, GPU_PATH, "ResetMethods", (const char *const[]){ "bus", NULL });
+        assert_property_string(f, GPU_PATH, "PhysicalFunction", "");
+        assert_property_strv(f, GPU_PATH, "VirtualFunctions", (const char *const[]){ NULL });
+        assert_property_int(f, GPU_PATH, "NumaNode", -1);
+        {
+                g_autoptr(GVariant) blockers = device_property(f, GPU_PATH, "Blockers");
+                const char *reason;
+
+                g_assert_cmpuint(g_variant_n_children(blockers), ==, 1);
+                g_variant_get_child(blockers, 0, "&s", &reason);
+                g_assert_nonnull(strstr(reason, "boot VGA"));
+        }
+
+        assert_property_strv(f, PF_PATH, "VirtualFunctions", (const char *const[]){ "0000:03:10.0", VF1, NULL });
+        assert_property_int(f, PF_PATH, "NumVfs", 2);
+        assert_property_int(f, PF_PATH, "TotalVfs", 7);
+        assert_property_int(f, PF_PATH, "NumaNode", 0);
+        assert_property_int(f, PF_PATH, "Assignable", FALSE);
+        assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_03_10_4", "PhysicalFunction", "0000:03:00.0");
+        assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_03_10_4", "State", "vfio");
+        assert_property_int(f, PASSTHRU_DEVICES_PATH "/0000_03_10_4", "Assignable", TRUE);
+        assert_property_strv(f, NVME_PATH, "KernelModules", (const char *const[]){ "nvme", NULL });
+        assert_property_strv(f, NVME_PATH, "ResetMethods", (const char *const[]){ "flr", "bus", NULL });
+        assert_property_strv(f, NVME_PATH, "Blockers", (const char *const[]){ NULL });
+        assert_property_int(f, PASSTHRU_DEVICES_PATH "/0000_05_08_0", "Bridge", TRUE);
+        assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "State", "unbound");
+        assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "VendorName", "");
+        assert_property_strv(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "KernelModules", (const char *const[]){ "ast", NULL });
+}
+
+static void test_unknown_objects(DaemonFixture *f, gconstpointer data) {
+        static const struct {
+                const char *path, *interface;
+        } objects[] = {
+                { PASSTHRU_DEVICES_PATH "/0000_09_00_0", PASSTHRU_DEVICE_INTERFACE },
+                { PASSTHRU_DEVICES_PATH "/01_00_0", PASSTHRU_DEVICE_INTERFACE },
+                { PASSTHRU_DEVICES_PATH "/0000_01_00_8", PASSTHRU_DEVICE_INTERFACE },
+                { PASSTHRU_DEVICES_PATH "/0000_01_00_0_", PASSTHRU_DEVICE_INTERFACE },
+                /* Only the canonical spelling names a function. */
+                { PASSTHRU_DEVICES_PATH "/00000000_01_00_0", PASSTHRU_DEVICE_INTERFACE },
+                { PASSTHRU_DEVICES_PATH "/0000_03_10_4", PASSTHRU_GROUP_INTERFACE },
+                { PASSTHRU_GROUPS_PATH "/99", PASSTHRU_GROUP_INTERFACE },
+                { PASSTHRU_GROUPS_PATH "/0", PASSTHRU_GROUP_INTERFACE },
+                { PASSTHRU_GROUPS_PATH "/01", PASSTHRU_GROUP_INTERFACE }, /* only "/1" is group 1 */
+                { PASSTHRU_GROUPS_PATH "/1x", PASSTHRU_GROUP_INTERFACE },
+                { PASSTHRU_GROUPS_PATH "/99999999999999999999", PASSTHRU_GROUP_INTERFACE },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(objects); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = harness_call(f->h, objects[i].path, PROPERTIES, "GetAll",
+                                                         g_variant_new("(s)", objects[i].interface), NULL, &error);
+
+                g_test_message("object %s %s", objects[i].path, objects[i].interface);
+                g_assert_null(reply);
+                g_assert_nonnull(error);
+        }
+}
+
+static GVariant *group_property(DaemonFixture *f, int number, const char *name) {
+        g_autofree char *path = g_strdup_printf(PASSTHRU_GROUPS_PATH "/%d", number);
+
+        return harness_get_property(f->h, path, PASSTHRU_GROUP_INTERFACE, name);
+}
+
+static void assert_group(DaemonFixture *f, int number, const char *const *members, gboolean viable) {
+        g_autoptr(GVariant) n = group_property(f, number, "Number");
+        g_autoptr(GVariant) devices = group_property(f, number, "Devices");
+        g_autoptr(GVariant) v = group_property(f, number, "Viable");
+        g_autofree const char **paths = g_variant_get_objv(devices, NULL);
+
+        g_test_message("group %d", number);
+        g_assert_cmpint(g_variant_get_int32(n), ==, number);
+        g_assert_cmpstrv(paths, members);
+        g_assert_cmpint(g_variant_get_boolean(v), ==, viable);
+}
+
+static void test_groups(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) enabled = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                                           "IommuEnabled");
+        g_autoptr(GVariant) status = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                                          "HostStatus");
+        g_autoptr(GVariant) version = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                                           "Version");
+
+        g_assert_true(g_variant_get_boolean(enabled));
+        /* The rest of the host checks read the real host: any of the three. */
+        g_assert_true(g_strv_contains((const char *const[]){ "ready", "degraded", "not-ready", NULL },
+                                      g_variant_get_string(status, NULL)));
+        g_assert_cmpstr(g_variant_get_string(version, NULL), !=, "");
+        assert_group(f, 1,
+                     (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_00_01_0", GPU_PATH,
+                                            PASSTHRU_DEVICES_PATH "/0000_01_00_1", NULL },
+                     FALSE);
+        assert_group(f, 2, (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_00_1c_0", NULL }, TRUE);
+        assert_group(f, 3, (const char *const[]){ PF_PATH, NULL }, FALSE);
+        assert_group(f, 5, (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_03_10_4", NULL }, TRUE);
+        assert_group(f, 9, (const char *const[]){ NVME_PATH, NULL }, FALSE);
+        assert_group(f, 10,
+                     (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_00_1e_0",
+                                            PASSTHRU_DEVICES_PATH "/0000_07_00_0",
+                                            PASSTHRU_DEVICES_PATH "/0000_07_01_0", NULL },
+                     FALSE);
+}
+
+static void test_managed_objects(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = harness_call(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "GetManagedObjects", NULL,
+                                                 "(a{oa{sa{sv}}})", &error);
+        g_autoptr(GVariant) objects = NULL;
+        g_autoptr(GVariant) manager = NULL;
+        size_t n_devices = 0, n_groups = 0;
+        GVariantIter iter;
+        const char *path;
+        GVariant *interfaces;
+
+        g_assert_no_error(error);
+        objects = g_variant_get_child_value(reply, 0);
+        g_variant_iter_init(&iter, objects);
+        while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
+                g_autoptr(GVariant) props = NULL;
+
+                if (g_str_has_prefix(path, PASSTHRU_DEVICES_PATH "/")) {
+                        const char *address;
+
+                        props = g_variant_lookup_value(interfaces, PASSTHRU_DEVICE_INTERFACE, NULL);
+                        g_assert_nonnull(props);
+                        g_assert_true(g_variant_lookup(props, "Address", "&s", &address));
+                        g_assert_nonnull(testbed_host_find(address));
+                        g_assert_true(g_variant_lookup(props, "KernelModules", "as", NULL));
+                        n_devices++;
+                } else if (g_str_has_prefix(path, PASSTHRU_GROUPS_PATH "/")) {
+                        props = g_variant_lookup_value(interfaces, PASSTHRU_GROUP_INTERFACE, NULL);
+                        g_assert_nonnull(props);
+                        g_assert_true(g_variant_lookup(props, "Viable", "b", NULL));
+                        n_groups++;
+                }
+                g_variant_unref(interfaces);
+        }
+        g_assert_cmpuint(n_devices, ==, testbed_host_len);
+        g_assert_cmpuint(n_groups, ==, 10);
+        manager = g_variant_lookup_value(objects, PASSTHRU_MANAGER_PATH, NULL);
+        g_assert_nonnull(manager);
+        g_assert_true(g_variant_lookup(manager, PASSTHRU_MANAGER_INTERFACE, "a{sv}", NULL));
+}
+
+static TestbedFunction *host_without_iommu(void) {
+        TestbedFunction *functions = host_copy(0);
+
+        for (size_t i = 0; i < testbed_host_len; i++)
+                functions[i].iommu_group = -1;
+        return functions;
+}
+
+static void test_no_iommu(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) enabled = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                                           "IommuEnabled");
+        g_autoptr(GVariant) status = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                                          "HostStatus");
+        g_autoptr(GVariant) reply = list_devices(f);
+        g_autoptr(GVariant) blockers = device_property(f, NVME_PATH, "Blockers");
+        g_autofree TestbedFunction *expected = host_without_iommu();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) group = NULL;
+        const char *reason;
+
+        g_assert_false(g_variant_get_boolean(enabled));
+        g_assert_cmpstr(g_variant_get_string(status, NULL), ==, "not-ready");
+        assert_rows_match(reply, expected, testbed_host_len);
+        g_assert_cmpuint(g_variant_n_children(blockers), ==, 1);
+        g_variant_get_child(blockers, 0, "&s", &reason);
+        g_assert_nonnull(strstr(reason, "IOMMU"));
+        group = harness_call(f->h, PASSTHRU_GROUPS_PATH "/9", PROPERTIES, "GetAll",
+                             g_variant_new("(s)", PASSTHRU_GROUP_INTERFACE), NULL, &error);
+        g_assert_null(group);
+        g_assert_nonnull(error);
+}
+
+static void assert_added(GVariant *interfaces_added, const char *path, const char *interface) {
+        const char *added;
+        g_autoptr(GVariant) interfaces = NULL;
+
+        g_variant_get(interfaces_added, "(&o@a{sa{sv}})", &added, &interfaces);
+        g_assert_cmpstr(added, ==, path);
+        g_assert_true(g_variant_lookup(interfaces, interface, "a{sv}", NULL));
+}
+
+static void assert_removed(GVariant *interfaces_removed, const char *path, const char *interface) {
+        const char *removed;
+        g_autofree const char **interfaces = NULL;
+
+        g_variant_get(interfaces_removed, "(&o^a&s)", &removed, &interfaces);
+        g_assert_cmpstr(removed, ==, path);
+        g_assert_true(g_strv_contains(interfaces, interface));
+}
+
+static void assert_driver_changed(GVariant *signal, const char *address, const char *old, const char *new) {
+        const char *a, *o, *n;
+
+        g_variant_get(signal, "(&s&s&s)", &a, &o, &n);
+        g_assert_cmpstr(a, ==, address);
+        g_assert_cmpstr(o, ==, old);
+        g_assert_cmpstr(n, ==, new);
+}
+
+/* PropertiesChanged carries name with the expected value (a floating reference, taken). */
+static void assert_changed(GVariant *properties_changed, const char *interface, const char *name, GVariant *expected) {
+        g_autoptr(GVariant) owned = g_variant_ref_sink(expected);
+        g_autoptr(GVariant) changed = NULL;
+        g_autoptr(GVariant) value = NULL;
+        g_autofree char *all = NULL;
+        const char *iface;
+
+        g_variant_get(properties_changed, "(&s@a{sv}as)", &iface, &changed, NULL);
+        g_assert_cmpstr(iface, ==, interface);
+        all = g_variant_print(changed, TRUE);
+        value = g_variant_lookup_value(changed, name, g_variant_get_type(owned));
+        if (!value || !g_variant_equal(value, owned))
+                g_error("PropertiesChanged on %s without %s as expected: %s", interface, name, all);
+}
+
+/* Moves the driver link as the kernel would and sends its event; the daemon must say
+ * DriverChanged and PropertiesChanged(Driver, State). */
+static void change_driver(DaemonFixture *f, const char *address, const char *path, const char *old,
+                          const char *new, const char *state) {
+        g_autoptr(GVariant) changed = NULL, props = NULL;
+
+        testbed_set_driver(f->tb, address, *new ? new : NULL);
+        testbed_uevent(f->tb, address, *new ? "bind" : "unbind");
+        changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "DriverChanged");
+        assert_driver_changed(changed, address, old, new);
+        props = harness_wait_signal(f->h, path, PROPERTIES, "PropertiesChanged");
+        assert_changed(props, PASSTHRU_DEVICE_INTERFACE, "Driver", g_variant_new_string(new));
+        assert_changed(props, PASSTHRU_DEVICE_INTERFACE, "State", g_variant_new_string(state));
+}
+
+/* Manager.DeviceAdded or DeviceRemoved (o device, s address). */
+static void wait_device_signal(DaemonFixture *f, const char *member, const char *path, const char *address) {
+        g_autoptr(GVariant) signal = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                                         member);
+        const char *p, *a;
+
+        g_variant_get(signal, "(&o&s)", &p, &a);
+        g_assert_cmpstr(p, ==, path);
+        g_assert_cmpstr(a, ==, address);
+}
+
+static void test_hotplug(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) added = NULL, group_added = NULL, removed = NULL;
+        g_autoptr(GVariant) group_removed = NULL, before = NULL, after = NULL;
+        g_autoptr(GVariant) gone = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *remote = NULL;
+        g_autofree TestbedFunction *all = host_copy(1);
+
+        TestbedFunction unbound = testbed_hotplug_nic;
+
+        /* The "add" event comes from umockdev; the driver binds afterwards, as on a host. */
+        unbound.driver = NULL;
+        testbed_add(f->tb, &unbound);
+        testbed_assert_contained(f->tb);
+
+        added = harness_wait_signal(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "InterfacesAdded");
+        assert_added(added, HOTPLUG_PATH, PASSTHRU_DEVICE_INTERFACE);
+        wait_device_signal(f, "DeviceAdded", HOTPLUG_PATH, testbed_hotplug_nic.address);
+        group_added = harness_wait_signal(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "InterfacesAdded");
+        assert_added(group_added, PASSTHRU_GROUPS_PATH "/11", PASSTHRU_GROUP_INTERFACE);
+
+        assert_property_string(f, HOTPLUG_PATH, "State", "unbound");
+        change_driver(f, testbed_hotplug_nic.address, HOTPLUG_PATH, "", "e1000e", "host");
+
+        all[testbed_host_len] = testbed_hotplug_nic;
+        before = list_devices(f);
+        assert_rows_match(before, all, testbed_host_len + 1);
+        assert_property_strv(f, HOTPLUG_PATH, "KernelModules", (const char *const[]){ "e1000e", NULL });
+        assert_property_string(f, HOTPLUG_PATH, "DeviceName", "82574L Gigabit Network Connection");
+        assert_property_int(f, HOTPLUG_PATH, "Assignable", TRUE);
+
+        testbed_uevent(f->tb, testbed_hotplug_nic.address, "remove");
+        testbed_remove(f->tb, testbed_hotplug_nic.address);
+        removed = harness_wait_signal(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "InterfacesRemoved");
+        assert_removed(removed, HOTPLUG_PATH, PASSTHRU_DEVICE_INTERFACE);
+        wait_device_signal(f, "DeviceRemoved", HOTPLUG_PATH, testbed_hotplug_nic.address);
+        group_removed = harness_wait_signal(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "InterfacesRemoved");
+        assert_removed(group_removed, PASSTHRU_GROUPS_PATH "/11", PASSTHRU_GROUP_INTERFACE);
+
+        after = list_devices(f);
+        assert_rows_match(after, testbed_host, testbed_host_len);
+        gone = call_manager(f, "GetDevice", g_variant_new("(s)", testbed_hotplug_nic.address), "(o)", &error);
+        g_assert_null(gone);
+        remote = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(remote, ==, PASSTHRU_ERROR_NO_SUCH_DEVICE);
+}
+
+static void test_driver_change(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) group_props = NULL;
+
+        change_driver(f, NVME, NVME_PATH, "nvme", "", "unbound");
+        /* With nvme gone, nothing holds group 9. */
+        group_props = harness_wait_signal(f->h, PASSTHRU_GROUPS_PATH "/9", PROPERTIES, "PropertiesChanged");
+        assert_changed(group_props, PASSTHRU_GROUP_INTERFACE, "Viable", g_variant_new_boolean(TRUE));
+
+        change_driver(f, NVME, NVME_PATH, "", "vfio-pci", "vfio");
+        assert_property_string(f, NVME_PATH, "State", "vfio");
+        assert_property_string(f, NVME_PATH, "Driver", "vfio-pci");
+}
+
+/* A "change" event that changes nothing is silent: the next signal is the one that follows. */
+static void test_change_without_change(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) group_props = NULL;
+
+        testbed_uevent(f->tb, GPU, "change");
+        change_driver(f, NVME, NVME_PATH, "nvme", "", "unbound");
+        group_props = harness_wait_signal(f->h, PASSTHRU_GROUPS_PATH "/9", PROPERTIES, "PropertiesChanged");
+        if (harness_pending_signals(f->h) != 0) {
+                g_autofree char *pending = harness_describe_pending(f->h);
+
+                g_error("Unexpected signals: %s", pending);
+        }
+}
+
+/* Removing a VF changes its PF's VirtualFunctions. */
+static void test_vf_removed(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) removed = NULL, pf_changed = NULL;
+
+        /* As the kernel does it: the PF's view changes before the event for the VF. */
+        testbed_set_attr(f->tb, "0000:03:00.0", "sriov_numvfs", "1");
+        testbed_remove_attr(f->tb, "0000:03:00.0", "virtfn1");
+        testbed_uevent(f->tb, VF1, "remove");
+        testbed_remove(f->tb, VF1);
+        removed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "DeviceRemoved");
+        pf_changed = harness_wait_signal(f->h, PF_PATH, PROPERTIES, "PropertiesChanged");
+        assert_changed(pf_changed, PASSTHRU_DEVICE_INTERFACE, "VirtualFunctions",
+                       g_variant_new_strv((const char *const[]){ "0000:03:10.0" }, 1));
+        assert_changed(pf_changed, PASSTHRU_DEVICE_INTERFACE, "NumVfs", g_variant_new_uint32(1));
+        assert_property_strv(f, PF_PATH, "VirtualFunctions", (const char *const[]){ "0000:03:10.0", NULL });
+}
+
+/* Without a console or display on it, the boot VGA is like any other GPU. */
+static void test_boot_vga_headless(DaemonFixture *f, gconstpointer data) {
+        assert_property_int(f, GPU_PATH, "BootVga", TRUE);
+        assert_property_int(f, GPU_PATH, "Assignable", TRUE);
+        assert_property_strv(f, GPU_PATH, "Blockers", (const char *const[]){ NULL });
+}
+
+static void headless_setup(DaemonFixture *f, gconstpointer data) {
+        f->tb = testbed_new();
+        testbed_set_console(f->tb, false);
+        testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        f->h = harness_new(f->tb);
+}
+
+#define ADD(path, func, host) g_test_add(path, DaemonFixture, host, fixture_setup, func, fixture_teardown)
+
+int main(int argc, char *argv[]) {
+        g_autofree TestbedFunction *without_iommu = host_without_iommu();
+        Host no_iommu = { without_iommu, testbed_host_len };
+
+        g_test_init(&argc, &argv, NULL);
+        if (harness_skip_all("/daemon"))
+                return g_test_run();
+        ADD("/daemon/list-devices", test_list_devices, NULL);
+        ADD("/daemon/get-device", test_get_device, NULL);
+        ADD("/daemon/get-device-errors", test_get_device_errors, NULL);
+        ADD("/daemon/device-properties", test_device_properties, NULL);
+        ADD("/daemon/unknown-objects", test_unknown_objects, NULL);
+        ADD("/daemon/groups", test_groups, NULL);
+        ADD("/daemon/managed-objects", test_managed_objects, NULL);
+        ADD("/daemon/no-iommu", test_no_iommu, &no_iommu);
+        g_test_add("/daemon/boot-vga-headless", DaemonFixture, NULL, headless_setup, test_boot_vga_headless,
+                   fixture_teardown);
+        ADD("/daemon/hotplug", test_hotplug, NULL);
+        ADD("/daemon/driver-change", test_driver_change, NULL);
+        ADD("/daemon/change-without-change", test_change_without_change, NULL);
+        ADD("/daemon/vf-removed", test_vf_removed, NULL);
+        return g_test_run();
+}

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The host checks (daemon/hostcheck.c) over hosts recorded in tests/data/hostcheck: facts
+ * read by daemon/hostfacts.c from each host's sys/, proc/, etc/, dev/ and boot/, its kernel
+ * log read by daemon/klog.c, its module index built with depmod, its devices read by the
+ * device model. Some cases then change one fact to reach a state the recording lacks. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "device.h"
+#include "group.h"
+#include "hostcheck.h"
+#include "hostfacts.h"
+#include "klog.h"
+#include "kmod.h"
+#include "strv.h"
+#include "sysfs.h"
+
+typedef struct {
+        const char *host; /* a directory of tests/data/hostcheck */
+        const char *kmsg; /* its kernel log file */
+} HostParam;
+
+typedef struct {
+        char *dir, *tmp, *release;
+        DeviceSources src;
+        Device **devices;
+        size_t n_devices;
+        Group **groups;
+        size_t n_groups;
+        HostRoots roots;
+        HostFacts facts;
+        HostChecks checks;
+} HostFixture;
+
+static char *host_path(HostFixture *f, const char *name) {
+        return g_build_filename(f->dir, name, NULL);
+}
+
+/* The files depmod reads besides the modules: modules.builtin as recorded, the others empty
+ * (libkmod refuses to load an index set with one missing). */
+static void write_module_lists(HostFixture *f, const char *dir) {
+        g_autofree char *recorded = host_path(f, "builtin"), *builtin = NULL, *target = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(g_file_get_contents(recorded, &builtin, NULL, &error));
+        target = g_build_filename(dir, "modules.builtin", NULL);
+        g_assert_true(g_file_set_contents(target, builtin, -1, &error));
+        for (const char *const *name =
+                     (const char *const[]){ "modules.builtin.modinfo", "modules.order", NULL };
+             *name; name++) {
+                g_autofree char *path = g_build_filename(dir, *name, NULL);
+
+                g_assert_true(g_file_set_contents(path, "", 0, &error));
+        }
+}
+
+/* A module index for the recorded kernel: its .ko files (any ELF does for depmod) and
+ * depmod's own index, as on the host. */
+static char *build_modules_dir(HostFixture *f) {
+        g_autofree char *list_path = host_path(f, "modules"), *list = NULL, *dir = NULL;
+        g_autofree char *depmod = g_find_program_in_path("depmod");
+        g_auto(GStrv) lines = NULL;
+        g_autoptr(GError) error = NULL;
+        int status;
+
+        dir = g_build_filename(f->tmp, "lib", "modules", f->release, NULL);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_true(g_file_get_contents(list_path, &list, NULL, &error));
+        lines = g_strsplit(list, "\n", -1);
+        for (char **l = lines; *l; l++) {
+                g_autofree char *ko = NULL, *parent = NULL, *elf = NULL;
+                gsize size;
+
+                if (!**l)
+                        continue;
+                ko = g_build_filename(dir, *l, NULL);
+                parent = g_path_get_dirname(ko);
+                g_assert_cmpint(g_mkdir_with_parents(parent, 0755), ==, 0);
+                g_assert_true(g_file_get_contents("/proc/self/exe", &elf, &size, &error));
+                g_assert_true(g_file_set_contents(ko, elf, (gssize) size, &error));
+        }
+        write_module_lists(f, dir);
+        if (!depmod)
+                depmod = g_strdup(g_file_test("/usr/sbin/depmod", G_FILE_TEST_IS_EXECUTABLE)
+                                          ? "/usr/sbin/depmod"
+                                          : "/sbin/depmod");
+        const char *argv[] = { depmod, "-b", f->tmp, f->release, NULL };
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                                   NULL, &status, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        return g_steal_pointer(&dir);
+}
+
+/* Every directory under sys/devices named like a PCI function is one. */
+static void read_devices(HostFixture *f, const char *sys, const char *devpath) {
+        g_autofree char *path = g_build_filename(sys, devpath, NULL);
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+                g_autofree char *child = g_build_filename(devpath, name, NULL);
+                g_autofree char *child_path = g_build_filename(sys, child, NULL);
+                Device *d = NULL;
+                PciAddress a;
+
+                if (!g_file_test(child_path, G_FILE_TEST_IS_DIR) ||
+                    g_file_test(child_path, G_FILE_TEST_IS_SYMLINK))
+                        continue;
+                if (pci_address_parse(name, &a) >= 0) {
+                        g_assert_cmpint(device_new_from_sysfs(&f->src, child, &d), ==, 0);
+                        f->devices = g_renew(Device *, f->devices, f->n_devices + 1);
+                        f->devices[f->n_devices++] = d;
+                }
+                read_devices(f, sys, child);
+        }
+}
+
+static int compare_devices(const void *a, const void *b) {
+        return pci_address_compare(&(*(Device *const *) a)->address, &(*(Device *const *) b)->address);
+}
+
+static void run_checks(HostFixture *f) {
+        host_checks_done(&f->checks);
+        f->facts.devices = f->devices;
+        f->facts.n_devices = f->n_devices;
+        f->facts.groups = f->groups;
+        f->facts.n_groups = f->n_groups;
+        g_assert_cmpint(host_facts_read_current(&f->facts, &f->roots, f->src.kmod), ==, 0);
+        g_assert_cmpint(host_checks_run(&f->facts, &f->checks), ==, 0);
+        for (size_t i = 0; i < f->checks.n; i++)
+                g_test_message("%s %s: %s | %s", host_check_status_to_string(f->checks.items[i].status),
+                               f->checks.items[i].id, f->checks.items[i].summary, f->checks.items[i].remedy);
+}
+
+/* Runs the checks again on facts a test has changed, without reading the host again. */
+static void rerun_checks(HostFixture *f) {
+        host_checks_done(&f->checks);
+        g_assert_cmpint(host_checks_run(&f->facts, &f->checks), ==, 0);
+}
+
+static void fixture_setup(HostFixture *f, gconstpointer data) {
+        const HostParam *p = data;
+        g_autofree char *release_path = NULL, *aliases = NULL, *modules_dir = NULL, *sys = NULL;
+        g_autoptr(GError) error = NULL;
+
+        f->dir = g_strdup(g_test_get_filename(G_TEST_DIST, "data", "hostcheck", p->host, NULL));
+        f->tmp = g_dir_make_tmp("passthru-hostcheck-XXXXXX", &error);
+        g_assert_no_error(error);
+        release_path = host_path(f, "release");
+        g_assert_true(g_file_get_contents(release_path, &f->release, NULL, &error));
+        g_strstrip(f->release);
+
+        modules_dir = build_modules_dir(f);
+        aliases = host_path(f, "aliases.conf");
+        g_assert_cmpint(kmod_open(modules_dir, (const char *const[]){ aliases, NULL }, &f->src.kmod), ==, 0);
+        sys = host_path(f, "sys");
+        g_assert_cmpint(sysfs_open(sys, &f->src.sysfs), ==, 0);
+        read_devices(f, sys, "devices");
+        qsort(f->devices, f->n_devices, sizeof(Device *), compare_devices);
+        g_assert_cmpint(groups_build(f->devices, f->n_devices, &f->groups, &f->n_groups), ==, 0);
+
+        f->roots = (HostRoots){
+                .sysfs = g_steal_pointer(&sys),
+                .proc = host_path(f, "proc"),
+                .etc = host_path(f, "etc"),
+                .dev = host_path(f, "dev"),
+                .boot = host_path(f, "boot"),
+                .kmsg = host_path(f, p->kmsg),
+                .no_journal = true,
+                .kernel_release = f->release,
+                /* The recorded images hold lsinitramfs's output for them. */
+                .initramfs_lister = "/bin/cat",
+        };
+        g_assert_cmpint(host_facts_read_boot(&f->facts, &f->roots), ==, 0);
+        run_checks(f);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void fixture_teardown(HostFixture *f, gconstpointer data) {
+        host_checks_done(&f->checks);
+        host_facts_done(&f->facts);
+        groups_free(f->groups, f->n_groups);
+        for (size_t i = 0; i < f->n_devices; i++)
+                device_free(f->devices[i]);
+        g_free(f->devices);
+        sysfs_free(f->src.sysfs);
+        kmod_close(f->src.kmod);
+        g_assert_no_errno(nftw(f->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS));
+        g_free((char *) f->roots.sysfs);
+        g_free((char *) f->roots.proc);
+        g_free((char *) f->roots.etc);
+        g_free((char *) f->roots.dev);
+        g_free((char *) f->roots.boot);
+        g_free((char *) f->roots.kmsg);
+        g_free(f->release);
+        g_free(f->tmp);
+        g_free(f->dir);
+}
+
+static const HostCheck *assert_check(HostFixture *f, const char *id, HostCheckStatus status) {
+        const HostCheck *c = host_checks_find(&f->checks, id);
+
+        g_assert_nonnull(c);
+        g_assert_cmpstr(host_check_status_to_string(c->status), ==, host_check_status_to_string(status));
+        return c;
+}
+
+#define assert_contains(haystack, needle) g_assert_nonnull(strstr((haystack), (needle)))
+
+static void assert_status(HostFixture *f, HostStatus s) {
+        g_assert_cmpstr(host_status_to_string(host_status_from_checks(&f->checks)), ==,
+                        host_status_to_string(s));
+}
+
+/* The folklore argument must never be advised: the kernel answers it "Unknown option". */
+static void assert_no_amd_iommu_on(HostFixture *f) {
+        for (size_t i = 0; i < f->checks.n; i++) {
+                g_assert_null(strstr(f->checks.items[i].remedy, "amd_iommu=on"));
+                g_assert_null(strstr(f->checks.items[i].summary, "amd_iommu=on"));
+        }
+}
+
+static Device *find_device(HostFixture *f, const char *address) {
+        for (size_t i = 0; i < f->n_devices; i++)
+                if (streq(f->devices[i]->address_str, address))
+                        return f->devices[i];
+        g_assert_not_reached();
+}
+
+static void set_driver(HostFixture *f, const char *address, const char *driver) {
+        Device *d = find_device(f, address);
+
+        g_free(d->driver);
+        d->driver = g_strdup(driver);
+}
+
+/* The admin asked to keep these two functions on vfio-pci. */
+static void persist(HostFixture *f, const char *a, const char *b) {
+        find_device(f, a)->persistent = true;
+        find_device(f, b)->persistent = true;
+        run_checks(f);
+}
+
+static void test_intel_ready(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        g_assert_true(f->facts.klog->complete);
+        g_assert_cmpuint(f->checks.n, ==, 12);
+        assert_contains(assert_check(f, "cpu-virt", HOST_CHECK_PASS)->summary, "vmx");
+        assert_contains(assert_check(f, "iommu-firmware", HOST_CHECK_PASS)->summary, "DMAR");
+        c = assert_check(f, "iommu-kernel", HOST_CHECK_PASS);
+        assert_contains(c->summary, "7 IOMMU groups");
+        assert_contains(c->summary, "DMAR: IOMMU enabled");
+        /* iommu=pt is advice: a pass that says how. */
+        c = assert_check(f, "iommu-pt", HOST_CHECK_PASS);
+        assert_contains(c->summary, "translated DMA (7 of 7 groups)");
+        assert_contains(c->remedy, "iommu=pt");
+        assert_contains(c->remedy, "update-grub");
+        c = assert_check(f, "interrupt-remapping", HOST_CHECK_PASS);
+        assert_contains(c->summary, "8 interrupts on IR- chips");
+        assert_contains(c->summary, "DMAR-IR: Enabled IRQ remapping in x2apic mode");
+        /* 6.1 still has vfio_virqfd as a module of its own. */
+        assert_contains(assert_check(f, "vfio-modules", HOST_CHECK_PASS)->summary,
+                        "vfio, vfio_iommu_type1, vfio_pci, vfio_virqfd");
+        g_assert_cmpstr(assert_check(f, "modules-boot", HOST_CHECK_PASS)->summary, ==,
+                        "loaded at boot: vfio, vfio_iommu_type1, vfio_pci, vfio_virqfd "
+                        "(/etc/modules-load.d/vfio.conf)");
+        assert_check(f, "iommu-groups", HOST_CHECK_PASS);
+        assert_contains(assert_check(f, "vfio-bound", HOST_CHECK_SKIP)->summary,
+                        "no device is configured to stay on vfio-pci");
+        assert_check(f, "vfio-boot", HOST_CHECK_SKIP);
+        assert_check(f, "initramfs", HOST_CHECK_SKIP);
+        assert_contains(assert_check(f, "dev-vfio", HOST_CHECK_PASS)->summary, "/dev/vfio/vfio present");
+        assert_status(f, HOST_STATUS_READY);
+}
+
+static void test_intel_wrapped_log(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        g_assert_false(f->facts.klog->complete);
+        g_assert_null(klog_find(f->facts.klog, "DMAR"));
+        /* The groups and the interrupt chips still tell, and the row says what it rests on. */
+        c = assert_check(f, "iommu-kernel", HOST_CHECK_PASS);
+        assert_contains(c->summary, "/sys/kernel/iommu_groups");
+        assert_contains(c->summary, "no longer reaches back to boot");
+        c = assert_check(f, "interrupt-remapping", HOST_CHECK_PASS);
+        assert_contains(c->summary, "IR- chips in /proc/interrupts");
+        assert_status(f, HOST_STATUS_READY);
+
+        /* Without IR- chips nothing proves remapping: a warning that names the missing log. */
+        f->facts.n_ir_chips = 0;
+        rerun_checks(f);
+        c = assert_check(f, "interrupt-remapping", HOST_CHECK_WARN);
+        assert_contains(c->summary, "(the kernel log no longer reaches back to boot)");
+}
+
+static void test_intel_no_ir(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        /* The same host as if its firmware had interrupt remapping off, vfio told to cope. */
+        f->facts.n_ir_chips = 0;
+        klog_free(f->facts.klog);
+        g_assert_cmpint(klog_read("/nonexistent/kmsg", false, &f->facts.klog), ==, 0); /* unreadable */
+        f->facts.unsafe_interrupts_allowed = true;
+        rerun_checks(f);
+        c = assert_check(f, "interrupt-remapping", HOST_CHECK_WARN);
+        assert_contains(c->summary, "off: no IR- chips");
+        assert_contains(c->summary, "the kernel log is not readable");
+        assert_contains(c->summary,
+                        "vfio_iommu_type1 runs with allow_unsafe_interrupts=1, which is insecure");
+        assert_contains(c->remedy, "insecure");
+        assert_contains(c->remedy, "firmware setup");
+        assert_status(f, HOST_STATUS_DEGRADED);
+
+        /* Set in modprobe.d: the row names the line. */
+        f->facts.modprobe.items = g_renew(ConfigLine, f->facts.modprobe.items, f->facts.modprobe.n + 1);
+        f->facts.modprobe.items[f->facts.modprobe.n] =
+                (ConfigLine){ .file = strdup("/etc/modprobe.d/unsafe.conf"), .line = 3 };
+        g_assert_cmpint(strv_split("options vfio_iommu_type1 allow_unsafe_interrupts=1", " ",
+                                   &f->facts.modprobe.items[f->facts.modprobe.n++].words),
+                        ==, 0);
+        rerun_checks(f);
+        assert_contains(assert_check(f, "interrupt-remapping", HOST_CHECK_WARN)->summary,
+                        "/etc/modprobe.d/unsafe.conf:3 sets allow_unsafe_interrupts=1, which is insecure");
+}
+
+static void test_intel_persistent(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        persist(f, "0000:01:00.0", "0000:01:00.1");
+        g_assert_cmpstr(find_device(f, "0000:01:00.0")->kernel_modules[0], ==, "nouveau");
+        c = assert_check(f, "vfio-bound", HOST_CHECK_WARN);
+        assert_contains(c->summary, "0000:01:00.0 (nouveau), 0000:01:00.1 (snd_hda_intel)");
+        assert_contains(c->remedy, "passthructl bind 0000:01:00.0 0000:01:00.1");
+        c = assert_check(f, "vfio-boot", HOST_CHECK_PASS);
+        assert_contains(c->summary, "0000:01:00.0 (\"options vfio-pci\" at /etc/modprobe.d/vfio.conf:2)");
+        c = assert_check(f, "initramfs", HOST_CHECK_PASS);
+        assert_contains(c->summary, "/boot/initrd.img-6.1.0-27-amd64 carries vfio-pci");
+        assert_check(f, "iommu-groups", HOST_CHECK_PASS);
+        assert_status(f, HOST_STATUS_DEGRADED);
+
+        /* Bound now: each group on vfio-pci needs its node, and only its owner may open it. */
+        set_driver(f, "0000:01:00.0", "vfio-pci");
+        set_driver(f, "0000:01:00.1", "vfio-pci");
+        run_checks(f);
+        assert_check(f, "vfio-bound", HOST_CHECK_PASS);
+        assert_contains(assert_check(f, "dev-vfio", HOST_CHECK_WARN)->summary,
+                        "without a node in /dev/vfio: 1");
+        f->facts.vfio_nodes = g_renew(VfioNode, f->facts.vfio_nodes, f->facts.n_vfio_nodes + 1);
+        f->facts.vfio_nodes[f->facts.n_vfio_nodes++] = (VfioNode){ .group = 1, .mode = 0600 };
+        rerun_checks(f);
+        assert_contains(assert_check(f, "dev-vfio", HOST_CHECK_PASS)->summary, "group nodes: 1");
+        assert_status(f, HOST_STATUS_READY);
+        f->facts.vfio_nodes[f->facts.n_vfio_nodes - 1].mode = 0666;
+        rerun_checks(f);
+        assert_contains(assert_check(f, "dev-vfio", HOST_CHECK_WARN)->summary, "any user can open");
+}
+
+static void test_intel_no_argument(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        assert_check(f, "iommu-firmware", HOST_CHECK_PASS);
+        c = assert_check(f, "iommu-kernel", HOST_CHECK_FAIL);
+        assert_contains(c->summary, "no IOMMU argument on the kernel command line");
+        assert_contains(c->remedy, "Add intel_iommu=on to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub");
+        assert_contains(c->remedy, "update-grub");
+        /* The kernel remaps interrupts without DMA remapping, but that helps nobody here. */
+        assert_check(f, "interrupt-remapping", HOST_CHECK_SKIP);
+        assert_check(f, "iommu-groups", HOST_CHECK_SKIP);
+        assert_contains(assert_check(f, "vfio-modules", HOST_CHECK_WARN)->summary,
+                        "available but not loaded");
+        assert_check(f, "dev-vfio", HOST_CHECK_SKIP);
+        assert_status(f, HOST_STATUS_NOT_READY);
+
+        /* VT-d off in the firmware as well: both steps, firmware first. */
+        f->facts.dmar_table = false;
+        rerun_checks(f);
+        assert_contains(assert_check(f, "iommu-firmware", HOST_CHECK_FAIL)->remedy, "Enable VT-d");
+        g_assert_cmpstr(
+                assert_check(f, "iommu-kernel", HOST_CHECK_FAIL)->remedy, ==,
+                "Enable VT-d (\"Intel Virtualization Technology for Directed I/O\") in the firmware setup "
+                "and reboot. Then add intel_iommu=on to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, "
+                "run `update-grub` and reboot.");
+}
+
+static void test_amd_degraded(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        assert_contains(assert_check(f, "cpu-virt", HOST_CHECK_PASS)->summary, "svm");
+        assert_contains(assert_check(f, "iommu-firmware", HOST_CHECK_PASS)->summary, "IVRS");
+        assert_contains(assert_check(f, "iommu-kernel", HOST_CHECK_PASS)->summary, "AMD-Vi: Found IOMMU");
+        c = assert_check(f, "interrupt-remapping", HOST_CHECK_PASS);
+        assert_contains(c->summary, "AMD-Vi: Interrupt remapping enabled");
+        /* 6.12 has no vfio_virqfd: not asked for, and a line naming it is a fault. */
+        c = assert_check(f, "vfio-modules", HOST_CHECK_WARN);
+        g_assert_cmpstr(c->summary, ==, "available but not loaded: vfio, vfio_iommu_type1, vfio_pci");
+        c = assert_check(f, "modules-boot", HOST_CHECK_WARN);
+        assert_contains(c->summary, "/etc/modules-load.d/vfio.conf:4 lists vfio_virqfd");
+        g_assert_cmpstr(c->remedy, ==, "Delete line 4 of /etc/modules-load.d/vfio.conf.");
+        /* The chipset's functions share a group: named, members listed, bridges left out. */
+        c = assert_check(f, "iommu-groups", HOST_CHECK_WARN);
+        assert_contains(c->summary, "group 1 (0000:02:00.0 0000:02:00.1 0000:04:00.0 0000:05:00.0)");
+        g_assert_null(strstr(c->summary, "group 3"));
+        g_assert_null(strstr(c->summary, "group 4"));
+        assert_check(f, "dev-vfio", HOST_CHECK_SKIP);
+        assert_no_amd_iommu_on(f);
+        assert_status(f, HOST_STATUS_DEGRADED);
+}
+
+static void test_amd_persistent(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        persist(f, "0000:0b:00.0", "0000:0b:00.1");
+        /* Only the groups of the devices kept on vfio-pci matter now. */
+        assert_contains(assert_check(f, "iommu-groups", HOST_CHECK_PASS)->summary,
+                        "every device kept on vfio-pci");
+        c = assert_check(f, "vfio-boot", HOST_CHECK_WARN);
+        assert_contains(c->summary, "0000:0b:00.0 (\"options vfio-pci\" at /etc/modprobe.d/vfio.conf:1)");
+        assert_contains(c->summary, "0000:0b:00.1: snd_hda_intel takes it first (vfio-pci has its ID");
+        g_assert_cmpstr(
+                c->remedy, ==,
+                "At boot vfio-pci must claim the device before its driver: for 0000:0b:00.1 add `softdep "
+                "snd_hda_intel pre: vfio-pci` to /etc/modprobe.d/vfio.conf. Then run `update-initramfs -u`. "
+                "ids= matches every device with that ID, an identical twin too.");
+        assert_contains(c->remedy, "update-initramfs -u");
+        c = assert_check(f, "initramfs", HOST_CHECK_WARN);
+        assert_contains(c->summary, "/boot/initrd.img-6.12.48+deb13-amd64 does not carry vfio-pci");
+        assert_contains(c->remedy, "/etc/initramfs-tools/modules");
+        assert_contains(c->remedy, "lsinitramfs /boot/initrd.img-$(uname -r) | grep vfio");
+        assert_no_amd_iommu_on(f);
+}
+
+static void test_amd_no_iommu(HostFixture *f, gconstpointer data) {
+        const HostCheck *c;
+
+        g_assert_true(f->facts.klog->complete);
+        c = assert_check(f, "iommu-firmware", HOST_CHECK_FAIL);
+        assert_contains(c->summary, "no ACPI DMAR or IVRS table");
+        assert_contains(c->remedy, "firmware setup");
+        c = assert_check(f, "iommu-kernel", HOST_CHECK_FAIL);
+        assert_contains(c->remedy, "firmware setup");
+        assert_check(f, "interrupt-remapping", HOST_CHECK_SKIP);
+        assert_check(f, "iommu-pt", HOST_CHECK_SKIP);
+        assert_no_amd_iommu_on(f);
+        assert_status(f, HOST_STATUS_NOT_READY);
+}
+
+static void test_klog_records(void) {
+        g_autofree char *wrapped = g_strdup(
+                g_test_get_filename(G_TEST_DIST, "data", "hostcheck", "intel", "kmsg-wrapped", NULL));
+        g_autofree char *complete =
+                g_strdup(g_test_get_filename(G_TEST_DIST, "data", "hostcheck", "intel", "kmsg", NULL));
+        _cleanup_(klog_freep) Klog *k = NULL;
+
+        g_assert_cmpint(klog_read_kmsg(wrapped, &k), ==, 0);
+        /* Eight records; the dictionary lines of one are not messages. */
+        g_assert_cmpuint(strv_length(k->lines), ==, 8);
+        g_assert_false(k->complete);
+        g_assert_cmpstr(k->lines[0], ==,
+                        "wlp0s20f3: disconnect from AP 3c:84:6a:11:22:33 for new auth to "
+                        "3c:84:6a:11:22:34");
+        g_assert_null(klog_find(k, "SUBSYSTEM=hid"));
+        k = klog_free(k);
+
+        g_assert_cmpint(klog_read(complete, false, &k), ==, 0);
+        g_assert_true(k->complete);
+        g_assert_cmpstr(k->source, ==, complete);
+        g_assert_cmpstr(klog_find(k, "DMAR-IR: Enabled"), ==,
+                        "DMAR-IR: Enabled IRQ remapping in x2apic mode");
+        k = klog_free(k);
+
+        /* Nothing readable: an empty log that does not claim to be complete. */
+        g_assert_cmpint(klog_read("/nonexistent/kmsg", false, &k), ==, 0);
+        g_assert_null(k->lines[0]);
+        g_assert_false(k->complete);
+}
+
+/* /dev/kmsg never ends; a reader that waits for more would hang the daemon. A FIFO with a
+ * writer still attached behaves the same way: read until EAGAIN, then return. */
+static void test_klog_never_blocks(void) {
+        g_autofree char *dir = g_dir_make_tmp("passthru-kmsg-XXXXXX", NULL);
+        g_autofree char *fifo = g_build_filename(dir, "kmsg", NULL);
+        const char records[] = "6,0,0,-;Linux version 6.1.0-27-amd64\n6,1,10,-;DMAR: IOMMU enabled\n";
+        _cleanup_(klog_freep) Klog *k = NULL;
+        int writer;
+
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        writer = open(fifo, O_RDWR | O_CLOEXEC);
+        g_assert_cmpint(writer, >=, 0);
+        g_assert_cmpint(write(writer, records, strlen(records)), ==, (ssize_t) strlen(records));
+        alarm(10); /* a blocking read ends the test with SIGALRM */
+        g_assert_cmpint(klog_read_kmsg(fifo, &k), ==, 0);
+        alarm(0);
+        g_assert_cmpuint(strv_length(k->lines), ==, 2);
+        g_assert_true(k->complete);
+        close(writer);
+        g_assert_cmpint(g_unlink(fifo), ==, 0);
+        g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static void test_status_rule(void) {
+        HostCheck items[] = {
+                { .id = "a", .status = HOST_CHECK_PASS },
+                { .id = "b", .status = HOST_CHECK_SKIP },
+                { .id = "c", .status = HOST_CHECK_WARN },
+                { .id = "d", .status = HOST_CHECK_FAIL },
+        };
+        HostChecks c = { .items = items, .n = 2 };
+
+        g_assert_cmpint(host_status_from_checks(&c), ==, HOST_STATUS_READY);
+        c.n = 3;
+        g_assert_cmpint(host_status_from_checks(&c), ==, HOST_STATUS_DEGRADED);
+        c.n = 4;
+        g_assert_cmpint(host_status_from_checks(&c), ==, HOST_STATUS_NOT_READY);
+        g_assert_cmpstr(host_status_to_string(HOST_STATUS_NOT_READY), ==, "not-ready");
+}
+
+static const HostParam intel = { "intel", "kmsg" };
+static const HostParam intel_wrapped = { "intel", "kmsg-wrapped" };
+static const HostParam intel_noarg = { "intel-noarg", "kmsg" };
+static const HostParam amd = { "amd", "kmsg" };
+static const HostParam amd_noiommu = { "amd-noiommu", "kmsg" };
+
+#define ADD(path, param, func) g_test_add(path, HostFixture, &(param), fixture_setup, func, fixture_teardown)
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        ADD("/hostcheck/intel/ready", intel, test_intel_ready);
+        ADD("/hostcheck/intel/wrapped-log", intel_wrapped, test_intel_wrapped_log);
+        ADD("/hostcheck/intel/no-interrupt-remapping", intel, test_intel_no_ir);
+        ADD("/hostcheck/intel/persistent", intel, test_intel_persistent);
+        ADD("/hostcheck/intel/no-argument", intel_noarg, test_intel_no_argument);
+        ADD("/hostcheck/amd/degraded", amd, test_amd_degraded);
+        ADD("/hostcheck/amd/persistent", amd, test_amd_persistent);
+        ADD("/hostcheck/amd/no-iommu", amd_noiommu, test_amd_no_iommu);
+        g_test_add_func("/hostcheck/klog/records", test_klog_records);
+        g_test_add_func("/hostcheck/klog/never-blocks", test_klog_never_blocks);
+        g_test_add_func("/hostcheck/status-rule", test_status_rule);
+        return g_test_run();
+}
