@@ -1,57 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-
 #include "bind.h"
 #include "bus.h"
 #include "output.h"
 #include "passthru-dbus.h"
 
-#define PKTTYAGENT "/usr/bin/pkttyagent"
 /* A person may take a while to type a password; the daemon itself answers within 20 s. */
 #define BIND_CALL_TIMEOUT_USEC (10ULL * 60 * 1000 * 1000)
-
-/* pkttyagent registers for our session and says so on the notify fd; without a terminal,
- * or over ssh (the remote polkit cannot reach our agent), none is started. */
-static pid_t agent_start(const ClientOptions *o) {
-        int fds[2];
-        pid_t pid;
-
-        if (o->host || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || access(PKTTYAGENT, X_OK) < 0)
-                return 0;
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return 0;
-        pid = fork();
-        if (pid < 0) {
-                close(fds[0]);
-                close(fds[1]);
-                return 0;
-        }
-        if (pid == 0) {
-                char fd[16];
-
-                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
-                snprintf(fd, sizeof(fd), "%d", fds[1]);
-                (void) fcntl(fds[1], F_SETFD, 0);
-                execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", fd, "--fallback", (char *) NULL);
-                _exit(EXIT_FAILURE);
-        }
-        close(fds[1]);
-        /* Ready when it writes or closes the notify fd; do not wait forever. */
-        (void) poll(&(struct pollfd){ .fd = fds[0], .events = POLLIN }, 1, 5000);
-        close(fds[0]);
-        return pid;
-}
-
-static void agent_stop(pid_t pid) {
-        if (pid <= 0)
-                return;
-        (void) kill(pid, SIGTERM);
-        (void) waitpid(pid, NULL, 0);
-}
 
 static int append_options(sd_bus_message *call, const ClientOptions *o) {
         int r;
@@ -72,26 +26,17 @@ static int append_options(sd_bus_message *call, const ClientOptions *o) {
 
 static int call(sd_bus *bus, const char *member, const char *address, const ClientOptions *o,
                 sd_bus_message **ret_reply) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        pid_t agent;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &msg, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH,
-                                           PASSTHRU_MANAGER_INTERFACE, member);
+        r = bus_new_manager_call(bus, member, &msg);
         if (r >= 0)
                 r = sd_bus_message_append(msg, "s", address);
         if (r >= 0)
                 r = append_options(msg, o);
         if (r < 0)
                 return client_error_errno(r, "Failed to build the %s call: %m", member);
-        agent = o->dry_run ? 0 : agent_start(o);
-        r = sd_bus_call(bus, msg, BIND_CALL_TIMEOUT_USEC, &error, &reply);
-        agent_stop(agent);
-        if (r < 0)
-                return bus_log_error(&error, r);
-        *ret_reply = TAKE_PTR(reply);
-        return 0;
+        return bus_call(bus, msg, BIND_CALL_TIMEOUT_USEC, o->dry_run ? NULL : o, ret_reply);
 }
 
 static int print_changes_json(sd_bus_message *reply) {

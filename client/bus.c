@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "bus-errors.h"
 #include "bus.h"
@@ -66,14 +71,75 @@ int bus_log_error(const sd_bus_error *error, int r) {
         return client_error_errno(r, "Failed to talk to passthrud: %m");
 }
 
-int bus_call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+#define PKTTYAGENT "/usr/bin/pkttyagent"
+
+/* pkttyagent registers for our session and says so on the notify fd; without a terminal,
+ * or over ssh (the remote polkit cannot reach our agent), none is started. */
+static pid_t agent_start(const ClientOptions *o) {
+        int fds[2];
+        pid_t pid;
+
+        if (o->host || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || access(PKTTYAGENT, X_OK) < 0)
+                return 0;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return 0;
+        pid = fork();
+        if (pid < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                return 0;
+        }
+        if (pid == 0) {
+                char fd[16];
+
+                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+                snprintf(fd, sizeof(fd), "%d", fds[1]);
+                (void) fcntl(fds[1], F_SETFD, 0);
+                execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", fd, "--fallback", (char *) NULL);
+                _exit(EXIT_FAILURE);
+        }
+        close(fds[1]);
+        /* Ready when it writes or closes the notify fd; do not wait forever. */
+        (void) poll(&(struct pollfd){ .fd = fds[0], .events = POLLIN }, 1, 5000);
+        close(fds[0]);
+        return pid;
+}
+
+static void agent_stop(pid_t pid) {
+        if (pid <= 0)
+                return;
+        (void) kill(pid, SIGTERM);
+        (void) waitpid(pid, NULL, 0);
+}
+
+int bus_new_manager_call(sd_bus *bus, const char *member, sd_bus_message **ret) {
+        return sd_bus_message_new_method_call(bus, ret, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH,
+                                              PASSTHRU_MANAGER_INTERFACE, member);
+}
+
+int bus_call(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptions *agent_for,
+             sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        pid_t agent;
+        int r;
+
+        agent = agent_for ? agent_start(agent_for) : 0;
+        r = sd_bus_call(bus, call, usec, &error, &reply);
+        /* Stopped before the error is printed: the agent may still hold the terminal. */
+        agent_stop(agent);
+        if (r < 0)
+                return bus_log_error(&error, r);
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+int bus_call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &call, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH,
-                                           PASSTHRU_MANAGER_INTERFACE, member);
+        r = bus_new_manager_call(bus, member, &call);
         if (r >= 0 && types) {
                 va_start(ap, types);
                 r = sd_bus_message_appendv(call, types, ap);
@@ -81,11 +147,7 @@ int bus_call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply
         }
         if (r < 0)
                 return client_error_errno(r, "Failed to build the %s call: %m", member);
-        r = sd_bus_call(bus, call, 0, &error, &reply);
-        if (r < 0)
-                return bus_log_error(&error, r);
-        *ret_reply = TAKE_PTR(reply);
-        return 0;
+        return bus_call(bus, call, 0, NULL, ret_reply);
 }
 
 int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface,

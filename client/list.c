@@ -38,14 +38,26 @@ static int add_device_cells(Table *t, json_object *device) {
         return r;
 }
 
-static int print_devices_json(json_object *devices) {
+/* Both verbs list every object from one GetManagedObjects call, as JSON or as a table. */
+static int list_objects(sd_bus *bus, const ClientOptions *o, int (*print_json)(const Objects *objects),
+                        int (*print_table)(const Objects *objects)) {
+        _cleanup_(objects_done) Objects objects = {};
+        int r;
+
+        r = objects_load(bus, &objects);
+        if (r < 0)
+                return r;
+        return o->json ? print_json(&objects) : print_table(&objects);
+}
+
+static int print_devices_json(const Objects *objects) {
         _cleanup_json_ json_object *array = json_object_new_array();
         int r = array ? 0 : -ENOMEM;
 
-        for (size_t i = 0; i < json_object_array_length(devices) && r >= 0; i++) {
+        for (size_t i = 0; i < json_object_array_length(objects->devices) && r >= 0; i++) {
                 json_object *device;
 
-                r = json_snake_case_keys(json_object_array_get_idx(devices, i), &device);
+                r = json_snake_case_keys(json_object_array_get_idx(objects->devices, i), &device);
                 if (r >= 0)
                         r = json_append(array, device);
         }
@@ -54,23 +66,20 @@ static int print_devices_json(json_object *devices) {
         return json_print(array, true);
 }
 
-int verb_list(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
-        _cleanup_(objects_done) Objects objects = {};
+static int print_devices_table(const Objects *objects) {
         _cleanup_table_ Table *t = NULL;
         int r;
 
-        r = objects_load(bus, &objects);
-        if (r < 0)
-                return r;
-        if (o->json)
-                return print_devices_json(objects.devices);
-
         r = table_new(&t, "ADDRESS", "CLASS", "DRIVER", "GROUP", "STATE", "DEVICE", NULL);
-        for (size_t i = 0; i < json_object_array_length(objects.devices) && r >= 0; i++)
-                r = add_device_cells(t, json_object_array_get_idx(objects.devices, i));
+        for (size_t i = 0; i < json_object_array_length(objects->devices) && r >= 0; i++)
+                r = add_device_cells(t, json_object_array_get_idx(objects->devices, i));
         if (r < 0)
                 return client_oom();
         return table_print(t);
+}
+
+int verb_list(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
+        return list_objects(bus, o, print_devices_json, print_devices_table);
 }
 
 /* One object per group: its properties, with "devices" holding member summaries rather
@@ -127,26 +136,24 @@ static int add_group_rows(Table *t, const Objects *objects, json_object *group) 
         return r;
 }
 
-int verb_groups(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
-        _cleanup_(objects_done) Objects objects = {};
+static int print_groups_table(const Objects *objects) {
         _cleanup_table_ Table *t = NULL;
         int r;
 
-        r = objects_load(bus, &objects);
-        if (r < 0)
-                return r;
-        if (o->json)
-                return print_groups_json(&objects);
-        if (json_object_array_length(objects.groups) == 0) {
+        if (json_object_array_length(objects->groups) == 0) {
                 /* Not an error: the answer is "none", and why matters more than an empty table. */
                 fprintf(stderr, "No IOMMU groups: the IOMMU is off or absent on this host.\n");
                 return 0;
         }
 
         r = table_new(&t, "GROUP", "VIABLE", "ADDRESS", "DRIVER", "STATE", "DEVICE", NULL);
-        for (size_t i = 0; i < json_object_array_length(objects.groups) && r >= 0; i++)
-                r = add_group_rows(t, &objects, json_object_array_get_idx(objects.groups, i));
+        for (size_t i = 0; i < json_object_array_length(objects->groups) && r >= 0; i++)
+                r = add_group_rows(t, objects, json_object_array_get_idx(objects->groups, i));
         if (r < 0)
                 return client_oom();
         return table_print(t);
+}
+
+int verb_groups(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
+        return list_objects(bus, o, print_groups_json, print_groups_table);
 }

@@ -108,8 +108,30 @@ static int read_value(sd_bus_message *m, json_object **ret) {
         return 0;
 }
 
-static int read_property(sd_bus_message *m, json_object *props) {
-        json_object *value = NULL;
+/* Calls read_entry for each entry of the dictionary at the current position, an array of
+ * array_contents ("{sv}") whose entries hold entry_contents ("sv"). */
+static int read_dict(sd_bus_message *m, const char *array_contents, const char *entry_contents,
+                     int (*read_entry)(sd_bus_message *m, void *userdata), void *userdata) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, array_contents);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry_contents)) > 0) {
+                r = read_entry(m, userdata);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_property(sd_bus_message *m, void *userdata) {
+        json_object *props = userdata, *value = NULL;
         const char *name, *contents;
         int r;
 
@@ -139,20 +161,7 @@ int properties_read(sd_bus_message *m, json_object **ret) {
 
         if (!props)
                 return -ENOMEM;
-        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
-                r = read_property(m, props);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
+        r = read_dict(m, "{sv}", "sv", read_property, props);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(props);
@@ -181,62 +190,38 @@ bool properties_get_bool(json_object *props, const char *name) {
         return json_object_object_get_ex(props, name, &v) && json_object_get_boolean(v);
 }
 
-/* One entry of GetManagedObjects: an object path and its interfaces. Only our two object
- * interfaces matter; the standard ones carry no properties. */
-static int read_object(sd_bus_message *m, Objects *o) {
-        const char *path, *interface;
+/* One interface of an object and its properties. Only our two object interfaces matter; the
+ * standard ones carry no properties. */
+static int read_interface(sd_bus_message *m, void *userdata) {
+        Objects *o = userdata;
+        json_object *target = NULL, *props;
+        const char *interface;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &interface);
+        if (r < 0)
+                return r;
+        if (streq(interface, PASSTHRU_DEVICE_INTERFACE))
+                target = o->devices;
+        else if (streq(interface, PASSTHRU_GROUP_INTERFACE))
+                target = o->groups;
+        if (!target)
+                return sd_bus_message_skip(m, "a{sv}");
+        r = properties_read(m, &props);
+        if (r < 0)
+                return r;
+        return json_append(target, props);
+}
+
+/* One entry of GetManagedObjects: an object path and its interfaces. */
+static int read_object(sd_bus_message *m, void *userdata) {
+        const char *path;
         int r;
 
         r = sd_bus_message_read(m, "o", &path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sa{sv}}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sa{sv}")) > 0) {
-                json_object *target = NULL, *props;
-
-                r = sd_bus_message_read(m, "s", &interface);
-                if (r < 0)
-                        return r;
-                if (streq(interface, PASSTHRU_DEVICE_INTERFACE))
-                        target = o->devices;
-                else if (streq(interface, PASSTHRU_GROUP_INTERFACE))
-                        target = o->groups;
-                if (target) {
-                        r = properties_read(m, &props);
-                        if (r >= 0)
-                                r = json_append(target, props);
-                } else
-                        r = sd_bus_message_skip(m, "a{sv}");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
-
-static int read_managed_objects(sd_bus_message *m, Objects *o) {
-        int r;
-
-        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{oa{sa{sv}}}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "oa{sa{sv}}")) > 0) {
-                r = read_object(m, o);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        return read_dict(m, "{sa{sv}}", "sa{sv}", read_interface, userdata);
 }
 
 /* Unparsable addresses (none from our daemon) sort last, among themselves by text. */
@@ -276,7 +261,7 @@ int objects_load(sd_bus *bus, Objects *ret) {
                                NULL);
         if (r < 0)
                 return bus_log_error(&error, r);
-        r = read_managed_objects(reply, &o);
+        r = read_dict(reply, "{oa{sa{sv}}}", "oa{sa{sv}}", read_object, &o);
         if (r < 0)
                 return client_error_errno(r, "Failed to parse the list of passthru objects: %m");
         json_object_array_sort(o.devices, compare_devices);

@@ -3,13 +3,14 @@
 
 #include "bind.h"
 #include "bus-device.h"
+#include "bus-manager.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
 #include "strv.h"
 
-static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                       void **found, sd_bus_error *error) {
+static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
         Manager *m = userdata;
         PciAddress a;
         Device *d;
@@ -23,35 +24,26 @@ static int device_find(sd_bus *bus, const char *path, const char *interface, voi
         return 1;
 }
 
+static const char *device_path_of(Manager *m, size_t i) {
+        return m->devices[i]->object_path;
+}
+
 static int device_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
                             sd_bus_error *error) {
         Manager *m = userdata;
-        char **nodes = calloc(m->n_devices + 1, sizeof(char *));
 
-        if (!nodes)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->n_devices; i++) {
-                nodes[i] = strdup(m->devices[i]->object_path);
-                if (!nodes[i]) {
-                        strv_free(nodes);
-                        return -ENOMEM;
-                }
-        }
-        *ret_nodes = nodes;
-        return 0;
+        return bus_node_list(m, m->n_devices, device_path_of, ret_nodes);
 }
 
-static int property_get_address(sd_bus *bus, const char *path, const char *interface,
-                                const char *property, sd_bus_message *reply, void *userdata,
-                                sd_bus_error *error) {
+static int property_get_address(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Device *d = userdata;
 
         return sd_bus_message_append(reply, "s", d->address_str);
 }
 
-static int property_get_state(sd_bus *bus, const char *path, const char *interface,
-                              const char *property, sd_bus_message *reply, void *userdata,
-                              sd_bus_error *error) {
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Device *d = userdata;
 
         return sd_bus_message_append(reply, "s", device_state_to_string(device_get_state(d)));
@@ -66,9 +58,8 @@ static int property_get_assignable(sd_bus *bus, const char *path, const char *in
 }
 
 /* Our struct holds C bools; D-Bus booleans are ints: read the bool at the vtable's offset. */
-static int property_get_bool(sd_bus *bus, const char *path, const char *interface,
-                             const char *property, sd_bus_message *reply, void *userdata,
-                             sd_bus_error *error) {
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
 }
 
@@ -133,16 +124,8 @@ static const sd_bus_vtable device_vtable[] = {
 };
 
 int bus_device_register(Manager *m) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, PASSTHRU_DEVICES_PATH, PASSTHRU_DEVICE_INTERFACE,
-                                       device_vtable, device_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to register device objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, PASSTHRU_DEVICES_PATH, device_enumerate, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to register device enumerator: %m");
-        return 0;
+        return bus_register_fallback(m, "device", PASSTHRU_DEVICES_PATH, PASSTHRU_DEVICE_INTERFACE,
+                                     device_vtable, device_find, device_enumerate);
 }
 
 void bus_device_emit_added(Manager *m, Device *d) {
@@ -156,7 +139,8 @@ void bus_device_emit_removed(Manager *m, Device *d) {
         int r = sd_bus_emit_object_removed(m->bus, d->object_path);
 
         if (r < 0)
-                log_warning_errno(r, "Failed to emit InterfacesRemoved for %s, ignoring: %m", d->address_str);
+                log_warning_errno(r, "Failed to emit InterfacesRemoved for %s, ignoring: %m",
+                                  d->address_str);
 }
 
 static const struct {
@@ -193,8 +177,9 @@ void bus_device_emit_changes(Manager *m, Device *d, unsigned changes) {
                                 r = strv_extend(&names, change_properties[i].properties[j]);
         }
         if (r >= 0)
-                r = sd_bus_emit_properties_changed_strv(m->bus, d->object_path,
-                                                        PASSTHRU_DEVICE_INTERFACE, names);
+                r = sd_bus_emit_properties_changed_strv(m->bus, d->object_path, PASSTHRU_DEVICE_INTERFACE,
+                                                        names);
         if (r < 0)
-                log_warning_errno(r, "Failed to emit PropertiesChanged for %s, ignoring: %m", d->address_str);
+                log_warning_errno(r, "Failed to emit PropertiesChanged for %s, ignoring: %m",
+                                  d->address_str);
 }

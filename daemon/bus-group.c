@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "bus-group.h"
+#include "bus-manager.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
@@ -28,8 +29,8 @@ static int group_number_from_path(const char *path, int *ret) {
         return 0;
 }
 
-static int group_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                      void **found, sd_bus_error *error) {
+static int group_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *error) {
         Manager *m = userdata;
         Group *g;
         int number;
@@ -43,27 +44,19 @@ static int group_find(sd_bus *bus, const char *path, const char *interface, void
         return 1;
 }
 
+static const char *group_path_of(Manager *m, size_t i) {
+        return m->groups[i]->object_path;
+}
+
 static int group_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
                            sd_bus_error *error) {
         Manager *m = userdata;
-        char **nodes = calloc(m->n_groups + 1, sizeof(char *));
 
-        if (!nodes)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->n_groups; i++) {
-                nodes[i] = strdup(m->groups[i]->object_path);
-                if (!nodes[i]) {
-                        strv_free(nodes);
-                        return -ENOMEM;
-                }
-        }
-        *ret_nodes = nodes;
-        return 0;
+        return bus_node_list(m, m->n_groups, group_path_of, ret_nodes);
 }
 
-static int property_get_devices(sd_bus *bus, const char *path, const char *interface,
-                                const char *property, sd_bus_message *reply, void *userdata,
-                                sd_bus_error *error) {
+static int property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Group *g = userdata;
         int r;
 
@@ -75,9 +68,8 @@ static int property_get_devices(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
-static int property_get_viable(sd_bus *bus, const char *path, const char *interface,
-                               const char *property, sd_bus_message *reply, void *userdata,
-                               sd_bus_error *error) {
+static int property_get_viable(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Group *g = userdata;
 
         return sd_bus_message_append(reply, "b", g->viable);
@@ -92,16 +84,8 @@ static const sd_bus_vtable group_vtable[] = {
 };
 
 int bus_group_register(Manager *m) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, PASSTHRU_GROUPS_PATH, PASSTHRU_GROUP_INTERFACE,
-                                       group_vtable, group_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to register group objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, PASSTHRU_GROUPS_PATH, group_enumerate, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to register group enumerator: %m");
-        return 0;
+        return bus_register_fallback(m, "group", PASSTHRU_GROUPS_PATH, PASSTHRU_GROUP_INTERFACE,
+                                     group_vtable, group_find, group_enumerate);
 }
 
 static bool same_members(const Group *a, const Group *b) {
@@ -127,7 +111,8 @@ static void emit_group_changes(Manager *m, const Group *old, const Group *now) {
         r = sd_bus_emit_properties_changed_strv(m->bus, now->object_path, PASSTHRU_GROUP_INTERFACE,
                                                 (char **) names);
         if (r < 0)
-                log_warning_errno(r, "Failed to emit PropertiesChanged for group %d, ignoring: %m", now->number);
+                log_warning_errno(r, "Failed to emit PropertiesChanged for group %d, ignoring: %m",
+                                  now->number);
 }
 
 void bus_groups_emit_changes(Manager *m, Group **old, size_t n_old) {
@@ -139,14 +124,17 @@ void bus_groups_emit_changes(Manager *m, Group **old, size_t n_old) {
                 if (before)
                         emit_group_changes(m, before, now);
                 else if ((r = sd_bus_emit_object_added(m->bus, now->object_path)) < 0)
-                        log_warning_errno(r, "Failed to emit InterfacesAdded for group %d, ignoring: %m", now->number);
+                        log_warning_errno(r, "Failed to emit InterfacesAdded for group %d, ignoring: %m",
+                                          now->number);
         }
         for (size_t i = 0; i < n_old; i++) {
                 if (manager_find_group(m, old[i]->number))
                         continue;
                 /* The object is gone already: name its interface explicitly. */
-                r = sd_bus_emit_interfaces_removed(m->bus, old[i]->object_path, PASSTHRU_GROUP_INTERFACE, NULL);
+                r = sd_bus_emit_interfaces_removed(m->bus, old[i]->object_path, PASSTHRU_GROUP_INTERFACE,
+                                                   NULL);
                 if (r < 0)
-                        log_warning_errno(r, "Failed to emit InterfacesRemoved for group %d, ignoring: %m", old[i]->number);
+                        log_warning_errno(r, "Failed to emit InterfacesRemoved for group %d, ignoring: %m",
+                                          old[i]->number);
         }
 }

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
+#include "strv.h"
 
 static int property_get_iommu_enabled(sd_bus *bus, const char *path, const char *interface,
                                       const char *property, sd_bus_message *reply, void *userdata,
@@ -135,9 +136,8 @@ static int method_unbind(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return method_bind_or_unbind(msg, userdata, BIND_OPERATION_UNBIND, error);
 }
 
-static int property_get_version(sd_bus *bus, const char *path, const char *interface,
-                                const char *property, sd_bus_message *reply, void *userdata,
-                                sd_bus_error *error) {
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PROJECT_VERSION);
 }
 
@@ -146,7 +146,8 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("IommuEnabled", "b", property_get_iommu_enabled, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuEnabled", "b", property_get_iommu_enabled, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HostStatus", "s", property_get_host_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" PASSTHRU_DEVICE_ROW_SIGNATURE, devices),
@@ -162,13 +163,14 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("a(sss)", changes), method_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("o", device, "s", address), 0),
-        SD_BUS_SIGNAL_WITH_ARGS("DriverChanged", SD_BUS_ARGS("s", address, "s", old_driver, "s", new_driver), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("DriverChanged", SD_BUS_ARGS("s", address, "s", old_driver, "s", new_driver),
+                                0),
         SD_BUS_VTABLE_END,
 };
 
 static void emit_device_signal(Manager *m, const char *member, Device *d) {
-        int r = sd_bus_emit_signal(m->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, member,
-                                   "os", d->object_path, d->address_str);
+        int r = sd_bus_emit_signal(m->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, member, "os",
+                                   d->object_path, d->address_str);
 
         if (r < 0)
                 log_warning_errno(r, "Failed to emit %s for %s, ignoring: %m", member, d->address_str);
@@ -228,6 +230,34 @@ static int connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
         return sd_bus_error_add_map(passthru_error_map);
+}
+
+int bus_register_fallback(Manager *m, const char *what, const char *prefix, const char *interface,
+                          const sd_bus_vtable *vtable, sd_bus_object_find_t find,
+                          sd_bus_node_enumerator_t enumerate) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, prefix, interface, vtable, find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s objects: %m", what);
+        r = sd_bus_add_node_enumerator(m->bus, NULL, prefix, enumerate, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s enumerator: %m", what);
+        return 0;
+}
+
+int bus_node_list(Manager *m, size_t n, const char *(*path_of)(Manager *m, size_t i), char ***ret_nodes) {
+        _cleanup_strv_free_ char **nodes = calloc(n + 1, sizeof(char *));
+
+        if (!nodes)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                nodes[i] = strdup(path_of(m, i));
+                if (!nodes[i])
+                        return -ENOMEM;
+        }
+        *ret_nodes = TAKE_PTR(nodes);
+        return 0;
 }
 
 static int register_objects(Manager *m) {

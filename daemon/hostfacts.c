@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -10,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "device.h"
+#include "dir-list.h"
 #include "hostfacts.h"
 #include "klog.h"
 #include "kmod.h"
@@ -103,44 +103,10 @@ static bool exists_at(int dirfd, const char *path) {
         return faccessat(dirfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Sorted names in a directory, without dot entries; those ending in suffix when it is set. */
-static int list_dir_at(int dirfd, const char *path, const char *suffix, char ***ret) {
-        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
-        struct dirent *de;
-        DIR *d;
-        int fd, r = 0;
-
-        if (!names)
-                return -ENOMEM;
-        fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        while (r >= 0 && (de = readdir(d))) {
-                size_t len = strlen(de->d_name);
-
-                if (de->d_name[0] == '.')
-                        continue;
-                if (suffix && (len <= strlen(suffix) || !streq(de->d_name + len - strlen(suffix), suffix)))
-                        continue;
-                r = strv_extend(&names, de->d_name);
-        }
-        closedir(d);
-        if (r < 0)
-                return r;
-        strv_sort(names);
-        *ret = TAKE_PTR(names);
-        return 0;
-}
-
 static size_t count_dir_at(int dirfd, const char *path) {
         _cleanup_strv_free_ char **names = NULL;
 
-        return list_dir_at(dirfd, path, NULL, &names) < 0 ? 0 : strv_length(names);
+        return dir_list_at(dirfd, path, NULL, NULL, &names) < 0 ? 0 : strv_length(names);
 }
 
 static void read_kernel_release(HostFacts *f, const HostRoots *roots) {
@@ -231,7 +197,7 @@ static void read_iommu(HostFacts *f, int sysfs_fd) {
 
         f->n_iommus = count_dir_at(sysfs_fd, "class/iommu");
         f->n_iommu_groups = f->n_identity_groups = 0;
-        if (list_dir_at(sysfs_fd, "kernel/iommu_groups", NULL, &groups) < 0)
+        if (dir_list_at(sysfs_fd, "kernel/iommu_groups", NULL, NULL, &groups) < 0)
                 return;
         f->n_iommu_groups = strv_length(groups);
         for (char **g = groups; *g; g++) {
@@ -307,7 +273,7 @@ static int read_config_dir(int etc_fd, const char *dir, ConfigLines *c) {
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
-        if (list_dir_at(etc_fd, dir, ".conf", &names) < 0)
+        if (dir_list_at(etc_fd, dir, NULL, ".conf", &names) < 0)
                 return 0;
         for (char **n = names; *n; n++) {
                 _cleanup_free_ char *path = NULL, *shown = NULL;
@@ -369,7 +335,7 @@ static int read_dev_vfio(HostFacts *f, int dev_fd) {
         f->n_vfio_nodes = 0;
         fd = openat(dev_fd, "vfio", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         f->dev_vfio_read = fd >= 0 || errno == ENOENT;
-        if (fd < 0 || list_dir_at(fd, ".", NULL, &names) < 0)
+        if (fd < 0 || dir_list_at(fd, ".", NULL, NULL, &names) < 0)
                 return 0;
         f->vfio_nodes = calloc(strv_length(names) + 1, sizeof(VfioNode));
         if (!f->vfio_nodes)

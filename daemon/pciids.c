@@ -15,25 +15,28 @@ struct PciIds {
 
 /* libpci reports through callbacks that pci_init() would set; we never call pci_init()
  * (no scan, no config space access), so route them to our log. */
-static void libpci_message(char *fmt, ...) {
+_printf_(2, 0) static void libpci_log(int level, const char *fmt, va_list ap) {
         char buf[512];
+
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        log_full_errno(level, 0, "libpci: %s", buf);
+}
+
+_printf_(1, 2) static void libpci_message(char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        libpci_log(LOG_DEBUG, fmt, ap);
         va_end(ap);
-        log_debug("libpci: %s", buf);
 }
 
 /* libpci's error callback must not return; it is only called when libpci cannot go on. */
-_noreturn_ static void libpci_fatal(char *fmt, ...) {
-        char buf[512];
+_printf_(1, 2) _noreturn_ static void libpci_fatal(char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        libpci_log(LOG_ERR, fmt, ap);
         va_end(ap);
-        log_error("libpci: %s", buf);
         exit(EXIT_FAILURE);
 }
 
@@ -70,22 +73,24 @@ static char *dup_name(const char *name) {
 char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
         char buf[256];
 
-        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_VENDOR, vendor));
+        return dup_name(
+                pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_VENDOR, vendor));
 }
 
 char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
         char buf[256];
 
-        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_DEVICE, vendor, device));
+        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_DEVICE,
+                                        vendor, device));
 }
 
-char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device,
-                            uint16_t subvendor, uint16_t subdevice) {
+char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
+                            uint16_t subdevice) {
         char buf[256];
 
         return dup_name(pci_lookup_name(p->access, buf, sizeof(buf),
-                                        LOOKUP_FLAGS | PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE,
-                                        vendor, device, subvendor, subdevice));
+                                        LOOKUP_FLAGS | PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor,
+                                        device, subvendor, subdevice));
 }
 
 char *pciids_class_name(PciIds *p, uint32_t class_code) {

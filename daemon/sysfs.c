@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "dir-list.h"
 #include "log.h"
-#include "strv.h"
 #include "sysfs.h"
 
 struct Sysfs {
@@ -41,48 +40,55 @@ int sysfs_root_fd(Sysfs *s) {
         return s->root_fd;
 }
 
-/* devpath begins with '/', the root fd is the sysfs mount: drop the slash. */
+/* devpath begins with '/', the root fd is the sysfs mount: drop the slash. A NULL devpath
+ * makes entry a path relative to the root ("bus/pci/drivers_probe"). */
 static int device_path(const char *devpath, const char *entry, char buf[static PATH_MAX]) {
         int n;
 
-        while (*devpath == '/')
-                devpath++;
-        n = snprintf(buf, PATH_MAX, "%s/%s", devpath, entry);
+        if (!devpath)
+                n = snprintf(buf, PATH_MAX, "%s", entry);
+        else {
+                while (*devpath == '/')
+                        devpath++;
+                n = snprintf(buf, PATH_MAX, "%s/%s", devpath, entry);
+        }
         if (n < 0 || n >= PATH_MAX)
                 return -ENAMETOOLONG;
         return 0;
 }
 
-static int read_file_at(int dirfd, const char *path, char **ret) {
+/* The one place a device's entry is opened: below the root, never through a symlink. */
+static int open_entry(Sysfs *s, const char *devpath, const char *entry, int flags) {
+        char path[PATH_MAX];
+        int fd, r;
+
+        r = device_path(devpath, entry, path);
+        if (r < 0)
+                return r;
+        fd = openat(s->root_fd, path, flags | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int sysfs_read_attr(Sysfs *s, const char *devpath, const char *attr, char **ret) {
         _cleanup_close_ int fd = -EBADF;
         char buf[4096];
         ssize_t n;
-        char *s;
+        char *v;
 
-        fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        fd = open_entry(s, devpath, attr, O_RDONLY);
         if (fd < 0)
-                return -errno;
+                return fd;
         n = read(fd, buf, sizeof(buf) - 1);
         if (n < 0)
                 return -errno;
         buf[n] = '\0';
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
                 buf[--n] = '\0';
-        s = strdup(buf);
-        if (!s)
+        v = strdup(buf);
+        if (!v)
                 return -ENOMEM;
-        *ret = s;
+        *ret = v;
         return 0;
-}
-
-int sysfs_read_attr(Sysfs *s, const char *devpath, const char *attr, char **ret) {
-        char path[PATH_MAX];
-        int r;
-
-        r = device_path(devpath, attr, path);
-        if (r < 0)
-                return r;
-        return read_file_at(s->root_fd, path, ret);
 }
 
 int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret) {
@@ -141,49 +147,24 @@ int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char *
 }
 
 int sysfs_list_prefixed(Sysfs *s, const char *devpath, const char *prefix, char ***ret) {
-        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
         char path[PATH_MAX];
-        struct dirent *de;
-        DIR *d;
-        int fd, r;
+        int r;
 
-        if (!names)
-                return -ENOMEM;
         r = device_path(devpath, ".", path);
         if (r < 0)
                 return r;
-        fd = openat(s->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        r = 0;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
-                        r = strv_extend(&names, de->d_name);
-                        if (r < 0)
-                                break;
-                }
-        closedir(d);
-        if (r < 0)
-                return r;
-        strv_sort(names);
-        *ret = TAKE_PTR(names);
-        return 0;
+        return dir_list_at(s->root_fd, path, prefix, NULL, ret);
 }
 
-static int write_file_at(int dirfd, const char *path, const char *value) {
+int sysfs_write_attr(Sysfs *s, const char *devpath, const char *attr, const char *value) {
         _cleanup_close_ int fd = -EBADF;
         size_t len = strlen(value);
         ssize_t n;
 
         /* O_TRUNC as a shell's ">" does: sysfs ignores it, plain files (testbeds) need it. */
-        fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+        fd = open_entry(s, devpath, attr, O_WRONLY | O_TRUNC);
         if (fd < 0)
-                return -errno;
+                return fd;
         n = write(fd, value, len);
         if (n < 0)
                 return -errno;
@@ -192,18 +173,8 @@ static int write_file_at(int dirfd, const char *path, const char *value) {
         return 0;
 }
 
-int sysfs_write_attr(Sysfs *s, const char *devpath, const char *attr, const char *value) {
-        char path[PATH_MAX];
-        int r;
-
-        r = device_path(devpath, attr, path);
-        if (r < 0)
-                return r;
-        return write_file_at(s->root_fd, path, value);
-}
-
 int sysfs_write_path(Sysfs *s, const char *path, const char *value) {
-        return write_file_at(s->root_fd, path, value);
+        return sysfs_write_attr(s, NULL, path, value);
 }
 
 bool sysfs_path_exists(Sysfs *s, const char *path) {

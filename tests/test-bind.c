@@ -336,7 +336,6 @@ static GVariant *call(Fixture *f, const char *method, const char *address, GErro
 }
 
 static GVariant *call_ok(Fixture *f, const char *method, const char *address, ...) {
-        g_autoptr(GError) error = NULL;
         GVariant *changes;
         Call c;
         va_list ap;
@@ -708,7 +707,6 @@ static void test_hang(Fixture *f, gconstpointer data) {
 /* Groups are independent: while NVMe's unbind hangs, VF0's operation in another group
  * runs, fails (vfio-pci's probe refuses it) and rolls back, and is answered first. */
 static void test_independent_groups(Fixture *f, gconstpointer data) {
-        g_autoptr(GError) stuck = NULL;
         Call vf, nvme;
 
         SKIP_WITHOUT_DAEMON(f);
