@@ -2,6 +2,7 @@
 /* passthructl against passthrud on the testbed host: the text and JSON of list, show and
  * groups, the one-line errors and exit statuses of passthructl(1), and monitor following
  * hotplug. JSON is parsed with json-c and compared with what the daemon says over D-Bus. */
+#include <glib/gstdio.h>
 #include <json-c/json.h>
 #include <signal.h>
 
@@ -312,6 +313,43 @@ static void test_no_bus(ClientFixture *f, gconstpointer data) {
         assert_error_line(&r, 1);
 }
 
+/* -H: sd-bus runs "ssh -xT -- HOST systemd-stdio-bridge". Our stand-in for ssh, first on
+ * PATH, records its arguments and runs the real bridge against the private bus, as the
+ * remote host's ssh would against its system bus. */
+static void test_remote_host(ClientFixture *f, gconstpointer data) {
+        g_autofree char *dir = g_dir_make_tmp("passthru-ssh-XXXXXX", NULL);
+        g_autofree char *ssh = g_build_filename(dir, "ssh", NULL);
+        g_autofree char *args_file = g_build_filename(dir, "ssh-args", NULL);
+        g_autofree char *script = g_strdup_printf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >'%s'\n"
+                                                  "exec systemd-stdio-bridge --bus-path=\"$DBUS_SYSTEM_BUS_ADDRESS\"\n",
+                                                  args_file);
+        g_autofree char *old_path = g_strdup(g_getenv("PATH"));
+        g_autofree char *path = g_strdup_printf("%s:%s", dir, old_path);
+        g_autofree char *args = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (!g_find_program_in_path("systemd-stdio-bridge")) {
+                g_test_skip("systemd-stdio-bridge (package systemd) is not installed");
+                return;
+        }
+        g_assert_true(g_file_set_contents(ssh, script, -1, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(g_chmod(ssh, 0755), ==, 0);
+        g_setenv("PATH", path, TRUE);
+        g_auto(Run) remote = RUN(f, "-H", "admin@server.invalid", "list");
+        g_setenv("PATH", old_path, TRUE);
+        g_auto(Run) local = RUN(f, "list");
+
+        g_assert_cmpint(remote.status, ==, 0);
+        g_assert_cmpstr(remote.out, ==, local.out);
+        g_assert_true(g_file_get_contents(args_file, &args, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(args, ==, "-xT\n--\nadmin@server.invalid\nsystemd-stdio-bridge\n");
+        g_assert_cmpint(g_unlink(args_file), ==, 0);
+        g_assert_cmpint(g_unlink(ssh), ==, 0);
+        g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 static void test_groups(ClientFixture *f, gconstpointer data) {
         g_auto(Run) text = RUN(f, "groups");
         g_auto(Run) json = RUN(f, "groups", "--json");
@@ -482,6 +520,7 @@ int main(int argc, char *argv[]) {
         ADD("/client/bad-address", test_bad_address);
         ADD("/client/usage", test_usage);
         ADD("/client/no-bus", test_no_bus);
+        ADD("/client/remote-host", test_remote_host);
         ADD("/client/groups", test_groups);
         ADD("/client/monitor", test_monitor);
         ADD("/client/monitor-json", test_monitor_json);
