@@ -325,10 +325,10 @@ static void test_remote_host(ClientFixture *f, gconstpointer data) {
                                                   args_file);
         g_autofree char *old_path = g_strdup(g_getenv("PATH"));
         g_autofree char *path = g_strdup_printf("%s:%s", dir, old_path);
-        g_autofree char *args = NULL;
+        g_autofree char *args = NULL, *bridge = g_find_program_in_path("systemd-stdio-bridge");
         g_autoptr(GError) error = NULL;
 
-        if (!g_find_program_in_path("systemd-stdio-bridge")) {
+        if (!bridge) {
                 g_test_skip("systemd-stdio-bridge (package systemd) is not installed");
                 return;
         }
