@@ -165,13 +165,11 @@ static int check_cpu(const HostFacts *f, HostChecks *c) {
 static const char *firmware_remedy(Vendor v) {
         switch (v) {
         case VENDOR_INTEL:
-                return "Enable VT-d (\"Intel Virtualization Technology for Directed I/O\") in the firmware "
-                       "setup "
-                       "and reboot.";
+                return "Enable VT-d (\"Intel Virtualization Technology for Directed I/O\") in the "
+                       "firmware setup and reboot.";
         case VENDOR_AMD:
                 return "Enable the IOMMU (\"IOMMU\" or \"AMD-Vi\", often under AMD CBS / NBIO) in the "
-                       "firmware "
-                       "setup and reboot.";
+                       "firmware setup and reboot.";
         default:
                 return "Enable VT-d (Intel) or AMD-Vi / IOMMU (AMD) in the firmware setup and reboot.";
         }
@@ -538,11 +536,9 @@ static int check_groups(const HostFacts *f, HostChecks *c) {
         return add(c, "iommu-groups", HOST_CHECK_WARN,
                    text("devices share a group with unrelated devices (no ACS isolation between them): %s",
                         mixed),
-                   text("Devices in one group go to a VM together. Put the card in a slot with a group of "
-                        "its own "
-                        "(one wired to the CPU), or look for an ACS option in the firmware setup; Debian "
-                        "kernels "
-                        "have no ACS override."));
+                   text("Devices in one group go to a VM together. Put the card in a slot with a group "
+                        "of its own (one wired to the CPU), or look for an ACS option in the firmware "
+                        "setup; Debian kernels have no ACS override."));
 }
 
 static int check_bound(const HostFacts *f, HostChecks *c) {
@@ -816,8 +812,7 @@ static int check_dev_vfio(const HostFacts *f, HostChecks *c) {
                 return add(c, "dev-vfio", HOST_CHECK_WARN,
                            text("group nodes any user can open: /dev/vfio/{%s}", open_to_all),
                            text("Find the udev rule that sets their mode (`grep -r vfio /etc/udev/rules.d`) "
-                                "and "
-                                "give them to root or the VM user's group only."));
+                                "and give them to root or the VM user's group only."));
         return add(c, "dev-vfio", HOST_CHECK_PASS,
                    text("/dev/vfio/vfio present%s%s", present ? "; group nodes: " : "", strempty(present)),
                    no_remedy());

@@ -128,6 +128,7 @@ int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret) {
 int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char **ret) {
         char path[PATH_MAX], target[PATH_MAX];
         const char *name;
+        char *copy;
         ssize_t n;
         int r;
 
@@ -142,8 +143,11 @@ int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char *
         name = name ? name + 1 : target;
         if (!*name)
                 return -EINVAL;
-        *ret = strdup(name);
-        return *ret ? 0 : -ENOMEM;
+        copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
 }
 
 int sysfs_list_prefixed(Sysfs *s, const char *devpath, const char *prefix, char ***ret) {
