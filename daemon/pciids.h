@@ -20,5 +20,5 @@ char *pciids_vendor_name(PciIds *p, uint16_t vendor);
 char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device);
 char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device,
                             uint16_t subvendor, uint16_t subdevice);
-/* The most specific of programming interface, subclass and class names. */
+/* The subclass name ("VGA compatible controller"), as lspci shows it. */
 char *pciids_class_name(PciIds *p, uint32_t class_code);
