@@ -162,3 +162,41 @@ vm_stop_passthrud() {
 
 # vm_as_alice CMD...: run as the unprivileged user the guest creates.
 vm_as_alice() { runuser -u alice -- "$@"; }
+
+# A login session without logind ------------------------------------------------------
+
+# The guest has no systemd-logind (guest-init is PID 1), so no process is in a login
+# session, and polkitd ignores a fallback agent (pkttyagent --fallback, as passthructl and
+# systemctl start it) for a caller outside any session. polkitd asks libsystemd's
+# sd-login, which reads what logind would leave: the session from the process's cgroup
+# (/proc/PID/cgroup ending in session-N.scope, cgroup v2 at /sys/fs/cgroup) and its state
+# from /run/systemd/sessions/N and /run/systemd/users/UID. vm_fake_logind_session writes
+# exactly that for one active local session on seat0; it is logind's bookkeeping, faked,
+# and nothing else. The files and fields are the ones systemd 252's sd-login parses.
+vm_fake_logind_session() {
+    local user=$1 id=$2 uid slice
+    uid=$(id -u "$user")
+    mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
+    slice=/sys/fs/cgroup/user.slice/user-$uid.slice
+    mkdir -p "$slice/session-$id.scope" /run/systemd/sessions /run/systemd/users \
+        /run/systemd/seats
+    printf '%s\n' "UID=$uid" "USER=$user" "ACTIVE=1" "IS_DISPLAY=0" "STATE=active" \
+        "REMOTE=0" "TYPE=tty" "ORIGINAL_TYPE=tty" "CLASS=user" "SCOPE=session-$id.scope" \
+        "SERVICE=login" "SEAT=seat0" "VTNR=1" >"/run/systemd/sessions/$id"
+    printf '%s\n' "NAME=$user" "STATE=active" "STOPPING=no" "SLICE=user-$uid.slice" \
+        "SESSIONS=$id" "SEATS=seat0" "ACTIVE_SESSIONS=$id" "ONLINE_SESSIONS=$id" \
+        "ACTIVE_SEATS=seat0" "ONLINE_SEATS=seat0" >"/run/systemd/users/$uid"
+    printf '%s\n' "IS_SEAT0=1" "CAN_MULTI_SESSION=1" "CAN_TTY=1" "CAN_GRAPHICAL=0" \
+        "ACTIVE=$id" "ACTIVE_UID=$uid" "SESSIONS=$id" "UIDS=$uid" >/run/systemd/seats/seat0
+}
+
+# vm_session_for_alice CMD...: run CMD as alice inside login session 1 (made on first
+# use), the way pam_systemd would put a login shell into its session scope. Children
+# inherit the cgroup, so everything CMD starts is in the session too.
+vm_session_for_alice() {
+    [[ -e /run/systemd/sessions/1 ]] || vm_fake_logind_session alice 1
+    local procs
+    procs=/sys/fs/cgroup/user.slice/user-$(id -u alice).slice/session-1.scope/cgroup.procs
+    # The subshell moves itself into the scope, then becomes runuser.
+    ( echo "$BASHPID" >"$procs" && exec runuser -u alice -- "$@" )
+}
