@@ -1,85 +1,136 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 
+#include "bus.h"
 #include "list.h"
 #include "objects.h"
 #include "output.h"
+#include "passthru-dbus.h"
+
+/* One row of ListDevices; the strings point into the reply. */
+typedef struct DeviceRow {
+        const char *address, *class_name, *vendor_name, *device_name, *driver, *state;
+        uint16_t vendor_id, device_id;
+        uint32_t class_code;
+        int32_t iommu_group;
+} DeviceRow;
 
 /* "Vendor Device [vvvv:dddd]" as lspci -nn writes it; unknown names leave only the IDs. */
-static int add_description_cell(Table *t, json_object *device) {
-        const char *vendor = properties_get_string(device, "VendorName");
-        const char *name = properties_get_string(device, "DeviceName");
-
+static int add_description_cell(Table *t, const char *vendor, const char *name, int64_t vendor_id,
+                                int64_t device_id) {
         return table_add_cellf(t, "%s%s%s%s[%04" PRIx64 ":%04" PRIx64 "]", vendor, *vendor ? " " : "", name,
-                               *name ? " " : "", properties_get_int(device, "VendorId"),
-                               properties_get_int(device, "DeviceId"));
+                               *name ? " " : "", vendor_id, device_id);
 }
 
-static int add_group_cell(Table *t, json_object *device) {
-        int64_t group = properties_get_int(device, "IommuGroup");
-
-        return group < 0 ? table_add_cell(t, "-") : table_add_cellf(t, "%" PRId64, group);
-}
-
-static int add_device_cells(Table *t, json_object *device) {
+static int add_device_cells(void *userdata, const DeviceRow *row) {
+        Table *t = userdata;
         int r;
 
-        r = table_add_cell(t, properties_get_string(device, "Address"));
+        r = table_add_cell(t, row->address);
         if (r >= 0)
-                r = table_add_cell(t, properties_get_string(device, "ClassName"));
+                r = table_add_cell(t, row->class_name);
         if (r >= 0)
-                r = table_add_cell(t, properties_get_string(device, "Driver"));
+                r = table_add_cell(t, row->driver);
         if (r >= 0)
-                r = add_group_cell(t, device);
+                r = row->iommu_group < 0 ? table_add_cell(t, "-")
+                                         : table_add_cellf(t, "%" PRIi32, row->iommu_group);
         if (r >= 0)
-                r = table_add_cell(t, properties_get_string(device, "State"));
+                r = table_add_cell(t, row->state);
         if (r >= 0)
-                r = add_description_cell(t, device);
+                r = add_description_cell(t, row->vendor_name, row->device_name, row->vendor_id,
+                                         row->device_id);
         return r;
 }
 
-/* Both verbs list every object from one GetManagedObjects call, as JSON or as a table. */
-static int list_objects(sd_bus *bus, const ClientOptions *o, int (*print_json)(const Objects *objects),
-                        int (*print_table)(const Objects *objects)) {
-        _cleanup_(objects_done) Objects objects = {};
+/* The keys and values are those the same properties have in show --json. */
+static int append_device_json(void *userdata, const DeviceRow *row) {
+        json_object *array = userdata, *device = json_object_new_object();
         int r;
 
-        r = objects_load(bus, &objects);
-        if (r < 0)
-                return r;
-        return o->json ? print_json(&objects) : print_table(&objects);
+        r = json_append(array, device);
+        if (r >= 0)
+                r = json_set(device, "address", json_object_new_string(row->address));
+        if (r >= 0)
+                r = json_set(device, "vendor_id", json_object_new_int(row->vendor_id));
+        if (r >= 0)
+                r = json_set(device, "device_id", json_object_new_int(row->device_id));
+        if (r >= 0)
+                r = json_set(device, "class", json_object_new_int64(row->class_code));
+        if (r >= 0)
+                r = json_set(device, "class_name", json_object_new_string(row->class_name));
+        if (r >= 0)
+                r = json_set(device, "vendor_name", json_object_new_string(row->vendor_name));
+        if (r >= 0)
+                r = json_set(device, "device_name", json_object_new_string(row->device_name));
+        if (r >= 0)
+                r = json_set(device, "driver", json_object_new_string(row->driver));
+        if (r >= 0)
+                r = json_set(device, "iommu_group", json_object_new_int(row->iommu_group));
+        if (r >= 0)
+                r = json_set(device, "state", json_object_new_string(row->state));
+        return r;
 }
 
-static int print_devices_json(const Objects *objects) {
-        _cleanup_json_ json_object *array = json_object_new_array();
-        int r = array ? 0 : -ENOMEM;
+/* Calls add (which fails only with -ENOMEM) for each row of the ListDevices reply, in the
+ * daemon's order: by address. Every error is reported here. */
+static int for_each_device_row(sd_bus_message *reply, int (*add)(void *userdata, const DeviceRow *row),
+                               void *userdata) {
+        int r;
 
-        for (size_t i = 0; i < json_object_array_length(objects->devices) && r >= 0; i++) {
-                json_object *device;
+        r = sd_bus_message_enter_container(reply, 'a', PASSTHRU_DEVICE_ROW_SIGNATURE);
+        while (r >= 0) {
+                DeviceRow row;
 
-                r = json_snake_case_keys(json_object_array_get_idx(objects->devices, i), &device);
-                if (r >= 0)
-                        r = json_append(array, device);
+                r = sd_bus_message_read(reply, PASSTHRU_DEVICE_ROW_SIGNATURE, &row.address, &row.vendor_id,
+                                        &row.device_id, &row.class_code, &row.class_name, &row.vendor_name,
+                                        &row.device_name, &row.driver, &row.iommu_group, &row.state);
+                if (r <= 0)
+                        break;
+                if (add(userdata, &row) < 0)
+                        return client_oom();
         }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
         if (r < 0)
+                return client_error_errno(r, "Failed to read the ListDevices reply: %m");
+        return 0;
+}
+
+static int print_devices_json(sd_bus_message *reply) {
+        _cleanup_json_ json_object *array = json_object_new_array();
+        int r;
+
+        if (!array)
                 return client_oom();
+        r = for_each_device_row(reply, append_device_json, array);
+        if (r < 0)
+                return r;
         return json_print(array, true);
 }
 
-static int print_devices_table(const Objects *objects) {
+static int print_devices_table(sd_bus_message *reply) {
         _cleanup_table_ Table *t = NULL;
         int r;
 
         r = table_new(&t, "ADDRESS", "CLASS", "DRIVER", "GROUP", "STATE", "DEVICE", NULL);
-        for (size_t i = 0; i < json_object_array_length(objects->devices) && r >= 0; i++)
-                r = add_device_cells(t, json_object_array_get_idx(objects->devices, i));
         if (r < 0)
                 return client_oom();
+        r = for_each_device_row(reply, add_device_cells, t);
+        if (r < 0)
+                return r;
         return table_print(t);
 }
 
+/* The summary rows of ListDevices hold all that list prints. Every property of every object
+ * (GetManagedObjects) costs client and daemon many times more on a large host. */
 int verb_list(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
-        return list_objects(bus, o, print_devices_json, print_devices_table);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_manager(bus, "ListDevices", &reply, NULL);
+        if (r < 0)
+                return r;
+        return o->json ? print_devices_json(reply) : print_devices_table(reply);
 }
 
 /* One object per group: its properties, with "devices" holding member summaries rather
@@ -131,7 +182,10 @@ static int add_group_rows(Table *t, const Objects *objects, json_object *group) 
                 if (r >= 0)
                         r = table_add_cell(t, properties_get_string(device, "State"));
                 if (r >= 0)
-                        r = add_description_cell(t, device);
+                        r = add_description_cell(t, properties_get_string(device, "VendorName"),
+                                                 properties_get_string(device, "DeviceName"),
+                                                 properties_get_int(device, "VendorId"),
+                                                 properties_get_int(device, "DeviceId"));
         }
         return r;
 }
@@ -155,5 +209,11 @@ static int print_groups_table(const Objects *objects) {
 }
 
 int verb_groups(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
-        return list_objects(bus, o, print_groups_json, print_groups_table);
+        _cleanup_(objects_done) Objects objects = {};
+        int r;
+
+        r = objects_load(bus, &objects);
+        if (r < 0)
+                return r;
+        return o->json ? print_groups_json(&objects) : print_groups_table(&objects);
 }

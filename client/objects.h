@@ -3,8 +3,9 @@
 
 /* The daemon's objects as passthructl holds them: each object's properties decoded from
  * D-Bus into a json-c object keyed by the D-Bus property name ("IommuGroup"), in the order
- * the daemon sent them. Tables, "Key: value" text and --json are all printed from that one
- * form. Also loads every device and group in one GetManagedObjects call. */
+ * the daemon sent them. show, groups and monitor print their tables, "Key: value" text and
+ * --json from that one form (list prints ListDevices' rows instead). Also loads every
+ * device and group in one GetManagedObjects call. */
 
 #include <json-c/json.h>
 #include <stdbool.h>

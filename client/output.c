@@ -192,7 +192,8 @@ int property_format(const char *name, json_object *value, const char *separator,
 
 struct Table {
         size_t n_columns;
-        char **cells; /* headers first, then the rows, row-major */
+        size_t n_cells, allocated;
+        char **cells; /* headers first, then the rows, row-major; NULL-terminated */
 };
 
 int table_new(Table **ret, const char *header, ...) {
@@ -204,7 +205,7 @@ int table_new(Table **ret, const char *header, ...) {
                 return -ENOMEM;
         va_start(ap, header);
         for (const char *h = header; h && r >= 0; h = va_arg(ap, const char *)) {
-                r = strv_extend(&t->cells, h);
+                r = table_add_cell(t, h);
                 t->n_columns++;
         }
         va_end(ap);
@@ -222,8 +223,26 @@ Table *table_free(Table *t) {
         return NULL;
 }
 
+/* The array grows by doubling: a list of a few hundred functions has thousands of cells. */
 int table_add_cell(Table *t, const char *text) {
-        return strv_extend(&t->cells, !text || !*text ? "-" : text);
+        char *copy = strdup(!text || !*text ? "-" : text);
+
+        if (!copy)
+                return -ENOMEM;
+        if (t->n_cells == t->allocated) {
+                size_t allocated = t->allocated > 0 ? t->allocated * 2 : 64;
+                char **grown = realloc(t->cells, sizeof(char *) * (allocated + 1));
+
+                if (!grown) {
+                        free(copy);
+                        return -ENOMEM;
+                }
+                t->cells = grown;
+                t->allocated = allocated;
+        }
+        t->cells[t->n_cells++] = copy;
+        t->cells[t->n_cells] = NULL;
+        return 0;
 }
 
 int table_add_cellf(Table *t, const char *fmt, ...) {
@@ -240,11 +259,16 @@ int table_add_cellf(Table *t, const char *fmt, ...) {
 }
 
 /* Terminal columns taken by s: vendor names from pci.ids are not all ASCII. Bytes that are
- * not valid in the locale's encoding count one column each. */
+ * not valid in the locale's encoding count one column each. Printable ASCII, nearly every
+ * cell, is one column a byte and skips the locale's decoder. */
 static size_t display_width(const char *s) {
         mbstate_t state = {};
         size_t width = 0;
 
+        while (*s >= ' ' && *s <= '~') {
+                width++;
+                s++;
+        }
         while (*s) {
                 wchar_t c;
                 size_t n = mbrtowc(&c, s, MB_CUR_MAX, &state);
@@ -258,7 +282,7 @@ static size_t display_width(const char *s) {
 }
 
 int table_print(const Table *t) {
-        size_t n_cells = strv_length(t->cells);
+        size_t n_cells = t->n_cells;
         _cleanup_free_ size_t *widths = calloc(t->n_columns, sizeof(size_t));
 
         if (!widths)

@@ -29,9 +29,9 @@
 #define PASSTHRU_ERROR_INVALID_ARGUMENT "org.passthru.Error.InvalidArgument"
 #define PASSTHRU_ERROR_FAILED "org.passthru.Error.Failed"
 
-/* One row of Manager.ListDevices(): address, vendor id, device id, class, vendor name,
- * device name, driver, IOMMU group, state. */
-#define PASSTHRU_DEVICE_ROW_SIGNATURE "(sqqusssis)"
+/* One row of Manager.ListDevices(): address, vendor id, device id, class, class name,
+ * vendor name, device name, driver, IOMMU group, state. */
+#define PASSTHRU_DEVICE_ROW_SIGNATURE "(sqqussssis)"
 
 /* One row of Manager.CheckHost(): check id, status (pass, warn, fail, skip), what was seen,
  * the remedy ("" when there is nothing to do). */

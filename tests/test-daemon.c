@@ -129,7 +129,7 @@ static int compare_functions(const void *a, const void *b) {
 static void assert_rows_match(GVariant *reply, const TestbedFunction *functions, size_t n) {
         g_autofree TestbedFunction *sorted = g_memdup2(functions, n * sizeof(TestbedFunction));
         g_autoptr(GVariantIter) iter = NULL;
-        const char *address, *vendor_name, *device_name, *driver, *state;
+        const char *address, *class_name, *vendor_name, *device_name, *driver, *state;
         guint16 vendor, device;
         guint32 class_code;
         gint32 group;
@@ -138,8 +138,8 @@ static void assert_rows_match(GVariant *reply, const TestbedFunction *functions,
         qsort(sorted, n, sizeof(TestbedFunction), compare_functions);
         g_variant_get(reply, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &iter);
         g_assert_cmpuint(g_variant_iter_n_children(iter), ==, n);
-        while (g_variant_iter_next(iter, "(&sqqu&s&s&si&s)", &address, &vendor, &device, &class_code,
-                                   &vendor_name, &device_name, &driver, &group, &state)) {
+        while (g_variant_iter_next(iter, "(&sqqu&s&s&s&si&s)", &address, &vendor, &device, &class_code,
+                                   &class_name, &vendor_name, &device_name, &driver, &group, &state)) {
                 const TestbedFunction *t = &sorted[i++];
 
                 g_test_message("row %s", address);
@@ -154,13 +154,15 @@ static void assert_rows_match(GVariant *reply, const TestbedFunction *functions,
 }
 
 /* The names in the row for address. */
-static void assert_row_names(GVariant *reply, const char *address, const char *vendor_name, const char *device_name) {
+static void assert_row_names(GVariant *reply, const char *address, const char *class_name, const char *vendor_name,
+                             const char *device_name) {
         g_autoptr(GVariantIter) iter = NULL;
-        const char *a, *v, *d;
+        const char *a, *c, *v, *d;
 
         g_variant_get(reply, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &iter);
-        while (g_variant_iter_next(iter, "(&sqqu&s&s&si&s)", &a, NULL, NULL, NULL, &v, &d, NULL, NULL, NULL))
+        while (g_variant_iter_next(iter, "(&sqqu&s&s&s&si&s)", &a, NULL, NULL, NULL, &c, &v, &d, NULL, NULL, NULL))
                 if (g_str_equal(a, address)) {
+                        g_assert_cmpstr(c, ==, class_name);
                         g_assert_cmpstr(v, ==, vendor_name);
                         g_assert_cmpstr(d, ==, device_name);
                         return;
@@ -173,9 +175,10 @@ static void test_list_devices(DaemonFixture *f, gconstpointer data) {
 
         assert_rows_match(reply, testbed_host, testbed_host_len);
         /* Names come from the fixture pci.ids; unknown IDs give empty names. */
-        assert_row_names(reply, GPU, "NVIDIA Corporation", "GP104 [GeForce GTX 1080]");
-        assert_row_names(reply, NVME, "Samsung Electronics Co Ltd", "NVMe SSD Controller SM981/PM981/PM983");
-        assert_row_names(reply, "0000:07:01.0", "", "");
+        assert_row_names(reply, GPU, "VGA compatible controller", "NVIDIA Corporation", "GP104 [GeForce GTX 1080]");
+        assert_row_names(reply, NVME, "Non-Volatile memory controller", "Samsung Electronics Co Ltd",
+                         "NVMe SSD Controller SM981/PM981/PM983");
+        assert_row_names(reply, "0000:07:01.0", "VGA compatible controller", "", "");
 }
 
 static void test_get_device(DaemonFixture *f, gconstpointer data) {
