@@ -8,31 +8,60 @@
 struct Kmod {
         struct kmod_ctx *ctx;
         bool indexes_loaded;
+        /* Kept to make the context anew when modprobe.d or the indexes change on disk. */
+        char *modules_dir;
+        char **config_paths;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
 
-int kmod_open(const char *modules_dir, const char *const *config_paths, Kmod **ret) {
-        _cleanup_free_ Kmod *k = calloc(1, sizeof(Kmod));
+static int new_context(Kmod *k) {
+        struct kmod_ctx *ctx = kmod_new(k->modules_dir, (const char *const *) k->config_paths);
 
-        if (!k)
-                return -ENOMEM;
-        k->ctx = kmod_new(modules_dir, config_paths);
-        if (!k->ctx)
+        if (!ctx)
                 return log_error_errno(ENOMEM, "Failed to create libkmod context.");
+        kmod_unref(k->ctx);
+        k->ctx = ctx;
         /* Load the indexes once: every hotplug event looks aliases up again. */
         k->indexes_loaded = kmod_load_resources(k->ctx) >= 0;
         if (!k->indexes_loaded)
                 log_debug("Module indexes not loadable (no /lib/modules for this kernel?), "
                           "looking up from config only.");
+        return 0;
+}
+
+int kmod_open(const char *modules_dir, const char *const *config_paths, Kmod **ret) {
+        _cleanup_(kmod_closep) Kmod *k = calloc(1, sizeof(Kmod));
+        int r;
+
+        if (!k)
+                return -ENOMEM;
+        if (modules_dir && !(k->modules_dir = strdup(modules_dir)))
+                return -ENOMEM;
+        if (config_paths && strv_copy((char *const *) config_paths, &k->config_paths) < 0)
+                return -ENOMEM;
+        r = new_context(k);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(k);
         return 0;
+}
+
+/* An administrator may blacklist a module in modprobe.d, or a kernel's modules may be
+ * installed, while the daemon runs: before a decision, a stale context is made anew. */
+static int refresh(Kmod *k) {
+        if (kmod_validate_resources(k->ctx) == KMOD_RESOURCES_OK)
+                return 0;
+        log_debug("Module configuration or indexes changed on disk, reloading.");
+        return new_context(k);
 }
 
 Kmod *kmod_close(Kmod *k) {
         if (!k)
                 return NULL;
         kmod_unref(k->ctx);
+        free(k->modules_dir);
+        strv_free(k->config_paths);
         free(k);
         return NULL;
 }
@@ -68,6 +97,9 @@ int kmod_module_availability(Kmod *k, const char *name) {
         struct kmod_list *i;
         int r, found = KMOD_MISSING;
 
+        r = refresh(k);
+        if (r < 0)
+                return r;
         /* Without indexes every look-up finds nothing: say "unknown" rather than "missing". */
         if (!k->indexes_loaded)
                 return -ENODATA;
@@ -90,6 +122,9 @@ int kmod_load(Kmod *k, const char *name) {
         struct kmod_module *mod;
         int r;
 
+        r = refresh(k);
+        if (r < 0)
+                return r;
         r = kmod_module_new_from_lookup(k->ctx, name, &list);
         if (r < 0)
                 return log_error_errno(r, "Failed to look up module %s: %m", name);
