@@ -28,7 +28,8 @@ static const Verb verbs[] = {
         { "monitor", 0, 0, verb_monitor, "", "Print device and driver events as they happen" },
         { "check", 0, 0, verb_check, "", "Check the host: IOMMU, interrupt remapping, vfio, boot config" },
         { "bind", 1, 1, verb_bind, "ADDRESS", "Give a function (--group: its IOMMU group) to vfio-pci" },
-        { "unbind", 1, 1, verb_unbind, "ADDRESS", "Give a function (--group: its group) back to its driver" },
+        { "unbind", 1, 1, verb_unbind, "ADDRESS",
+          "Give a function (--group: its group) back to its driver" },
 };
 
 static void help(void) {
@@ -169,9 +170,10 @@ int main(int argc, char *argv[]) {
         }
         if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
                 return EXIT_USAGE;
-        if ((options.group || options.dry_run || options.force || options.driver) && verb->run != verb_bind &&
-            verb->run != verb_unbind) {
-                client_error_errno(EINVAL, "--group, --dry-run, --force and --driver go with bind and unbind.");
+        if ((options.group || options.dry_run || options.force || options.driver) &&
+            verb->run != verb_bind && verb->run != verb_unbind) {
+                client_error_errno(EINVAL,
+                                   "--group, --dry-run, --force and --driver go with bind and unbind.");
                 return EXIT_USAGE;
         }
 

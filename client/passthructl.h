@@ -17,8 +17,8 @@
 
 typedef struct ClientOptions {
         bool json;
-        const char *host;        /* -H [user@]host: the system bus of that host over ssh */
-        const char *bus_address; /* --bus-address: any bus, for tests and debugging */
+        const char *host;           /* -H [user@]host: the system bus of that host over ssh */
+        const char *bus_address;    /* --bus-address: any bus, for tests and debugging */
         bool group, dry_run, force; /* bind and unbind */
         const char *driver;         /* unbind --driver */
 } ClientOptions;
@@ -27,6 +27,6 @@ typedef struct ClientOptions {
 typedef int (*VerbFunction)(sd_bus *bus, int argc, char *argv[], const ClientOptions *o);
 
 /* Everything a user reads about a failure is one line "passthructl: <what>" on stderr. */
-#define client_error_errno(error, fmt, ...)                                                                 \
+#define client_error_errno(error, fmt, ...) \
         log_error_errno((error), "%s: " fmt, program_invocation_short_name, ##__VA_ARGS__)
 #define client_oom() client_error_errno(ENOMEM, "Out of memory.")

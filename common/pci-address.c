@@ -43,9 +43,8 @@ static int expect(const char **p, char c) {
 static int parse_bus_slot_function(const char *s, char sep1, char sep2, PciAddress *a) {
         uint32_t bus, slot, function;
 
-        if (parse_hex(&s, 2, 2, &bus) < 0 || expect(&s, sep1) < 0 ||
-            parse_hex(&s, 2, 2, &slot) < 0 || expect(&s, sep2) < 0 ||
-            parse_hex(&s, 1, 1, &function) < 0 || *s != '\0')
+        if (parse_hex(&s, 2, 2, &bus) < 0 || expect(&s, sep1) < 0 || parse_hex(&s, 2, 2, &slot) < 0 ||
+            expect(&s, sep2) < 0 || parse_hex(&s, 1, 1, &function) < 0 || *s != '\0')
                 return -EINVAL;
         if (slot > 0x1f || function > 7)
                 return -EINVAL;
@@ -85,8 +84,7 @@ int pci_address_parse(const char *s, PciAddress *ret) {
 }
 
 const char *pci_address_format(const PciAddress *a, char buf[static PCI_ADDRESS_STRING_MAX]) {
-        snprintf(buf, PCI_ADDRESS_STRING_MAX, "%04x:%02x:%02x.%x",
-                 a->domain, a->bus, a->slot, a->function);
+        snprintf(buf, PCI_ADDRESS_STRING_MAX, "%04x:%02x:%02x.%x", a->domain, a->bus, a->slot, a->function);
         return buf;
 }
 
@@ -107,8 +105,8 @@ bool pci_address_equal(const PciAddress *a, const PciAddress *b) {
 }
 
 const char *pci_address_to_object_path(const PciAddress *a, char buf[static PCI_ADDRESS_PATH_MAX]) {
-        snprintf(buf, PCI_ADDRESS_PATH_MAX, PASSTHRU_DEVICES_PATH "/%04x_%02x_%02x_%x",
-                 a->domain, a->bus, a->slot, a->function);
+        snprintf(buf, PCI_ADDRESS_PATH_MAX, PASSTHRU_DEVICES_PATH "/%04x_%02x_%02x_%x", a->domain, a->bus,
+                 a->slot, a->function);
         return buf;
 }
 

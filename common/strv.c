@@ -10,7 +10,7 @@ char **strv_free(char **l) {
         return NULL;
 }
 
-size_t strv_length(char * const *l) {
+size_t strv_length(char *const *l) {
         size_t n = 0;
 
         if (l)
@@ -19,14 +19,14 @@ size_t strv_length(char * const *l) {
         return n;
 }
 
-bool strv_contains(char * const *l, const char *s) {
+bool strv_contains(char *const *l, const char *s) {
         for (size_t i = 0; l && l[i]; i++)
                 if (streq(l[i], s))
                         return true;
         return false;
 }
 
-bool strv_equal(char * const *a, char * const *b) {
+bool strv_equal(char *const *a, char *const *b) {
         size_t n = strv_length(a);
 
         if (n != strv_length(b))
@@ -61,7 +61,7 @@ int strv_extend(char ***l, const char *s) {
         return r;
 }
 
-int strv_copy(char * const *l, char ***ret) {
+int strv_copy(char *const *l, char ***ret) {
         _cleanup_strv_free_ char **copy = calloc(1, sizeof(char *));
         int r;
 
@@ -104,7 +104,7 @@ int strv_split(const char *s, const char *separators, char ***ret) {
 }
 
 static int compare_strings(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
+        return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 void strv_sort(char **l) {

@@ -55,9 +55,8 @@ static int method_check_host(sd_bus_message *msg, void *userdata, sd_bus_error *
 static int append_device_row(sd_bus_message *reply, const Device *d) {
         return sd_bus_message_append(reply, PASSTHRU_DEVICE_ROW_SIGNATURE, d->address_str, d->vendor_id,
                                      d->device_id, d->class_code, strempty(d->class_name),
-                                     strempty(d->vendor_name),
-                                     strempty(d->device_name), strempty(d->driver), d->iommu_group,
-                                     device_state_to_string(device_get_state(d)));
+                                     strempty(d->vendor_name), strempty(d->device_name), strempty(d->driver),
+                                     d->iommu_group, device_state_to_string(device_get_state(d)));
 }
 
 static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -8,9 +8,8 @@
 #include "sysfs.h"
 
 static const char *const state_names[_DEVICE_STATE_MAX] = {
-        [DEVICE_STATE_HOST] = "host",       [DEVICE_STATE_VFIO] = "vfio",
-        [DEVICE_STATE_UNBOUND] = "unbound", [DEVICE_STATE_BUSY] = "busy",
-        [DEVICE_STATE_STUCK] = "stuck",
+        [DEVICE_STATE_HOST] = "host", [DEVICE_STATE_VFIO] = "vfio",   [DEVICE_STATE_UNBOUND] = "unbound",
+        [DEVICE_STATE_BUSY] = "busy", [DEVICE_STATE_STUCK] = "stuck",
 };
 
 const char *device_state_to_string(DeviceState s) {
@@ -38,8 +37,7 @@ Device *device_free(Device *d) {
         return NULL;
 }
 
-static int read_id(Sysfs *s, const char *devpath, const char *attr, unsigned long max,
-                   unsigned long *ret) {
+static int read_id(Sysfs *s, const char *devpath, const char *attr, unsigned long max, unsigned long *ret) {
         unsigned long v;
         int r;
 
@@ -86,8 +84,7 @@ static void read_names(Device *d, PciIds *ids) {
         d->device_name = pciids_device_name(ids, d->vendor_id, d->device_id);
         if (d->subsystem_vendor_id != 0)
                 d->subsystem_name = pciids_subsystem_name(ids, d->vendor_id, d->device_id,
-                                                          d->subsystem_vendor_id,
-                                                          d->subsystem_device_id);
+                                                          d->subsystem_vendor_id, d->subsystem_device_id);
         d->class_name = pciids_class_name(ids, d->class_code);
 }
 
@@ -249,11 +246,11 @@ bool device_is_assignable(const Device *d) {
         return strv_length(d->blockers) == 0;
 }
 
-#define SWAP_FIELD(a, b)                        \
-        do {                                    \
-                __typeof__(a) _tmp_ = (a);      \
-                (a) = (b);                      \
-                (b) = _tmp_;                    \
+#define SWAP_FIELD(a, b)                   \
+        do {                               \
+                __typeof__(a) _tmp_ = (a); \
+                (a) = (b);                 \
+                (b) = _tmp_;               \
         } while (0)
 
 static bool identity_equal(const Device *a, const Device *b) {

@@ -57,7 +57,7 @@ typedef struct Device {
 
         int iommu_group; /* -1 without IOMMU */
         bool boot_vga;
-        int numa_node;   /* -1 when unknown */
+        int numa_node; /* -1 when unknown */
         char **reset_methods;
         char *physical_function; /* address of the PF for a VF, else NULL */
         char **virtual_functions;

@@ -50,7 +50,7 @@ Group *groups_find(Group **groups, size_t n, int number) {
 }
 
 static int compare_groups(const void *a, const void *b) {
-        const Group *x = *(Group * const *) a, *y = *(Group * const *) b;
+        const Group *x = *(Group *const *) a, *y = *(Group *const *) b;
 
         return (x->number > y->number) - (x->number < y->number);
 }

@@ -330,8 +330,8 @@ static const ConfigLine *find_unsafe_interrupts(const HostFacts *f) {
         return NULL;
 }
 
-#define UNSAFE_INTERRUPTS_NOTE                                                                              \
-        "`options vfio_iommu_type1 allow_unsafe_interrupts=1` in /etc/modprobe.d/vfio.conf lets vfio "      \
+#define UNSAFE_INTERRUPTS_NOTE                                                                         \
+        "`options vfio_iommu_type1 allow_unsafe_interrupts=1` in /etc/modprobe.d/vfio.conf lets vfio " \
         "run without it, but is insecure: a guest's device can then inject interrupts into the host"
 
 static int check_interrupt_remapping(const HostFacts *f, HostChecks *c) {
@@ -717,8 +717,8 @@ static int check_boot_binding(const HostFacts *f, HostChecks *c) {
                      fixes));
 }
 
-#define INITRAMFS_REMEDY                                                                                    \
-        "Add vfio, vfio_iommu_type1 and vfio_pci to /etc/initramfs-tools/modules (one per line), run "      \
+#define INITRAMFS_REMEDY                                                                               \
+        "Add vfio, vfio_iommu_type1 and vfio_pci to /etc/initramfs-tools/modules (one per line), run " \
         "`update-initramfs -u`, and check with `lsinitramfs /boot/initrd.img-$(uname -r) | grep vfio`."
 
 static int check_initramfs(const HostFacts *f, HostChecks *c) {

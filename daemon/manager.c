@@ -65,8 +65,7 @@ static int open_sources(Manager *m) {
         r = pciids_new(m->options.pci_ids, &m->sources.ids);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up libpci: %m");
-        r = kmod_open(m->options.modules_dir, m->options.modprobe_config ? config : NULL,
-                      &m->sources.kmod);
+        r = kmod_open(m->options.modules_dir, m->options.modprobe_config ? config : NULL, &m->sources.kmod);
         if (r < 0)
                 return r;
         r = safety_host_new(m->options.proc_root, m->sources.sysfs, &m->sources.host);
@@ -177,8 +176,8 @@ static int add_device(Manager *m, Device *fresh) {
                 bus_device_emit_added(m, fresh);
                 bus_manager_emit_device_added(m, fresh);
         }
-        log_debug("Added %s (%04x:%04x, driver %s).", fresh->address_str, fresh->vendor_id,
-                  fresh->device_id, strna(fresh->driver));
+        log_debug("Added %s (%04x:%04x, driver %s).", fresh->address_str, fresh->vendor_id, fresh->device_id,
+                  strna(fresh->driver));
         return 0;
 }
 
@@ -256,8 +255,7 @@ int manager_device_remove(Manager *m, const char *devpath) {
                 bus_device_emit_removed(m, d);
                 bus_manager_emit_device_removed(m, d);
         }
-        memmove(m->devices + index, m->devices + index + 1,
-                sizeof(Device *) * (m->n_devices - index - 1));
+        memmove(m->devices + index, m->devices + index + 1, sizeof(Device *) * (m->n_devices - index - 1));
         m->n_devices--;
         r = rebuild_groups(m);
         log_debug("Removed %s.", d->address_str);
@@ -282,7 +280,8 @@ static int enumerate_devices(Manager *m) {
                 return log_error_errno(r, "Failed to enumerate PCI devices: %m");
         }
         udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
-                struct udev_device *dev = udev_device_new_from_syspath(m->udev, udev_list_entry_get_name(entry));
+                struct udev_device *dev =
+                        udev_device_new_from_syspath(m->udev, udev_list_entry_get_name(entry));
                 _cleanup_(device_freep) Device *d = NULL;
 
                 if (!dev)
@@ -340,8 +339,9 @@ int manager_start(Manager *m) {
         r = host_status_start(m);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(m->event, &m->host_use_source, CLOCK_MONOTONIC, HOST_USE_INTERVAL_USEC,
-                                       HOST_USE_INTERVAL_USEC / 10, on_host_use_timer, m);
+        r = sd_event_add_time_relative(m->event, &m->host_use_source, CLOCK_MONOTONIC,
+                                       HOST_USE_INTERVAL_USEC, HOST_USE_INTERVAL_USEC / 10,
+                                       on_host_use_timer, m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->host_use_source, SD_EVENT_ON);
         if (r < 0)

@@ -24,13 +24,13 @@ typedef struct Transaction Transaction;
 #define MANAGER_OPERATION_TIMEOUT_USEC (20ULL * 1000 * 1000)
 
 typedef struct ManagerOptions {
-        const char *bus_address;     /* NULL: the system bus */
-        const char *sysfs_root;      /* NULL: /sys */
-        const char *pci_ids;         /* NULL: libpci's default pci.ids */
-        const char *modules_dir;     /* NULL: /lib/modules/$(uname -r) */
-        const char *modprobe_config; /* NULL: the system's modprobe.d */
-        const char *runtime_dir;     /* NULL: /run/passthru */
-        const char *proc_root;       /* NULL: /proc */
+        const char *bus_address;         /* NULL: the system bus */
+        const char *sysfs_root;          /* NULL: /sys */
+        const char *pci_ids;             /* NULL: libpci's default pci.ids */
+        const char *modules_dir;         /* NULL: /lib/modules/$(uname -r) */
+        const char *modprobe_config;     /* NULL: the system's modprobe.d */
+        const char *runtime_dir;         /* NULL: /run/passthru */
+        const char *proc_root;           /* NULL: /proc */
         uint64_t operation_timeout_usec; /* 0: MANAGER_OPERATION_TIMEOUT_USEC */
 } ManagerOptions;
 
@@ -49,14 +49,14 @@ typedef struct Manager {
         size_t n_groups;
 
         Polkit *polkit;
-        Records *records;             /* original drivers, under the runtime directory */
-        Transaction *transactions;    /* Bind/Unbind operations under way */
-        unsigned sysfs_writes;        /* counted for test fault points */
+        Records *records;                 /* original drivers, under the runtime directory */
+        Transaction *transactions;        /* Bind/Unbind operations under way */
+        unsigned sysfs_writes;            /* counted for test fault points */
         sd_event_source *host_use_source; /* looks again at what the host uses (safety.c) */
 
-        HostRoots host_roots;          /* where the host checks read from (host-status.c) */
-        HostFacts host_facts;          /* the boot-time part is read once */
-        HostChecks host_checks;        /* the last result, behind CheckHost and HostStatus */
+        HostRoots host_roots;   /* where the host checks read from (host-status.c) */
+        HostFacts host_facts;   /* the boot-time part is read once */
+        HostChecks host_checks; /* the last result, behind CheckHost and HostStatus */
         HostStatus host_status;
         bool host_checked;
         sd_event_source *host_check_source; /* a re-check pending for the idle loop */

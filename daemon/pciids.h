@@ -18,7 +18,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PciIds *, pciids_free);
 /* Each returns a newly allocated name, or NULL when the database does not know the ID. */
 char *pciids_vendor_name(PciIds *p, uint16_t vendor);
 char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device);
-char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device,
-                            uint16_t subvendor, uint16_t subdevice);
+char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
+                            uint16_t subdevice);
 /* The subclass name ("VGA compatible controller"), as lspci shows it. */
 char *pciids_class_name(PciIds *p, uint32_t class_code);

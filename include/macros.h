@@ -18,25 +18,25 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-#define TAKE_PTR(p)                      \
-        ({                               \
+#define TAKE_PTR(p)                        \
+        ({                                 \
                 __typeof__(p) _ptr_ = (p); \
-                (p) = NULL;              \
-                _ptr_;                   \
+                (p) = NULL;                \
+                _ptr_;                     \
         })
 
-#define TAKE_FD(fd)                 \
-        ({                          \
-                int _fd_ = (fd);    \
-                (fd) = -EBADF;      \
-                _fd_;               \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -EBADF;   \
+                _fd_;            \
         })
 
 /* Defines funcp(type *p) that calls func(*p) when *p is set, for _cleanup_(funcp). */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)           \
-        static inline void func##p(type *p) {             \
-                if (*p)                                   \
-                        func(*p);                         \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p) {   \
+                if (*p)                         \
+                        func(*p);               \
         }
 
 static inline void freep(void *p) {
