@@ -190,18 +190,21 @@ static int read_misc(Device *d, const DeviceSources *src) {
         return r;
 }
 
+int device_address_from_devpath(const char *devpath, PciAddress *ret) {
+        const char *name = strrchr(devpath, '/');
+
+        /* The kernel's own name is parsed like any other address: a malformed one is refused. */
+        return pci_address_parse(name ? name + 1 : devpath, ret);
+}
+
 int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret) {
         _cleanup_(device_freep) Device *d = NULL;
-        const char *name;
         int r;
 
-        name = strrchr(devpath, '/');
-        name = name ? name + 1 : devpath;
         d = calloc(1, sizeof(Device));
         if (!d)
                 return -ENOMEM;
-        /* The kernel's own name is parsed like any other address: a malformed one is refused. */
-        r = pci_address_parse(name, &d->address);
+        r = device_address_from_devpath(devpath, &d->address);
         if (r < 0)
                 return log_debug_errno(r, "Ignoring PCI device with unexpected name %s.", devpath);
         pci_address_format(&d->address, d->address_str);

@@ -68,6 +68,8 @@ typedef struct Device {
         char **blockers;
 } Device;
 
+/* The function's address from the last component of its devpath. */
+int device_address_from_devpath(const char *devpath, PciAddress *ret);
 int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret);
 Device *device_free(Device *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);

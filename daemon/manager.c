@@ -218,24 +218,17 @@ int manager_device_refresh(Manager *m, const char *devpath) {
         if (r < 0)
                 return log_warning_errno(r, "Failed to read device %s, ignoring: %m", devpath);
         d = manager_find_device(m, &fresh->address);
-        if (d)
+        if (d) {
                 update_device(m, d, TAKE_PTR(fresh));
-        else {
-                r = add_device(m, fresh);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to add device %s: %m", devpath);
-                d = TAKE_PTR(fresh);
-                r = rebuild_groups(m);
-                refresh_physical_function(m, d->physical_function);
-                return r;
+                return rebuild_groups(m);
         }
-        return rebuild_groups(m);
-}
-
-static int address_from_devpath(const char *devpath, PciAddress *ret) {
-        const char *name = strrchr(devpath, '/');
-
-        return pci_address_parse(name ? name + 1 : devpath, ret);
+        r = add_device(m, fresh);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add device %s: %m", devpath);
+        d = TAKE_PTR(fresh);
+        r = rebuild_groups(m);
+        refresh_physical_function(m, d->physical_function);
+        return r;
 }
 
 int manager_device_remove(Manager *m, const char *devpath) {
@@ -244,7 +237,7 @@ int manager_device_remove(Manager *m, const char *devpath) {
         Device *d;
         int r;
 
-        r = address_from_devpath(devpath, &a);
+        r = device_address_from_devpath(devpath, &a);
         if (r < 0)
                 return log_debug_errno(r, "Ignoring removal of unexpected device %s.", devpath);
         d = find_device(m, &a, &index);
