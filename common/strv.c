@@ -110,3 +110,18 @@ static int compare_strings(const void *a, const void *b) {
 void strv_sort(char **l) {
         qsort(l, strv_length(l), sizeof(char *), compare_strings);
 }
+
+char *strv_join(char *const *l, const char *separator) {
+        size_t len = 1, n = strv_length(l);
+        char *s, *p;
+
+        for (size_t i = 0; i < n; i++)
+                len += strlen(l[i]) + (i > 0 ? strlen(separator) : 0);
+        s = p = malloc(len);
+        if (!s)
+                return NULL;
+        *p = '\0';
+        for (size_t i = 0; i < n; i++)
+                p = stpcpy(stpcpy(p, i > 0 ? separator : ""), l[i]);
+        return s;
+}

@@ -29,6 +29,7 @@ Device *device_free(Device *d) {
         free(d->driver);
         free(d->driver_override);
         free(d->original_driver);
+        free(d->original_override);
         strv_free(d->reset_methods);
         free(d->physical_function);
         strv_free(d->virtual_functions);

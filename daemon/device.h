@@ -51,9 +51,10 @@ typedef struct Device {
         char *modalias;
         char **kernel_modules;
 
-        char *driver;          /* NULL when unbound */
-        char *driver_override; /* NULL when not set */
-        char *original_driver; /* recorded before passthru changed it; NULL if never */
+        char *driver;            /* NULL when unbound */
+        char *driver_override;   /* NULL when not set */
+        char *original_driver;   /* recorded before passthru changed it; NULL if never */
+        char *original_override; /* the driver_override recorded with it; NULL if none */
 
         int iommu_group; /* -1 without IOMMU */
         bool boot_vga;
@@ -88,6 +89,8 @@ typedef enum DeviceChange {
         DEVICE_CHANGE_SRIOV = 1 << 6,
         DEVICE_CHANGE_IDENTITY = 1 << 7, /* IDs, names, class, modules, reset methods... */
         DEVICE_CHANGE_BOOT_VGA = 1 << 8,
+        DEVICE_CHANGE_ORIGINAL_DRIVER = 1 << 9, /* passthru recorded or forgot it */
+        DEVICE_CHANGE_PERSISTENT = 1 << 10,
 } DeviceChange;
 
 /* Moves the kernel-read fields of fresh into d, keeping what passthru itself tracks

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <strings.h>
 
-#include "device.h"
+#include "device-table.h"
 #include "group.h"
 #include "hostcheck.h"
 #include "hostfacts.h"
@@ -310,9 +310,9 @@ static const ConfigLine *find_config(const ConfigLines *lines, const char *keywo
 
                 if (keyword && !streq(w[0], keyword))
                         continue;
-                if (!keyword && host_module_name_equal(w[0], module))
+                if (!keyword && kmod_name_equal(w[0], module))
                         return &lines->items[i];
-                if (keyword && w[1] && host_module_name_equal(w[1], module))
+                if (keyword && w[1] && kmod_name_equal(w[1], module))
                         return &lines->items[i];
         }
         return NULL;
@@ -322,7 +322,7 @@ static const ConfigLine *find_unsafe_interrupts(const HostFacts *f) {
         for (size_t i = 0; i < f->modprobe.n; i++) {
                 char **w = f->modprobe.items[i].words;
 
-                if (streq(w[0], "options") && w[1] && host_module_name_equal(w[1], "vfio_iommu_type1") &&
+                if (streq(w[0], "options") && w[1] && kmod_name_equal(w[1], "vfio_iommu_type1") &&
                     (strv_contains(w + 2, "allow_unsafe_interrupts=1") ||
                      strv_contains(w + 2, "allow_unsafe_interrupts=Y")))
                         return &f->modprobe.items[i];
@@ -432,7 +432,7 @@ static int check_modules(const HostFacts *f, HostChecks *c) {
 }
 
 static bool any_persistent(const HostFacts *f) {
-        return devices_any_persistent(f->devices, f->n_devices);
+        return devices_any_persistent(f->table->devices, f->table->n_devices);
 }
 
 /* Adds the file to a list of files unless it is there already. */
@@ -518,20 +518,20 @@ static int check_groups(const HostFacts *f, HostChecks *c) {
         bool only_persistent = any_persistent(f);
         int r = 0;
 
-        if (f->n_groups == 0)
+        if (f->table->n_groups == 0)
                 return add(c, "iommu-groups", HOST_CHECK_SKIP, text("no IOMMU groups"), no_remedy());
-        for (size_t i = 0; i < f->n_groups && r >= 0; i++)
-                if (group_mixes_devices(f->groups[i]) &&
+        for (size_t i = 0; i < f->table->n_groups && r >= 0; i++)
+                if (group_mixes_devices(f->table->groups[i]) &&
                     (!only_persistent ||
-                     devices_any_persistent(f->groups[i]->devices, f->groups[i]->n_devices)))
-                        r = describe_group(&mixed, f->groups[i]);
+                     devices_any_persistent(f->table->groups[i]->devices, f->table->groups[i]->n_devices)))
+                        r = describe_group(&mixed, f->table->groups[i]);
         if (r < 0)
                 return r;
         if (!mixed)
                 return add(c, "iommu-groups", HOST_CHECK_PASS,
                            text("%s has its group to itself or with its own functions (%zu groups)",
                                 only_persistent ? "every device kept on vfio-pci" : "every device",
-                                f->n_groups),
+                                f->table->n_groups),
                            no_remedy());
         return add(c, "iommu-groups", HOST_CHECK_WARN,
                    text("devices share a group with unrelated devices (no ACS isolation between them): %s",
@@ -547,8 +547,8 @@ static int check_bound(const HostFacts *f, HostChecks *c) {
 
         if (!any_persistent(f))
                 return add(c, "vfio-bound", HOST_CHECK_SKIP, text(NO_PERSISTENT), no_remedy());
-        for (size_t i = 0; i < f->n_devices && r >= 0; i++) {
-                const Device *d = f->devices[i];
+        for (size_t i = 0; i < f->table->n_devices && r >= 0; i++) {
+                const Device *d = f->table->devices[i];
                 _cleanup_free_ char *entry = NULL;
 
                 if (!d->persistent)
@@ -591,7 +591,7 @@ static const ConfigLine *find_vfio_ids(const HostFacts *f, const Device *d) {
         for (size_t i = 0; i < f->modprobe.n; i++) {
                 char **w = f->modprobe.items[i].words;
 
-                if (streq(w[0], "options") && w[1] && host_module_name_equal(w[1], "vfio_pci") &&
+                if (streq(w[0], "options") && w[1] && kmod_name_equal(w[1], "vfio_pci") &&
                     ids_contain(w + 2, d))
                         return &f->modprobe.items[i];
         }
@@ -603,12 +603,12 @@ static const ConfigLine *find_softdep(const HostFacts *f, const char *module) {
                 char **w = f->modprobe.items[i].words;
                 bool pre = false;
 
-                if (!streq(w[0], "softdep") || !w[1] || !host_module_name_equal(w[1], module))
+                if (!streq(w[0], "softdep") || !w[1] || !kmod_name_equal(w[1], module))
                         continue;
                 for (char **a = w + 2; *a; a++) {
                         if (streq(*a, "pre:") || streq(*a, "post:"))
                                 pre = streq(*a, "pre:");
-                        else if (pre && host_module_name_equal(*a, "vfio_pci"))
+                        else if (pre && kmod_name_equal(*a, "vfio_pci"))
                                 return &f->modprobe.items[i];
                 }
         }
@@ -618,7 +618,7 @@ static const ConfigLine *find_softdep(const HostFacts *f, const char *module) {
 /* The module that would take the device at boot: the first modalias match that is not vfio. */
 static const char *host_module(const Device *d) {
         for (char **m = d->kernel_modules; m && *m; m++)
-                if (!host_module_name_equal(*m, "vfio_pci"))
+                if (!kmod_name_equal(*m, "vfio_pci"))
                         return *m;
         return NULL;
 }
@@ -647,7 +647,7 @@ static const ConfigLine *find_ids_line(const HostFacts *f) {
         for (size_t i = 0; i < f->modprobe.n; i++) {
                 char **w = f->modprobe.items[i].words;
 
-                if (streq(w[0], "options") && w[1] && host_module_name_equal(w[1], "vfio_pci"))
+                if (streq(w[0], "options") && w[1] && kmod_name_equal(w[1], "vfio_pci"))
                         for (char **a = w + 2; *a; a++)
                                 if (strncmp(*a, "ids=", strlen("ids=")) == 0)
                                         return &f->modprobe.items[i];
@@ -679,8 +679,8 @@ static int check_boot_binding(const HostFacts *f, HostChecks *c) {
 
         if (!any_persistent(f))
                 return add(c, "vfio-boot", HOST_CHECK_SKIP, text(NO_PERSISTENT), no_remedy());
-        for (size_t i = 0; i < f->n_devices && r >= 0; i++) {
-                const Device *d = f->devices[i];
+        for (size_t i = 0; i < f->table->n_devices && r >= 0; i++) {
+                const Device *d = f->table->devices[i];
                 const char *module = d->persistent ? host_module(d) : NULL;
                 _cleanup_free_ char *entry = NULL, *fix = NULL;
                 const ConfigLine *l;
@@ -786,8 +786,8 @@ static int check_dev_vfio(const HostFacts *f, HostChecks *c) {
                            text("vfio is loaded but /dev/vfio/vfio is missing"),
                            text("Check that udev runs (`systemctl status systemd-udevd`), then `udevadm "
                                 "trigger`."));
-        for (size_t i = 0; i < f->n_groups && r >= 0; i++) {
-                const Group *g = f->groups[i];
+        for (size_t i = 0; i < f->table->n_groups && r >= 0; i++) {
+                const Group *g = f->table->groups[i];
                 const VfioNode *node = group_on_vfio(g) ? find_vfio_node(f, g->number) : NULL;
                 char number[12];
 

@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-#include "device.h"
+#include "device-table.h"
 #include "dir-list.h"
 #include "hostfacts.h"
 #include "klog.h"
@@ -28,13 +28,6 @@ static const char *const module_names[_HOST_MODULE_MAX] = {
 
 const char *host_module_name(HostModule m) {
         return m >= 0 && m < _HOST_MODULE_MAX ? module_names[m] : NULL;
-}
-
-bool host_module_name_equal(const char *a, const char *b) {
-        for (; *a && *b; a++, b++)
-                if (*a != *b && !(strchr("-_", *a) && strchr("-_", *b)))
-                        return false;
-        return *a == *b;
 }
 
 bool host_facts_kernel_at_least(const HostFacts *f, unsigned major, unsigned minor) {
@@ -412,7 +405,7 @@ static int read_initramfs(HostFacts *f, const HostRoots *roots) {
         struct stat st;
         int r;
 
-        if (!f->kernel_release || !devices_any_persistent(f->devices, f->n_devices)) {
+        if (!f->kernel_release || !devices_any_persistent(f->table->devices, f->table->n_devices)) {
                 f->initramfs_vfio = -ECANCELED;
                 return 0;
         }

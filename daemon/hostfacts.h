@@ -21,7 +21,7 @@
 typedef struct Kmod Kmod;
 typedef struct Klog Klog;
 typedef struct Device Device;
-typedef struct Group Group;
+typedef struct DeviceTable DeviceTable;
 
 typedef struct HostRoots {
         const char *sysfs;            /* NULL: /sys */
@@ -99,11 +99,8 @@ typedef struct HostFacts {
         VfioNode *vfio_nodes;
         size_t n_vfio_nodes;
 
-        /* borrowed from the Manager for the duration of a run */
-        Device **devices;
-        size_t n_devices;
-        Group **groups;
-        size_t n_groups;
+        /* borrowed for the duration of a run */
+        const DeviceTable *table;
 } HostFacts;
 
 /* Reads the boot-time facts into an empty HostFacts. */
@@ -115,5 +112,3 @@ void host_facts_done(HostFacts *f);
 bool host_facts_kernel_at_least(const HostFacts *f, unsigned major, unsigned minor);
 /* Whether any of the devices is one the admin asked to keep on vfio-pci. */
 bool devices_any_persistent(Device *const *devices, size_t n);
-/* Whether a configuration line names module, with '-' and '_' the same as modprobe has it. */
-bool host_module_name_equal(const char *a, const char *b);

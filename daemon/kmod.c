@@ -141,3 +141,10 @@ int kmod_load(Kmod *k, const char *name) {
         log_info("Loaded module %s.", name);
         return 0;
 }
+
+bool kmod_name_equal(const char *a, const char *b) {
+        for (; *a && *b; a++, b++)
+                if (*a != *b && !(strchr("-_", *a) && strchr("-_", *b)))
+                        return false;
+        return *a == *b;
+}

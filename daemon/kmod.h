@@ -31,3 +31,6 @@ int kmod_module_availability(Kmod *k, const char *name);
 /* Loads a module and its dependencies as modprobe does, respecting blacklists. -ENOENT when
  * the module does not exist for this kernel, -EPERM when configuration prohibits it. */
 int kmod_load(Kmod *k, const char *name);
+
+/* Whether two module names are the same, with '-' and '_' equal as modprobe has them. */
+bool kmod_name_equal(const char *a, const char *b);

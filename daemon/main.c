@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* passthrud: parses the command line, starts the Manager, tells systemd it is ready, and
- * runs until SIGTERM. */
+/* passthrud: parses the command line, builds the layers — the Manager (the model), the
+ * transaction engine on it, the bus on top — tells systemd it is ready, and runs until
+ * SIGTERM or until the bus goes away (then it exits non-zero, for Restart=). */
 #include <getopt.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-manager.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "transaction.h"
 
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
@@ -40,7 +43,7 @@ enum {
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), <0 on a bad argument. */
-static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
+static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bus_address) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -68,7 +71,7 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                                PASSTHRU_FAULT_POINTS ? " (test build: PASSTHRU_FAULT_WRITE)" : "");
                         return 1;
                 case ARG_BUS_ADDRESS:
-                        o->bus_address = optarg;
+                        *bus_address = optarg;
                         break;
                 case ARG_SYSFS_ROOT:
                         o->sysfs_root = optarg;
@@ -112,43 +115,60 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
         return 0;
 }
 
-static int run(int argc, char *argv[]) {
-        _cleanup_(manager_freep) Manager *m = NULL;
-        ManagerOptions options = {};
+static int block_signals(sd_event *event) {
+        sigset_t mask;
         int r;
 
-        /* Under systemd stderr is the journal: keep the priority of each line. */
-        log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
-        r = parse_argv(argc, argv, &options);
-        if (r != 0)
-                return r;
-
-        r = manager_new(&options, &m);
-        if (r < 0)
-                return r;
         /* Signals arrive through the event loop; without a handler, sd-event exits the loop. */
-        sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Failed to block signals: %m");
-        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
+        return 0;
+}
 
-        r = manager_start(m);
+static int run(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(transactions_freep) Transactions *transactions = NULL;
+        _cleanup_(bus_freep) Bus *bus = NULL;
+        const char *bus_address = NULL;
+        ManagerOptions options = {};
+        int r;
+
+        /* Under systemd stderr is the journal: keep the priority of each line. */
+        log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
+        r = parse_argv(argc, argv, &options, &bus_address);
+        if (r != 0)
+                return r;
+
+        r = manager_new(&options, &m);
+        if (r >= 0)
+                r = block_signals(m->event);
+        if (r >= 0)
+                r = manager_start(m);
+        if (r >= 0)
+                r = transactions_new(m, &transactions);
+        if (r >= 0)
+                r = bus_new(m, transactions, bus_address, &bus);
         if (r < 0)
                 return r;
         log_info("passthrud %s running.", PROJECT_VERSION);
         (void) sd_notify(0, "READY=1\nSTATUS=Serving org.passthru.Manager");
-        r = manager_run(m);
+        r = sd_event_loop(m->event);
         (void) sd_notify(0, "STOPPING=1");
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        if (r > 0)
+                return log_error_errno(ECONNRESET, "Lost the bus connection, exiting.");
         log_info("passthrud stopped.");
+        /* Callers of unfinished operations hear it while the bus is still there. */
+        transactions = transactions_free(transactions);
         return 0;
 }
 

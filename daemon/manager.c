@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <libudev.h>
 
-#include "bind.h"
-#include "bus-device.h"
-#include "bus-group.h"
-#include "bus-manager.h"
-#include "host-status.h"
 #include "kmod.h"
 #include "log.h"
 #include "manager.h"
 #include "pciids.h"
-#include "polkit.h"
+#include "plan.h"
 #include "record.h"
 #include "safety.h"
 #include "strv.h"
 #include "sysfs.h"
 #include "udev-monitor.h"
+
+/* Calls the listener's callback NAME, when there is one. */
+#define NOTIFY(m, name, ...)                                                  \
+        do {                                                                  \
+                if ((m)->listener && (m)->listener->name)                     \
+                        (m)->listener->name(__VA_ARGS__, (m)->listener_data); \
+        } while (0)
 
 int manager_new(const ManagerOptions *options, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
@@ -34,25 +36,25 @@ int manager_new(const ManagerOptions *options, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        udev_monitor_stop(m);
-        host_status_done(m);
-        bind_transactions_free(m);
+        udev_monitor_free(m->monitor);
+        sd_event_source_disable_unref(m->host_check_source);
         sd_event_source_disable_unref(m->host_use_source);
-        for (size_t i = 0; i < m->n_devices; i++)
-                device_free(m->devices[i]);
-        free(m->devices);
-        groups_free(m->groups, m->n_groups);
-        sd_bus_flush_close_unref(m->bus);
+        host_state_done(&m->host);
+        device_table_done(&m->table);
         udev_unref(m->udev);
         sysfs_free(m->sources.sysfs);
         pciids_free(m->sources.ids);
         kmod_close(m->sources.kmod);
         safety_host_free(m->sources.host);
-        polkit_free(m->polkit);
         records_free(m->records);
         sd_event_unref(m->event);
         free(m);
         return NULL;
+}
+
+void manager_set_listener(Manager *m, const ManagerListener *listener, void *userdata) {
+        m->listener = listener;
+        m->listener_data = userdata;
 }
 
 static int open_sources(Manager *m) {
@@ -75,9 +77,6 @@ static int open_sources(Manager *m) {
         r = records_open(m->options.runtime_dir, false, &m->records);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Cannot read the original drivers recorded earlier, ignoring: %m");
-        r = polkit_new(&m->polkit);
-        if (r < 0)
-                return r;
         m->udev = udev_new();
         if (!m->udev)
                 return log_error_errno(ENOMEM, "Failed to create udev context.");
@@ -86,99 +85,108 @@ static int open_sources(Manager *m) {
 
 /* What passthru recorded before it first moved a device, from this run or an earlier one. */
 static void load_record(Manager *m, Device *d) {
-        _cleanup_free_ char *driver = NULL;
+        _cleanup_free_ char *driver = NULL, *override = NULL;
 
-        if (m->records && record_load(m->records, d->address_str, &driver, NULL) >= 0)
-                (void) free_and_strdup(&d->original_driver, strempty(driver));
-}
-
-/* Binary search; *ret_index is where the address is or would be inserted. */
-static Device *find_device(Manager *m, const PciAddress *a, size_t *ret_index) {
-        size_t lo = 0, hi = m->n_devices;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = pci_address_compare(&m->devices[mid]->address, a);
-
-                if (c == 0) {
-                        if (ret_index)
-                                *ret_index = mid;
-                        return m->devices[mid];
-                }
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        if (ret_index)
-                *ret_index = lo;
-        return NULL;
+        if (!m->records || record_load(m->records, d->address_str, &driver, &override) < 0)
+                return;
+        (void) free_and_strdup(&d->original_driver, strempty(driver));
+        free(d->original_override);
+        d->original_override = TAKE_PTR(override);
 }
 
 Device *manager_find_device(Manager *m, const PciAddress *a) {
-        return find_device(m, a, NULL);
+        return device_table_find(&m->table, a);
 }
 
 Group *manager_find_group(Manager *m, int number) {
-        return groups_find(m->groups, m->n_groups, number);
+        return device_table_find_group(&m->table, number);
 }
 
 bool manager_iommu_enabled(Manager *m) {
-        return m->n_groups > 0;
+        return device_table_iommu_enabled(&m->table);
 }
 
-static int insert_device(Manager *m, Device *d) {
-        Device **grown;
-        size_t index;
+bool manager_driver_loaded(Manager *m, const char *name) {
+        _cleanup_free_ char *path = NULL;
 
-        if (find_device(m, &d->address, &index))
-                return -EEXIST;
-        grown = realloc(m->devices, sizeof(Device *) * (m->n_devices + 1));
-        if (!grown)
-                return -ENOMEM;
-        m->devices = grown;
-        memmove(m->devices + index + 1, m->devices + index, sizeof(Device *) * (m->n_devices - index));
-        m->devices[index] = d;
-        m->n_devices++;
+        return driver_name_is_valid(name) && asprintf(&path, "bus/pci/drivers/%s", name) >= 0 &&
+               sysfs_path_exists(m->sources.sysfs, path);
+}
+
+uint64_t manager_operation_timeout(Manager *m) {
+        return m->options.operation_timeout_usec ?: MANAGER_OPERATION_TIMEOUT_USEC;
+}
+
+static int on_host_check(sd_event_source *s, void *userdata) {
+        (void) manager_check_host(userdata);
         return 0;
 }
 
-/* Rebuilds the group table and tells the bus what changed in it. */
-static int rebuild_groups(Manager *m) {
-        Group **old = m->groups, **groups;
-        size_t n_old = m->n_groups, n;
-        bool was_enabled = manager_iommu_enabled(m);
+/* Asks for a host check once the event loop is idle: a burst of udev events makes one run. */
+static void schedule_host_check(Manager *m) {
         int r;
 
-        r = groups_build(m->devices, m->n_devices, &groups, &n);
+        if (!m->host.checked)
+                return;
+        if (!m->host_check_source) {
+                r = sd_event_add_defer(m->event, &m->host_check_source, on_host_check, m);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(m->host_check_source, SD_EVENT_PRIORITY_IDLE);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to schedule a host check, ignoring: %m");
+                        m->host_check_source = sd_event_source_unref(m->host_check_source);
+                        return;
+                }
+        }
+        r = sd_event_source_set_enabled(m->host_check_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule a host check, ignoring: %m");
+}
+
+int manager_check_host(Manager *m) {
+        bool changed;
+        int r;
+
+        r = host_state_refresh(&m->host, &m->table, m->sources.kmod, &changed);
+        if (r >= 0 && changed)
+                NOTIFY(m, manager_changed, MANAGER_CHANGE_HOST_STATUS);
+        return r;
+}
+
+/* Rebuilds the group table and reports what changed in it. */
+static int rebuild_groups(Manager *m) {
+        bool was_enabled = manager_iommu_enabled(m);
+        Group **old;
+        size_t n_old;
+        int r;
+
+        r = device_table_rebuild_groups(&m->table, &old, &n_old);
         if (r < 0)
                 return log_error_errno(r, "Failed to build IOMMU group table: %m");
-        m->groups = groups;
-        m->n_groups = n;
-        if (m->bus) {
-                bus_groups_emit_changes(m, old, n_old);
-                if (was_enabled != manager_iommu_enabled(m))
-                        bus_manager_emit_iommu_changed(m);
-        }
+        NOTIFY(m, groups_changed, old, n_old);
+        if (was_enabled != manager_iommu_enabled(m))
+                NOTIFY(m, manager_changed, MANAGER_CHANGE_IOMMU | MANAGER_CHANGE_HOST_STATUS);
         groups_free(old, n_old);
-        host_status_schedule(m);
+        schedule_host_check(m);
         return 0;
 }
 
 static int add_device(Manager *m, Device *fresh) {
         int r;
 
-        r = insert_device(m, fresh);
+        r = device_table_insert(&m->table, fresh);
         if (r < 0)
                 return r;
         load_record(m, fresh);
-        if (m->bus) {
-                bus_device_emit_added(m, fresh);
-                bus_manager_emit_device_added(m, fresh);
-        }
+        NOTIFY(m, device_added, fresh);
         log_debug("Added %s (%04x:%04x, driver %s).", fresh->address_str, fresh->vendor_id, fresh->device_id,
                   strna(fresh->driver));
         return 0;
+}
+
+static void notify_changed(Manager *m, Device *d, unsigned changes, const char *old_driver) {
+        if (changes)
+                NOTIFY(m, device_changed, d, changes, old_driver);
 }
 
 static void update_device(Manager *m, Device *d, Device *fresh) {
@@ -186,13 +194,9 @@ static void update_device(Manager *m, Device *d, Device *fresh) {
         unsigned changes = device_update(d, fresh);
 
         device_free(fresh);
-        if (!changes || !m->bus)
-                return;
-        bus_device_emit_changes(m, d, changes);
-        if (changes & DEVICE_CHANGE_DRIVER) {
+        if (changes & DEVICE_CHANGE_DRIVER)
                 log_info("%s: driver %s -> %s.", d->address_str, strna(old_driver), strna(d->driver));
-                bus_manager_emit_driver_changed(m, d, old_driver);
-        }
+        notify_changed(m, d, changes, old_driver);
 }
 
 /* A VF coming or going changes its PF's VirtualFunctions: read the PF again. */
@@ -232,29 +236,31 @@ int manager_device_refresh(Manager *m, const char *devpath) {
 }
 
 int manager_device_remove(Manager *m, const char *devpath) {
+        _cleanup_(device_freep) Device *d = NULL;
         PciAddress a;
-        size_t index;
-        Device *d;
         int r;
 
         r = device_address_from_devpath(devpath, &a);
         if (r < 0)
                 return log_debug_errno(r, "Ignoring removal of unexpected device %s.", devpath);
-        d = find_device(m, &a, &index);
-        if (!d)
+        if (!manager_find_device(m, &a))
                 return 0;
-        /* Tell the bus while the object still exists: InterfacesRemoved lists its interfaces. */
-        if (m->bus) {
-                bus_device_emit_removed(m, d);
-                bus_manager_emit_device_removed(m, d);
-        }
-        memmove(m->devices + index, m->devices + index + 1, sizeof(Device *) * (m->n_devices - index - 1));
-        m->n_devices--;
+        /* Told while the device is still in the table: InterfacesRemoved lists its interfaces. */
+        NOTIFY(m, device_removed, manager_find_device(m, &a));
+        d = device_table_take(&m->table, &a);
         r = rebuild_groups(m);
         log_debug("Removed %s.", d->address_str);
         refresh_physical_function(m, d->physical_function);
-        device_free(d);
         return r;
+}
+
+static void on_udev_event(const char *devpath, bool removed, void *userdata) {
+        Manager *m = userdata;
+
+        if (removed)
+                (void) manager_device_remove(m, devpath);
+        else
+                (void) manager_device_refresh(m, devpath);
 }
 
 static int enumerate_devices(Manager *m) {
@@ -283,11 +289,11 @@ static int enumerate_devices(Manager *m) {
                 udev_device_unref(dev);
                 if (r < 0)
                         continue;
-                if (insert_device(m, d) >= 0)
+                if (device_table_insert(&m->table, d) >= 0)
                         load_record(m, TAKE_PTR(d));
         }
         udev_enumerate_unref(e);
-        log_info("Found %zu PCI functions.", m->n_devices);
+        log_info("Found %zu PCI functions.", m->table.n_devices);
         return rebuild_groups(m);
 }
 
@@ -296,23 +302,66 @@ static int enumerate_devices(Manager *m) {
 
 void manager_refresh_blockers(Manager *m) {
         (void) safety_host_refresh(m->sources.host);
-        for (size_t i = 0; i < m->n_devices; i++) {
+        for (size_t i = 0; i < m->table.n_devices; i++) {
                 _cleanup_strv_free_ char **blockers = NULL;
-                Device *d = m->devices[i];
+                Device *d = m->table.devices[i];
 
                 if (safety_device_blockers(m->sources.host, d, &blockers) < 0 ||
                     strv_equal(blockers, d->blockers))
                         continue;
                 strv_free(d->blockers);
                 d->blockers = TAKE_PTR(blockers);
-                if (m->bus)
-                        bus_device_emit_changes(m, d, DEVICE_CHANGE_BLOCKERS | DEVICE_CHANGE_ASSIGNABLE);
+                notify_changed(m, d, DEVICE_CHANGE_BLOCKERS | DEVICE_CHANGE_ASSIGNABLE, NULL);
         }
 }
 
 static int on_host_use_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         manager_refresh_blockers(userdata);
         return sd_event_source_set_time_relative(s, HOST_USE_INTERVAL_USEC);
+}
+
+void manager_device_set_busy(Manager *m, Device *d, bool busy) {
+        if (d->busy == busy)
+                return;
+        d->busy = busy;
+        notify_changed(m, d, DEVICE_CHANGE_STATE, NULL);
+}
+
+void manager_device_set_stuck(Manager *m, Device *d, bool stuck) {
+        if (d->stuck == stuck)
+                return;
+        d->stuck = stuck;
+        notify_changed(m, d, DEVICE_CHANGE_STATE, NULL);
+}
+
+int manager_record_original(Manager *m, Device *d) {
+        int r;
+
+        if (d->original_driver)
+                return 0;
+        if (!m->records) {
+                r = records_open(m->options.runtime_dir, true, &m->records);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create the runtime directory for records: %m");
+        }
+        r = record_save(m->records, d->address_str, d->driver, d->driver_override);
+        if (r < 0)
+                return log_error_errno(r, "Failed to record the original driver of %s: %m", d->address_str);
+        if (free_and_strdup(&d->original_driver, strempty(d->driver)) < 0 ||
+            free_and_strdup(&d->original_override, d->driver_override) < 0)
+                return -ENOMEM;
+        notify_changed(m, d, DEVICE_CHANGE_ORIGINAL_DRIVER, NULL);
+        return 0;
+}
+
+void manager_forget_original(Manager *m, Device *d) {
+        if (m->records)
+                (void) record_remove(m->records, d->address_str);
+        if (!d->original_driver)
+                return;
+        d->original_driver = (free(d->original_driver), NULL);
+        d->original_override = (free(d->original_override), NULL);
+        notify_changed(m, d, DEVICE_CHANGE_ORIGINAL_DRIVER, NULL);
 }
 
 int manager_start(Manager *m) {
@@ -322,14 +371,15 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
         /* Monitor first, then enumerate: an event in between is seen, never lost. */
-        r = udev_monitor_start(m);
+        r = udev_monitor_new(m->udev, m->event, on_udev_event, m, &m->monitor);
         if (r < 0)
                 return r;
         r = enumerate_devices(m);
         if (r < 0)
                 return r;
-        m->host_roots.proc = m->options.proc_root;
-        r = host_status_start(m);
+        m->host.roots.sysfs = m->host.roots.sysfs ?: m->options.sysfs_root;
+        m->host.roots.proc = m->options.proc_root;
+        r = host_state_start(&m->host, &m->table, m->sources.kmod);
         if (r < 0)
                 return r;
         r = sd_event_add_time_relative(m->event, &m->host_use_source, CLOCK_MONOTONIC,
@@ -339,9 +389,5 @@ int manager_start(Manager *m) {
                 r = sd_event_source_set_enabled(m->host_use_source, SD_EVENT_ON);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch what the host uses: %m");
-        return bus_manager_start(m);
-}
-
-int manager_run(Manager *m) {
-        return sd_event_loop(m->event);
+        return 0;
 }

@@ -1,30 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The Manager owns everything the daemon has: the event loop, the bus connection, the udev
- * monitor, the device and group tables and the sources devices are read from. There is no
- * other global state. */
+/* The Manager is the model's root: it owns the event loop, the udev monitor, the device
+ * table, the sources devices are read from, the original-driver records and the host
+ * checks. There is no other global state.
+ *
+ * Calls go down, changes come up: the Manager never calls the bus. It reports every change
+ * through a listener (a struct of callbacks) that the layer above — the bus layer in the
+ * daemon, nothing or a recorder in tests — implements. */
 
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "device.h"
-#include "group.h"
-#include "hostcheck.h"
-#include "hostfacts.h"
+#include "device-table.h"
+#include "host-status.h"
 
 struct udev;
-struct udev_monitor;
-typedef struct Polkit Polkit;
 typedef struct Records Records;
-typedef struct Transaction Transaction;
+typedef struct UdevMonitor UdevMonitor;
 
 /* A sysfs worker that has not finished by then leaves its device stuck. Shorter than the
  * 25 s a D-Bus call waits by default, so the caller hears why. */
 #define MANAGER_OPERATION_TIMEOUT_USEC (20ULL * 1000 * 1000)
 
 typedef struct ManagerOptions {
-        const char *bus_address;         /* NULL: the system bus */
         const char *sysfs_root;          /* NULL: /sys */
         const char *pci_ids;             /* NULL: libpci's default pci.ids */
         const char *modules_dir;         /* NULL: /lib/modules/$(uname -r) */
@@ -34,32 +32,40 @@ typedef struct ManagerOptions {
         uint64_t operation_timeout_usec; /* 0: MANAGER_OPERATION_TIMEOUT_USEC */
 } ManagerOptions;
 
+/* Manager-wide properties that changed (ManagerListener.manager_changed). */
+typedef enum ManagerChange {
+        MANAGER_CHANGE_IOMMU = 1 << 0,
+        MANAGER_CHANGE_HOST_STATUS = 1 << 1,
+} ManagerChange;
+
+/* What the Manager tells the layer above. Every callback may be NULL. */
+typedef struct ManagerListener {
+        void (*device_added)(Device *d, void *userdata);
+        /* Before d leaves the table and is freed. */
+        void (*device_removed)(Device *d, void *userdata);
+        /* changes: DeviceChange bits; old_driver is the driver before, when DRIVER is set. */
+        void (*device_changed)(Device *d, unsigned changes, const char *old_driver, void *userdata);
+        /* The group table was rebuilt; old is the previous one, freed after this returns. */
+        void (*groups_changed)(Group **old, size_t n_old, void *userdata);
+        void (*manager_changed)(unsigned changes, void *userdata);
+} ManagerListener;
+
 typedef struct Manager {
         sd_event *event;
-        sd_bus *bus;
         struct udev *udev;
-        struct udev_monitor *monitor;
-        sd_event_source *monitor_source;
+        UdevMonitor *monitor;
 
         DeviceSources sources;
-
-        Device **devices; /* sorted by address */
-        size_t n_devices;
-        Group **groups; /* sorted by number, rebuilt when devices change */
-        size_t n_groups;
-
-        Polkit *polkit;
+        DeviceTable table;
         Records *records;                 /* original drivers, under the runtime directory */
-        Transaction *transactions;        /* Bind/Unbind operations under way */
         unsigned sysfs_writes;            /* counted for test fault points */
         sd_event_source *host_use_source; /* looks again at what the host uses (safety.c) */
 
-        HostRoots host_roots;   /* where the host checks read from (host-status.c) */
-        HostFacts host_facts;   /* the boot-time part is read once */
-        HostChecks host_checks; /* the last result, behind CheckHost and HostStatus */
-        HostStatus host_status;
-        bool host_checked;
+        HostState host;
         sd_event_source *host_check_source; /* a re-check pending for the idle loop */
+
+        const ManagerListener *listener;
+        void *listener_data;
 
         ManagerOptions options;
 } Manager;
@@ -68,17 +74,33 @@ int manager_new(const ManagerOptions *options, Manager **ret);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
-/* Opens sources, enumerates devices, connects to the bus and starts the udev monitor. */
+void manager_set_listener(Manager *m, const ManagerListener *listener, void *userdata);
+
+/* Opens sources, starts the udev monitor, enumerates devices and checks the host. */
 int manager_start(Manager *m);
-int manager_run(Manager *m);
 
 Device *manager_find_device(Manager *m, const PciAddress *a);
 Group *manager_find_group(Manager *m, int number);
 bool manager_iommu_enabled(Manager *m);
+uint64_t manager_operation_timeout(Manager *m);
 
-/* Reads the device at devpath again (or for the first time) and tells the bus. */
+/* Reads the device at devpath again (or for the first time) and reports what changed. */
 int manager_device_refresh(Manager *m, const char *devpath);
 int manager_device_remove(Manager *m, const char *devpath);
 /* Reads what the host uses again (mounts, routes, open handles, consoles) and updates every
- * device's Blockers and Assignable, telling the bus what changed. */
+ * device's Blockers and Assignable. */
 void manager_refresh_blockers(Manager *m);
+/* Runs the host checks now (CheckHost); HostStatus follows. */
+int manager_check_host(Manager *m);
+
+/* Whether a PCI driver is loaded (bus/pci/drivers/NAME): driver_override can bind it. */
+bool manager_driver_loaded(Manager *m, const char *name);
+
+/* What passthru tracks about a device besides the kernel's view; each reports the change. */
+void manager_device_set_busy(Manager *m, Device *d, bool busy);
+void manager_device_set_stuck(Manager *m, Device *d, bool stuck);
+/* Records where d was before passthru first moved it (kept across daemon restarts under the
+ * runtime directory). A device already recorded keeps its first record. */
+int manager_record_original(Manager *m, Device *d);
+/* Forgets the record: d is back where it belongs. */
+void manager_forget_original(Manager *m, Device *d);

@@ -9,6 +9,7 @@
 #include "device.h"
 #include "log.h"
 #include "passthru-dbus.h"
+#include "refusal.h"
 #include "safety.h"
 #include "strv.h"
 #include "sysfs.h"
@@ -428,7 +429,7 @@ int safety_device_blockers(SafetyHost *h, const Device *d, char ***ret) {
         return 0;
 }
 
-int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, sd_bus_error *error) {
+int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refusal) {
         const Reason *pick = NULL;
         Reason *reasons;
         size_t n;
@@ -445,19 +446,19 @@ int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, sd_bus_error 
                 if (!pick)
                         pick = &reasons[i];
         if (pick)
-                r = sd_bus_error_setf(error, pick->error, "%s cannot go to vfio-pci. %s%s", d->address_str,
-                                      pick->text,
-                                      pick->forceable ? " Pass the force option to do it anyway." : "");
+                r = refusal_set(refusal, pick->error, "%s cannot leave the host. %s%s", d->address_str,
+                                pick->text,
+                                pick->forceable ? " Pass the force option to do it anyway." : "");
         reasons_free(reasons, n);
         return r;
 }
 
-int safety_refuse_unbind(SafetyHost *h, const Device *d, sd_bus_error *error) {
+int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal) {
         for (size_t i = 0; h && i < h->n_vfio_groups; i++)
                 if (h->vfio_groups[i] == d->iommu_group)
-                        return sd_bus_error_setf(error, PASSTHRU_ERROR_DEVICE_IN_USE,
-                                                 "%s is in use: a VM or program has /dev/vfio/%d open. "
-                                                 "Stop it first.",
-                                                 d->address_str, d->iommu_group);
+                        return refusal_set(
+                                refusal, PASSTHRU_ERROR_DEVICE_IN_USE,
+                                "%s is in use: a VM or program has /dev/vfio/%d open. Stop it first.",
+                                d->address_str, d->iommu_group);
         return 0;
 }

@@ -10,13 +10,13 @@
  * fixtures. */
 
 #include <stdbool.h>
-#include <systemd/sd-bus.h>
 
 #include "macros.h"
 
 typedef struct Device Device;
 typedef struct Sysfs Sysfs;
 typedef struct SafetyHost SafetyHost;
+typedef struct Refusal Refusal;
 
 /* proc_root NULL: /proc. sysfs is borrowed. */
 int safety_host_new(const char *proc_root, Sysfs *sysfs, SafetyHost **ret);
@@ -28,8 +28,9 @@ int safety_host_refresh(SafetyHost *h);
 /* Every reason against binding d (host may be NULL: device reasons only). Returns an empty
  * list, never NULL, on success. */
 int safety_device_blockers(SafetyHost *h, const Device *d, char ***ret);
-/* Sets a named error (ProtectedDevice, DeviceInUse, NoIommu) and returns <0 when d must not
- * be bound; force overrides the reasons where overriding makes sense. */
-int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, sd_bus_error *error);
+/* Sets a named refusal (ProtectedDevice, DeviceInUse, NoIommu) and returns <0 when d must
+ * not be taken from the host (to vfio-pci or to another driver); force overrides the
+ * reasons where overriding makes sense. */
+int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refusal);
 /* Refuses giving back a device a VM still holds open. */
-int safety_refuse_unbind(SafetyHost *h, const Device *d, sd_bus_error *error);
+int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal);

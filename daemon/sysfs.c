@@ -184,3 +184,14 @@ int sysfs_write_path(Sysfs *s, const char *path, const char *value) {
 bool sysfs_path_exists(Sysfs *s, const char *path) {
         return faccessat(s->root_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
+
+bool sysfs_module_present(Sysfs *s, const char *module, const char *driver) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "module/%s", module) < 0)
+                return false;
+        if (sysfs_path_exists(s, path))
+                return true;
+        path = mfree(path);
+        return driver && asprintf(&path, "bus/pci/drivers/%s", driver) >= 0 && sysfs_path_exists(s, path);
+}

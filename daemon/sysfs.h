@@ -30,4 +30,7 @@ int sysfs_write_attr(Sysfs *s, const char *devpath, const char *attr, const char
 /* Writes to a path relative to the root ("bus/pci/drivers_probe"). */
 int sysfs_write_path(Sysfs *s, const char *path, const char *value);
 bool sysfs_path_exists(Sysfs *s, const char *path);
+/* A kernel module is there: loaded (or built in with parameters) shows as module/NAME, and a
+ * driver (driver may be NULL) as bus/pci/drivers/DRIVER. */
+bool sysfs_module_present(Sysfs *s, const char *module, const char *driver);
 int sysfs_root_fd(Sysfs *s);

@@ -24,3 +24,5 @@ int strv_copy(char *const *l, char ***ret);
 /* Splits on any run of the characters in separators; empty words are dropped. */
 int strv_split(const char *s, const char *separators, char ***ret);
 void strv_sort(char **l);
+/* The words joined with separator between them; NULL on allocation failure. */
+char *strv_join(char *const *l, const char *separator);

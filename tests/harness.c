@@ -147,7 +147,8 @@ static void on_signal(GDBusConnection *connection, const char *sender, const cha
         g_queue_push_tail(&h->signals, s);
 }
 
-static void on_name_appeared(GDBusConnection *connection, const char *name, const char *owner, gpointer data) {
+static void on_name_appeared(GDBusConnection *connection, const char *name, const char *owner,
+                             gpointer data) {
         Harness *h = data;
 
         g_free(h->owner);
@@ -162,7 +163,8 @@ static gboolean name_owned_or_daemon_gone(gpointer data) {
 
 static void start_daemon(Harness *h, const char *passthrud, const char *const *extra_args) {
         g_autofree char *bus = g_strconcat("--bus-address=", h->address, NULL);
-        g_autofree char *ids = g_strconcat("--pci-ids=", g_test_get_filename(G_TEST_DIST, "data", "pci.ids", NULL), NULL);
+        g_autofree char *ids =
+                g_strconcat("--pci-ids=", g_test_get_filename(G_TEST_DIST, "data", "pci.ids", NULL), NULL);
         g_autofree char *modprobe = g_strconcat(
                 "--modprobe-config=", g_test_get_filename(G_TEST_DIST, "data", "modprobe.conf", NULL), NULL);
         /* An empty module directory: the host's module index never answers. */
@@ -182,12 +184,14 @@ static void start_daemon(Harness *h, const char *passthrud, const char *const *e
         h->daemon = harness_spawn(h, G_SUBPROCESS_FLAGS_NONE, (const char *const *) argv->pdata, &error);
         g_assert_no_error(error);
         g_subprocess_wait_async(h->daemon, NULL, on_wait_done, NULL);
-        watch = g_bus_watch_name_on_connection(h->connection, PASSTHRU_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                               on_name_appeared, NULL, h, NULL);
+        watch = g_bus_watch_name_on_connection(h->connection, PASSTHRU_BUS_NAME,
+                                               G_BUS_NAME_WATCHER_FLAGS_NONE, on_name_appeared, NULL, h,
+                                               NULL);
         harness_wait_until(name_owned_or_daemon_gone, h, "passthrud to own " PASSTHRU_BUS_NAME);
         g_bus_unwatch_name(watch);
         if (!h->owner)
-                g_error("passthrud exited before owning its name (status %d)", g_subprocess_get_status(h->daemon));
+                g_error("passthrud exited before owning its name (status %d)",
+                        g_subprocess_get_status(h->daemon));
         h->subscription = g_dbus_connection_signal_subscribe(h->connection, h->owner, NULL, NULL, NULL, NULL,
                                                              G_DBUS_SIGNAL_FLAGS_NONE, on_signal, h, NULL);
 }
@@ -230,7 +234,8 @@ Harness *harness_new_with_args(Testbed *tb, const char *const *extra_args) {
         start_bus(h);
         h->connection = g_dbus_connection_new_for_address_sync(
                 h->address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                 NULL, NULL, &error);
         g_assert_no_error(error);
         start_daemon(h, passthrud, extra_args);
@@ -328,8 +333,8 @@ GVariant *harness_wait_signal(Harness *h, const char *path, const char *interfac
         if (!s) {
                 g_autofree char *pending = harness_describe_pending(h);
 
-                g_error("No signal %s.%s on %s within %d s; received: %s", interface, member, path ?: "any path",
-                        HARNESS_TIMEOUT_SECONDS, pending);
+                g_error("No signal %s.%s on %s within %d s; received: %s", interface, member,
+                        path ?: "any path", HARNESS_TIMEOUT_SECONDS, pending);
         }
         g_source_remove(timeout);
         parameters = g_variant_ref(s->parameters);

@@ -390,10 +390,10 @@ static char *record(Fixture *f, const char *address) {
         return contents;
 }
 
-#define SKIP_WITHOUT_DAEMON(f)                                                                              \
-        do {                                                                                                \
-                if (!(f)->h)                                                                                \
-                        return;                                                                             \
+#define SKIP_WITHOUT_DAEMON(f)  \
+        do {                    \
+                if (!(f)->h)    \
+                        return; \
         } while (0)
 
 /* ---- tests ---- */
@@ -933,7 +933,7 @@ static const Config polkit_absent = { .polkit = POLKIT_ABSENT };
 static const Config polkit_hold = { .polkit = POLKIT_HOLD };
 static const Config fault_5th_write = { .fault_write = "5", .polkit = POLKIT_ALLOW };
 
-#define ADD(name, config, fn)                                                                               \
+#define ADD(name, config, fn) \
         g_test_add("/bind/" name, Fixture, &(config), fixture_setup, fn, fixture_teardown)
 
 int main(int argc, char *argv[]) {

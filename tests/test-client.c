@@ -57,7 +57,8 @@ static GSubprocess *spawn_client(ClientFixture *f, GSubprocessFlags flags, const
 
 /* Runs passthructl ARGS... with DBUS_SYSTEM_BUS_ADDRESS on the private bus. */
 static Run run_client(ClientFixture *f, const char *const *args) {
-        g_autoptr(GSubprocess) p = spawn_client(f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, args);
+        g_autoptr(GSubprocess) p =
+                spawn_client(f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, args);
         g_autoptr(GError) error = NULL;
         g_autofree char *joined = g_strjoinv(" ", (char **) args);
         g_autofree char *line = g_strndup(joined, 200);
@@ -160,7 +161,8 @@ static void test_list(ClientFixture *f, gconstpointer data) {
                 g_assert_true(g_str_has_suffix(line, ids));
                 g_assert_nonnull(strstr(line, t->driver ?: " - "));
         }
-        g_assert_true(g_str_has_suffix(line_starting(lines, GPU), "NVIDIA Corporation GP104 [GeForce GTX 1080] [10de:1b80]"));
+        g_assert_true(g_str_has_suffix(line_starting(lines, GPU),
+                                       "NVIDIA Corporation GP104 [GeForce GTX 1080] [10de:1b80]"));
         /* Unknown names leave the IDs alone. */
         g_assert_true(g_str_has_suffix(line_starting(lines, "0000:07:01.0"), "unbound  [1a03:2000]"));
         /* No verb is list; --bus-address names the same bus. */
@@ -172,8 +174,9 @@ static void test_list(ClientFixture *f, gconstpointer data) {
 static void test_list_json(ClientFixture *f, gconstpointer data) {
         g_auto(Run) r = RUN(f, "--json", "list");
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListDevices",
-                                                 NULL, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &error);
+        g_autoptr(GVariant) reply =
+                harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListDevices", NULL,
+                             "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &error);
         g_autoptr(GVariantIter) rows = NULL;
         const char *address, *class_name, *vendor_name, *device_name, *driver, *state;
         json_object *devices;
@@ -226,7 +229,8 @@ static void test_list_json_matches_show(ClientFixture *f, gconstpointer data) {
         g_assert_nonnull(listed);
         json_object_object_foreach(listed, key, value) {
                 g_test_message("key %s", key);
-                g_assert_cmpstr(json_object_to_json_string(value), ==, json_object_to_json_string(member(shown, key)));
+                g_assert_cmpstr(json_object_to_json_string(value), ==,
+                                json_object_to_json_string(member(shown, key)));
         }
         json_object_put(devices);
         json_object_put(shown);
@@ -256,7 +260,8 @@ static void test_show(ClientFixture *f, gconstpointer data) {
                         g_assert_true(g_str_has_suffix(lines[i + 1], " nvidiafb"));
                         g_assert_cmpuint(strlen(lines[i]) - strlen("nouveau"), ==,
                                          strlen(lines[i + 1]) - strlen("nvidiafb"));
-                        g_assert_cmpuint(strspn(lines[i + 1], " "), ==, strlen(lines[i + 1]) - strlen("nvidiafb"));
+                        g_assert_cmpuint(strspn(lines[i + 1], " "), ==,
+                                         strlen(lines[i + 1]) - strlen("nvidiafb"));
                 }
         g_assert_nonnull(strstr(r.out, "0000:00:01.0 driver=pcieport state=host"));
         g_assert_nonnull(strstr(r.out, "0000:01:00.1 driver=snd_hda_intel state=host"));
@@ -318,7 +323,8 @@ static void test_usage(ClientFixture *f, gconstpointer data) {
         g_auto(Run) extra = RUN(f, "list", "extra");
 
         g_assert_cmpint(help.status, ==, 0);
-        for (const char *const *verb = (const char *const[]){ "list", "show", "groups", "monitor", NULL }; *verb; verb++)
+        for (const char *const *verb = (const char *const[]){ "list", "show", "groups", "monitor", NULL };
+             *verb; verb++)
                 g_assert_nonnull(strstr(help.out, *verb));
         g_assert_cmpint(version.status, ==, 0);
         g_assert_true(g_str_has_prefix(version.out, "passthructl "));
@@ -342,9 +348,10 @@ static void test_remote_host(ClientFixture *f, gconstpointer data) {
         g_autofree char *dir = g_dir_make_tmp("passthru-ssh-XXXXXX", NULL);
         g_autofree char *ssh = g_build_filename(dir, "ssh", NULL);
         g_autofree char *args_file = g_build_filename(dir, "ssh-args", NULL);
-        g_autofree char *script = g_strdup_printf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >'%s'\n"
-                                                  "exec systemd-stdio-bridge --bus-path=\"$DBUS_SYSTEM_BUS_ADDRESS\"\n",
-                                                  args_file);
+        g_autofree char *script =
+                g_strdup_printf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >'%s'\n"
+                                "exec systemd-stdio-bridge --bus-path=\"$DBUS_SYSTEM_BUS_ADDRESS\"\n",
+                                args_file);
         g_autofree char *old_path = g_strdup(g_getenv("PATH"));
         g_autofree char *path = g_strdup_printf("%s:%s", dir, old_path);
         g_autofree char *args = NULL, *bridge = g_find_program_in_path("systemd-stdio-bridge");
@@ -391,7 +398,8 @@ static void test_groups(ClientFixture *f, gconstpointer data) {
         g_assert_cmpint(member_int(first, "number"), ==, 1);
         g_assert_false(json_object_get_boolean(member(first, "viable")));
         g_assert_cmpuint(json_object_array_length(member(first, "devices")), ==, 3);
-        g_assert_cmpstr(member_string(json_object_array_get_idx(member(first, "devices"), 1), "address"), ==, GPU);
+        g_assert_cmpstr(member_string(json_object_array_get_idx(member(first, "devices"), 1), "address"), ==,
+                        GPU);
         json_object_put(groups);
 }
 
@@ -531,9 +539,10 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         if (test_skip_all("/client", harness_unavailable_reason()))
                 return g_test_run();
-        if (test_skip_all("/client", client && g_file_test(client, G_FILE_TEST_IS_EXECUTABLE)
-                                             ? NULL
-                                             : "$PASSTHRUCTL does not name the built client: run through meson test"))
+        if (test_skip_all("/client",
+                          client && g_file_test(client, G_FILE_TEST_IS_EXECUTABLE)
+                                  ? NULL
+                                  : "$PASSTHRUCTL does not name the built client: run through meson test"))
                 return g_test_run();
         ADD("/client/list", test_list);
         ADD("/client/list-json", test_list_json);

@@ -56,20 +56,22 @@ static void fixture_teardown(DaemonFixture *f, gconstpointer data) {
 
 static GVariant *call_manager(DaemonFixture *f, const char *method, GVariant *args, const char *reply_type,
                               GError **error) {
-        return harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, method, args, reply_type,
-                            error);
+        return harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, method, args,
+                            reply_type, error);
 }
 
 static GVariant *list_devices(DaemonFixture *f) {
         g_autoptr(GError) error = NULL;
-        GVariant *reply = call_manager(f, "ListDevices", NULL, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &error);
+        GVariant *reply =
+                call_manager(f, "ListDevices", NULL, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &error);
 
         g_assert_no_error(error);
         return reply;
 }
 
 static char *get_device(DaemonFixture *f, const char *address, GError **error) {
-        g_autoptr(GVariant) reply = call_manager(f, "GetDevice", g_variant_new("(s)", address), "(o)", error);
+        g_autoptr(GVariant) reply =
+                call_manager(f, "GetDevice", g_variant_new("(s)", address), "(o)", error);
         char *path = NULL;
 
         if (reply)
@@ -81,14 +83,16 @@ static GVariant *device_property(DaemonFixture *f, const char *path, const char 
         return harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, name);
 }
 
-static void assert_property_string(DaemonFixture *f, const char *path, const char *name, const char *expected) {
+static void assert_property_string(DaemonFixture *f, const char *path, const char *name,
+                                   const char *expected) {
         g_autoptr(GVariant) v = device_property(f, path, name);
 
         g_test_message("%s %s", path, name);
         g_assert_cmpstr(g_variant_get_string(v, NULL), ==, expected);
 }
 
-static void assert_property_strv(DaemonFixture *f, const char *path, const char *name, const char *const *expected) {
+static void assert_property_strv(DaemonFixture *f, const char *path, const char *name,
+                                 const char *const *expected) {
         g_autoptr(GVariant) v = device_property(f, path, name);
         g_autofree const char **got = g_variant_get_strv(v, NULL);
 
@@ -154,13 +158,14 @@ static void assert_rows_match(GVariant *reply, const TestbedFunction *functions,
 }
 
 /* The names in the row for address. */
-static void assert_row_names(GVariant *reply, const char *address, const char *class_name, const char *vendor_name,
-                             const char *device_name) {
+static void assert_row_names(GVariant *reply, const char *address, const char *class_name,
+                             const char *vendor_name, const char *device_name) {
         g_autoptr(GVariantIter) iter = NULL;
         const char *a, *c, *v, *d;
 
         g_variant_get(reply, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &iter);
-        while (g_variant_iter_next(iter, "(&sqqu&s&s&s&si&s)", &a, NULL, NULL, NULL, &c, &v, &d, NULL, NULL, NULL))
+        while (g_variant_iter_next(iter, "(&sqqu&s&s&s&si&s)", &a, NULL, NULL, NULL, &c, &v, &d, NULL, NULL,
+                                   NULL))
                 if (g_str_equal(a, address)) {
                         g_assert_cmpstr(c, ==, class_name);
                         g_assert_cmpstr(v, ==, vendor_name);
@@ -175,7 +180,8 @@ static void test_list_devices(DaemonFixture *f, gconstpointer data) {
 
         assert_rows_match(reply, testbed_host, testbed_host_len);
         /* Names come from the fixture pci.ids; unknown IDs give empty names. */
-        assert_row_names(reply, GPU, "VGA compatible controller", "NVIDIA Corporation", "GP104 [GeForce GTX 1080]");
+        assert_row_names(reply, GPU, "VGA compatible controller", "NVIDIA Corporation",
+                         "GP104 [GeForce GTX 1080]");
         assert_row_names(reply, NVME, "Non-Volatile memory controller", "Samsung Electronics Co Ltd",
                          "NVMe SSD Controller SM981/PM981/PM983");
         assert_row_names(reply, "0000:07:01.0", "VGA compatible controller", "", "");
@@ -234,8 +240,9 @@ static void assert_bad_address(DaemonFixture *f, const char *address, const char
 
 static void test_get_device_errors(DaemonFixture *f, gconstpointer data) {
         static const char *const invalid[] = {
-                "../../x", "0000:00:1f.8", "zz", "", "0000:00:20.0", "0000:01:00.0x", " 01:00.0",
-                "0000:01:00.0/../../../bus", "01:00.0\n",
+                "../../x",      "0000:00:1f.8",  "zz",       "",
+                "0000:00:20.0", "0000:01:00.0x", " 01:00.0", "0000:01:00.0/../../../bus",
+                "01:00.0\n",
         };
         g_autofree char *huge = g_strnfill(10 * 1024, '0');
         g_autoptr(GError) error = NULL;
@@ -276,8 +283,10 @@ static void test_device_properties(DaemonFixture *f, gconstpointer data) {
         assert_property_string(f, GPU_PATH, "DeviceName", "GP104 [GeForce GTX 1080]");
         assert_property_string(f, GPU_PATH, "SubsystemName", "GeForce GTX 1080 Founders Edition");
         assert_property_string(f, GPU_PATH, "ClassName", "VGA compatible controller");
-        assert_property_string(f, GPU_PATH, "Modalias", "pci:v000010DEd00001B80sv00001043sd000085AAbc03sc00i00");
-        assert_property_strv(f, GPU_PATH, "KernelModules", (const char *const[]){ "nouveau", "nvidiafb", NULL });
+        assert_property_string(f, GPU_PATH, "Modalias",
+                               "pci:v000010DEd00001B80sv00001043sd000085AAbc03sc00i00");
+        assert_property_strv(f, GPU_PATH, "KernelModules",
+                             (const char *const[]){ "nouveau", "nvidiafb", NULL });
         assert_property_string(f, GPU_PATH, "Driver", "nouveau");
         assert_property_string(f, GPU_PATH, "DriverOverride", "");
         assert_property_string(f, GPU_PATH, "OriginalDriver", "");
@@ -300,7 +309,8 @@ static void test_device_properties(DaemonFixture *f, gconstpointer data) {
                 g_assert_nonnull(strstr(reason, "boot VGA"));
         }
 
-        assert_property_strv(f, PF_PATH, "VirtualFunctions", (const char *const[]){ "0000:03:10.0", VF1, NULL });
+        assert_property_strv(f, PF_PATH, "VirtualFunctions",
+                             (const char *const[]){ "0000:03:10.0", VF1, NULL });
         assert_property_int(f, PF_PATH, "NumVfs", 2);
         assert_property_int(f, PF_PATH, "TotalVfs", 7);
         assert_property_int(f, PF_PATH, "NumaNode", 0);
@@ -314,7 +324,8 @@ static void test_device_properties(DaemonFixture *f, gconstpointer data) {
         assert_property_int(f, PASSTHRU_DEVICES_PATH "/0000_05_08_0", "Bridge", TRUE);
         assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "State", "unbound");
         assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "VendorName", "");
-        assert_property_strv(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "KernelModules", (const char *const[]){ "ast", NULL });
+        assert_property_strv(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "KernelModules",
+                             (const char *const[]){ "ast", NULL });
 }
 
 static void test_unknown_objects(DaemonFixture *f, gconstpointer data) {
@@ -337,8 +348,9 @@ static void test_unknown_objects(DaemonFixture *f, gconstpointer data) {
 
         for (size_t i = 0; i < G_N_ELEMENTS(objects); i++) {
                 g_autoptr(GError) error = NULL;
-                g_autoptr(GVariant) reply = harness_call(f->h, objects[i].path, PROPERTIES, "GetAll",
-                                                         g_variant_new("(s)", objects[i].interface), NULL, &error);
+                g_autoptr(GVariant) reply =
+                        harness_call(f->h, objects[i].path, PROPERTIES, "GetAll",
+                                     g_variant_new("(s)", objects[i].interface), NULL, &error);
 
                 g_test_message("object %s %s", objects[i].path, objects[i].interface);
                 g_assert_null(reply);
@@ -365,12 +377,12 @@ static void assert_group(DaemonFixture *f, int number, const char *const *member
 }
 
 static void test_groups(DaemonFixture *f, gconstpointer data) {
-        g_autoptr(GVariant) enabled = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                                           "IommuEnabled");
-        g_autoptr(GVariant) status = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                                          "HostStatus");
-        g_autoptr(GVariant) version = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                                           "Version");
+        g_autoptr(GVariant) enabled = harness_get_property(f->h, PASSTHRU_MANAGER_PATH,
+                                                           PASSTHRU_MANAGER_INTERFACE, "IommuEnabled");
+        g_autoptr(GVariant) status =
+                harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "HostStatus");
+        g_autoptr(GVariant) version =
+                harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Version");
 
         g_assert_true(g_variant_get_boolean(enabled));
         /* The rest of the host checks read the real host: any of the three. */
@@ -394,8 +406,8 @@ static void test_groups(DaemonFixture *f, gconstpointer data) {
 
 static void test_managed_objects(DaemonFixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = harness_call(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "GetManagedObjects", NULL,
-                                                 "(a{oa{sa{sv}}})", &error);
+        g_autoptr(GVariant) reply = harness_call(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER,
+                                                 "GetManagedObjects", NULL, "(a{oa{sa{sv}}})", &error);
         g_autoptr(GVariant) objects = NULL;
         g_autoptr(GVariant) manager = NULL;
         size_t n_devices = 0, n_groups = 0;
@@ -442,10 +454,10 @@ static TestbedFunction *host_without_iommu(void) {
 }
 
 static void test_no_iommu(DaemonFixture *f, gconstpointer data) {
-        g_autoptr(GVariant) enabled = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                                           "IommuEnabled");
-        g_autoptr(GVariant) status = harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                                          "HostStatus");
+        g_autoptr(GVariant) enabled = harness_get_property(f->h, PASSTHRU_MANAGER_PATH,
+                                                           PASSTHRU_MANAGER_INTERFACE, "IommuEnabled");
+        g_autoptr(GVariant) status =
+                harness_get_property(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "HostStatus");
         g_autoptr(GVariant) reply = list_devices(f);
         g_autoptr(GVariant) blockers = device_property(f, NVME_PATH, "Blockers");
         g_autofree TestbedFunction *expected = host_without_iommu();
@@ -493,7 +505,8 @@ static void assert_driver_changed(GVariant *signal, const char *address, const c
 }
 
 /* PropertiesChanged carries name with the expected value (a floating reference, taken). */
-static void assert_changed(GVariant *properties_changed, const char *interface, const char *name, GVariant *expected) {
+static void assert_changed(GVariant *properties_changed, const char *interface, const char *name,
+                           GVariant *expected) {
         g_autoptr(GVariant) owned = g_variant_ref_sink(expected);
         g_autoptr(GVariant) changed = NULL;
         g_autoptr(GVariant) value = NULL;
@@ -516,7 +529,8 @@ static void change_driver(DaemonFixture *f, const char *address, const char *pat
 
         testbed_set_driver(f->tb, address, *new ? new : NULL);
         testbed_uevent(f->tb, address, *new ? "bind" : "unbind");
-        changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "DriverChanged");
+        changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                      "DriverChanged");
         assert_driver_changed(changed, address, old, new);
         props = harness_wait_signal(f->h, path, PROPERTIES, "PropertiesChanged");
         assert_changed(props, PASSTHRU_DEVICE_INTERFACE, "Driver", g_variant_new_string(new));
@@ -525,8 +539,8 @@ static void change_driver(DaemonFixture *f, const char *address, const char *pat
 
 /* Manager.DeviceAdded or DeviceRemoved (o device, s address). */
 static void wait_device_signal(DaemonFixture *f, const char *member, const char *path, const char *address) {
-        g_autoptr(GVariant) signal = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                                         member);
+        g_autoptr(GVariant) signal =
+                harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, member);
         const char *p, *a;
 
         g_variant_get(signal, "(&o&s)", &p, &a);
@@ -575,7 +589,8 @@ static void test_hotplug(DaemonFixture *f, gconstpointer data) {
 
         after = list_devices(f);
         assert_rows_match(after, testbed_host, testbed_host_len);
-        gone = call_manager(f, "GetDevice", g_variant_new("(s)", testbed_hotplug_nic.address), "(o)", &error);
+        gone = call_manager(f, "GetDevice", g_variant_new("(s)", testbed_hotplug_nic.address), "(o)",
+                            &error);
         g_assert_null(gone);
         remote = g_dbus_error_get_remote_error(error);
         g_assert_cmpstr(remote, ==, PASSTHRU_ERROR_NO_SUCH_DEVICE);
@@ -617,7 +632,8 @@ static void test_vf_removed(DaemonFixture *f, gconstpointer data) {
         testbed_remove_attr(f->tb, "0000:03:00.0", "virtfn1");
         testbed_uevent(f->tb, VF1, "remove");
         testbed_remove(f->tb, VF1);
-        removed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "DeviceRemoved");
+        removed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                      "DeviceRemoved");
         pf_changed = harness_wait_signal(f->h, PF_PATH, PROPERTIES, "PropertiesChanged");
         assert_changed(pf_changed, PASSTHRU_DEVICE_INTERFACE, "VirtualFunctions",
                        g_variant_new_strv((const char *const[]){ "0000:03:10.0" }, 1));

@@ -9,8 +9,7 @@
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
-#include "device.h"
-#include "group.h"
+#include "device-table.h"
 #include "hostcheck.h"
 #include "hostfacts.h"
 #include "klog.h"
@@ -26,10 +25,7 @@ typedef struct {
 typedef struct {
         char *dir, *tmp, *release;
         DeviceSources src;
-        Device **devices;
-        size_t n_devices;
-        Group **groups;
-        size_t n_groups;
+        DeviceTable table;
         HostRoots roots;
         HostFacts facts;
         HostChecks checks;
@@ -112,23 +108,23 @@ static void read_devices(HostFixture *f, const char *sys, const char *devpath) {
                         continue;
                 if (pci_address_parse(name, &a) >= 0) {
                         g_assert_cmpint(device_new_from_sysfs(&f->src, child, &d), ==, 0);
-                        f->devices = g_renew(Device *, f->devices, f->n_devices + 1);
-                        f->devices[f->n_devices++] = d;
+                        g_assert_cmpint(device_table_insert(&f->table, d), ==, 0);
                 }
                 read_devices(f, sys, child);
         }
 }
 
-static int compare_devices(const void *a, const void *b) {
-        return pci_address_compare(&(*(Device *const *) a)->address, &(*(Device *const *) b)->address);
+static void rebuild_groups(HostFixture *f) {
+        Group **old;
+        size_t n_old;
+
+        g_assert_cmpint(device_table_rebuild_groups(&f->table, &old, &n_old), ==, 0);
+        groups_free(old, n_old);
 }
 
 static void run_checks(HostFixture *f) {
         host_checks_done(&f->checks);
-        f->facts.devices = f->devices;
-        f->facts.n_devices = f->n_devices;
-        f->facts.groups = f->groups;
-        f->facts.n_groups = f->n_groups;
+        f->facts.table = &f->table;
         g_assert_cmpint(host_facts_read_current(&f->facts, &f->roots, f->src.kmod), ==, 0);
         g_assert_cmpint(host_checks_run(&f->facts, &f->checks), ==, 0);
         for (size_t i = 0; i < f->checks.n; i++)
@@ -160,8 +156,7 @@ static void fixture_setup(HostFixture *f, gconstpointer data) {
         sys = host_path(f, "sys");
         g_assert_cmpint(sysfs_open(sys, &f->src.sysfs), ==, 0);
         read_devices(f, sys, "devices");
-        qsort(f->devices, f->n_devices, sizeof(Device *), compare_devices);
-        g_assert_cmpint(groups_build(f->devices, f->n_devices, &f->groups, &f->n_groups), ==, 0);
+        rebuild_groups(f);
 
         f->roots = (HostRoots){
                 .sysfs = g_steal_pointer(&sys),
@@ -186,10 +181,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 static void fixture_teardown(HostFixture *f, gconstpointer data) {
         host_checks_done(&f->checks);
         host_facts_done(&f->facts);
-        groups_free(f->groups, f->n_groups);
-        for (size_t i = 0; i < f->n_devices; i++)
-                device_free(f->devices[i]);
-        g_free(f->devices);
+        device_table_done(&f->table);
         sysfs_free(f->src.sysfs);
         kmod_close(f->src.kmod);
         g_assert_no_errno(nftw(f->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS));
@@ -228,9 +220,9 @@ static void assert_no_amd_iommu_on(HostFixture *f) {
 }
 
 static Device *find_device(HostFixture *f, const char *address) {
-        for (size_t i = 0; i < f->n_devices; i++)
-                if (streq(f->devices[i]->address_str, address))
-                        return f->devices[i];
+        for (size_t i = 0; i < f->table.n_devices; i++)
+                if (streq(f->table.devices[i]->address_str, address))
+                        return f->table.devices[i];
         g_assert_not_reached();
 }
 
@@ -250,7 +242,8 @@ static void persist(HostFixture *f, const char *a, const char *b) {
 
 /* An Intel IOMMU the kernel enabled, with interrupt remapping; vfio loaded (6.1 still has
  * vfio_virqfd as a module of its own) and no device kept on vfio-pci. */
-static void assert_intel_vfio_host(HostFixture *f, const char *groups, const char *ir_chips, const char *ir_line) {
+static void assert_intel_vfio_host(HostFixture *f, const char *groups, const char *ir_chips,
+                                   const char *ir_line) {
         const HostCheck *c;
 
         assert_contains(assert_check(f, "iommu-firmware", HOST_CHECK_PASS)->summary, "ACPI DMAR table");
@@ -536,7 +529,8 @@ static void test_recorded_noiommu(HostFixture *f, gconstpointer data) {
         c = assert_check(f, "iommu-kernel", HOST_CHECK_FAIL);
         assert_contains(c->summary, "/sys/kernel/iommu_groups is empty");
         assert_contains(c->remedy, "in the firmware setup");
-        assert_contains(c->remedy, "Then add intel_iommu=on to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub");
+        assert_contains(c->remedy,
+                        "Then add intel_iommu=on to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub");
         assert_check(f, "interrupt-remapping", HOST_CHECK_SKIP);
         assert_check(f, "iommu-groups", HOST_CHECK_SKIP);
         assert_no_amd_iommu_on(f);
@@ -636,7 +630,8 @@ int main(int argc, char *argv[]) {
         ADD("/hostcheck/amd/persistent", amd, test_amd_persistent);
         ADD("/hostcheck/amd/no-iommu", amd_noiommu, test_amd_no_iommu);
         ADD("/hostcheck/recorded/intel", recorded_intel, test_recorded_intel);
-        ADD("/hostcheck/recorded/intel-nointremap", recorded_intel_nointremap, test_recorded_intel_nointremap);
+        ADD("/hostcheck/recorded/intel-nointremap", recorded_intel_nointremap,
+            test_recorded_intel_nointremap);
         ADD("/hostcheck/recorded/amd", recorded_amd, test_recorded_amd);
         ADD("/hostcheck/recorded/noiommu", recorded_noiommu, test_recorded_noiommu);
         g_test_add_func("/hostcheck/klog/records", test_klog_records);

@@ -23,7 +23,8 @@ static void fixture_teardown(AddressFixture *f, gconstpointer data) {
         g_free(f->huge);
 }
 
-static void assert_address(const PciAddress *a, uint32_t domain, uint8_t bus, uint8_t slot, uint8_t function) {
+static void assert_address(const PciAddress *a, uint32_t domain, uint8_t bus, uint8_t slot,
+                           uint8_t function) {
         g_assert_cmphex(a->domain, ==, domain);
         g_assert_cmphex(a->bus, ==, bus);
         g_assert_cmphex(a->slot, ==, slot);
@@ -73,8 +74,8 @@ static void test_format_round_trip(AddressFixture *f, gconstpointer data) {
         static const struct {
                 const char *in, *out;
         } cases[] = {
-                { "0000:00:00.0", "0000:00:00.0" }, { "00:02.0", "0000:00:02.0" },
-                { "0001:02:03.4", "0001:02:03.4" }, { "FFFF:FF:1F.7", "ffff:ff:1f.7" },
+                { "0000:00:00.0", "0000:00:00.0" },      { "00:02.0", "0000:00:02.0" },
+                { "0001:02:03.4", "0001:02:03.4" },      { "FFFF:FF:1F.7", "ffff:ff:1f.7" },
                 { "00010000:00:01.0", "10000:00:01.0" }, { "ffffffff:ff:1f.7", "ffffffff:ff:1f.7" },
         };
         char buf[PCI_ADDRESS_STRING_MAX];
@@ -121,7 +122,8 @@ static void test_object_path(AddressFixture *f, gconstpointer data) {
         g_assert_cmpstr(pci_address_to_object_path(&a, path), ==, PASSTHRU_DEVICES_PATH "/0000_01_00_0");
         g_assert_cmpint(pci_address_from_object_path(path, &back), ==, 0);
         g_assert_true(pci_address_equal(&a, &back));
-        g_assert_cmpstr(pci_address_to_object_path(&big, path), ==, PASSTHRU_DEVICES_PATH "/ffffffff_ff_1f_7");
+        g_assert_cmpstr(pci_address_to_object_path(&big, path), ==,
+                        PASSTHRU_DEVICES_PATH "/ffffffff_ff_1f_7");
         g_assert_cmpint(pci_address_from_object_path(path, &back), ==, 0);
         g_assert_true(pci_address_equal(&big, &back));
 
@@ -138,11 +140,33 @@ static void test_object_path(AddressFixture *f, gconstpointer data) {
 
 static void test_reject(AddressFixture *f, gconstpointer data) {
         static const char *const rejected[] = {
-                "../../x", "0000:00:1f.8", "zz", "", "0000:00:20.0", "0000:01:00.0x", "0000:01:00.0 ",
-                " 0000:01:00.0", "0000:01:00.0\n", "0000:01:00.00", "01:00.0.0", "000:01:00.0",
-                "123456789:00:00.0", "0000:1:00.0", "0000:01:0.0", "0000-01-00.0", "0000:01:00:0",
-                "01:00", "01:00.", ":01:00.0", "0000::01:00.0", "+000:01:00.0", "0x00:01:00.0",
-                "0000:01:00.-1", "0000:g1:00.0", "../devices/0000:01:00.0", "0000:01:00.0/../..",
+                "../../x",
+                "0000:00:1f.8",
+                "zz",
+                "",
+                "0000:00:20.0",
+                "0000:01:00.0x",
+                "0000:01:00.0 ",
+                " 0000:01:00.0",
+                "0000:01:00.0\n",
+                "0000:01:00.00",
+                "01:00.0.0",
+                "000:01:00.0",
+                "123456789:00:00.0",
+                "0000:1:00.0",
+                "0000:01:0.0",
+                "0000-01-00.0",
+                "0000:01:00:0",
+                "01:00",
+                "01:00.",
+                ":01:00.0",
+                "0000::01:00.0",
+                "+000:01:00.0",
+                "0x00:01:00.0",
+                "0000:01:00.-1",
+                "0000:g1:00.0",
+                "../devices/0000:01:00.0",
+                "0000:01:00.0/../..",
         };
         PciAddress untouched = { .domain = 0xdead, .bus = 0xbe, .slot = 0x0f, .function = 3 };
 
@@ -188,8 +212,7 @@ static void test_compare(AddressFixture *f, gconstpointer data) {
                 }
 }
 
-#define ADD(path, func) \
-        g_test_add(path, AddressFixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add(path, AddressFixture, NULL, fixture_setup, func, fixture_teardown)
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);

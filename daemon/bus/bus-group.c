@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "bus-changes.h"
 #include "bus-group.h"
 #include "bus-manager.h"
 #include "log.h"
@@ -31,28 +32,28 @@ static int group_number_from_path(const char *path, int *ret) {
 
 static int group_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                       sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
         Group *g;
         int number;
 
         if (group_number_from_path(path, &number) < 0)
                 return 0;
-        g = manager_find_group(m, number);
+        g = manager_find_group(b->manager, number);
         if (!g)
                 return 0;
         *found = g;
         return 1;
 }
 
-static const char *group_path_of(Manager *m, size_t i) {
-        return m->groups[i]->object_path;
+static const char *group_path_of(Bus *b, size_t i) {
+        return b->manager->table.groups[i]->object_path;
 }
 
 static int group_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
                            sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
 
-        return bus_node_list(m, m->n_groups, group_path_of, ret_nodes);
+        return bus_node_list(b, b->manager->table.n_groups, group_path_of, ret_nodes);
 }
 
 static int property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -83,8 +84,8 @@ static const sd_bus_vtable group_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int bus_group_register(Manager *m) {
-        return bus_register_fallback(m, "group", PASSTHRU_GROUPS_PATH, PASSTHRU_GROUP_INTERFACE,
+int bus_group_register(Bus *b) {
+        return bus_register_fallback(b, "group", PASSTHRU_GROUPS_PATH, PASSTHRU_GROUP_INTERFACE,
                                      group_vtable, group_find, group_enumerate);
 }
 
@@ -97,41 +98,41 @@ static bool same_members(const Group *a, const Group *b) {
         return true;
 }
 
-static void emit_group_changes(Manager *m, const Group *old, const Group *now) {
-        const char *names[3] = {};
-        size_t n = 0;
-        int r;
+int bus_group_changed_properties(unsigned changes, char ***names) {
+        int r = 0;
 
-        if (!same_members(old, now))
-                names[n++] = "Devices";
-        if (old->viable != now->viable)
-                names[n++] = "Viable";
-        if (n == 0)
-                return;
-        r = sd_bus_emit_properties_changed_strv(m->bus, now->object_path, PASSTHRU_GROUP_INTERFACE,
-                                                (char **) names);
-        if (r < 0)
-                log_warning_errno(r, "Failed to emit PropertiesChanged for group %d, ignoring: %m",
-                                  now->number);
+        if (changes & GROUP_CHANGE_DEVICES)
+                r = strv_extend(names, "Devices");
+        if (r >= 0 && (changes & GROUP_CHANGE_VIABLE))
+                r = strv_extend(names, "Viable");
+        return r;
 }
 
-void bus_groups_emit_changes(Manager *m, Group **old, size_t n_old) {
+static unsigned group_changes(const Group *old, const Group *now) {
+        return (same_members(old, now) ? 0 : GROUP_CHANGE_DEVICES) |
+               (old->viable != now->viable ? GROUP_CHANGE_VIABLE : 0);
+}
+
+void bus_groups_emit_changes(Bus *b, Group **old, size_t n_old) {
+        Manager *m = b->manager;
         int r;
 
-        for (size_t i = 0; i < m->n_groups; i++) {
-                Group *now = m->groups[i], *before = groups_find(old, n_old, now->number);
+        for (size_t i = 0; i < m->table.n_groups; i++) {
+                Group *now = m->table.groups[i], *before = groups_find(old, n_old, now->number);
 
                 if (before)
-                        emit_group_changes(m, before, now);
-                else if ((r = sd_bus_emit_object_added(m->bus, now->object_path)) < 0)
+                        bus_changes_queue(b->changes, BUS_OBJECT_GROUP, now->object_path,
+                                          group_changes(before, now));
+                else if ((r = sd_bus_emit_object_added(b->bus, now->object_path)) < 0)
                         log_warning_errno(r, "Failed to emit InterfacesAdded for group %d, ignoring: %m",
                                           now->number);
         }
         for (size_t i = 0; i < n_old; i++) {
                 if (manager_find_group(m, old[i]->number))
                         continue;
+                bus_changes_drop(b->changes, old[i]->object_path);
                 /* The object is gone already: name its interface explicitly. */
-                r = sd_bus_emit_interfaces_removed(m->bus, old[i]->object_path, PASSTHRU_GROUP_INTERFACE,
+                r = sd_bus_emit_interfaces_removed(b->bus, old[i]->object_path, PASSTHRU_GROUP_INTERFACE,
                                                    NULL);
                 if (r < 0)
                         log_warning_errno(r, "Failed to emit InterfacesRemoved for group %d, ignoring: %m",

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stddef.h>
 
-#include "bind.h"
+#include "bus-bind.h"
 #include "bus-device.h"
 #include "bus-manager.h"
+#include "device.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
@@ -11,28 +12,28 @@
 
 static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                        sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
         PciAddress a;
         Device *d;
 
         if (pci_address_from_object_path(path, &a) < 0)
                 return 0;
-        d = manager_find_device(m, &a);
+        d = manager_find_device(b->manager, &a);
         if (!d)
                 return 0;
         *found = d;
         return 1;
 }
 
-static const char *device_path_of(Manager *m, size_t i) {
-        return m->devices[i]->object_path;
+static const char *device_path_of(Bus *b, size_t i) {
+        return b->manager->table.devices[i]->object_path;
 }
 
 static int device_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
                             sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
 
-        return bus_node_list(m, m->n_devices, device_path_of, ret_nodes);
+        return bus_node_list(b, b->manager->table.n_devices, device_path_of, ret_nodes);
 }
 
 static int property_get_address(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -63,16 +64,15 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
 }
 
+/* userdata is the Device the fallback found; after polkit answers, it is found anew. */
 static int device_bind_or_unbind(sd_bus_message *msg, Device *d, BindOperation op, sd_bus_error *error) {
-        /* The fallback vtable's slot carries the Manager; userdata is the Device it found. */
-        Manager *m = sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(msg)));
         PciAddress a = d->address;
         int r;
 
         r = sd_bus_message_rewind(msg, true);
         if (r < 0)
                 return r;
-        return bind_method(m, msg, &a, op, error);
+        return bus_bind_method(bus_from_message(msg), msg, &a, op, error);
 }
 
 static int method_bind(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -123,20 +123,20 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int bus_device_register(Manager *m) {
-        return bus_register_fallback(m, "device", PASSTHRU_DEVICES_PATH, PASSTHRU_DEVICE_INTERFACE,
+int bus_device_register(Bus *b) {
+        return bus_register_fallback(b, "device", PASSTHRU_DEVICES_PATH, PASSTHRU_DEVICE_INTERFACE,
                                      device_vtable, device_find, device_enumerate);
 }
 
-void bus_device_emit_added(Manager *m, Device *d) {
-        int r = sd_bus_emit_object_added(m->bus, d->object_path);
+void bus_device_emit_added(Bus *b, Device *d) {
+        int r = sd_bus_emit_object_added(b->bus, d->object_path);
 
         if (r < 0)
                 log_warning_errno(r, "Failed to emit InterfacesAdded for %s, ignoring: %m", d->address_str);
 }
 
-void bus_device_emit_removed(Manager *m, Device *d) {
-        int r = sd_bus_emit_object_removed(m->bus, d->object_path);
+void bus_device_emit_removed(Bus *b, Device *d) {
+        int r = sd_bus_emit_object_removed(b->bus, d->object_path);
 
         if (r < 0)
                 log_warning_errno(r, "Failed to emit InterfacesRemoved for %s, ignoring: %m",
@@ -155,31 +155,23 @@ static const struct {
         { DEVICE_CHANGE_BLOCKERS, { "Blockers" } },
         { DEVICE_CHANGE_SRIOV, { "PhysicalFunction", "VirtualFunctions", "NumVfs", "TotalVfs" } },
         { DEVICE_CHANGE_BOOT_VGA, { "BootVga" } },
+        { DEVICE_CHANGE_ORIGINAL_DRIVER, { "OriginalDriver" } },
+        { DEVICE_CHANGE_PERSISTENT, { "Persistent" } },
         { DEVICE_CHANGE_IDENTITY,
           { "VendorId", "DeviceId", "SubsystemVendorId", "SubsystemDeviceId", "Class", "Revision",
             "ClassName", "VendorName", "DeviceName", "SubsystemName", "Modalias", "KernelModules",
             "NumaNode", "ResetMethods" } },
 };
 
-void bus_device_emit_changes(Manager *m, Device *d, unsigned changes) {
-        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+int bus_device_changed_properties(unsigned changes, char ***names) {
         int r = 0;
 
-        if (!names) {
-                log_oom();
-                return;
-        }
         for (size_t i = 0; i < ELEMENTSOF(change_properties) && r >= 0; i++) {
                 if (!(changes & change_properties[i].change))
                         continue;
                 for (size_t j = 0; j < ELEMENTSOF(change_properties[i].properties) && r >= 0; j++)
                         if (change_properties[i].properties[j])
-                                r = strv_extend(&names, change_properties[i].properties[j]);
+                                r = strv_extend(names, change_properties[i].properties[j]);
         }
-        if (r >= 0)
-                r = sd_bus_emit_properties_changed_strv(m->bus, d->object_path, PASSTHRU_DEVICE_INTERFACE,
-                                                        names);
-        if (r < 0)
-                log_warning_errno(r, "Failed to emit PropertiesChanged for %s, ignoring: %m",
-                                  d->address_str);
+        return r;
 }

@@ -1,46 +1,51 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "bind.h"
+#include "bus-bind.h"
+#include "bus-changes.h"
 #include "bus-device.h"
 #include "bus-errors.h"
 #include "bus-group.h"
 #include "bus-manager.h"
 #include "config.h"
-#include "host-status.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
+#include "polkit.h"
+#include "refusal.h"
 #include "strv.h"
 
 static int property_get_iommu_enabled(sd_bus *bus, const char *path, const char *interface,
                                       const char *property, sd_bus_message *reply, void *userdata,
                                       sd_bus_error *error) {
-        return sd_bus_message_append(reply, "b", manager_iommu_enabled(userdata));
+        Bus *b = userdata;
+
+        return sd_bus_message_append(reply, "b", manager_iommu_enabled(b->manager));
 }
 
-/* The status of the last host check run (host-status.c), which runs again when devices change. */
+/* The status of the last host check run, which runs again when devices change. */
 static int property_get_host_status(sd_bus *bus, const char *path, const char *interface,
                                     const char *property, sd_bus_message *reply, void *userdata,
                                     sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
 
-        return sd_bus_message_append(reply, "s", host_status_to_string(m->host_status));
+        return sd_bus_message_append(reply, "s", host_status_to_string(b->manager->host.status));
 }
 
 /* Checks afresh (the boot-time facts stay cached) and answers with one row per check. */
 static int method_check_host(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+        Bus *b = userdata;
+        const HostChecks *checks = &b->manager->host.checks;
         int r;
 
-        r = host_status_refresh(m);
+        r = manager_check_host(b->manager);
         if (r < 0)
                 return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
                                         "The host could not be checked; the daemon's log says why.");
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', PASSTHRU_HOST_CHECK_ROW_SIGNATURE);
-        for (size_t i = 0; i < m->host_checks.n && r >= 0; i++) {
-                const HostCheck *c = &m->host_checks.items[i];
+        for (size_t i = 0; i < checks->n && r >= 0; i++) {
+                const HostCheck *c = &checks->items[i];
 
                 r = sd_bus_message_append(reply, PASSTHRU_HOST_CHECK_ROW_SIGNATURE, c->id,
                                           host_check_status_to_string(c->status), c->summary, c->remedy);
@@ -61,14 +66,15 @@ static int append_device_row(sd_bus_message *reply, const Device *d) {
 
 static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+        Bus *b = userdata;
+        const DeviceTable *t = &b->manager->table;
         int r;
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', PASSTHRU_DEVICE_ROW_SIGNATURE);
-        for (size_t i = 0; i < m->n_devices && r >= 0; i++)
-                r = append_device_row(reply, m->devices[i]);
+        for (size_t i = 0; i < t->n_devices && r >= 0; i++)
+                r = append_device_row(reply, t->devices[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
@@ -91,17 +97,19 @@ static int read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *erro
         return 0;
 }
 
-int bus_error_no_such_device(sd_bus_error *error, const PciAddress *a) {
-        char buf[PCI_ADDRESS_STRING_MAX];
+int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r) {
+        if (!refusal->name)
+                return r;
+        return sd_bus_error_set(error, refusal->name, refusal->message);
+}
 
-        return sd_bus_error_setf(error, PASSTHRU_ERROR_NO_SUCH_DEVICE,
-                                 "There is no PCI function %s on this host; "
-                                 "'passthructl list' shows those present.",
-                                 pci_address_format(a, buf));
+Bus *bus_from_message(sd_bus_message *msg) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(msg)));
 }
 
 static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        _cleanup_(refusal_done) Refusal refusal = {};
+        Bus *b = userdata;
         PciAddress a;
         Device *d;
         int r;
@@ -109,13 +117,13 @@ static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = read_address(msg, &a, error);
         if (r < 0)
                 return r;
-        d = manager_find_device(m, &a);
+        d = manager_find_device(b->manager, &a);
         if (!d)
-                return bus_error_no_such_device(error, &a);
+                return bus_error_from_refusal(error, &refusal, refusal_no_such_device(&refusal, &a));
         return sd_bus_reply_method_return(msg, "o", d->object_path);
 }
 
-static int method_bind_or_unbind(sd_bus_message *msg, Manager *m, BindOperation op, sd_bus_error *error) {
+static int method_bind_or_unbind(sd_bus_message *msg, Bus *b, BindOperation op, sd_bus_error *error) {
         PciAddress a;
         int r;
 
@@ -125,7 +133,7 @@ static int method_bind_or_unbind(sd_bus_message *msg, Manager *m, BindOperation 
                 r = read_address(msg, &a, error);
         if (r < 0)
                 return r;
-        return bind_method(m, msg, &a, op, error);
+        return bus_bind_method(b, msg, &a, op, error);
 }
 
 static int method_bind(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -168,91 +176,54 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static void emit_device_signal(Manager *m, const char *member, Device *d) {
-        int r = sd_bus_emit_signal(m->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, member, "os",
-                                   d->object_path, d->address_str);
-
-        if (r < 0)
-                log_warning_errno(r, "Failed to emit %s for %s, ignoring: %m", member, d->address_str);
-}
-
-void bus_manager_emit_device_added(Manager *m, Device *d) {
-        emit_device_signal(m, "DeviceAdded", d);
-}
-
-void bus_manager_emit_device_removed(Manager *m, Device *d) {
-        emit_device_signal(m, "DeviceRemoved", d);
-}
-
-void bus_manager_emit_driver_changed(Manager *m, Device *d, const char *old_driver) {
-        int r = sd_bus_emit_signal(m->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                   "DriverChanged", "sss", d->address_str, strempty(old_driver),
-                                   strempty(d->driver));
-
-        if (r < 0)
-                log_warning_errno(r, "Failed to emit DriverChanged for %s, ignoring: %m", d->address_str);
-}
-
-void bus_manager_emit_host_status_changed(Manager *m) {
-        int r = sd_bus_emit_properties_changed(m->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                               "HostStatus", NULL);
-
-        if (r < 0)
-                log_warning_errno(r, "Failed to emit PropertiesChanged for HostStatus, ignoring: %m");
-}
-
-void bus_manager_emit_iommu_changed(Manager *m) {
-        int r = sd_bus_emit_properties_changed(m->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                               "IommuEnabled", "HostStatus", NULL);
-
-        if (r < 0)
-                log_warning_errno(r, "Failed to emit PropertiesChanged for the manager, ignoring: %m");
-}
-
-static int connect_bus(Manager *m) {
+static int connect_bus(Bus *b, const char *address) {
         int r;
 
-        if (!m->options.bus_address)
-                r = sd_bus_open_system(&m->bus);
+        if (!address)
+                r = sd_bus_open_system(&b->bus);
         else {
-                r = sd_bus_new(&m->bus);
+                r = sd_bus_new(&b->bus);
                 if (r >= 0)
-                        r = sd_bus_set_address(m->bus, m->options.bus_address);
+                        r = sd_bus_set_address(b->bus, address);
                 if (r >= 0)
-                        r = sd_bus_set_bus_client(m->bus, 1);
+                        r = sd_bus_set_bus_client(b->bus, 1);
                 if (r >= 0)
-                        r = sd_bus_start(m->bus);
+                        r = sd_bus_start(b->bus);
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the %s bus: %m",
-                                       m->options.bus_address ? "given" : "system");
-        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+                                       address ? "given" : "system");
+        /* Without its bus the daemon has no name and no purpose: leave the event loop with a
+         * failure, so systemd's Restart= brings it back. */
+        r = sd_bus_set_exit_on_disconnect(b->bus, true);
+        if (r >= 0)
+                r = sd_bus_attach_event(b->bus, b->manager->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
         return sd_bus_error_add_map(passthru_error_map);
 }
 
-int bus_register_fallback(Manager *m, const char *what, const char *prefix, const char *interface,
+int bus_register_fallback(Bus *b, const char *what, const char *prefix, const char *interface,
                           const sd_bus_vtable *vtable, sd_bus_object_find_t find,
                           sd_bus_node_enumerator_t enumerate) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, prefix, interface, vtable, find, m);
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, prefix, interface, vtable, find, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s objects: %m", what);
-        r = sd_bus_add_node_enumerator(m->bus, NULL, prefix, enumerate, m);
+        r = sd_bus_add_node_enumerator(b->bus, NULL, prefix, enumerate, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s enumerator: %m", what);
         return 0;
 }
 
-int bus_node_list(Manager *m, size_t n, const char *(*path_of)(Manager *m, size_t i), char ***ret_nodes) {
+int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), char ***ret_nodes) {
         _cleanup_strv_free_ char **nodes = calloc(n + 1, sizeof(char *));
 
         if (!nodes)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                nodes[i] = strdup(path_of(m, i));
+                nodes[i] = strdup(path_of(b, i));
                 if (!nodes[i])
                         return -ENOMEM;
         }
@@ -260,33 +231,52 @@ int bus_node_list(Manager *m, size_t n, const char *(*path_of)(Manager *m, size_
         return 0;
 }
 
-static int register_objects(Manager *m) {
+static int register_objects(Bus *b) {
         int r;
 
-        r = sd_bus_add_object_manager(m->bus, NULL, PASSTHRU_ROOT_PATH);
+        r = sd_bus_add_object_manager(b->bus, NULL, PASSTHRU_ROOT_PATH);
         if (r < 0)
                 return log_error_errno(r, "Failed to add object manager: %m");
-        r = sd_bus_add_object_vtable(m->bus, NULL, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                     manager_vtable, m);
+        r = sd_bus_add_object_vtable(b->bus, NULL, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                     manager_vtable, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register manager object: %m");
-        r = bus_device_register(m);
+        r = bus_device_register(b);
         if (r < 0)
                 return r;
-        return bus_group_register(m);
+        return bus_group_register(b);
 }
 
-int bus_manager_start(Manager *m) {
+Bus *bus_free(Bus *b) {
+        if (!b)
+                return NULL;
+        bus_changes_free(b->changes);
+        polkit_free(b->polkit);
+        sd_bus_flush_close_unref(b->bus);
+        free(b);
+        return NULL;
+}
+
+int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **ret) {
+        _cleanup_(bus_freep) Bus *b = calloc(1, sizeof(Bus));
         int r;
 
-        r = connect_bus(m);
+        if (!b)
+                return -ENOMEM;
+        b->manager = m;
+        b->transactions = transactions;
+        r = polkit_new(&b->polkit);
+        if (r >= 0)
+                r = connect_bus(b, address);
+        if (r >= 0)
+                r = register_objects(b);
+        if (r >= 0)
+                r = bus_changes_new(b, &b->changes);
         if (r < 0)
                 return r;
-        r = register_objects(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_request_name(m->bus, PASSTHRU_BUS_NAME, 0);
+        r = sd_bus_request_name(b->bus, PASSTHRU_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire bus name %s: %m", PASSTHRU_BUS_NAME);
+        *ret = TAKE_PTR(b);
         return 0;
 }

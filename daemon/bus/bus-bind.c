@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-bind.h"
+#include "bus-manager.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru-dbus.h"
+#include "polkit.h"
+#include "refusal.h"
+#include "transaction.h"
+
+typedef struct BindOptions {
+        bool group, dry_run, force;
+        const char *driver; /* Unbind: give the device to this driver */
+} BindOptions;
+
+static int read_option(sd_bus_message *msg, BindOperation op, const char *key, BindOptions *o,
+                       sd_bus_error *error) {
+        bool *flag = NULL;
+        int b, r;
+
+        if (streq(key, "group"))
+                flag = &o->group;
+        else if (streq(key, "dry-run"))
+                flag = &o->dry_run;
+        else if (streq(key, "force") && op == BIND_OPERATION_BIND)
+                flag = &o->force;
+        if (flag) {
+                r = sd_bus_message_read(msg, "v", "b", &b);
+                *flag = b;
+        } else if (streq(key, "driver") && op == BIND_OPERATION_UNBIND)
+                r = sd_bus_message_read(msg, "v", "s", &o->driver);
+        else
+                return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                         "%s does not know the option '%s'; it takes %s.",
+                                         bind_operation_to_string(op), key,
+                                         op == BIND_OPERATION_BIND ? "group, dry-run and force"
+                                                                   : "group, dry-run and driver");
+        if (r < 0)
+                return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                         "Option '%s' has the wrong type: group, dry-run and force are "
+                                         "booleans, driver is a string.",
+                                         key);
+        return 0;
+}
+
+static int parse_options(sd_bus_message *msg, BindOperation op, BindOptions *ret, sd_bus_error *error) {
+        BindOptions o = {};
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r >= 0)
+                        r = read_option(msg, op, key, &o, error);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        *ret = o;
+        return 0;
+}
+
+/* The a(sss) answer: each device, the driver it had, the driver it has (done) or will have. */
+static int reply_moves(Manager *m, sd_bus_message *call, const Plan *plan, bool done) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; i < plan->n_moves && r >= 0; i++) {
+                const Move *mv = &plan->moves[i];
+                const Device *d = done ? manager_find_device(m, &mv->address) : NULL;
+                const char *to = d ? strempty(d->driver) : move_target_label(mv);
+
+                r = sd_bus_message_append(reply, "(sss)", mv->address_str, strempty(mv->from_driver), to);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        return r;
+}
+
+typedef struct Call {
+        Manager *manager;
+        sd_bus_message *msg;
+} Call;
+
+static void on_transaction_done(const Plan *plan, const Refusal *failure, void *userdata) {
+        Call *c = userdata;
+        int r;
+
+        if (failure)
+                r = sd_bus_reply_method_errorf(c->msg, failure->name, "%s", failure->message);
+        else
+                r = reply_moves(c->manager, c->msg, plan, true);
+        if (r < 0)
+                log_debug_errno(r, "Could not reply to %s, ignoring: %m",
+                                sd_bus_message_get_sender(c->msg) ?: "?");
+        sd_bus_message_unref(c->msg);
+        free(c);
+}
+
+static int start(Bus *b, sd_bus_message *msg, Plan *plan, sd_bus_error *error) {
+        _cleanup_(refusal_done) Refusal refusal = {};
+        Call *c = calloc(1, sizeof(Call));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->manager = b->manager;
+        c->msg = sd_bus_message_ref(msg);
+        r = transaction_start(b->transactions, plan, on_transaction_done, c, &refusal);
+        if (r < 0) {
+                sd_bus_message_unref(c->msg);
+                free(c);
+                return bus_error_from_refusal(error, &refusal, r);
+        }
+        return 1;
+}
+
+int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperation op,
+                    sd_bus_error *error) {
+        _cleanup_(refusal_done) Refusal refusal = {};
+        _cleanup_(plan_done) Plan plan = {};
+        BindOptions o = {};
+        BindRequest req;
+        int r;
+
+        r = parse_options(msg, op, &o, error);
+        if (r < 0)
+                return r;
+        /* Authorization first, before anything is looked up: the answer is consumed on every
+         * path, whatever happened to the device meanwhile. */
+        if (!o.dry_run) {
+                r = polkit_check(b->polkit, msg, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+                /* A real change looks at what the host uses right now; a plan uses what the
+                 * daemon saw last, so unauthenticated callers cost no more than a read. */
+                manager_refresh_blockers(b->manager);
+        }
+        req = (BindRequest){ .op = op,
+                             .address = *a,
+                             .group = o.group,
+                             .force = o.force,
+                             .driver = o.driver,
+                             .driver_loaded = o.driver && manager_driver_loaded(b->manager, o.driver) };
+        r = plan_make(&b->manager->table, b->manager->sources.host, &req, &plan, &refusal);
+        if (r < 0)
+                return bus_error_from_refusal(error, &refusal, r);
+        if (o.dry_run || plan.n_moves == 0)
+                return reply_moves(b->manager, msg, &plan, false);
+        return start(b, msg, &plan, error);
+}
