@@ -687,7 +687,11 @@ static bool format_value(ConfigKey k, const ConfigEntry *e, char buf[static 32])
                 snprintf(buf, 32, "0x%06x", id->class_code);
                 return true;
         case KEY_SERIAL:
+                /* Lower case, as the device's own serial is formatted. */
                 snprintf(buf, 32, "%s", strempty(id->serial));
+                for (char *p = buf; *p; p++)
+                        if (*p >= 'A' && *p <= 'F')
+                                *p = (char) (*p - 'A' + 'a');
                 return id->serial;
         case KEY_VFIO:
                 snprintf(buf, 32, "%s", e->vfio ? "yes" : "no");
