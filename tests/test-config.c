@@ -12,6 +12,7 @@
 #include "config.h"
 #include "devices-conf.h"
 #include "pci-dsn.h"
+#include "sysfs.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ConfigError, config_error_done)
@@ -915,6 +916,54 @@ static void test_dsn_from_fd(FileFixture *f, gconstpointer data) {
         g_assert_null(none);
 }
 
+/* A function in a fixture sysfs tree, with a config file when given one. */
+static void add_function(FileFixture *f, const char *address, const uint8_t *config, size_t size) {
+        g_autofree char *dir = g_build_filename(f->tmp, "sys", "devices", "pci0000:00", address, NULL);
+        const struct {
+                const char *name, *value;
+        } attrs[] = { { "vendor", "0x8086\n" }, { "device", "0x1521\n" }, { "class", "0x020000\n" } };
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
+                g_autofree char *path = g_build_filename(dir, attrs[i].name, NULL);
+
+                g_assert_true(g_file_set_contents(path, attrs[i].value, -1, NULL));
+        }
+        if (config) {
+                g_autofree char *path = g_build_filename(dir, "config", NULL);
+
+                g_assert_true(g_file_set_contents(path, (const char *) config, (gssize) size, NULL));
+        }
+}
+
+/* The device model reads the serial, and a new one is a change of identity. */
+static void test_dsn_device(FileFixture *f, gconstpointer data) {
+        g_autofree uint8_t *config = g_malloc0(4096);
+        g_autofree char *sys = g_build_filename(f->tmp, "sys", NULL);
+        _cleanup_(sysfs_freep) Sysfs *sysfs = NULL;
+        _cleanup_(device_freep) Device *with = NULL, *without = NULL, *again = NULL;
+        DeviceSources src = {};
+
+        put32(config, 0x100, CAP(0x3, 0));
+        put32(config, 0x104, 0x44556677);
+        put32(config, 0x108, 0x00112233);
+        add_function(f, "0000:01:00.0", config, 4096);
+        add_function(f, "0000:02:00.0", config, 64);
+        add_function(f, "0000:03:00.0", NULL, 0);
+        g_assert_cmpint(sysfs_open(sys, &sysfs), ==, 0);
+        src.sysfs = sysfs;
+
+        g_assert_cmpint(device_new_from_sysfs(&src, "/devices/pci0000:00/0000:01:00.0", &with), ==, 0);
+        g_assert_cmpstr(with->serial, ==, "00-11-22-33-44-55-66-77");
+        g_assert_cmpint(device_new_from_sysfs(&src, "/devices/pci0000:00/0000:02:00.0", &without), ==, 0);
+        g_assert_null(without->serial);
+        g_assert_cmpint(device_new_from_sysfs(&src, "/devices/pci0000:00/0000:03:00.0", &again), ==, 0);
+        g_assert_null(again->serial);
+
+        g_assert_cmpuint(device_update(again, with) & DEVICE_CHANGE_IDENTITY, !=, 0);
+        g_assert_cmpstr(again->serial, ==, "00-11-22-33-44-55-66-77");
+}
+
 #define ADD_FILE(path, func) g_test_add(path, FileFixture, NULL, file_setup, func, file_teardown)
 
 int main(int argc, char *argv[]) {
@@ -945,6 +994,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/config/state", test_entry_state);
         g_test_add_func("/config/dsn/buffer", test_dsn);
         ADD_FILE("/config/dsn/fd", test_dsn_from_fd);
+        ADD_FILE("/config/dsn/device", test_dsn_device);
 
         return g_test_run();
 }
