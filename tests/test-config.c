@@ -703,6 +703,31 @@ static void test_documented_example(void) {
         g_assert_cmpstr(config_entry(c, 0)->identity.serial, ==, "00-11-22-33-44-55-66-77");
 }
 
+/* passthru.conf(5) shows that same file. */
+static void test_man_page_example(void) {
+        g_autofree char *page_path =
+                g_test_build_filename(G_TEST_DIST, "..", "man", "passthru.conf.5", NULL);
+        g_autofree char *file_path =
+                g_test_build_filename(G_TEST_DIST, "data", "config", "devices.conf", NULL);
+        g_autofree char *page = NULL, *file = NULL, *roff = NULL, *example = NULL;
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) parts = NULL;
+        const char *start, *end;
+
+        g_assert_true(g_file_get_contents(page_path, &page, NULL, &error));
+        g_assert_true(g_file_get_contents(file_path, &file, NULL, &error));
+        start = strstr(page, "\n.EX\n");
+        g_assert_nonnull(start);
+        start += strlen("\n.EX\n");
+        end = strstr(start, ".EE\n");
+        g_assert_nonnull(end);
+        /* roff writes a minus as "\-". */
+        roff = g_strndup(start, (gsize) (end - start));
+        parts = g_strsplit(roff, "\\-", -1);
+        example = g_strjoinv("-", parts);
+        g_assert_cmpstr(example, ==, file);
+}
+
 /* ---- identity and state ---- */
 
 #define ID(v, d, sv, sd, cls, ser)                                                                    \
@@ -976,6 +1001,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/config/parse/any-bytes", test_parse_any_bytes);
         g_test_add_func("/config/parse/error-string", test_error_to_string);
         g_test_add_func("/config/parse/documented-example", test_documented_example);
+        g_test_add_func("/config/parse/man-page-example", test_man_page_example);
         g_test_add_func("/config/edit/unchanged", test_edit_unchanged);
         g_test_add_func("/config/edit/unchanged-spelling", test_edit_unchanged_spelling);
         g_test_add_func("/config/edit/update", test_edit_update);
