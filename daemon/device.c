@@ -81,8 +81,13 @@ static int read_ids(Device *d, Sysfs *s) {
 
 /* Best effort: without root or extended config space there is no serial, which is no error. */
 static void read_serial(Device *d, Sysfs *s) {
+        _cleanup_free_ char *power = NULL;
         _cleanup_close_ int fd = -EBADF;
 
+        /* Reading config space resumes a runtime-suspended device (a laptop's idle GPU) on
+         * every udev event; its serial, once read, is kept by device_update() instead. */
+        if (sysfs_read_attr(s, d->devpath, "power/runtime_status", &power) >= 0 && streq(power, "suspended"))
+                return;
         fd = sysfs_open_attr(s, d->devpath, "config");
         if (fd < 0)
                 return;
@@ -274,7 +279,7 @@ static bool identity_equal(const Device *a, const Device *b) {
         return a->vendor_id == b->vendor_id && a->device_id == b->device_id &&
                a->subsystem_vendor_id == b->subsystem_vendor_id &&
                a->subsystem_device_id == b->subsystem_device_id && a->class_code == b->class_code &&
-               a->revision == b->revision && streq_ptr(a->serial, b->serial) &&
+               a->revision == b->revision && (!b->serial || streq_ptr(a->serial, b->serial)) &&
                a->numa_node == b->numa_node && streq_ptr(a->vendor_name, b->vendor_name) &&
                streq_ptr(a->device_name, b->device_name) && streq_ptr(a->class_name, b->class_name) &&
                streq_ptr(a->modalias, b->modalias) && strv_equal(a->kernel_modules, b->kernel_modules) &&
@@ -315,7 +320,10 @@ unsigned device_update(Device *d, Device *fresh) {
         SWAP_FIELD(d->subsystem_device_id, fresh->subsystem_device_id);
         SWAP_FIELD(d->class_code, fresh->class_code);
         SWAP_FIELD(d->revision, fresh->revision);
-        SWAP_FIELD(d->serial, fresh->serial);
+        /* A serial not read this time (device suspended) is still the card's: the same card
+         * stays at an address until udev removes it. */
+        if (fresh->serial)
+                SWAP_FIELD(d->serial, fresh->serial);
         SWAP_FIELD(d->is_bridge, fresh->is_bridge);
         SWAP_FIELD(d->vendor_name, fresh->vendor_name);
         SWAP_FIELD(d->device_name, fresh->device_name);

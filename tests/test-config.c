@@ -942,7 +942,8 @@ static void test_dsn_from_fd(FileFixture *f, gconstpointer data) {
 }
 
 /* A function in a fixture sysfs tree, with a config file when given one. */
-static void add_function(FileFixture *f, const char *address, const uint8_t *config, size_t size) {
+static void add_function(FileFixture *f, const char *address, const uint8_t *config, size_t size,
+                         const char *runtime_status) {
         g_autofree char *dir = g_build_filename(f->tmp, "sys", "devices", "pci0000:00", address, NULL);
         const struct {
                 const char *name, *value;
@@ -959,6 +960,13 @@ static void add_function(FileFixture *f, const char *address, const uint8_t *con
 
                 g_assert_true(g_file_set_contents(path, (const char *) config, (gssize) size, NULL));
         }
+        if (runtime_status) {
+                g_autofree char *power = g_build_filename(dir, "power", NULL);
+                g_autofree char *path = g_build_filename(power, "runtime_status", NULL);
+
+                g_assert_cmpint(g_mkdir_with_parents(power, 0755), ==, 0);
+                g_assert_true(g_file_set_contents(path, runtime_status, -1, NULL));
+        }
 }
 
 /* The device model reads the serial, and a new one is a change of identity. */
@@ -966,15 +974,17 @@ static void test_dsn_device(FileFixture *f, gconstpointer data) {
         g_autofree uint8_t *config = g_malloc0(4096);
         g_autofree char *sys = g_build_filename(f->tmp, "sys", NULL);
         _cleanup_(sysfs_freep) Sysfs *sysfs = NULL;
-        _cleanup_(device_freep) Device *with = NULL, *without = NULL, *again = NULL;
+        _cleanup_(device_freep) Device *with = NULL, *without = NULL, *again = NULL, *asleep = NULL,
+                                       *awake = NULL;
         DeviceSources src = {};
 
         put32(config, 0x100, CAP(0x3, 0));
         put32(config, 0x104, 0x44556677);
         put32(config, 0x108, 0x00112233);
-        add_function(f, "0000:01:00.0", config, 4096);
-        add_function(f, "0000:02:00.0", config, 64);
-        add_function(f, "0000:03:00.0", NULL, 0);
+        add_function(f, "0000:01:00.0", config, 4096, "active\n");
+        add_function(f, "0000:02:00.0", config, 64, NULL);
+        add_function(f, "0000:03:00.0", NULL, 0, NULL);
+        add_function(f, "0000:04:00.0", config, 4096, "suspended\n");
         g_assert_cmpint(sysfs_open(sys, &sysfs), ==, 0);
         src.sysfs = sysfs;
 
@@ -987,6 +997,13 @@ static void test_dsn_device(FileFixture *f, gconstpointer data) {
 
         g_assert_cmpuint(device_update(again, with) & DEVICE_CHANGE_IDENTITY, !=, 0);
         g_assert_cmpstr(again->serial, ==, "00-11-22-33-44-55-66-77");
+
+        /* A runtime-suspended device is not woken for its serial; the one read before stays. */
+        g_assert_cmpint(device_new_from_sysfs(&src, "/devices/pci0000:00/0000:04:00.0", &asleep), ==, 0);
+        g_assert_null(asleep->serial);
+        g_assert_cmpint(device_new_from_sysfs(&src, "/devices/pci0000:00/0000:01:00.0", &awake), ==, 0);
+        g_assert_cmpuint(device_update(awake, asleep) & DEVICE_CHANGE_IDENTITY, ==, 0);
+        g_assert_cmpstr(awake->serial, ==, "00-11-22-33-44-55-66-77");
 }
 
 #define ADD_FILE(path, func) g_test_add(path, FileFixture, NULL, file_setup, func, file_teardown)
