@@ -74,8 +74,9 @@ typedef struct Config Config;
 
 /* Parses a whole file. path only names it in errors (NULL: "devices.conf"). Strict: an
  * unknown key, a duplicate section or key, a bad value or a section without id or class
- * fails with -EINVAL and fills *ret_error (ret_error may be NULL); -EFBIG past the caps;
- * -ENOMEM. Any bytes are safe input (it is a fuzz target). */
+ * fails with -EINVAL and fills *ret_error, only then (ret_error may be NULL; free it with
+ * config_error_done()); -EFBIG past the caps; -ENOMEM. Any bytes are safe input (it is a
+ * fuzz target). The Config keeps the text byte for byte. */
 int config_parse(const char *text, size_t len, const char *path, Config **ret, ConfigError *ret_error);
 /* An empty file, as when none exists. */
 int config_new(Config **ret);
@@ -90,7 +91,8 @@ int config_load(const char *dir, Config **ret, ConfigError *ret_error);
 /* Replaces DIR/devices.conf atomically (temporary file, fsync, rename, fsync of DIR),
  * creating DIR (mode 0755) if needed; the file gets mode 0644. On failure before the
  * rename the old file is untouched and the temporary file removed. -ESTALE when the file
- * on disk is not the one c was loaded from (an admin edited it meanwhile). */
+ * on disk is not the one c was loaded from (an admin edited it meanwhile); a Config from
+ * config_parse() or config_new() has no file to compare with and is written as it is. */
 int config_save(Config *c, const char *dir);
 
 /* The entries in file order; valid until the next edit or config_free(). */
@@ -101,10 +103,10 @@ const ConfigEntry *config_find(const Config *c, const PciAddress *a);
 /* The file's bytes as they will be written. */
 const char *config_text(const Config *c, size_t *ret_size);
 
-/* Adds e, or updates the section of its address in place: a key whose value is unchanged
- * keeps its line byte for byte, a changed one keeps its trailing comment, other lines
- * (comments, blank lines, other sections) are not touched. A new section is appended.
- * -EINVAL for an entry that could not be written (bad serial, VF count out of range). */
+/* Adds e (which may point into c), or updates the section of its address in place: a key whose value is
+ * unchanged keeps its line byte for byte, a changed one keeps its trailing comment, other lines (comments,
+ * blank lines, other sections) are not touched. A new section is appended. -EINVAL for an entry that could
+ * not be written (bad serial, VF count out of range). */
 int config_set_entry(Config *c, const ConfigEntry *e);
 /* Drops the section's lines (and one blank line that only separated it); -ENOENT if none. */
 int config_remove_entry(Config *c, const PciAddress *a);
