@@ -2,6 +2,7 @@
 #include "device.h"
 #include "kmod.h"
 #include "log.h"
+#include "pci-dsn.h"
 #include "pciids.h"
 #include "safety.h"
 #include "strv.h"
@@ -24,6 +25,7 @@ Device *device_free(Device *d) {
         free(d->device_name);
         free(d->subsystem_name);
         free(d->class_name);
+        free(d->serial);
         free(d->modalias);
         strv_free(d->kernel_modules);
         free(d->driver);
@@ -76,6 +78,22 @@ static int read_ids(Device *d, Sysfs *s) {
         /* PCI-to-PCI bridge (0x0604) and semi-transparent bridge (0x0609). */
         d->is_bridge = (class_code >> 8) == 0x0604 || (class_code >> 8) == 0x0609;
         return 0;
+}
+
+/* Best effort: without root or extended config space there is no serial, which is no error. */
+static void read_serial(Device *d, Sysfs *s) {
+        _cleanup_free_ char *power = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        /* Reading config space resumes a runtime-suspended device (a laptop's idle GPU) on
+         * every udev event; its serial, once read, is kept by device_update() instead. */
+        if (sysfs_read_attr(s, d->devpath, "power/runtime_status", &power) >= 0 && streq(power, "suspended"))
+                return;
+        fd = sysfs_open_attr(s, d->devpath, "config");
+        if (fd < 0)
+                return;
+        if (pci_dsn_from_fd(fd, &d->serial) == -ENOMEM)
+                log_oom();
 }
 
 static void read_names(Device *d, PciIds *ids) {
@@ -217,6 +235,7 @@ int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device 
         r = read_ids(d, src->sysfs);
         if (r < 0)
                 return r;
+        read_serial(d, src->sysfs);
         read_names(d, src->ids);
         r = read_driver(d, src->sysfs);
         if (r >= 0)
@@ -261,10 +280,10 @@ static bool identity_equal(const Device *a, const Device *b) {
         return a->vendor_id == b->vendor_id && a->device_id == b->device_id &&
                a->subsystem_vendor_id == b->subsystem_vendor_id &&
                a->subsystem_device_id == b->subsystem_device_id && a->class_code == b->class_code &&
-               a->revision == b->revision && a->numa_node == b->numa_node &&
-               streq_ptr(a->vendor_name, b->vendor_name) && streq_ptr(a->device_name, b->device_name) &&
-               streq_ptr(a->class_name, b->class_name) && streq_ptr(a->modalias, b->modalias) &&
-               strv_equal(a->kernel_modules, b->kernel_modules) &&
+               a->revision == b->revision && (!b->serial || streq_ptr(a->serial, b->serial)) &&
+               a->numa_node == b->numa_node && streq_ptr(a->vendor_name, b->vendor_name) &&
+               streq_ptr(a->device_name, b->device_name) && streq_ptr(a->class_name, b->class_name) &&
+               streq_ptr(a->modalias, b->modalias) && strv_equal(a->kernel_modules, b->kernel_modules) &&
                strv_equal(a->reset_methods, b->reset_methods) &&
                streq_ptr(a->subsystem_name, b->subsystem_name);
 }
@@ -302,6 +321,10 @@ unsigned device_update(Device *d, Device *fresh) {
         SWAP_FIELD(d->subsystem_device_id, fresh->subsystem_device_id);
         SWAP_FIELD(d->class_code, fresh->class_code);
         SWAP_FIELD(d->revision, fresh->revision);
+        /* A serial not read this time (device suspended) is still the card's: the same card
+         * stays at an address until udev removes it. */
+        if (fresh->serial)
+                SWAP_FIELD(d->serial, fresh->serial);
         SWAP_FIELD(d->is_bridge, fresh->is_bridge);
         SWAP_FIELD(d->vendor_name, fresh->vendor_name);
         SWAP_FIELD(d->device_name, fresh->device_name);

@@ -45,6 +45,7 @@ typedef struct Device {
         uint16_t subsystem_vendor_id, subsystem_device_id;
         uint32_t class_code;
         uint8_t revision;
+        char *serial; /* PCIe Device Serial Number, "00-11-..-77"; NULL when none or unreadable */
         bool is_bridge;
 
         char *vendor_name, *device_name, *subsystem_name, *class_name;

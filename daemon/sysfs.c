@@ -91,6 +91,10 @@ int sysfs_read_attr(Sysfs *s, const char *devpath, const char *attr, char **ret)
         return 0;
 }
 
+int sysfs_open_attr(Sysfs *s, const char *devpath, const char *attr) {
+        return open_entry(s, devpath, attr, O_RDONLY);
+}
+
 int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret) {
         _cleanup_free_ char *v = NULL;
         char *end;

@@ -18,6 +18,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Sysfs *, sysfs_free);
 
 /* Reads an attribute of a device, trailing newline stripped. -ENOENT when absent. */
 int sysfs_read_attr(Sysfs *s, const char *devpath, const char *attr, char **ret);
+/* Opens an attribute for reading (binary ones such as "config"); returns the fd. */
+int sysfs_open_attr(Sysfs *s, const char *devpath, const char *attr);
 /* Reads a hexadecimal or decimal number (strtoul base 0). */
 int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret);
 int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret);
