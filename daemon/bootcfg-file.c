@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,4 +81,41 @@ bool bootcfg_text_is_ours(const char *text) {
                 line = nl ? nl + 1 : NULL;
         }
         return false;
+}
+
+int bootcfg_read_file_at(int dirfd, const char *path, size_t max, char **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        struct stat st;
+
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EISDIR;
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + len, max + 1 - len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        buf[len] = '\0';
+        if (strlen(buf) != len)
+                return -EBADMSG;
+        *ret = TAKE_PTR(buf);
+        return 0;
 }
