@@ -118,8 +118,8 @@ static bool words_any_left(const Words *w) {
 }
 
 static int words_append(Words *w, const char *text) {
+        bool any = words_any_left(w); /* before realloc() moves the items */
         Word *items = realloc(w->items, (w->n + 1) * sizeof(Word));
-        bool any = words_any_left(w);
 
         if (!items)
                 return -ENOMEM;
