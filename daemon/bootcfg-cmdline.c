@@ -323,6 +323,12 @@ static bool has_blank(const char *s) {
         return strpbrk(s, " \t\n") != NULL;
 }
 
+int grub_default_assigns(const char *text) {
+        Assignment a;
+
+        return grub_find_assignment(text, &a);
+}
+
 int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
         _cleanup_free_ char *value = NULL, *edited = NULL, *out = NULL;
         Assignment a;

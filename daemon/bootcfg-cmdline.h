@@ -36,6 +36,10 @@ int cmdline_edit_args(const char *args, const CmdlineEdit *edit, char **ret);
  * for a value passthru cannot edit safely (an unterminated quote, command substitution). */
 int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret);
 
+/* Whether text (a file grub-mkconfig sources) assigns GRUB_CMDLINE_LINUX_DEFAULT outside a
+ * comment: 1 yes, 0 no, -EBADMSG when its value cannot be edited safely. */
+int grub_default_assigns(const char *text);
+
 /* Edits the text of /etc/kernel/cmdline: its first line is the command line, anything after it
  * is kept. text NULL means the file does not exist; kernel-install then uses the running
  * kernel's command line, so the new file starts from running_cmdline (the contents of

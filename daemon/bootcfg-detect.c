@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bootcfg-cmdline.h"
 #include "bootcfg-detect.h"
+#include "bootcfg-file.h"
 #include "dir-list.h"
 #include "macros.h"
 #include "strv.h"
@@ -94,8 +96,44 @@ static int detect_kernels(int rootfd, char ***ret) {
         return 0;
 }
 
+#define GRUB_FILE_MAX (1024 * 1024)
+
+/* grub-mkconfig sources /etc/default/grub.d/\*.cfg in glob order after /etc/default/grub: the
+ * last one that sets the variable is the one that counts. */
+static int detect_grub_override(int rootfd, char **ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *found = NULL;
+        int r;
+
+        r = dir_list_at(rootfd, "etc/default/grub.d", NULL, ".cfg", &names);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *path = NULL, *text = NULL;
+
+                if (asprintf(&path, "etc/default/grub.d/%s", *n) < 0)
+                        return -ENOMEM;
+                r = bootcfg_read_file_at(rootfd, path, GRUB_FILE_MAX, &text);
+                if (r < 0)
+                        return r;
+                /* one passthru could not edit still wins over the ones before it */
+                if (grub_default_assigns(text) != 0) {
+                        free(found);
+                        found = NULL;
+                        if (asprintf(&found, "/%s", path) < 0)
+                                return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(found);
+        return 0;
+}
+
 int boot_setup_detect(int rootfd, BootSetup *ret) {
-        BootSetup s = {};
+        _cleanup_(boot_setup_done) BootSetup s = {};
         int r;
 
         for (InitramfsGenerator g = INITRAMFS_TOOLS; g < _INITRAMFS_GENERATOR_MAX; g++) {
@@ -121,15 +159,23 @@ int boot_setup_detect(int rootfd, BootSetup *ret) {
             exists_at(rootfd, "etc/kernel/proxmox-boot-uuids"))
                 s.boot_loaders |= BOOT_LOADER_PROXMOX;
 
+        if (s.boot_loaders & BOOT_LOADER_GRUB) {
+                r = detect_grub_override(rootfd, &s.grub_override);
+                if (r < 0)
+                        return r;
+        }
         r = detect_kernels(rootfd, &s.kernels);
         if (r < 0)
                 return r;
         *ret = s;
+        s = (BootSetup){};
         return 0;
 }
 
 void boot_setup_done(BootSetup *s) {
         s->kernels = strv_free(s->kernels);
+        free(s->grub_override);
+        s->grub_override = NULL;
 }
 
 int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char **ret_command) {
@@ -139,7 +185,7 @@ int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char **ret_command)
         int r;
 
         if (s->boot_loaders & BOOT_LOADER_GRUB) {
-                r = strv_extend(&files, "/etc/default/grub");
+                r = strv_extend(&files, s->grub_override ?: "/etc/default/grub");
                 if (r < 0)
                         return r;
         }

@@ -31,6 +31,7 @@ typedef struct BootSetup {
         bool update_grub;             /* update-grub exists (Debian's wrapper of grub-mkconfig) */
         bool grub2;                   /* grub2-mkconfig, /boot/grub2 (Fedora, openSUSE) */
         char **kernels;               /* releases with modules and a kernel image, sorted */
+        char *grub_override; /* the last /etc/default/grub.d/NAME.cfg that sets GRUB_CMDLINE_LINUX_DEFAULT */
 } BootSetup;
 
 const char *initramfs_generator_to_string(InitramfsGenerator g);
@@ -43,7 +44,9 @@ InitramfsGenerator initramfs_generator_pick(unsigned programs, unsigned configs)
 int boot_setup_detect(int rootfd, BootSetup *ret);
 void boot_setup_done(BootSetup *s);
 
-/* The files that hold the kernel command line on this setup (absolute paths as on the host)
+/* The files that hold the kernel command line on this setup (absolute paths as on the host;
+ * for GRUB the file whose GRUB_CMDLINE_LINUX_DEFAULT wins: grub-mkconfig sources
+ * /etc/default/grub.d/\*.cfg after /etc/default/grub, and cloud images set it there)
  * and the one command that applies them, as a line of words without quoting: the daemon splits
  * it on blanks. Returns -ENOENT when no boot loader passthru knows was found. */
 int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char **ret_command);

@@ -151,6 +151,15 @@ static void test_safe(void) {
         g_assert_false(cmdline_arg_is_safe("a'"));
 }
 
+static void test_assigns(void) {
+        g_assert_cmpint(grub_default_assigns("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"), ==, 1);
+        g_assert_cmpint(grub_default_assigns("GRUB_TIMEOUT=0\n#GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"), ==,
+                        0);
+        g_assert_cmpint(grub_default_assigns("GRUB_CMDLINE_LINUX=\"quiet\"\n"), ==, 0);
+        g_assert_cmpint(grub_default_assigns("if [ \"$GRUB_CMDLINE_LINUX_DEFAULT\" ]; then :; fi\n"), ==, 0);
+        g_assert_cmpint(grub_default_assigns("GRUB_CMDLINE_LINUX_DEFAULT=\"$(cat /x)\"\n"), ==, -EBADMSG);
+}
+
 static void add_cases(const char *dir, EditFunc edit, const EditCase *cases, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 EditParam *p = g_new(EditParam, 1);
@@ -166,6 +175,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/cmdline/args", test_args);
         g_test_add_func("/cmdline/safe", test_safe);
+        g_test_add_func("/cmdline/grub-assigns", test_assigns);
         add_cases("grub", edit_grub, grub_cases, G_N_ELEMENTS(grub_cases));
         add_cases("kernel-cmdline", edit_kernel, kernel_cases, G_N_ELEMENTS(kernel_cases));
         return g_test_run();

@@ -33,6 +33,10 @@ static const DetectCase detect_cases[] = {
         { "arch-mkinitcpio", INITRAMFS_MKINITCPIO, 0, "6.11.5-arch1-1", NULL, NULL, "mkinitcpio -P" },
         { "debian-dracut", INITRAMFS_DRACUT, BOOT_LOADER_KERNEL_CMDLINE, "6.1.0-18-amd64",
           "/etc/kernel/cmdline", "kernel-install add-all", "dracut --force --kver 6.1.0-18-amd64" },
+        /* the cloud image's grub.d file overrides /etc/default/grub */
+        { "ubuntu-cloud", INITRAMFS_TOOLS, BOOT_LOADER_GRUB, "6.8.0-49-generic",
+          "/etc/default/grub.d/50-cloudimg-settings.cfg", "update-grub",
+          "update-initramfs -u -k 6.8.0-49-generic" },
         { "builtin-vfio", INITRAMFS_NONE, 0, "", NULL, NULL, NULL },
 };
 
