@@ -405,6 +405,49 @@ static void test_script(gconstpointer data) {
                 g_error("shellcheck %s:\n%s", c->path, output);
 }
 
+/* dracut's side of module-setup.sh, with dracut's functions recording their calls: included
+ * when the list exists in the system root, only on request (255) without it; what it installs
+ * matches the golden trace. */
+static void test_dracut_module(void) {
+        g_autofree char *setup = source_path("initramfs", "dracut", "90passthru", "module-setup.sh", NULL);
+        g_autofree char *tmp = g_dir_make_tmp("passthru-dracut-XXXXXX", NULL), *list_dir = NULL,
+                        *list = NULL;
+        g_autofree char *script = NULL, *trace = NULL,
+                        *golden = read_data("golden", "dracut-module-setup.trace");
+        g_autofree char *bash = g_find_program_in_path("bash");
+        int status;
+
+        if (!bash) {
+                g_test_skip("bash is not installed");
+                return;
+        }
+        list_dir = g_build_filename(tmp, "with", "etc", "passthru", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(list_dir, 0755), ==, 0);
+        list = g_build_filename(list_dir, "early-bind.list", NULL);
+        g_assert_true(
+                g_file_set_contents(list, "0000:01:00.0 0x8086 0x10d3 0x8086 0xa01f 0x020000\n", -1, NULL));
+        script =
+                g_strdup_printf("moddir=/usr/lib/dracut/modules.d/90passthru\n"
+                                "inst_simple() { echo \"inst_simple $*\"; }\n"
+                                "inst_script() { echo \"inst_script $*\"; }\n"
+                                "inst_multiple() { echo \"inst_multiple $*\"; }\n"
+                                "inst_hook() { echo \"inst_hook $*\"; }\n"
+                                "instmods() { echo \"instmods $* (hostonly='${hostonly-unset}')\"; }\n"
+                                ". '%s'\n"
+                                "dracutsysrootdir='%s/with'; check; echo \"check $?\"\n"
+                                "depends; echo \"depends $?\"\n"
+                                "installkernel\n"
+                                "install\n"
+                                "dracutsysrootdir='%s/without'; check; echo \"check without the list $?\"\n",
+                                setup, tmp, tmp);
+        const char *argv[] = { "bash", "-c", script, NULL };
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &trace, NULL,
+                                   &status, NULL));
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_assert_cmpstr(trace, ==, golden);
+        remove_tree(tmp);
+}
+
 /* initramfs-tools caches the order of init-top in ORDER at build time with its own
  * cache_run_scripts(): run that code on our script next to udev's and the others. */
 static void test_init_top_order(void) {
@@ -507,5 +550,6 @@ int main(int argc, char *argv[]) {
                 g_test_add_data_func(path, &scripts[i], test_script);
         }
         g_test_add_func("/initramfs/init-top-order", test_init_top_order);
+        g_test_add_func("/initramfs/dracut-module", test_dracut_module);
         return g_test_run();
 }
