@@ -37,7 +37,7 @@ static const DetectCase detect_cases[] = {
         { "ubuntu-cloud", INITRAMFS_TOOLS, BOOT_LOADER_GRUB, "6.8.0-49-generic",
           "/etc/default/grub.d/50-cloudimg-settings.cfg", "update-grub",
           "update-initramfs -u -k 6.8.0-49-generic" },
-        { "builtin-vfio", INITRAMFS_NONE, 0, "", NULL, NULL, NULL },
+        { "builtin-vfio", INITRAMFS_NONE, 0, "6.6.30-custom", NULL, NULL, NULL },
 };
 
 static void test_detect(gconstpointer data) {
