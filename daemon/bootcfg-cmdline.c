@@ -400,7 +400,10 @@ int kernel_cmdline_edit(const char *text, const char *running_cmdline, const Cmd
                 CmdlineEdit strip = { .remove = loader_args };
                 size_t len;
 
-                r = cmdline_edit_args(strempty(running_cmdline), &strip, &base);
+                /* a new file without the running arguments would boot without root= */
+                if (strspn(strempty(running_cmdline), " \t\n") == strlen(strempty(running_cmdline)))
+                        return -ENODATA;
+                r = cmdline_edit_args(running_cmdline, &strip, &base);
                 if (r < 0)
                         return r;
                 /* /proc/cmdline ends in a newline; the word list of the new file starts clean. */

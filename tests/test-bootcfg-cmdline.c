@@ -160,6 +160,16 @@ static void test_assigns(void) {
         g_assert_cmpint(grub_default_assigns("GRUB_CMDLINE_LINUX_DEFAULT=\"$(cat /x)\"\n"), ==, -EBADMSG);
 }
 
+static void test_kernel_missing_no_base(void) {
+        char *const add[] = { (char *) "intel_iommu=on", NULL };
+        CmdlineEdit edit = { .add = add };
+        char *out = (char *) "untouched";
+
+        g_assert_cmpint(kernel_cmdline_edit(NULL, NULL, &edit, &out), ==, -ENODATA);
+        g_assert_cmpint(kernel_cmdline_edit(NULL, " \n", &edit, &out), ==, -ENODATA);
+        g_assert_cmpstr(out, ==, "untouched");
+}
+
 static void add_cases(const char *dir, EditFunc edit, const EditCase *cases, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 EditParam *p = g_new(EditParam, 1);
@@ -176,6 +186,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/cmdline/args", test_args);
         g_test_add_func("/cmdline/safe", test_safe);
         g_test_add_func("/cmdline/grub-assigns", test_assigns);
+        g_test_add_func("/cmdline/kernel-cmdline-missing-no-base", test_kernel_missing_no_base);
         add_cases("grub", edit_grub, grub_cases, G_N_ELEMENTS(grub_cases));
         add_cases("kernel-cmdline", edit_kernel, kernel_cases, G_N_ELEMENTS(kernel_cases));
         return g_test_run();
