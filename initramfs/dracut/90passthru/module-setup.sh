@@ -20,6 +20,6 @@ installkernel() {
 install() {
 	inst_simple /etc/passthru/early-bind.list
 	inst_script /usr/lib/passthru/early-bind /usr/lib/passthru/early-bind
-	inst_multiple cat modprobe
+	inst_multiple modprobe
 	inst_hook pre-udev 05 "$moddir/passthru-pre-udev.sh"
 }
