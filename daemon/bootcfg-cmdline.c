@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bootcfg-cmdline.h"
+#include "macros.h"
+
+#define GRUB_VARIABLE "GRUB_CMDLINE_LINUX_DEFAULT"
+
+/* One word of a command line with the blanks before it, so untouched words keep their spacing. */
+typedef struct Word {
+        char *pre;
+        char *text;
+        bool gone;
+} Word;
+
+typedef struct Words {
+        Word *items;
+        size_t n;
+        char *trailing;
+} Words;
+
+static void words_done(Words *w) {
+        for (size_t i = 0; i < w->n; i++) {
+                free(w->items[i].pre);
+                free(w->items[i].text);
+        }
+        free(w->items);
+        free(w->trailing);
+        *w = (Words){};
+}
+
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t' || c == '\n';
+}
+
+bool cmdline_arg_is_safe(const char *s) {
+        const char *eq = strchr(s, '=');
+
+        if (!s[0] || eq == s)
+                return false;
+        if (eq && strchr(eq + 1, '='))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,:/+-=", *p))
+                        return false;
+        return true;
+}
+
+/* Kernel parameter names treat '-' and '_' alike. */
+static bool key_equal(const char *a, size_t na, const char *b, size_t nb) {
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++) {
+                char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+
+                if (x != y)
+                        return false;
+        }
+        return true;
+}
+
+static size_t key_length(const char *arg) {
+        return strcspn(arg, "=");
+}
+
+static bool arg_has_key(const char *word, const char *key, size_t key_len) {
+        return key_equal(word, key_length(word), key, key_len);
+}
+
+static int words_split(const char *s, Words *ret) {
+        Words w = {};
+        const char *p = s;
+
+        for (;;) {
+                const char *start = p, *word;
+                bool quoted = false;
+                Word *items;
+
+                while (*p && is_blank(*p))
+                        p++;
+                if (!*p) {
+                        w.trailing = strdup(start);
+                        if (!w.trailing)
+                                goto oom;
+                        break;
+                }
+                word = p;
+                for (; *p && (quoted || !is_blank(*p)); p++)
+                        if (*p == '"')
+                                quoted = !quoted;
+
+                items = realloc(w.items, (w.n + 1) * sizeof(Word));
+                if (!items)
+                        goto oom;
+                w.items = items;
+                w.items[w.n] = (Word){
+                        .pre = strndup(start, word - start),
+                        .text = strndup(word, p - word),
+                };
+                w.n++;
+                if (!w.items[w.n - 1].pre || !w.items[w.n - 1].text)
+                        goto oom;
+        }
+        *ret = w;
+        return 0;
+oom:
+        words_done(&w);
+        return -ENOMEM;
+}
+
+static bool words_any_left(const Words *w) {
+        for (size_t i = 0; i < w->n; i++)
+                if (!w->items[i].gone)
+                        return true;
+        return false;
+}
+
+static int words_append(Words *w, const char *text) {
+        bool any = words_any_left(w); /* before realloc() moves the items */
+        Word *items = realloc(w->items, (w->n + 1) * sizeof(Word));
+
+        if (!items)
+                return -ENOMEM;
+        w->items = items;
+        w->items[w->n] = (Word){ .pre = strdup(any ? " " : ""), .text = strdup(text) };
+        w->n++;
+        if (!w->items[w->n - 1].pre || !w->items[w->n - 1].text)
+                return -ENOMEM;
+        return 0;
+}
+
+static int words_join(const Words *w, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+        bool first = true;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < w->n; i++) {
+                if (w->items[i].gone)
+                        continue;
+                /* The first word left keeps the line's leading blanks, whichever word it is. */
+                fputs(first ? w->items[0].pre : w->items[i].pre, f);
+                fputs(w->items[i].text, f);
+                first = false;
+        }
+        if (first && w->n > 0)
+                fputs(w->items[0].pre, f);
+        fputs(w->trailing ?: "", f);
+        if (fclose(f) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static bool edit_is_safe(const CmdlineEdit *edit) {
+        for (char *const *a = edit->add; a && *a; a++)
+                if (!cmdline_arg_is_safe(*a))
+                        return false;
+        for (char *const *r = edit->remove; r && *r; r++)
+                if (!cmdline_arg_is_safe(*r))
+                        return false;
+        return true;
+}
+
+static bool words_remove(Words *w, const char *arg) {
+        bool exact = strchr(arg, '=') != NULL, changed = false;
+
+        for (size_t i = 0; i < w->n; i++) {
+                Word *word = &w->items[i];
+
+                if (word->gone)
+                        continue;
+                if (exact ? streq(word->text, arg) : arg_has_key(word->text, arg, strlen(arg))) {
+                        word->gone = true;
+                        changed = true;
+                }
+        }
+        return changed;
+}
+
+/* Sets arg: nothing when every argument with its key already reads arg, otherwise the first
+ * one becomes arg and the others go; appended when the key is absent. */
+static int words_set(Words *w, const char *arg, bool *changed) {
+        size_t key_len = key_length(arg), n_same = 0;
+        Word *first = NULL;
+        bool all_equal = true;
+
+        for (size_t i = 0; i < w->n; i++) {
+                Word *word = &w->items[i];
+
+                if (word->gone || !arg_has_key(word->text, arg, key_len))
+                        continue;
+                n_same++;
+                if (!first)
+                        first = word;
+                if (!streq(word->text, arg))
+                        all_equal = false;
+        }
+        if (n_same == 0) {
+                *changed = true;
+                return words_append(w, arg);
+        }
+        if (all_equal)
+                return 0;
+
+        for (size_t i = 0; i < w->n; i++) {
+                Word *word = &w->items[i];
+
+                if (word != first && !word->gone && arg_has_key(word->text, arg, key_len))
+                        word->gone = true;
+        }
+        if (free_and_strdup(&first->text, arg) < 0)
+                return -ENOMEM;
+        *changed = true;
+        return 0;
+}
+
+int cmdline_edit_args(const char *args, const CmdlineEdit *edit, char **ret) {
+        Words w = {};
+        bool changed = false;
+        char *s;
+        int r;
+
+        if (!edit_is_safe(edit))
+                return -EINVAL;
+        r = words_split(args, &w);
+        if (r < 0)
+                return r;
+        for (char *const *a = edit->remove; a && *a; a++)
+                if (words_remove(&w, *a))
+                        changed = true;
+        for (char *const *a = edit->add; a && *a; a++) {
+                r = words_set(&w, *a, &changed);
+                if (r < 0)
+                        goto finish;
+        }
+        r = words_join(&w, &s);
+        if (r < 0)
+                goto finish;
+        *ret = s;
+        r = changed;
+finish:
+        words_done(&w);
+        return r;
+}
+
+/* Where the value of one assignment sits in the text. */
+typedef struct Assignment {
+        size_t start, end; /* the value, quotes included */
+        char quote;        /* '"', '\'' or 0 */
+} Assignment;
+
+static const char *skip_blanks(const char *p) {
+        while (*p == ' ' || *p == '\t')
+                p++;
+        return p;
+}
+
+/* Parses the value starting at p; returns the position after it, or NULL if it cannot be
+ * edited safely. */
+static const char *parse_value(const char *p, char *ret_quote) {
+        if (*p == '"') {
+                for (p++; *p && *p != '"'; p++) {
+                        if (*p == '`' || (*p == '$' && p[1] == '('))
+                                return NULL;
+                        if (*p == '\\' && p[1])
+                                p++;
+                }
+                if (!*p)
+                        return NULL;
+                *ret_quote = '"';
+                return p + 1;
+        }
+        if (*p == '\'') {
+                p = strchr(p + 1, '\'');
+                if (!p)
+                        return NULL;
+                *ret_quote = '\'';
+                return p + 1;
+        }
+        for (; *p && !strchr(" \t\n;&|", *p); p++)
+                if (strchr("\"'\\$`(){}<>", *p))
+                        return NULL;
+        *ret_quote = 0;
+        return p;
+}
+
+/* Finds the last uncommented assignment of GRUB_VARIABLE; 1 when found, 0 when none. */
+static int grub_find_assignment(const char *text, Assignment *ret) {
+        const char *line = text;
+        bool found = false;
+
+        while (*line) {
+                const char *p = skip_blanks(line), *end, *nl;
+                char quote;
+
+                if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
+                        p = skip_blanks(p + 6);
+                if (strncmp(p, GRUB_VARIABLE "=", strlen(GRUB_VARIABLE) + 1) == 0) {
+                        p += strlen(GRUB_VARIABLE) + 1;
+                        end = parse_value(p, &quote);
+                        /* a value glued to more text ("a"b) is not one passthru can edit */
+                        if (!end || !strchr(" \t\n;", *end))
+                                return -EBADMSG;
+                        *ret = (Assignment){ .start = p - text, .end = end - text, .quote = quote };
+                        found = true;
+                        line = end; /* a quoted value may span lines */
+                }
+                nl = strchr(line, '\n');
+                if (!nl)
+                        break;
+                line = nl + 1;
+        }
+        return found;
+}
+
+static bool has_blank(const char *s) {
+        return strpbrk(s, " \t\n") != NULL;
+}
+
+int grub_default_assigns(const char *text) {
+        Assignment a;
+
+        return grub_find_assignment(text, &a);
+}
+
+int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
+        _cleanup_free_ char *value = NULL, *edited = NULL, *out = NULL;
+        Assignment a;
+        bool quote;
+        int r, changed;
+
+        if (!edit_is_safe(edit))
+                return -EINVAL;
+        r = grub_find_assignment(text, &a);
+        if (r < 0)
+                return r;
+
+        if (r == 0) {
+                size_t len = strlen(text);
+
+                changed = cmdline_edit_args("", edit, &edited);
+                if (changed < 0)
+                        return changed;
+                if (changed == 0 || edited[0] == '\0') {
+                        out = strdup(text);
+                        if (!out)
+                                return -ENOMEM;
+                        *ret = TAKE_PTR(out);
+                        return 0;
+                }
+                if (asprintf(&out, "%s%s" GRUB_VARIABLE "=\"%s\"\n", text,
+                             len > 0 && text[len - 1] != '\n' ? "\n" : "", edited) < 0)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(out);
+                return 1;
+        }
+
+        if (a.quote)
+                value = strndup(text + a.start + 1, a.end - a.start - 2);
+        else
+                value = strndup(text + a.start, a.end - a.start);
+        if (!value)
+                return -ENOMEM;
+        changed = cmdline_edit_args(value, edit, &edited);
+        if (changed < 0)
+                return changed;
+        if (changed == 0) {
+                out = strdup(text);
+                if (!out)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(out);
+                return 0;
+        }
+
+        /* An unquoted value that became several words needs quotes, or the shell runs them. */
+        quote = a.quote || has_blank(edited);
+        if (asprintf(&out, "%.*s%s%s%s%s", (int) a.start, text, quote ? (a.quote == '\'' ? "'" : "\"") : "",
+                     edited, quote ? (a.quote == '\'' ? "'" : "\"") : "", text + a.end) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        return 1;
+}
+
+int kernel_cmdline_edit(const char *text, const char *running_cmdline, const CmdlineEdit *edit, char **ret) {
+        _cleanup_free_ char *line = NULL, *base = NULL, *edited = NULL, *out = NULL;
+        const char *rest = "";
+        int r;
+
+        if (!edit_is_safe(edit))
+                return -EINVAL;
+
+        if (!text) {
+                static char *const loader_args[] = { (char *) "BOOT_IMAGE", (char *) "initrd", NULL };
+                CmdlineEdit strip = { .remove = loader_args };
+                size_t len;
+
+                /* a new file without the running arguments would boot without root= */
+                if (strspn(strempty(running_cmdline), " \t\n") == strlen(strempty(running_cmdline)))
+                        return -ENODATA;
+                r = cmdline_edit_args(running_cmdline, &strip, &base);
+                if (r < 0)
+                        return r;
+                /* /proc/cmdline ends in a newline; the word list of the new file starts clean. */
+                len = strlen(base);
+                while (len > 0 && is_blank(base[len - 1]))
+                        base[--len] = '\0';
+                r = cmdline_edit_args(base + strspn(base, " \t\n"), edit, &edited);
+                if (r <= 0) {
+                        if (r == 0)
+                                *ret = NULL;
+                        return r;
+                }
+                if (asprintf(&out, "%s\n", edited) < 0)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(out);
+                return 1;
+        }
+
+        line = strndup(text, strcspn(text, "\n"));
+        if (!line)
+                return -ENOMEM;
+        rest = text + strlen(line);
+        r = cmdline_edit_args(line, edit, &edited);
+        if (r < 0)
+                return r;
+        if (asprintf(&out, "%s%s", edited, rest[0] ? rest : (r > 0 ? "\n" : "")) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        return r;
+}

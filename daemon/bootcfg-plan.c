@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bootcfg-cmdline.h"
+#include "bootcfg-detect.h"
+#include "bootcfg-diff.h"
+#include "bootcfg-file.h"
+#include "bootcfg-needs.h"
+#include "bootcfg-plan.h"
+#include "macros.h"
+#include "strv.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+void boot_plan_done(BootPlan *p) {
+        for (size_t i = 0; i < p->n_files; i++) {
+                free(p->files[i].path);
+                free(p->files[i].old_text);
+                free(p->files[i].new_text);
+                free(p->files[i].diff);
+        }
+        free(p->files);
+        strv_free(p->commands);
+        strv_free(p->warnings);
+        *p = (BootPlan){};
+}
+
+_printf_(2, 3) static int plan_warn(BootPlan *p, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        r = strv_push(&p->warnings, s);
+        if (r < 0)
+                free(s);
+        return r;
+}
+
+/* Reads the file at the absolute path under rootfd; a missing file gives NULL. */
+static int read_optional(int rootfd, const char *path, char **ret) {
+        int r = bootcfg_read_file_at(rootfd, path + 1, CONFIG_FILE_MAX, ret);
+
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        return r;
+}
+
+/* Adds a change to the plan, taking old_text and new_text; nothing when they are equal.
+ * Returns 1 when the file changes. */
+static int plan_file(BootPlan *p, const char *path, char *old_text, char *new_text) {
+        _cleanup_free_ char *old = old_text, *new = new_text, *diff = NULL, *copy = NULL;
+        BootFileChange *files;
+        int r;
+
+        r = unified_diff(path, old, path, new, &diff);
+        if (r <= 0)
+                return r;
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        files = realloc(p->files, (p->n_files + 1) * sizeof(BootFileChange));
+        if (!files)
+                return -ENOMEM;
+        p->files = files;
+        p->files[p->n_files++] = (BootFileChange){
+                .path = TAKE_PTR(copy),
+                .old_text = TAKE_PTR(old),
+                .new_text = TAKE_PTR(new),
+                .diff = TAKE_PTR(diff),
+        };
+        return 1;
+}
+
+/* A file passthru generates whole: never one that someone else wrote. */
+static int plan_generated(BootPlan *p, int rootfd, const char *path, char *new_text) {
+        _cleanup_free_ char *new = new_text, *old = NULL;
+        int r;
+
+        r = read_optional(rootfd, path, &old);
+        if (r < 0)
+                return r;
+        if (old && !bootcfg_text_is_ours(old))
+                return plan_warn(p, "%s was not written by passthru; it is left as it is.", path);
+        return plan_file(p, path, TAKE_PTR(old), TAKE_PTR(new));
+}
+
+typedef struct Needs {
+        char **args;
+        char **modules;
+} Needs;
+
+static void needs_done(Needs *n) {
+        n->args = strv_free(n->args);
+        n->modules = strv_free(n->modules);
+}
+
+static int extend_unique(char ***l, char *const *add) {
+        for (char *const *a = add; a && *a; a++)
+                if (!strv_contains(*l, *a)) {
+                        int r = strv_extend(l, *a);
+
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+/* What every installed kernel needs, together: one command line and one modules-load.d file
+ * serve them all. */
+static int plan_needs(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in, Needs *ret) {
+        _cleanup_strv_free_ char **ids = NULL;
+        _cleanup_(needs_done) Needs n = {};
+        char ***per_kernel = NULL;
+        size_t n_kernels = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < in->n_entries; i++) {
+                char id[sizeof("ffff:ffff")];
+
+                snprintf(id, sizeof(id), "%04x:%04x", in->entries[i].vendor, in->entries[i].device);
+                r = strv_extend(&ids, id);
+                if (r < 0)
+                        return r;
+        }
+        /* asked for, so it holds whatever the kernels' configurations say or whether they can be read */
+        if (in->want_iommu_pt) {
+                r = strv_extend(&n.args, "iommu=pt");
+                if (r < 0)
+                        return r;
+        }
+        per_kernel = calloc(strv_length(s->kernels) + 1, sizeof(char **));
+        if (!per_kernel)
+                return -ENOMEM;
+
+        for (char **k = s->kernels; k && *k; k++) {
+                _cleanup_(boot_needs_done) BootNeeds needs = {};
+                KernelConfig config;
+
+                r = kernel_config_read(rootfd, *k, &config);
+                if (r == -ENOENT) {
+                        r = plan_warn(p, "/boot/config-%s is missing: what kernel %s needs is not known.",
+                                      *k, *k);
+                        if (r < 0)
+                                goto finish;
+                        continue;
+                }
+                if (r < 0)
+                        goto finish;
+                BootNeedsInput ni = {
+                        .release = *k,
+                        .config = &config,
+                        .intel_dmar = in->intel_dmar,
+                        .want_iommu_pt = in->want_iommu_pt,
+                        .device_ids = ids,
+                };
+                r = boot_needs_decide(&ni, &needs);
+                if (r < 0)
+                        goto finish;
+                r = extend_unique(&n.args, needs.cmdline_add);
+                if (r < 0)
+                        goto finish;
+                r = extend_unique(&p->warnings, needs.warnings);
+                if (r < 0)
+                        goto finish;
+                r = boot_modules_for_kernel(*k, &config, &per_kernel[n_kernels]);
+                if (r == -EINVAL) /* a release without MAJOR.MINOR: its modules are unknown */
+                        continue;
+                if (r < 0)
+                        goto finish;
+                n_kernels++;
+        }
+        r = boot_modules_common(per_kernel, n_kernels, &n.modules);
+        if (r < 0)
+                goto finish;
+        *ret = n;
+        n = (Needs){};
+finish:
+        for (size_t i = 0; i < n_kernels; i++)
+                strv_free(per_kernel[i]);
+        free(per_kernel);
+        return r;
+}
+
+static int plan_initramfs(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in,
+                          const Needs *needs) {
+        /* without a generator passthru knows, nothing would read the list */
+        bool keep = !in->remove && in->n_entries > 0 && s->initramfs != INITRAMFS_NONE, changed = false;
+        bool wanted = !in->remove && in->n_entries > 0;
+        char *list = NULL, *modules = NULL;
+        int r;
+
+        if (keep) {
+                r = early_bind_list_format(in->entries, in->n_entries, &list);
+                if (r < 0)
+                        return r;
+        }
+        r = plan_generated(p, rootfd, EARLY_BIND_LIST, list);
+        if (r < 0)
+                return r;
+        changed = r > 0;
+
+        if (s->initramfs == INITRAMFS_MKINITCPIO) {
+                _cleanup_free_ char *old = NULL;
+                char *new = NULL;
+
+                r = read_optional(rootfd, "/etc/mkinitcpio.conf", &old);
+                if (r < 0)
+                        return r;
+                r = old ? mkinitcpio_hooks_edit(old, keep, &new) : -EBADMSG;
+                if (r == -EOPNOTSUPP || r == -EBADMSG) {
+                        if (keep) {
+                                r = plan_warn(
+                                        p,
+                                        "HOOKS in /etc/mkinitcpio.conf has no \"udev\" (a systemd initramfs, "
+                                        "or none at all): passthru's early hook cannot run there; the devices "
+                                        "are bound when passthrud starts.");
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (r < 0)
+                        return r;
+                else {
+                        r = plan_file(p, "/etc/mkinitcpio.conf", TAKE_PTR(old), new);
+                        if (r < 0)
+                                return r;
+                        changed = changed || r > 0;
+                }
+        }
+
+        /* Without a generator passthru knows, vfio-pci at least loads before udev's coldplug. */
+        if (s->initramfs == INITRAMFS_NONE) {
+                if (wanted) {
+                        r = plan_warn(
+                                p,
+                                "No initramfs generator passthru knows (initramfs-tools, dracut, mkinitcpio) "
+                                "was found: the devices are bound when passthrud starts, and a host driver "
+                                "may take them first.");
+                        if (r < 0)
+                                return r;
+                }
+                if (wanted && needs->modules && needs->modules[0]) {
+                        r = boot_modules_load_text(needs->modules, &modules);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = plan_generated(p, rootfd, MODULES_LOAD_FILE, modules);
+        if (r < 0)
+                return r;
+
+        if (changed && s->initramfs != INITRAMFS_NONE) {
+                _cleanup_strv_free_ char **commands = NULL;
+
+                r = boot_initramfs_commands(s, &commands);
+                if (r < 0)
+                        return r;
+                r = extend_unique(&p->commands, commands);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int join_blank(char *const *l, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return -ENOMEM;
+        for (char *const *s = l; s && *s; s++)
+                fprintf(f, "%s%s", s == l ? "" : " ", *s);
+        if (fclose(f) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in,
+                        const Needs *needs) {
+        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_free_ char *command = NULL;
+        CmdlineEdit edit = {};
+        bool changed = false;
+        int r;
+
+        if (!needs->args || !needs->args[0])
+                return 0;
+        if (in->remove)
+                edit.remove = needs->args;
+        else
+                edit.add = needs->args;
+
+        r = boot_cmdline_plan(s, &files, &command);
+        if (r == -ENOENT) {
+                _cleanup_free_ char *joined = NULL;
+
+                if (in->remove)
+                        return 0;
+                r = join_blank(needs->args, &joined);
+                if (r < 0)
+                        return r;
+                return plan_warn(
+                        p,
+                        "No boot loader configuration passthru knows was found: add \"%s\" to the kernel "
+                        "command line by hand.",
+                        joined);
+        }
+        if (r < 0)
+                return r;
+
+        for (char **f = files; *f; f++) {
+                _cleanup_free_ char *old = NULL;
+                char *new = NULL;
+
+                r = read_optional(rootfd, *f, &old);
+                if (r < 0)
+                        return r;
+                if (streq(*f, "/etc/kernel/cmdline"))
+                        r = kernel_cmdline_edit(old, in->running_cmdline, &edit, &new);
+                else if (old)
+                        r = grub_default_edit(old, &edit, &new);
+                else
+                        continue;
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        free(new);
+                        continue;
+                }
+                r = plan_file(p, *f, TAKE_PTR(old), new);
+                if (r < 0)
+                        return r;
+                changed = changed || r > 0;
+        }
+        if (changed)
+                return strv_extend(&p->commands, command);
+        return 0;
+}
+
+int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret) {
+        _cleanup_(boot_setup_done) BootSetup s = {};
+        _cleanup_(boot_plan_done) BootPlan p = {};
+        _cleanup_(needs_done) Needs needs = {};
+        int r;
+
+        r = boot_setup_detect(rootfd, &s);
+        if (r < 0)
+                return r;
+        r = plan_needs(&p, rootfd, &s, in, &needs);
+        if (r < 0)
+                return r;
+        /* the initramfs first: proxmox-boot-tool refresh then copies the new images */
+        if (in->initramfs) {
+                r = plan_initramfs(&p, rootfd, &s, in, &needs);
+                if (r < 0)
+                        return r;
+        }
+        if (in->cmdline) {
+                r = plan_cmdline(&p, rootfd, &s, in, &needs);
+                if (r < 0)
+                        return r;
+        }
+        *ret = p;
+        p = (BootPlan){};
+        return 0;
+}
