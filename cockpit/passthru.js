@@ -171,9 +171,18 @@ function renderHeader() {
     $("version").textContent = m.Version ? "passthrud " + m.Version : "";
 }
 
+let checksShownOnce = false;
 function renderChecks(rows) {
     const body = $("checks").tBodies[0];
     body.textContent = "";
+    const count = status => rows.filter(r => r[1] === status).length;
+    const counts = [[count("fail"), "failed"], [count("warn"), "with warnings"], [count("pass"), "passed"]]
+            .filter(([n]) => n > 0).map(([n, w]) => n + " " + w);
+    $("check-counts").textContent = counts.length ? "· " + counts.join(", ") : "";
+    /* Folded away at first when everything passes; the person's choice after that. */
+    if (!checksShownOnce)
+        $("host").open = count("fail") + count("warn") > 0;
+    checksShownOnce = true;
     for (const [id, status, summary, remedy] of rows) {
         body.append(el("tr", { "data-check": id, "data-status": status },
                        el("td", {}, el("span", { class: "badge status-" + status, text: STATUS_WORDS[status] || status })),
@@ -230,7 +239,9 @@ function render() {
         const g = groupInfo[n];
         const title = n < 0 ? "No IOMMU group" : "IOMMU group " + n;
         let viability = null;
-        if (g)
+        if (g && members.every(d => d.Bridge))
+            viability = el("span", { class: "badge", text: "Bridges only: they stay with the host" });
+        else if (g)
             viability = el("span", { class: "badge " + (g.Viable ? "status-pass" : "status-warn"), text: g.Viable ? "Ready for a VM" : "Not ready: members on host drivers" });
         container.append(el("div", { class: "card group", "data-group": String(n) },
                             el("div", { class: "card-header" }, el("h3", { text: title }), viability),
@@ -450,7 +461,10 @@ function loadManager() {
 }
 
 function start() {
-    $("check-again").addEventListener("click", loadChecks);
+    $("check-again").addEventListener("click", event => {
+        event.preventDefault(); /* not a click on the summary: keep it open */
+        loadChecks();
+    });
     $("plan-group").addEventListener("change", loadPlan);
     $("plan-confirm").addEventListener("click", confirmPlan);
     $("plan-cancel").addEventListener("click", () => { plan.serial++; $("plan-dialog").close() });
