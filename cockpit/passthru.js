@@ -255,8 +255,10 @@ function render() {
 
 const plan = { method: null, device: null, serial: 0 };
 
+/* flags "i": the call may wait for an interactive authorization, so in limited access
+ * polkit can ask the person through Cockpit's agent instead of refusing outright. */
 function call(method, address, options) {
-    return client.call(MANAGER_PATH, MANAGER, method, [address, options], { type: "sa{sv}" })
+    return client.call(MANAGER_PATH, MANAGER, method, [address, options], { type: "sa{sv}", flags: "i" })
             .then(reply => reply[0]);
 }
 
@@ -460,6 +462,16 @@ function loadManager() {
             .then(([props]) => Object.assign(state.manager, unwrap(props)));
 }
 
+function loadAll() {
+    return Promise.all([loadObjects(), loadManager(), loadChecks(), detectPersistence()])
+            .then(() => {
+                state.loaded = true;
+                render();
+                loadConfig();
+            })
+            .catch(error => notify(errorKind(error), describeError(error)));
+}
+
 function start() {
     $("check-again").addEventListener("click", event => {
         event.preventDefault(); /* not a click on the summary: keep it open */
@@ -472,17 +484,23 @@ function start() {
 
     /* Subscribe first so nothing that happens while loading is missed. */
     subscribe();
-    Promise.all([loadObjects(), loadManager(), loadChecks(), detectPersistence()])
-            .then(() => {
-                state.loaded = true;
-                render();
-                loadConfig();
-            })
-            .catch(error => notify(errorKind(error), describeError(error)))
-            .finally(() => {
-                $("app").setAttribute("aria-busy", "false");
-                document.body.dataset.loaded = "true";
-            });
+    loadAll().finally(() => {
+        $("app").setAttribute("aria-busy", "false");
+        document.body.dataset.loaded = "true";
+    });
+    /* passthrud restarted (an upgrade, a crash): its objects are new, so read them again. */
+    let lastOwner;
+    client.addEventListener("owner", (event, owner) => {
+        if (owner === null && lastOwner) {
+            state.objects = {};
+            scheduleRender();
+            notify("error", "passthrud stopped. The page fills again when it is back.");
+        } else if (owner && lastOwner === null) {
+            logEvent("passthrud is back.");
+            loadAll();
+        }
+        lastOwner = owner;
+    });
     client.addEventListener("close", (event, options) => {
         notify("error", "Lost the connection to passthrud" + (options && options.problem ? " (" + options.problem + ")" : "") + ". Reload the page when the service is back.");
     });

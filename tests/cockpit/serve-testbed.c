@@ -9,6 +9,7 @@
  *
  *   hotplug         the testbed's hotplug NIC appears (an "add" uevent), then e1000e binds
  *   unplug          it goes away again
+ *   restart         passthrud stops (SIGTERM) and a new one starts on the same bus
  *   polkit allow    the mock authority authorizes every question (the default)
  *   polkit deny     it refuses every question
  *   quit            stop everything (as does end of input)
@@ -95,6 +96,8 @@ static void command(Server *s, const char *line) {
         } else if (g_str_equal(line, "unplug")) {
                 testbed_uevent(s->tb, nic.address, "remove");
                 testbed_remove(s->tb, nic.address);
+        } else if (g_str_equal(line, "restart")) {
+                harness_restart_daemon(s->h);
         } else if (g_str_equal(line, "polkit allow")) {
                 s->deny = false;
         } else if (g_str_equal(line, "polkit deny")) {

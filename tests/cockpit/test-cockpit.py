@@ -388,6 +388,14 @@ def run(tb, page, url):
     page.click("#plan-cancel")
     tb.command("polkit allow")
 
+    # passthrud restarts: the page reads the new daemon's objects again, still without reload.
+    tb.command("restart")
+    wait_for(lambda: "passthrud is back." in page.js("return document.getElementById('event-list').textContent"),
+             "the page to see passthrud back after a restart")
+    wait_for(lambda: sorted(map(tuple, page.rows())) == sorted((r[0], r[7], r[8]) for r in tb.list_devices()),
+             "the page to equal the new daemon's ListDevices")
+    check("passthrud stopped" in page.js("return document.getElementById('alerts').textContent"), "the page said passthrud stopped")
+
     # A hot-unplug too.
     tb.command("unplug")
     wait_for(lambda: HOTPLUG not in [a for a, _, _ in page.rows()], "the unplugged NIC gone from the page")
