@@ -201,7 +201,7 @@ function deviceRow(d) {
         actions.append(el("button", { class: "btn btn-secondary btn-unbind", type: "button", text: "Give back to host", onclick: () => openPlan("Unbind", d) }));
     if (state.persist && !bridge) {
         const box = el("input", { type: "checkbox", class: "persist", checked: !!d.Persistent, onchange: () => setPersistent(d, box) });
-        actions.append(el("label", { class: "check persist-label" }, box, " Keep on vfio-pci at boot"));
+        actions.append(el("label", { class: "check persist-label", title: "Put it back on vfio-pci at every boot and hotplug" }, box, " Keep at boot"));
     } else if (d.Persistent) {
         actions.append(el("span", { class: "badge", text: "Kept on vfio-pci at boot" }));
     }
@@ -266,6 +266,8 @@ function options(dryRun) {
     const o = {};
     if ($("plan-group").checked)
         o.group = { t: "b", v: true };
+    if (state.persist && $("plan-persist").checked)
+        o.persist = { t: "b", v: true };
     if (dryRun)
         o["dry-run"] = { t: "b", v: true };
     return o;
@@ -295,7 +297,10 @@ function loadPlan() {
                     $("plan-intro").textContent = "Nothing needs changing.";
                     return;
                 }
-                $("plan-intro").textContent = "passthrud will make these changes, until the next boot:";
+                const remembered = state.persist && $("plan-persist").checked;
+                $("plan-intro").textContent = plan.method === "Bind"
+                    ? "passthrud will make these changes" + (remembered ? " and keep them across reboots:" : ", until the next boot:")
+                    : "passthrud will make these changes" + (remembered ? " and forget the device at boot:" : ":");
                 for (const [address, before, after] of changes) {
                     body.append(el("tr", { "data-address": address },
                                    el("td", {}, el("code", { text: address })),
@@ -325,6 +330,12 @@ function openPlan(method, device) {
     $("plan-group-label").textContent = method === "Bind"
         ? "Take along every device of IOMMU group " + device.IommuGroup
         : "Give back every device of IOMMU group " + device.IommuGroup;
+    /* With persistence, Bind and Unbind can also remember or forget the choice. */
+    $("plan-persist-row").hidden = !state.persist;
+    $("plan-persist").checked = false;
+    $("plan-persist-label").textContent = method === "Bind"
+        ? "Keep it on vfio-pci across reboots"
+        : "Forget it: do not put it back on vfio-pci at boot";
     $("plan-confirm").textContent = verb;
     $("plan-dialog").dataset.method = method;
     $("plan-dialog").showModal();
@@ -359,7 +370,7 @@ function confirmPlan() {
 function setPersistent(device, box) {
     const sig = state.persist;
     const args = sig === "sb" ? [device.Address, box.checked] : [device.Address, box.checked, {}];
-    client.call(MANAGER_PATH, MANAGER, "Persist", args, { type: sig })
+    client.call(MANAGER_PATH, MANAGER, "Persist", args, { type: sig, flags: "i" })
             .then(() => loadConfig())
             .catch(error => {
                 box.checked = !box.checked;
@@ -396,10 +407,18 @@ function loadConfig() {
             .then(reply => {
                 const body = $("config-table").tBodies[0];
                 body.textContent = "";
+                /* Whatever shape the entries have (tuples or dictionaries), one row each. */
+                const show = c => (c && typeof c === "object")
+                    ? ("v" in c && "t" in c ? show(c.v) : JSON.stringify(c))
+                    : String(c);
                 const rows = Array.isArray(reply[0]) ? reply[0] : Object.entries(reply[0] || {});
+                if (rows.length === 0)
+                    body.append(el("tr", {}, el("td", { class: "muted", text: "No device is remembered." })));
                 for (const row of rows) {
-                    const cells = Array.isArray(row) ? row : [row];
-                    body.append(el("tr", {}, cells.map(c => el("td", { text: typeof c === "object" ? JSON.stringify(c && "v" in c ? c.v : c) : String(c) }))));
+                    const cells = Array.isArray(row)
+                        ? row.map(show)
+                        : Object.entries(row || {}).map(([k, v]) => k + ": " + show(v));
+                    body.append(el("tr", { class: "config-entry" }, cells.map(c => el("td", { text: c }))));
                 }
                 $("config").hidden = false;
             })
@@ -440,6 +459,8 @@ function subscribe() {
                 loadChecks();
         } else if (state.objects[path]) {
             setInterfaces(path, { [changedIface]: changed });
+            if (changedIface === DEVICE && "Persistent" in changed)
+                loadConfig();
         }
         scheduleRender();
     });
@@ -478,6 +499,7 @@ function start() {
         loadChecks();
     });
     $("plan-group").addEventListener("change", loadPlan);
+    $("plan-persist").addEventListener("change", loadPlan);
     $("plan-confirm").addEventListener("click", confirmPlan);
     $("plan-cancel").addEventListener("click", () => { plan.serial++; $("plan-dialog").close() });
     $("plan-dialog").addEventListener("cancel", () => { plan.serial++ });

@@ -419,6 +419,46 @@ def run(tb, page, url):
     check(not console, "no errors in the browser console: %r" % console)
 
 
+def run_mock(driver, artifacts, workdir):
+    """The page against mock-cockpit.js: a daemon that has Persist(sb) and GetConfig."""
+    root = os.path.join(workdir, "mock")
+    shutil.copytree(os.environ["COCKPIT_PAGE_DIR"], os.path.join(root, "passthru"),
+                    ignore=shutil.ignore_patterns("meson.build", "*.png"))
+    os.makedirs(os.path.join(root, "base1"))
+    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "mock-cockpit.js"),
+                os.path.join(root, "base1", "cockpit.js"))
+    page = Page(driver, artifacts)
+    driver.get("file://" + os.path.join(root, "passthru", "index.html"))
+    wait_for(lambda: page.js("return document.body.dataset.loaded === 'true'"), "the page to load on the mock")
+    check(page.js("return window.mockDbusOptions.name === 'org.passthru.Manager' && window.mockDbusOptions.options.bus === 'system' "
+                  "&& window.mockDbusOptions.options.superuser === 'try'"),
+          "the page asks for org.passthru.Manager on the system bus with superuser \"try\"")
+    boxes = page.js("return [...document.querySelectorAll('input.persist')].map(b => [b.closest('tr').dataset.address, b.checked])")
+    check(boxes == [["0000:00:05.0", False], ["0000:00:06.0", True]], "with Persist, each device has its persistence switch: %r" % boxes)
+    wait_for(lambda: page.js("return !document.getElementById('config').hidden && "
+                             "document.querySelector('#config-table tr.config-entry').textContent.includes('applied')"),
+             "GetConfig's entries and their states shown")
+    page.click('tr[data-address="0000:00:05.0"] input.persist')
+    wait_for(lambda: page.js("return window.mockCalls.some(c => c.method === 'Persist')"), "a Persist call")
+    persist = page.js("return window.mockCalls.find(c => c.method === 'Persist')")
+    check(persist["args"] == ["0000:00:05.0", True] and persist["opts"]["type"] == "sb",
+          "the switch calls Persist('0000:00:05.0', true): %r" % persist)
+    page.js("window.mockSignal('/org/passthru/devices/0000_00_05_0', 'org.freedesktop.DBus.Properties', 'PropertiesChanged',"
+            " ['org.passthru.Device', {Persistent: {t: 'b', v: true}}, []]);")
+    wait_for(lambda: page.js("return document.querySelector('tr[data-address=\"0000:00:05.0\"] input.persist').checked"),
+             "the switch follows PropertiesChanged on Persistent")
+    page.click('tr[data-address="0000:00:05.0"] .btn-bind')
+    wait_for(lambda: page.dialog()["phase"] == "plan", "the bind plan on the mock")
+    check(page.js("return document.getElementById('plan-persist').checkVisibility()"), "the dialog offers to keep it across reboots")
+    page.click("#plan-persist")
+    wait_for(lambda: page.js("return window.mockCalls.filter(c => c.method === 'Bind').length") == 2, "the plan asked again")
+    options = page.js("return window.mockCalls.filter(c => c.method === 'Bind')[1].args[1]")
+    check(options.get("persist") == {"t": "b", "v": True} and options.get("dry-run") == {"t": "b", "v": True},
+          "the plan asks with persist and dry-run: %r" % options)
+    page.screenshot("persist-mock")
+    page.click("#plan-cancel")
+
+
 def main():
     reason = skip_reason()
     if reason:
@@ -440,6 +480,7 @@ def main():
         log("# cockpit-ws:", ws.url)
         driver = start_browser(workdir)
         run(tb, Page(driver, artifacts), ws.url)
+        run_mock(driver, artifacts, workdir)
         failed = False
     except SystemExit as e:
         log("1..0 # SKIP", e)
