@@ -67,6 +67,11 @@ function hex4(n) {
     return Number(n).toString(16).padStart(4, "0");
 }
 
+/* The daemon's sentences quote commands in backticks: those parts as code, the rest as text. */
+function prose(text) {
+    return String(text).split("`").map((part, i) => i % 2 ? el("code", { text: part }) : part);
+}
+
 /* ---- errors and notices ---- */
 
 /* The daemon's own sentence, and for a polkit refusal words that say so. */
@@ -188,7 +193,7 @@ function renderChecks(rows) {
                        el("td", {}, el("span", { class: "badge status-" + status, text: STATUS_WORDS[status] || status })),
                        el("td", { class: "check-id", text: id }),
                        el("td", { text: summary }),
-                       el("td", { class: "remedy" }, remedy ? el("code", { text: remedy }) : el("span", { class: "muted", text: "Nothing to do" }))));
+                       el("td", { class: "remedy" }, remedy ? prose(remedy) : el("span", { class: "muted", text: "Nothing to do" }))));
     }
 }
 
@@ -208,7 +213,7 @@ function deviceRow(d) {
 
     const name = [d.VendorName, d.DeviceName].filter(Boolean).join(" ") || "Unknown device";
     const blockers = (d.Blockers || []).length
-        ? el("ul", { class: "blockers" }, d.Blockers.map(b => el("li", { text: b })))
+        ? el("ul", { class: "blockers" }, d.Blockers.map(b => el("li", {}, prose(b))))
         : null;
     return el("tr", { "data-address": d.Address, "data-state": d.State, "data-driver": d.Driver, class: d.Assignable ? "" : "not-assignable" },
               el("td", { class: "address" }, el("code", { text: d.Address })),

@@ -58,6 +58,8 @@ def skip_reason():
         missing.append("cockpit-bridge (Debian: cockpit-bridge)")
     if not os.path.exists("/usr/share/cockpit/base1/cockpit.js") and not os.path.exists("/usr/share/cockpit/base1/cockpit.js.gz"):
         missing.append("Cockpit's base1 (Debian: cockpit-bridge)")
+    if not os.path.exists("/usr/share/cockpit/shell/manifest.json"):
+        missing.append("Cockpit's shell (Debian: cockpit-system)")
     if not shutil.which("chromium"):
         missing.append("chromium (Debian: chromium)")
     if not shutil.which("chromedriver"):
@@ -317,8 +319,13 @@ def run(tb, page, url):
     check(len(blockers) > 0 and all(len(b) > 10 for b in blockers), "the blockers' sentences are shown (%d)" % len(blockers))
     checks = page.js("return [...document.querySelectorAll('#checks tbody tr')].map(tr => tr.dataset.check)")
     check(len(checks) == 12 and "iommu-kernel" in checks, "the CheckHost rows are shown (%d)" % len(checks))
-    remedies = page.js("return document.querySelectorAll('#checks td.remedy code').length")
-    check(remedies > 0, "remedies are shown (%d)" % remedies)
+    shown = page.js("return [...document.querySelectorAll('#checks tbody tr')].map(tr => [tr.dataset.check, tr.dataset.status, tr.cells[2].textContent, tr.cells[3].textContent])")
+    host = tb.busctl("call", "org.passthru.Manager", "/org/passthru/Manager", "org.passthru.Manager", "CheckHost")["data"][0]
+    # Shown as the daemon wrote them; its backticks mark the commands, shown as code.
+    expected_checks = [[i, st, summary, remedy.replace("`", "") if remedy else "Nothing to do"] for i, st, summary, remedy in host]
+    check(shown == expected_checks, "the readiness rows equal CheckHost, remedies included (%d with a remedy)"
+          % sum(1 for r in host if r[3]))
+    check(page.js("return document.querySelectorAll('#checks td.remedy code').length") > 0, "commands in remedies are shown as code")
     check(page.js("return document.querySelectorAll('input.persist').length") == 0,
           "no persistence controls: this daemon has no Manager.Persist")
     page.screenshot("overview")
@@ -419,6 +426,24 @@ def run(tb, page, url):
     check(not console, "no errors in the browser console: %r" % console)
 
 
+def run_shell(tb, page, url):
+    """The page as a person opens it: in Cockpit's shell, from its menu, in an iframe."""
+    d = page.d
+    d.get(url + "/passthru")
+    wait_for(lambda: page.js("return [...document.querySelectorAll('nav a, #host-apps a')].some(a => a.textContent.trim() === 'PCI passthrough')"),
+             "\"PCI passthrough\" in Cockpit's menu (from manifest.json)")
+    frame = wait_for(lambda: d.find_element("css selector", "iframe[name$='/passthru']"), "the page's iframe in the shell")
+    d.switch_to.frame(frame)
+    try:
+        wait_for(lambda: page.js("return document.body.dataset.loaded === 'true'"), "the page to load in the shell")
+        expected = sorted((r[0], r[7], r[8]) for r in tb.list_devices())
+        wait_for(lambda: sorted(map(tuple, page.rows())) == expected, "the rows in the shell to equal ListDevices")
+        page.click("#host > summary")  # the README's picture: devices in view
+    finally:
+        d.switch_to.default_content()
+    page.screenshot("shell")
+
+
 def run_mock(driver, artifacts, workdir):
     """The page against mock-cockpit.js: a daemon that has Persist(sb) and GetConfig."""
     root = os.path.join(workdir, "mock")
@@ -480,6 +505,7 @@ def main():
         log("# cockpit-ws:", ws.url)
         driver = start_browser(workdir)
         run(tb, Page(driver, artifacts), ws.url)
+        run_shell(tb, Page(driver, artifacts), ws.url)
         run_mock(driver, artifacts, workdir)
         failed = False
     except SystemExit as e:
