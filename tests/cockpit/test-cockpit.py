@@ -348,8 +348,10 @@ def run(tb, page, url):
     page.click("#plan-confirm")
     wait_for(lambda: page.row_driver(NVME) == "vfio-pci", "the NVMe on vfio-pci in the page")
     check(tb.driver(NVME) == "vfio-pci", "the daemon says the NVMe is on vfio-pci")
-    check(not page.dialog()["open"], "the dialog closed")
-    check("Bound." in page.js("return document.getElementById('alerts').textContent"), "the page says it is bound")
+    # The PropertiesChanged signal may come before Bind's reply: wait for the reply's effects.
+    wait_for(lambda: not page.dialog()["open"], "the dialog to close on Bind's reply")
+    wait_for(lambda: "Bound. %s: nvme → vfio-pci" % NVME in page.js("return document.getElementById('alerts').textContent"),
+             "the page to say what it bound")
     page.screenshot("bound")
 
     page.click('#groups tr[data-address="%s"] .btn-unbind' % NVME)
@@ -358,6 +360,7 @@ def run(tb, page, url):
     page.click("#plan-confirm")
     wait_for(lambda: page.row_driver(NVME) == "nvme", "the NVMe back on nvme in the page")
     check(tb.driver(NVME) == "nvme", "the daemon says the NVMe is back on nvme")
+    wait_for(lambda: not page.dialog()["open"], "the dialog to close on Unbind's reply")
 
     # The group option changes the plan.
     page.click('#groups tr[data-address="%s"] .btn-bind' % GPU_AUDIO)
