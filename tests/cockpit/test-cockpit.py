@@ -6,8 +6,10 @@ serve-testbed runs passthrud on the realistic umockdev testbed with a private db
 and a mock polkit authority; a real cockpit-ws listens on 127.0.0.1 and runs
 cockpit-bridge as a local session whose "system" bus is that private bus
 (DBUS_SYSTEM_BUS_ADDRESS); Debian's chromium, driven by python3-selenium through Debian's
-chromedriver, opens the page. Checks are made on the DOM and against the daemon itself
-(busctl on the private bus); screenshots go to $COCKPIT_ARTIFACTS.
+chromedriver, opens the page: alone, then in Cockpit's shell. Checks are made on the DOM
+and against the daemon itself (busctl on the private bus); screenshots go to
+$COCKPIT_ARTIFACTS. Last, the page runs against mock-cockpit.js, a stand-in for cockpit.js
+with a daemon that has Persist and GetConfig, which passthrud does not have yet.
 
 Exit status: 0 passed, 1 failed, 77 skipped (cockpit, chromium or selenium missing; the
 reason is printed). Run through `meson test --suite cockpit`.
