@@ -18,6 +18,7 @@ reason is printed). Run through `meson test --suite cockpit`.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -194,6 +195,12 @@ class Cockpit:
         runtime = os.path.join(workdir, "runtime")
         os.makedirs(home)
         os.makedirs(runtime, mode=0o700)
+        # A session bus of its own: without one, the bridge (or what it starts) would
+        # autolaunch a session dbus-daemon that outlives the test.
+        self.session_bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
+                                             "--address=unix:path=" + os.path.join(workdir, "session-bus")],
+                                            stdout=subprocess.PIPE, text=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        session_address = self.session_bus.stdout.readline().strip()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": home,
@@ -201,6 +208,7 @@ class Cockpit:
             "XDG_DATA_HOME": data,  # the bridge finds packages in XDG_DATA_HOME/cockpit
             "XDG_CONFIG_DIRS": os.path.join(workdir, "config"),  # no cockpit.conf of the host
             "DBUS_SYSTEM_BUS_ADDRESS": bus_address,
+            "DBUS_SESSION_BUS_ADDRESS": session_address,
             "LANG": "C.UTF-8",
         }
         self.port = free_port()
@@ -209,7 +217,8 @@ class Cockpit:
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen([find_cockpit_ws(), "--local-session=cockpit-bridge", "--no-tls",
                                       "--address=127.0.0.1", "--port=%d" % self.port],
-                                     env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
+                                     env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         end = time.monotonic() + TIMEOUT
         while True:
             try:
@@ -221,6 +230,8 @@ class Cockpit:
                 time.sleep(0.1)
 
     def stop(self):
+        # The whole process group: cockpit-ws, its bridge and what the bridge started
+        # (an ssh-agent for the session).
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -228,7 +239,13 @@ class Cockpit:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         self.log_file.close()
+        self.session_bus.terminate()
+        self.session_bus.wait()
 
 
 def start_browser(workdir):
@@ -489,6 +506,25 @@ def run_mock(driver, artifacts, workdir):
     page.click("#plan-cancel")
 
 
+def leftovers(workdir):
+    """Processes still running with the test's directory in their environment (what the
+    bridge or the browser started and nobody stopped): ended, and returned for the record."""
+    mark = ("=" + workdir).encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                if mark not in f.read():
+                    continue
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            os.kill(int(pid), 15)
+            found.append("%s %s" % (pid, cmd))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
 def main():
     reason = skip_reason()
     if reason:
@@ -529,6 +565,10 @@ def main():
         if ws:
             ws.stop()
         status = tb.stop() if tb else 0
+        left = leftovers(workdir)
+        if left and failed is False:
+            log("not ok - processes outlived the test (now ended):", "; ".join(left))
+            failed = True
         for name in ("serve-testbed.log", "cockpit-ws.log", "chromedriver.log"):
             src = os.path.join(workdir, name)
             if os.path.exists(src):
