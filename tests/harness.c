@@ -20,6 +20,7 @@ struct Harness {
         GSubprocess *daemon;
         GDBusConnection *connection;
         char *owner; /* the daemon's unique name */
+        char **extra_args; /* for harness_restart_daemon() */
         guint subscription;
         GQueue signals;
 };
@@ -238,6 +239,7 @@ Harness *harness_new_with_args(Testbed *tb, const char *const *extra_args) {
                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                 NULL, NULL, &error);
         g_assert_no_error(error);
+        h->extra_args = g_strdupv((char **) extra_args);
         start_daemon(h, passthrud, extra_args);
         return h;
 }
@@ -262,6 +264,17 @@ static void check_exit(GSubprocess *daemon) {
                                    g_subprocess_get_exit_status(daemon));
 }
 
+void harness_restart_daemon(Harness *h) {
+        if (h->subscription)
+                g_dbus_connection_signal_unsubscribe(h->connection, h->subscription);
+        h->subscription = 0;
+        stop(h->daemon);
+        check_exit(h->daemon);
+        g_clear_object(&h->daemon);
+        g_clear_pointer(&h->owner, g_free);
+        start_daemon(h, g_getenv("PASSTHRUD"), (const char *const *) h->extra_args);
+}
+
 void harness_free(Harness *h) {
         if (!h)
                 return;
@@ -279,6 +292,7 @@ void harness_free(Harness *h) {
         g_free(h->dir);
         g_free(h->address);
         g_free(h->owner);
+        g_strfreev(h->extra_args);
         g_free(h);
 }
 

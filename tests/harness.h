@@ -31,6 +31,10 @@ Harness *harness_new_with_args(Testbed *tb, const char *const *extra_args);
  * errors the wrapper found fail the test), then stops the bus. */
 void harness_free(Harness *h);
 
+/* Stops the daemon as harness_free() does (failing the test unless it exits 0) and starts
+ * a new one on the same bus, with the same options. */
+void harness_restart_daemon(Harness *h);
+
 GDBusConnection *harness_connection(Harness *h);
 const char *harness_bus_address(Harness *h);
 
