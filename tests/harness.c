@@ -19,7 +19,7 @@ struct Harness {
         char *address;
         GSubprocess *daemon;
         GDBusConnection *connection;
-        char *owner; /* the daemon's unique name */
+        char *owner;       /* the daemon's unique name */
         char **extra_args; /* for harness_restart_daemon() */
         guint subscription;
         GQueue signals;
@@ -65,6 +65,56 @@ static void on_wait_done(GObject *source, GAsyncResult *result, gpointer data) {
 void harness_wait_process(GSubprocess *p) {
         g_subprocess_wait_async(p, NULL, on_wait_done, NULL);
         harness_wait_until(process_done, p, "a spawned process to exit");
+}
+
+void harness_run_clear(HarnessRun *r) {
+        g_free(r->out);
+        g_free(r->err);
+}
+
+typedef struct {
+        HarnessRun *run;
+        bool done;
+} RunState;
+
+static void on_client_done(GObject *source, GAsyncResult *result, gpointer data) {
+        RunState *s = data;
+        g_autoptr(GError) error = NULL;
+
+        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &s->run->out, &s->run->err,
+                                             &error);
+        g_assert_no_error(error);
+        s->done = true;
+}
+
+static gboolean client_done(gpointer data) {
+        return ((RunState *) data)->done;
+}
+
+HarnessRun harness_run_client(Harness *h, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GSubprocess) p = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *joined = g_strjoinv(" ", (char **) args);
+        HarnessRun r = {};
+        RunState s = { .run = &r };
+
+        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        for (const char *const *a = args; *a; a++)
+                g_ptr_array_add(argv, (char *) *a);
+        g_ptr_array_add(argv, NULL);
+        p = harness_spawn(h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          (const char *const *) argv->pdata, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &s);
+        harness_wait_until(client_done, &s, "passthructl to finish");
+        harness_wait_process(p);
+        g_assert_true(g_subprocess_get_if_exited(p));
+        r.status = g_subprocess_get_exit_status(p);
+        g_test_message("passthructl %.200s: exit %d, stderr: %.300s", joined, r.status, r.err);
+        if (r.status == HARNESS_WRAPPER_ERROR_EXIT)
+                g_error("The wrapper found errors in passthructl %s:\n%s", joined, r.err);
+        return r;
 }
 
 static char *write_bus_config(const char *dir) {

@@ -44,6 +44,19 @@ GSubprocess *harness_spawn(Harness *h, GSubprocessFlags flags, const char *const
 /* Waits for a spawned process, failing the test if it does not exit in time. */
 void harness_wait_process(GSubprocess *p);
 
+/* What passthructl did: its exit status and output. */
+typedef struct HarnessRun {
+        int status;
+        char *out, *err;
+} HarnessRun;
+void harness_run_clear(HarnessRun *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HarnessRun, harness_run_clear)
+/* Runs passthructl ARGS... (NULL-terminated) on the private bus while this process's main
+ * context keeps running (a mock polkit in the test answers meanwhile); fails the test when
+ * the wrapper found errors in it. */
+HarnessRun harness_run_client(Harness *h, const char *const *args);
+#define HARNESS_RUN(h, ...) harness_run_client((h), (const char *const[]){ __VA_ARGS__, NULL })
+
 /* A method call on the daemon; reply_type may be NULL. */
 GVariant *harness_call(Harness *h, const char *path, const char *interface, const char *method,
                        GVariant *args, const char *reply_type, GError **error);

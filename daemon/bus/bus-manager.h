@@ -17,6 +17,7 @@ typedef struct Transactions Transactions;
 typedef struct Polkit Polkit;
 typedef struct BusChanges BusChanges;
 typedef struct Refusal Refusal;
+typedef struct BindCall BindCall;
 
 typedef struct Bus {
         Manager *manager;
@@ -24,6 +25,7 @@ typedef struct Bus {
         sd_bus *bus;
         Polkit *polkit;
         BusChanges *changes;
+        BindCall *bind_calls; /* Bind/Unbind calls waiting for their transaction (bus-bind.c) */
 } Bus;
 
 /* Connects (address NULL: the system bus), exports every object, starts reporting the
