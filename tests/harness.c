@@ -19,8 +19,9 @@ struct Harness {
         char *address;
         GSubprocess *daemon;
         GDBusConnection *connection;
-        char *owner;       /* the daemon's unique name */
-        char **extra_args; /* for harness_restart_daemon() */
+        char *owner;              /* the daemon's unique name */
+        char **extra_args;        /* for harness_restart_daemon() */
+        bool daemon_exit_checked; /* harness_lose_bus() saw it exit */
         guint subscription;
         GQueue signals;
 };
@@ -314,6 +315,21 @@ static void check_exit(GSubprocess *daemon) {
                                    g_subprocess_get_exit_status(daemon));
 }
 
+int harness_lose_bus(Harness *h) {
+        if (h->subscription)
+                g_dbus_connection_signal_unsubscribe(h->connection, h->subscription);
+        h->subscription = 0;
+        stop(h->bus);
+        harness_wait_process(h->daemon);
+        h->daemon_exit_checked = true;
+        if (!g_subprocess_get_if_exited(h->daemon))
+                g_error("passthrud was killed by signal %d when its bus went away",
+                        g_subprocess_get_term_sig(h->daemon));
+        if (g_subprocess_get_exit_status(h->daemon) == HARNESS_WRAPPER_ERROR_EXIT)
+                g_test_fail_printf("passthrud: the wrapper found errors, see its output above");
+        return g_subprocess_get_exit_status(h->daemon);
+}
+
 void harness_restart_daemon(Harness *h) {
         if (h->subscription)
                 g_dbus_connection_signal_unsubscribe(h->connection, h->subscription);
@@ -331,7 +347,8 @@ void harness_free(Harness *h) {
         if (h->subscription)
                 g_dbus_connection_signal_unsubscribe(h->connection, h->subscription);
         stop(h->daemon);
-        check_exit(h->daemon);
+        if (!h->daemon_exit_checked)
+                check_exit(h->daemon);
         g_dbus_connection_close_sync(h->connection, NULL, NULL);
         g_object_unref(h->connection);
         stop(h->bus);

@@ -35,6 +35,10 @@ void harness_free(Harness *h);
  * a new one on the same bus, with the same options. */
 void harness_restart_daemon(Harness *h);
 
+/* Stops the bus under the running daemon and waits for the daemon to exit on its own;
+ * returns its exit status (harness_free() then checks nothing more). */
+int harness_lose_bus(Harness *h);
+
 GDBusConnection *harness_connection(Harness *h);
 const char *harness_bus_address(Harness *h);
 
