@@ -159,7 +159,7 @@ static void fixture_setup(HostFixture *f, gconstpointer data) {
         rebuild_groups(f);
 
         f->roots = (HostRoots){
-                .sysfs = g_steal_pointer(&sys),
+                .sysfs = f->src.sysfs,
                 .proc = host_path(f, "proc"),
                 .etc = host_path(f, "etc"),
                 .dev = host_path(f, "dev"),
@@ -181,7 +181,6 @@ static void fixture_teardown(HostFixture *f, gconstpointer data) {
         sysfs_free(f->src.sysfs);
         kmod_close(f->src.kmod);
         test_remove_tree(f->tmp);
-        g_free((char *) f->roots.sysfs);
         g_free((char *) f->roots.proc);
         g_free((char *) f->roots.etc);
         g_free((char *) f->roots.dev);
