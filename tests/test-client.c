@@ -298,11 +298,11 @@ static void test_usage(ClientFixture *f, gconstpointer data) {
                 g_assert_nonnull(strstr(help.out, *verb));
         g_assert_cmpint(version.status, ==, 0);
         g_assert_true(g_str_has_prefix(version.out, "passthructl "));
-        assert_error_line(&no_address, 2);
-        assert_error_line(&two, 2);
-        assert_error_line(&unknown, 2);
-        assert_error_line(&option, 2);
-        assert_error_line(&extra, 2);
+        assert_error_line(&no_address, 64);
+        assert_error_line(&two, 64);
+        assert_error_line(&unknown, 64);
+        assert_error_line(&option, 64);
+        assert_error_line(&extra, 64);
 }
 
 static void test_no_bus(ClientFixture *f, gconstpointer data) {
