@@ -38,8 +38,7 @@ static void fixture_setup(ModelFixture *f, gconstpointer data) {
         f->modules_dir = g_dir_make_tmp("passthru-modules-XXXXXX", &error);
         g_assert_no_error(error);
         g_assert_cmpint(sysfs_open(testbed_sys_dir(f->tb), &f->src.sysfs), ==, 0);
-        g_assert_cmpint(pciids_new(g_test_get_filename(G_TEST_DIST, "data", "pci.ids", NULL), &f->src.ids),
-                        ==, 0);
+        g_assert_cmpint(pciids_new(g_test_get_filename(G_TEST_DIST, "data", "pci.ids", NULL), &f->src.ids), ==, 0);
         g_assert_cmpint(kmod_open(f->modules_dir, config, &f->src.kmod), ==, 0);
 }
 
@@ -475,19 +474,16 @@ static void test_kernel_modules(ModelFixture *f, gconstpointer data) {
 static void test_kmod_lookup(ModelFixture *f, gconstpointer data) {
         _cleanup_strv_free_ char **modules = NULL, **none = NULL;
 
-        g_assert_cmpint(kmod_modules_for_alias(f->src.kmod,
-                                               "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00",
-                                               &modules),
-                        ==, 0);
+        g_assert_cmpint(kmod_modules_for_alias(f->src.kmod, "pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00",
+                                               &modules), ==, 0);
         assert_strv(modules, (const char *const[]){ "e1000e", NULL });
-        g_assert_cmpint(kmod_modules_for_alias(
-                                f->src.kmod, "pci:v0000FFFFd0000FFFFsv00000000sd00000000bcFFscFFiFF", &none),
-                        ==, 0);
+        g_assert_cmpint(kmod_modules_for_alias(f->src.kmod, "pci:v0000FFFFd0000FFFFsv00000000sd00000000bcFFscFFiFF",
+                                               &none), ==, 0);
         assert_strv(none, (const char *const[]){ NULL });
 }
 
 static int compare_devices(const void *a, const void *b) {
-        return pci_address_compare(&(*(Device *const *) a)->address, &(*(Device *const *) b)->address);
+        return pci_address_compare(&(*(Device * const *) a)->address, &(*(Device * const *) b)->address);
 }
 
 typedef struct {
@@ -661,8 +657,7 @@ static void test_sysfs(ModelFixture *f, gconstpointer data) {
         g_assert_cmpuint(u, ==, 7);
         g_assert_cmpint(sysfs_read_int(f->src.sysfs, testbed_devpath(f->tb, GPU), "numa_node", &i), ==, 0);
         g_assert_cmpint(i, ==, -1);
-        g_assert_cmpint(sysfs_read_uint(f->src.sysfs, testbed_devpath(f->tb, GPU), "numa_node", &u), ==,
-                        -EINVAL);
+        g_assert_cmpint(sysfs_read_uint(f->src.sysfs, testbed_devpath(f->tb, GPU), "numa_node", &u), ==, -EINVAL);
         g_assert_cmpint(sysfs_read_link_name(f->src.sysfs, devpath, "driver", &name), ==, 0);
         g_assert_cmpstr(name, ==, "igb");
         g_assert_cmpint(sysfs_list_prefixed(f->src.sysfs, devpath, "virtfn", &virtfns), ==, 0);
