@@ -10,8 +10,7 @@ static const char *const valid[] = {
         "",
         "Intel Corporation",
         "Realtek Semiconductor Co., Ltd.",
-        "Gr\xc3\xa4"
-        "fikkarte",                       /* ä, two bytes */
+        "Gr\303\244fikkarte",             /* ä, two bytes (octal: a hex escape would eat the f) */
         "\xe2\x80\x94 dash \xe2\x82\xac", /* em dash and euro sign, three bytes */
         "\xf0\x9f\x98\x80",               /* U+1F600, four bytes */
         "\xef\xbf\xbf",                   /* U+FFFF: a noncharacter, but valid */
