@@ -66,6 +66,20 @@ static bool is_first_boot_line(const char *message) {
         return strncmp(message, "Linux version ", strlen("Linux version ")) == 0;
 }
 
+/* The sequence number at p, in the header that ends at end. sscanf() on the record itself
+ * would look for a NUL first: past the buffer's end (klog_parse() takes no NUL), and through
+ * the whole rest of the log for every record. */
+static int parse_seq(const char *p, const char *end, unsigned long long *ret) {
+        char field[32];
+        size_t n = (size_t) (end - p);
+
+        if (n > sizeof(field) - 1)
+                n = sizeof(field) - 1;
+        memcpy(field, p, n);
+        field[n] = '\0';
+        return sscanf(field, "%llu", ret) == 1 ? 0 : -EINVAL;
+}
+
 /* One record line: "PRI,SEQ,TS,FLAGS;message". Continuation lines (" KEY=value") and lines
  * without a header are not messages. */
 static int parse_record(Klog *k, const char *line, size_t len, bool *first) {
@@ -77,7 +91,7 @@ static int parse_record(Klog *k, const char *line, size_t len, bool *first) {
         if (len == 0 || line[0] == ' ' || !semicolon)
                 return 0;
         comma = memchr(line, ',', (size_t) (semicolon - line));
-        if (!comma || sscanf(comma + 1, "%llu", &seq) != 1)
+        if (!comma || parse_seq(comma + 1, semicolon, &seq) < 0)
                 return 0;
         message = strndup(semicolon + 1, len - (size_t) (semicolon + 1 - line));
         /* Checks quote these lines on D-Bus, which takes nothing but UTF-8. */
