@@ -53,6 +53,20 @@ bool utf8_is_valid(const char *s) {
         return true;
 }
 
+size_t utf8_prefix_length(const char *s, size_t max) {
+        /* A character is at most 4 bytes: what lies further cannot change the answer. */
+        size_t n = strnlen(s, max + 3), done = 0;
+
+        while (done < n) {
+                size_t len = utf8_char_length(s + done, n - done) ?: 1;
+
+                if (done + len > max)
+                        break;
+                done += len;
+        }
+        return done;
+}
+
 int utf8_escape_invalid(const char *s, char **ret) {
         size_t n = strlen(s);
         char *copy, *p;

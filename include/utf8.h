@@ -16,6 +16,11 @@ size_t utf8_char_length(const char *s, size_t n);
 
 bool utf8_is_valid(const char *s);
 
+/* The length in bytes of the longest start of s that is at most max bytes and does not end
+ * inside a character (an invalid byte counts as one of its own), for quoting a string cut
+ * short without cutting a character in two. */
+size_t utf8_prefix_length(const char *s, size_t max);
+
 /* A copy of s in which each byte that is not part of a valid character is written as
  * "\xNN" (lower-case hex); valid UTF-8 is copied unchanged. */
 int utf8_escape_invalid(const char *s, char **ret);

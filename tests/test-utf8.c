@@ -96,6 +96,22 @@ static void test_char_length(Utf8Fixture *f, gconstpointer data) {
         g_assert_cmpuint(utf8_char_length("a", 0), ==, 0);
 }
 
+static void test_prefix_length(Utf8Fixture *f, gconstpointer data) {
+        const char *umlauts = "\xc3\xa4\xc3\xa4\xc3\xa4"; /* three ä, two bytes each */
+
+        g_assert_cmpuint(utf8_prefix_length("0000:01:00.0", 32), ==, 12);
+        g_assert_cmpuint(utf8_prefix_length("0000:01:00.0", 4), ==, 4);
+        g_assert_cmpuint(utf8_prefix_length("", 4), ==, 0);
+        g_assert_cmpuint(utf8_prefix_length(umlauts, 6), ==, 6);
+        g_assert_cmpuint(utf8_prefix_length(umlauts, 5), ==, 4); /* not half an ä */
+        g_assert_cmpuint(utf8_prefix_length(umlauts, 1), ==, 0);
+        g_assert_cmpuint(utf8_prefix_length("a\360\237\230\200b", 4), ==, 1);
+        g_assert_cmpuint(utf8_prefix_length("a\360\237\230\200b", 5), ==, 5);
+        /* Invalid bytes are units of one: the cut may fall between them. */
+        g_assert_cmpuint(utf8_prefix_length("\xe9\xe9\xe9", 2), ==, 2);
+        g_assert_cmpuint(utf8_prefix_length("ab\xe2\x82", 3), ==, 3);
+}
+
 static void test_make_valid(Utf8Fixture *f, gconstpointer data) {
         char *unchanged;
 
@@ -121,6 +137,7 @@ int main(int argc, char *argv[]) {
         ADD("/utf8/invalid", test_invalid);
         ADD("/utf8/every-byte", test_every_byte);
         ADD("/utf8/char-length", test_char_length);
+        ADD("/utf8/prefix-length", test_prefix_length);
         ADD("/utf8/make-valid", test_make_valid);
         return g_test_run();
 }
