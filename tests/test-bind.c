@@ -781,6 +781,60 @@ static void test_polkit_recheck(Fixture *f, gconstpointer data) {
         assert_changes(changes, "[]");
 }
 
+static gboolean set_flag(gpointer data) {
+        *(bool *) data = true;
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean flag_set(gpointer data) {
+        return *(bool *) data;
+}
+
+/* Keeps the main context running (the mock polkit, the emulator) for a second. */
+static void wait_a_second(void) {
+        bool done = false;
+
+        g_timeout_add_seconds(1, set_flag, &done);
+        harness_wait_until(flag_set, &done, "a second");
+}
+
+/* A caller that leaves while polkit decides takes its question with it: the answer that
+ * comes afterwards starts nothing, and nothing is left behind (valgrind checks the daemon). */
+static void test_polkit_caller_gone(Fixture *f, gconstpointer data) {
+        g_autoptr(GDBusConnection) other = NULL;
+        g_autoptr(GVariant) plan = NULL;
+        g_autoptr(GError) error = NULL;
+        Call c;
+
+        SKIP_WITHOUT_DAEMON(f);
+        other = g_dbus_connection_new_for_address_sync(
+                harness_bus_address(f->h),
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+        memset(&c, 0, sizeof(c));
+        g_dbus_connection_call(other, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                               "Bind", g_variant_new("(s@a{sv})", NVME, g_variant_new_parsed("@a{sv} {}")),
+                               G_VARIANT_TYPE("(a(sss))"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                               on_call_done, &c);
+        while (!f->polkit.held)
+                g_main_context_iteration(NULL, TRUE);
+        g_dbus_connection_close_sync(other, NULL, &error);
+        g_assert_no_error(error);
+
+        /* Give the daemon time to hear that the caller left, then let polkit say yes. */
+        wait_a_second();
+        f->polkit.mode = POLKIT_ALLOW;
+        polkit_answer(&f->polkit, POLKIT_ALLOW);
+        plan = call_ok(f, "Bind", NVME, "dry-run", g_variant_new_boolean(TRUE), NULL);
+        wait_a_second();
+        assert_kernel(f, NVME, "nvme", NULL);
+        g_assert_null(record(f, NVME));
+        g_clear_error(&c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+}
+
 /* Another tool writes sysfs: listeners hear DriverChanged and PropertiesChanged anyway. */
 static void test_external_change(Fixture *f, gconstpointer data) {
         g_autofree char *unbind =
@@ -1037,6 +1091,7 @@ int main(int argc, char *argv[]) {
         ADD("polkit-error", polkit_error, test_polkit_refused);
         ADD("polkit-absent", polkit_absent, test_polkit_refused);
         ADD("polkit-recheck", polkit_hold, test_polkit_recheck);
+        ADD("polkit-caller-gone", polkit_hold, test_polkit_caller_gone);
         ADD("external-change", plain, test_external_change);
         ADD("restart", plain, test_restart);
         ADD("unbind-driver", plain, test_unbind_driver);
