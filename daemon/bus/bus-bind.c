@@ -91,8 +91,10 @@ static int reply_moves(Manager *m, sd_bus_message *call, const Plan *plan, bool 
         return r;
 }
 
-/* A client may wait for this many transactions at once (each runs a worker child). */
+/* A client may wait for this many transactions at once, all clients together for the total
+ * (each runs a worker child, so this also bounds the daemon's children). */
 #define BIND_CALLS_PER_CLIENT 8
+#define BIND_CALLS_TOTAL 64
 
 struct BindCall {
         Bus *bus;
@@ -104,7 +106,7 @@ static size_t count_calls(Bus *b, const char *sender) {
         size_t n = 0;
 
         for (BindCall *c = b->bind_calls; c; c = c->next)
-                if (streq_ptr(sd_bus_message_get_sender(c->msg), sender))
+                if (!sender || streq_ptr(sd_bus_message_get_sender(c->msg), sender))
                         n++;
         return n;
 }
@@ -140,12 +142,13 @@ static int start(Bus *b, sd_bus_message *msg, Plan *plan, sd_bus_error *error) {
         BindCall *c;
         int r;
 
-        if (count_calls(b, sd_bus_message_get_sender(msg)) >= BIND_CALLS_PER_CLIENT)
+        if (count_calls(b, sd_bus_message_get_sender(msg)) >= BIND_CALLS_PER_CLIENT ||
+            count_calls(b, NULL) >= BIND_CALLS_TOTAL)
                 return sd_bus_error_setf(
                         error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
-                        "This client already waits for %d driver changes; try again when they "
-                        "have finished.",
-                        BIND_CALLS_PER_CLIENT);
+                        "Too many driver changes are under way (at most %d per client, %d in "
+                        "all); try again when they have finished.",
+                        BIND_CALLS_PER_CLIENT, BIND_CALLS_TOTAL);
         c = calloc(1, sizeof(BindCall));
         if (!c)
                 return -ENOMEM;
