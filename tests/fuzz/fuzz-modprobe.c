@@ -3,6 +3,7 @@
  * list, then every host check on what it found, with a device the admin keeps on vfio-pci
  * (so the boot-binding check reads the blacklist, softdep and options lines). */
 #include "device.h"
+#include "device-table.h"
 #include "fuzz.h"
 #include "hostfacts.h"
 
@@ -24,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 .persistent = true,
         };
         Device *devices[] = { &device };
-        HostFacts f = { .devices = devices, .n_devices = 1 };
+        DeviceTable table = { .devices = devices, .n_devices = 1 };
+        HostFacts f = { .table = &table };
         HostChecks c = {};
 
         fuzz_quiet();
@@ -42,8 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         host_checks_done(&c);
                 }
         }
-        f.devices = NULL;
-        f.n_devices = 0;
+        f.table = NULL;
         host_facts_done(&f);
         return 0;
 }
