@@ -152,16 +152,6 @@ static void polkit_stop(MockPolkit *p, GDBusConnection *connection) {
 
 /* ---- fixture ---- */
 
-static void write_file(const char *dir, const char *rel, const char *contents) {
-        g_autofree char *path = g_build_filename(dir, rel, NULL);
-        g_autofree char *parent = g_path_get_dirname(path);
-        g_autoptr(GError) error = NULL;
-
-        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
-        g_file_set_contents(path, contents, -1, &error);
-        g_assert_no_error(error);
-}
-
 static void symlink_in(const char *dir, const char *rel, const char *target) {
         g_autofree char *path = g_build_filename(dir, rel, NULL);
         g_autofree char *parent = g_path_get_dirname(path);
@@ -183,20 +173,17 @@ static void sys_link(Fixture *f, const char *link, const char *address, const ch
 }
 
 static void make_proc(Fixture *f, const char *proc) {
-        write_file(proc, "self/mountinfo", "");
-        write_file(proc, "swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-        write_file(proc, "net/route",
-                   "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        test_write_idle_proc(proc);
         if (!f->config->host_uses)
                 return;
-        write_file(proc, "self/mountinfo",
-                   "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
-                   "23 22 0:21 / /proc rw shared:2 - proc proc rw\n");
+        test_write_file(proc, "self/mountinfo",
+                        "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+                        "23 22 0:21 / /proc rw shared:2 - proc proc rw\n");
         sys_link(f, "dev/block/259:2", NVME, "nvme/nvme0/nvme0n1/nvme0n1p2");
-        write_file(proc, "net/route",
-                   "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
-                   "enp3s16\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
-                   "enp3s16\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
+        test_write_file(proc, "net/route",
+                        "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                        "enp3s16\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+                        "enp3s16\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
         sys_link(f, "class/net/enp3s16", VF0, "net/enp3s16");
         symlink_in(proc, "4242/fd/7", "/dev/dri/card1");
         symlink_in(proc, "4242/fd/8", "/dev/null");
@@ -221,11 +208,11 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
                 g_assert_no_errno(g_mkdir_with_parents(module, 0755));
         }
         if (f->config->console) {
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/bind", "0\n");
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/name", "(S) dummy device\n");
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/bind", "1\n");
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/name",
-                           "(M) frame buffer device\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/bind", "0\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/name", "(S) dummy device\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/bind", "1\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/name",
+                                "(M) frame buffer device\n");
         }
         f->dir = g_dir_make_tmp("passthru-bind-XXXXXX", &error);
         g_assert_no_error(error);

@@ -65,6 +65,12 @@ void testbed_remove_attr(Testbed *tb, const char *address, const char *attr);
 void testbed_symlink(Testbed *tb, const char *link, const char *target);
 void testbed_uevent(Testbed *tb, const char *address, const char *action);
 
+/* Writes DIR/REL, making its directories; fails the test on error. */
+void test_write_file(const char *dir, const char *rel, const char *contents);
+/* A /proc fixture (for --proc-root) of a host that uses none of the devices: no mounts, no
+ * swap, no routes. */
+void test_write_idle_proc(const char *proc);
+
 /* Removes a directory tree the test made (never following links); fails the test on error. */
 void test_remove_tree(const char *path);
 

@@ -65,16 +65,6 @@ static gboolean polkit_owned(gpointer data) {
         return ((Server *) data)->owned;
 }
 
-static void write_file(const char *dir, const char *rel, const char *contents) {
-        g_autofree char *path = g_build_filename(dir, rel, NULL);
-        g_autofree char *parent = g_path_get_dirname(path);
-        g_autoptr(GError) error = NULL;
-
-        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
-        g_file_set_contents(path, contents, -1, &error);
-        g_assert_no_error(error);
-}
-
 static void answer(const char *line) {
         fprintf(stdout, "serve: %s\n", line);
         fflush(stdout);
@@ -151,10 +141,7 @@ static void serve(void) {
         s.dir = g_dir_make_tmp("passthru-cockpit-XXXXXX", &error);
         g_assert_no_error(error);
         proc = g_build_filename(s.dir, "proc", NULL);
-        write_file(proc, "self/mountinfo", "");
-        write_file(proc, "swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-        write_file(proc, "net/route",
-                   "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        test_write_idle_proc(proc);
         testbed_assert_contained(s.tb);
         runtime_arg = g_strconcat("--runtime-dir=", s.dir, "/run", NULL);
         proc_arg = g_strconcat("--proc-root=", proc, NULL);
