@@ -65,6 +65,10 @@ PciIds *pciids_free(PciIds *p) {
         return NULL;
 }
 
+void pciids_release(PciIds *p) {
+        pci_free_name_list(p->access);
+}
+
 /* libpci returns its own buffer (ours) or NULL when the ID is unknown. */
 static char *dup_name(const char *name) {
         return name ? strdup(name) : NULL;
