@@ -30,8 +30,8 @@ static int add_description_cell(Table *t, const char *vendor, const char *name, 
 
         /* IDs beyond 16 bits (none from the daemon) keep the printf form. */
         if (vendor_id < 0 || vendor_id > 0xffff || device_id < 0 || device_id > 0xffff)
-                return table_add_cellf(t, "%s%s%s%s[%04" PRIx64 ":%04" PRIx64 "]", vendor, nv ? " " : "", name,
-                                       nn ? " " : "", vendor_id, device_id);
+                return table_add_cellf(t, "%s%s%s%s[%04" PRIx64 ":%04" PRIx64 "]", vendor, nv ? " " : "",
+                                       name, nn ? " " : "", vendor_id, device_id);
         p = ids;
         *p++ = '[';
         for (int shift = 12; shift >= 0; shift -= 4)

@@ -20,8 +20,8 @@ static int mate_new(sd_bus *bus, const char *object_path, const PciAddress *a, j
 
         if (!mate)
                 return -ENOMEM;
-        r = sd_bus_call_method(bus, PASSTHRU_BUS_NAME, object_path, "org.freedesktop.DBus.Properties", "GetAll",
-                               NULL, &reply, "s", PASSTHRU_DEVICE_INTERFACE);
+        r = sd_bus_call_method(bus, PASSTHRU_BUS_NAME, object_path, "org.freedesktop.DBus.Properties",
+                               "GetAll", NULL, &reply, "s", PASSTHRU_DEVICE_INTERFACE);
         if (r >= 0 && properties_read(reply, &props) < 0)
                 props = NULL;
         pci_address_format(a, address);
@@ -53,8 +53,8 @@ static int get_group_mates(sd_bus *bus, json_object *props, json_object **ret) {
         snprintf(path, sizeof(path), PASSTHRU_GROUPS_PATH "/%" PRIi64, number);
         /* A group gone meanwhile has no mates to show. */
         if (number < 0 ||
-            sd_bus_call_method(bus, PASSTHRU_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", NULL,
-                               &reply, "s", PASSTHRU_GROUP_INTERFACE) < 0 ||
+            sd_bus_call_method(bus, PASSTHRU_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+                               NULL, &reply, "s", PASSTHRU_GROUP_INTERFACE) < 0 ||
             properties_read(reply, &group) < 0 || !json_object_object_get_ex(group, "Devices", &paths) ||
             !json_object_is_type(paths, json_type_array)) {
                 *ret = TAKE_PTR(mates);
