@@ -90,33 +90,63 @@ static int add_device_cells(void *userdata, const DeviceRow *row) {
         return r;
 }
 
-/* The keys and values are those the same properties have in show --json. */
-static int append_device_json(void *userdata, const DeviceRow *row) {
-        json_object *array = userdata, *device = json_object_new_object();
-        int r;
+/* A JSON string as json-c writes it with JSON_C_TO_STRING_NOSLASHESCAPE: quotes, backslashes
+ * and control characters escaped, every other byte as it is. */
+static void put_json_string(const char *s) {
+        static const char hex[] = "0123456789abcdef";
+        const char *run = s;
 
-        r = json_append(array, device);
-        if (r >= 0)
-                r = json_set(device, "address", json_object_new_string(row->address));
-        if (r >= 0)
-                r = json_set(device, "vendor_id", json_object_new_int(row->vendor_id));
-        if (r >= 0)
-                r = json_set(device, "device_id", json_object_new_int(row->device_id));
-        if (r >= 0)
-                r = json_set(device, "class", json_object_new_int64(row->class_code));
-        if (r >= 0)
-                r = json_set(device, "class_name", json_object_new_string(row->class_name));
-        if (r >= 0)
-                r = json_set(device, "vendor_name", json_object_new_string(row->vendor_name));
-        if (r >= 0)
-                r = json_set(device, "device_name", json_object_new_string(row->device_name));
-        if (r >= 0)
-                r = json_set(device, "driver", json_object_new_string(row->driver));
-        if (r >= 0)
-                r = json_set(device, "iommu_group", json_object_new_int(row->iommu_group));
-        if (r >= 0)
-                r = json_set(device, "state", json_object_new_string(row->state));
-        return r;
+        fputc('"', stdout);
+        for (; *s; s++) {
+                unsigned char c = (unsigned char) *s;
+                const char *esc = c == '"'    ? "\\\""
+                                  : c == '\\' ? "\\\\"
+                                  : c == '\b' ? "\\b"
+                                  : c == '\n' ? "\\n"
+                                  : c == '\r' ? "\\r"
+                                  : c == '\t' ? "\\t"
+                                  : c == '\f' ? "\\f"
+                                              : NULL;
+
+                if (!esc && c >= ' ')
+                        continue;
+                fwrite(run, 1, s - run, stdout);
+                run = s + 1;
+                if (esc)
+                        fputs(esc, stdout);
+                else
+                        printf("\\u00%c%c", hex[c >> 4], hex[c & 0xf]);
+        }
+        fwrite(run, 1, s - run, stdout);
+        fputc('"', stdout);
+}
+
+static void put_json_member(const char *key, const char *value, bool last) {
+        printf("    \"%s\": ", key);
+        put_json_string(value);
+        fputs(last ? "\n" : ",\n", stdout);
+}
+
+/* The keys and values are those the same properties have in show --json; the layout is
+ * json-c's pretty one, written as the rows are read: building a json-c tree of 2,000
+ * objects and printing it was two thirds of what --json list cost. */
+static int put_device_json(void *userdata, const DeviceRow *row) {
+        bool *first = userdata;
+
+        fputs(*first ? "  {\n" : ",\n  {\n", stdout);
+        *first = false;
+        put_json_member("address", row->address, false);
+        printf("    \"vendor_id\": %" PRIu16 ",\n    \"device_id\": %" PRIu16 ",\n    \"class\": %" PRIu32
+               ",\n",
+               row->vendor_id, row->device_id, row->class_code);
+        put_json_member("class_name", row->class_name, false);
+        put_json_member("vendor_name", row->vendor_name, false);
+        put_json_member("device_name", row->device_name, false);
+        put_json_member("driver", row->driver, false);
+        printf("    \"iommu_group\": %" PRIi32 ",\n", row->iommu_group);
+        put_json_member("state", row->state, true);
+        fputs("  }", stdout);
+        return 0;
 }
 
 /* Calls add (which fails only with -ENOMEM) for each row of the ListDevices reply, in the
@@ -167,15 +197,14 @@ static int for_each_device_row(sd_bus_message *reply, int (*add)(void *userdata,
 }
 
 static int print_devices_json(sd_bus_message *reply) {
-        _cleanup_json_ json_object *array = json_object_new_array();
+        bool first = true;
         int r;
 
-        if (!array)
-                return client_oom();
-        r = for_each_device_row(reply, append_device_json, array);
+        fputs("[\n", stdout);
+        r = for_each_device_row(reply, put_device_json, &first);
         if (r < 0)
                 return r;
-        return json_print(array, true);
+        return print_line(first ? "]" : "\n]");
 }
 
 static int print_devices_table(sd_bus_message *reply) {
