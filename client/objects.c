@@ -277,18 +277,30 @@ void objects_done(Objects *o) {
         *o = (Objects){};
 }
 
+/* The devices are sorted by address (objects_load): a binary search, so groups on a host
+ * with thousands of functions does not compare every member with every device. */
 json_object *objects_find_device(const Objects *o, const char *object_path) {
-        char address[PCI_ADDRESS_STRING_MAX];
+        size_t lo = 0, hi = json_object_array_length(o->devices);
         PciAddress a;
 
         if (pci_address_from_object_path(object_path, &a) < 0)
                 return NULL;
-        pci_address_format(&a, address);
-        for (size_t i = 0; i < json_object_array_length(o->devices); i++) {
-                json_object *d = json_object_array_get_idx(o->devices, i);
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                json_object *d = json_object_array_get_idx(o->devices, mid);
+                PciAddress b;
+                int c;
 
-                if (streq(properties_get_string(d, "Address"), address))
+                if (pci_address_parse(properties_get_string(d, "Address"), &b) < 0)
+                        c = 1; /* unparsable addresses sort last */
+                else
+                        c = pci_address_compare(&b, &a);
+                if (c == 0)
                         return d;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
         }
         return NULL;
 }

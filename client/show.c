@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "bus.h"
 #include "objects.h"
 #include "output.h"
@@ -9,26 +12,72 @@
 
 #define GROUP_MATES_KEY "GroupMates"
 
-/* The other members of the device's IOMMU group; none without an IOMMU. */
-static int get_group_mates(sd_bus *bus, json_object *props, json_object **ret) {
-        _cleanup_(objects_done) Objects objects = {};
-        int64_t number = properties_get_int(props, "IommuGroup");
-        json_object *group;
+/* A group mate as show prints it; a mate gone since the group answered has its address only. */
+static int mate_new(sd_bus *bus, const char *object_path, const PciAddress *a, json_object **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_json_ json_object *mate = json_object_new_object(), *props = NULL;
+        char address[PCI_ADDRESS_STRING_MAX];
         int r;
 
-        if (number >= 0) {
-                r = objects_load(bus, &objects);
-                if (r < 0)
-                        return r;
-        }
-        group = number >= 0 ? objects_find_group(&objects, number) : NULL;
-        if (!group) {
-                *ret = json_object_new_array();
-                return *ret ? 0 : client_oom();
-        }
-        r = objects_group_members(&objects, group, properties_get_string(props, "Address"), ret);
+        if (!mate)
+                return -ENOMEM;
+        r = sd_bus_call_method(bus, PASSTHRU_BUS_NAME, object_path, "org.freedesktop.DBus.Properties",
+                               "GetAll", NULL, &reply, "s", PASSTHRU_DEVICE_INTERFACE);
+        if (r >= 0 && properties_read(reply, &props) < 0)
+                props = NULL;
+        pci_address_format(a, address);
+        r = json_set(mate, "address", json_object_new_string(address));
+        if (r >= 0)
+                r = json_set(mate, "driver", json_object_new_string(properties_get_string(props, "Driver")));
+        if (r >= 0)
+                r = json_set(mate, "state", json_object_new_string(properties_get_string(props, "State")));
         if (r < 0)
+                return r;
+        *ret = TAKE_PTR(mate);
+        return 0;
+}
+
+/* The other members of the device's IOMMU group; none without an IOMMU. Only the group's
+ * object and its mates' are read: the whole object tree would cost client and daemon
+ * thousands of times more on a host with thousands of functions. */
+static int get_group_mates(sd_bus *bus, json_object *props, json_object **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_json_ json_object *mates = json_object_new_array(), *group = NULL;
+        int64_t number = properties_get_int(props, "IommuGroup");
+        const char *self = properties_get_string(props, "Address");
+        char path[sizeof(PASSTHRU_GROUPS_PATH "/") + 20];
+        json_object *paths;
+        int r;
+
+        if (!mates)
                 return client_oom();
+        snprintf(path, sizeof(path), PASSTHRU_GROUPS_PATH "/%" PRIi64, number);
+        /* A group gone meanwhile has no mates to show. */
+        if (number < 0 ||
+            sd_bus_call_method(bus, PASSTHRU_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+                               NULL, &reply, "s", PASSTHRU_GROUP_INTERFACE) < 0 ||
+            properties_read(reply, &group) < 0 || !json_object_object_get_ex(group, "Devices", &paths) ||
+            !json_object_is_type(paths, json_type_array)) {
+                *ret = TAKE_PTR(mates);
+                return 0;
+        }
+        for (size_t i = 0; i < json_object_array_length(paths); i++) {
+                const char *object_path = json_object_get_string(json_object_array_get_idx(paths, i));
+                char address[PCI_ADDRESS_STRING_MAX];
+                json_object *mate;
+                PciAddress a;
+
+                if (pci_address_from_object_path(object_path, &a) < 0)
+                        continue;
+                if (streq(pci_address_format(&a, address), self))
+                        continue;
+                r = mate_new(bus, object_path, &a, &mate);
+                if (r >= 0)
+                        r = json_append(mates, mate);
+                if (r < 0)
+                        return client_oom();
+        }
+        *ret = TAKE_PTR(mates);
         return 0;
 }
 

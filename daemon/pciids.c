@@ -66,6 +66,10 @@ PciIds *pciids_free(PciIds *p) {
         return NULL;
 }
 
+void pciids_release(PciIds *p) {
+        pci_free_name_list(p->access);
+}
+
 /* libpci returns its own buffer (ours) or NULL when the ID is unknown. pci.ids is not
  * checked for encoding (a Latin-1 name is a byte D-Bus refuses): invalid bytes are escaped. */
 static char *dup_name(const char *name) {

