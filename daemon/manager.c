@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "dir-list.h"
+#include "host-use.h"
 #include "kmod.h"
 #include "log.h"
 #include "manager.h"
@@ -43,6 +44,7 @@ Manager *manager_free(Manager *m) {
         udev_monitor_free(m->monitor);
         sd_event_source_disable_unref(m->host_check_source);
         sd_event_source_disable_unref(m->host_use_source);
+        host_use_scan_free(m->host_use_scan);
         host_state_done(&m->host);
         device_table_done(&m->table);
         udev_unref(m->udev);
@@ -316,8 +318,8 @@ static int enumerate_devices(Manager *m) {
 /* A display server opening a GPU or a new mount makes no udev event: look again now and then. */
 #define HOST_USE_INTERVAL_USEC (10ULL * 1000 * 1000)
 
-void manager_refresh_blockers(Manager *m) {
-        (void) safety_host_refresh(m->sources.host);
+/* Every device's Blockers and Assignable anew from the current snapshot. */
+static void apply_blockers(Manager *m) {
         for (size_t i = 0; i < m->table.n_devices; i++) {
                 _cleanup_strv_free_ char **blockers = NULL;
                 Device *d = m->table.devices[i];
@@ -331,6 +333,19 @@ void manager_refresh_blockers(Manager *m) {
         }
 }
 
+void manager_refresh_blockers(Manager *m) {
+        (void) safety_host_refresh(m->sources.host);
+        apply_blockers(m);
+}
+
+static void on_host_use_scanned(SafetyHost *fresh, void *userdata) {
+        Manager *m = userdata;
+
+        safety_host_free(m->sources.host);
+        m->sources.host = fresh;
+        apply_blockers(m);
+}
+
 /* Every name is looked up once, when its function appears; pci.ids is parsed again on the
  * next hotplug. Start-up's transient heap (udev's enumeration) goes back to the kernel too:
  * with 2,000 functions this halves the daemon's RSS. */
@@ -339,9 +354,14 @@ static void release_memory(Manager *m) {
         (void) malloc_trim(0);
 }
 
+/* The periodic look runs off the loop (host-use.c); a change about to be made looks again
+ * on the spot instead (manager_refresh_blockers()). */
 static int on_host_use_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        manager_refresh_blockers(userdata);
-        release_memory(userdata);
+        Manager *m = userdata;
+
+        if (!host_use_scan_start(m->host_use_scan))
+                manager_refresh_blockers(m);
+        release_memory(m);
         return sd_event_source_set_time_relative(s, HOST_USE_INTERVAL_USEC);
 }
 
@@ -405,6 +425,10 @@ int manager_start(Manager *m) {
         m->host.roots.sysfs = m->sources.sysfs;
         m->host.roots.proc = m->options.proc_root;
         r = host_state_start(&m->host, &m->table, m->sources.kmod);
+        if (r < 0)
+                return r;
+        r = host_use_scan_new(m->event, m->options.proc_root, m->sources.sysfs, on_host_use_scanned, m,
+                              &m->host_use_scan);
         if (r < 0)
                 return r;
         r = sd_event_add_time_relative(m->event, &m->host_use_source, CLOCK_MONOTONIC,

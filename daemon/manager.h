@@ -17,6 +17,7 @@
 struct udev;
 typedef struct Records Records;
 typedef struct UdevMonitor UdevMonitor;
+typedef struct HostUseScan HostUseScan;
 
 /* A sysfs worker that has not finished by then leaves its device stuck. Shorter than the
  * 25 s a D-Bus call waits by default, so the caller hears why. */
@@ -60,6 +61,7 @@ typedef struct Manager {
         Records *records;                 /* original drivers, under the runtime directory */
         unsigned sysfs_writes;            /* counted for test fault points */
         sd_event_source *host_use_source; /* looks again at what the host uses (safety.c) */
+        HostUseScan *host_use_scan;       /* ...in a thread, off the loop (host-use.c) */
 
         HostState host;
         sd_event_source *host_check_source; /* a re-check pending for the idle loop */

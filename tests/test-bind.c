@@ -534,6 +534,50 @@ static void test_dry_run(Fixture *f, gconstpointer data) {
         assert_kernel(f, "0000:03:10.4", "vfio-pci", NULL);
 }
 
+static gboolean set_flag(gpointer data) {
+        *(bool *) data = true;
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean flag_set(gpointer data) {
+        return *(bool *) data;
+}
+
+/* Keeps the main context running (the mock polkit, the emulator) for a second. */
+static void wait_a_second(void) {
+        bool done = false;
+
+        g_timeout_add_seconds(1, set_flag, &done);
+        harness_wait_until(flag_set, &done, "a second");
+}
+
+static gboolean blockers_mention_drm(gpointer data) {
+        Fixture *f = data;
+        g_autofree char *path = object_path(E1000);
+        g_autoptr(GVariant) blockers =
+                harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Blockers");
+        g_autofree char *printed = g_variant_print(blockers, FALSE);
+
+        return strstr(printed, "DRM") != NULL;
+}
+
+static void wait_blockers_drm(Fixture *f) {
+        while (!blockers_mention_drm(f))
+                wait_a_second();
+}
+
+/* A handle opened while nobody calls is seen by the periodic look (every 10 s, in a thread
+ * off the loop): Blockers changes by itself, and the daemon answers meanwhile. */
+static void test_host_use_timer(Fixture *f, gconstpointer data) {
+        g_autofree char *proc = g_build_filename(f->dir, "proc", NULL);
+
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_false(blockers_mention_drm(f));
+        symlink_in(proc, "4244/fd/9", "/dev/dri/card3");
+        sys_link(f, "class/drm/card3", E1000, "drm/card3");
+        wait_blockers_drm(f);
+}
+
 static void test_protected(Fixture *f, gconstpointer data) {
         g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL, e6 = NULL, e7 = NULL;
         g_autoptr(GVariant) forced = NULL, blockers = NULL, assignable = NULL;
@@ -766,23 +810,6 @@ static void test_polkit_recheck(Fixture *f, gconstpointer data) {
         changes = g_variant_get_child_value(c.reply, 0);
         g_variant_unref(c.reply);
         assert_changes(changes, "[]");
-}
-
-static gboolean set_flag(gpointer data) {
-        *(bool *) data = true;
-        return G_SOURCE_REMOVE;
-}
-
-static gboolean flag_set(gpointer data) {
-        return *(bool *) data;
-}
-
-/* Keeps the main context running (the mock polkit, the emulator) for a second. */
-static void wait_a_second(void) {
-        bool done = false;
-
-        g_timeout_add_seconds(1, set_flag, &done);
-        harness_wait_until(flag_set, &done, "a second");
 }
 
 /* A caller that leaves while polkit decides takes its question with it: the answer that
@@ -1067,6 +1094,7 @@ int main(int argc, char *argv[]) {
         ADD("dry-run", plain, test_dry_run);
         ADD("protected", host_uses, test_protected);
         ADD("unbind-driver-bypass", host_uses, test_unbind_driver_bypass);
+        ADD("host-use-timer", host_uses, test_host_use_timer);
         ADD("every-path-gated", host_uses, test_every_path_gated);
         ADD("boot-vga-console", console, test_boot_vga_console);
         ADD("module-missing", no_vfio, test_module_missing);
