@@ -194,7 +194,9 @@ int bus_changes_new(Bus *b, BusChanges **ret) {
                 r = sd_event_source_set_enabled(c->flush, SD_EVENT_OFF);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up PropertiesChanged batching: %m");
-        manager_set_listener(b->manager, &listener, b);
+        r = manager_add_listener(b->manager, &listener, b);
+        if (r < 0)
+                return log_error_errno(r, "Failed to listen to the device model: %m");
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -202,8 +204,8 @@ int bus_changes_new(Bus *b, BusChanges **ret) {
 BusChanges *bus_changes_free(BusChanges *c) {
         if (!c)
                 return NULL;
-        if (c->bus && c->bus->manager->listener == &listener)
-                manager_set_listener(c->bus->manager, NULL, NULL);
+        if (c->bus)
+                manager_remove_listener(c->bus->manager, &listener, c->bus);
         sd_event_source_disable_unref(c->flush);
         free(c->pending);
         free(c);
