@@ -5,10 +5,12 @@
 #include "bus-errors.h"
 #include "bus-group.h"
 #include "bus-manager.h"
+#include "bus-persist.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
+#include "persist.h"
 #include "polkit.h"
 #include "refusal.h"
 #include "strv.h"
@@ -169,10 +171,16 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("a(sss)", changes), method_bind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unbind", SD_BUS_ARGS("s", address, "a{sv}", options),
                                 SD_BUS_RESULT("a(sss)", changes), method_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Persist", SD_BUS_ARGS("s", address, "b", enabled), SD_BUS_NO_RESULT,
+                                bus_persist_method_persist, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" PASSTHRU_CONFIG_ROW_SIGNATURE, entries),
+                                bus_persist_method_get_config, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DriverChanged", SD_BUS_ARGS("s", address, "s", old_driver, "s", new_driver),
                                 0),
+        SD_BUS_SIGNAL("ConfigChanged", "", 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -251,13 +259,15 @@ Bus *bus_free(Bus *b) {
         if (!b)
                 return NULL;
         bus_changes_free(b->changes);
+        if (b->persist)
+                persist_set_listener(b->persist, NULL, NULL);
         polkit_free(b->polkit);
         sd_bus_flush_close_unref(b->bus);
         free(b);
         return NULL;
 }
 
-int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **ret) {
+int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address, Bus **ret) {
         _cleanup_(bus_freep) Bus *b = calloc(1, sizeof(Bus));
         int r;
 
@@ -265,6 +275,7 @@ int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **r
                 return -ENOMEM;
         b->manager = m;
         b->transactions = transactions;
+        b->persist = persist;
         r = polkit_new(&b->polkit);
         if (r >= 0)
                 r = connect_bus(b, address);
@@ -274,6 +285,7 @@ int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **r
                 r = bus_changes_new(b, &b->changes);
         if (r < 0)
                 return r;
+        bus_persist_listen(b);
         r = sd_bus_request_name(b->bus, PASSTHRU_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire bus name %s: %m", PASSTHRU_BUS_NAME);

@@ -17,10 +17,12 @@ typedef struct Transactions Transactions;
 typedef struct Polkit Polkit;
 typedef struct BusChanges BusChanges;
 typedef struct Refusal Refusal;
+typedef struct Persist Persist;
 
 typedef struct Bus {
         Manager *manager;
         Transactions *transactions;
+        Persist *persist;
         sd_bus *bus;
         Polkit *polkit;
         BusChanges *changes;
@@ -28,7 +30,7 @@ typedef struct Bus {
 
 /* Connects (address NULL: the system bus), exports every object, starts reporting the
  * Manager's changes, takes the bus name. The daemon exits when the connection is lost. */
-int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **ret);
+int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address, Bus **ret);
 Bus *bus_free(Bus *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Bus *, bus_free);
 
