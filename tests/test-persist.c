@@ -516,6 +516,102 @@ static void test_polkit_deny(Fixture *f, gconstpointer data) {
         g_assert_false(g_file_test(f->conf_path, G_FILE_TEST_EXISTS));
 }
 
+typedef struct {
+        char *out, *err;
+        int status;
+        bool done;
+} ClientRun;
+
+static void on_client_done(GObject *source, GAsyncResult *result, gpointer data) {
+        ClientRun *r = data;
+        g_autoptr(GError) error = NULL;
+
+        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &r->out, &r->err, &error);
+        g_assert_no_error(error);
+        r->done = true;
+}
+
+static gboolean client_done(gpointer data) {
+        return ((ClientRun *) data)->done;
+}
+
+/* passthructl ARGS..., run while this process keeps answering as polkit and kernel. */
+static ClientRun run_client(Fixture *f, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GSubprocess) p = NULL;
+        g_autoptr(GError) error = NULL;
+        ClientRun r = {};
+
+        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        for (const char *const *a = args; *a; a++)
+                g_ptr_array_add(argv, (char *) *a);
+        g_ptr_array_add(argv, NULL);
+        p = harness_spawn(f->h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          (const char *const *) argv->pdata, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &r);
+        harness_wait_until(client_done, &r, "passthructl to finish");
+        harness_wait_process(p);
+        g_assert_true(g_subprocess_get_if_exited(p));
+        r.status = g_subprocess_get_exit_status(p);
+        g_test_message("passthructl: exit %d, stdout: %s, stderr: %s", r.status, r.out, r.err);
+        return r;
+}
+
+static void client_run_clear(ClientRun *r) {
+        g_free(r->out);
+        g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ClientRun, client_run_clear)
+
+#define CLIENT(f, ...) run_client((f), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* passthructl persist, config (text and JSON), bind --persist, unbind --persist. */
+static void test_client(Fixture *f, gconstpointer data) {
+        SKIP_WITHOUT_DAEMON(f);
+        if (!g_getenv("PASSTHRUCTL")) {
+                g_test_skip("$PASSTHRUCTL does not name the built client: run through meson test");
+                return;
+        }
+        g_auto(ClientRun) empty = CLIENT(f, "config");
+        g_assert_cmpint(empty.status, ==, 0);
+        g_assert_cmpstr(empty.out, ==, "No device is remembered.\n");
+
+        g_auto(ClientRun) on = CLIENT(f, "persist", NVME, "on");
+        g_assert_cmpint(on.status, ==, 0);
+        assert_driver(f, NVME, "nvme");
+        g_auto(ClientRun) text = CLIENT(f, "config");
+        g_assert_cmpint(text.status, ==, 0);
+        g_assert_nonnull(strstr(text.out, "0000:06:00.0  144d:a808  144d:a801  0x010802  pending"));
+        g_auto(ClientRun) json = CLIENT(f, "config", "--json");
+        g_assert_cmpint(json.status, ==, 0);
+        g_assert_nonnull(strstr(json.out, "\"address\": \"0000:06:00.0\""));
+        g_assert_nonnull(strstr(json.out, "\"id\": \"144d:a808\""));
+        g_assert_nonnull(strstr(json.out, "\"class\": \"0x010802\""));
+        g_assert_nonnull(strstr(json.out, "\"state\": \"pending\""));
+
+        g_auto(ClientRun) bound = CLIENT(f, "bind", "--persist", E1000, "--group");
+        g_assert_cmpint(bound.status, ==, 0);
+        assert_driver(f, E1000, "vfio-pci");
+        g_auto(ClientRun) after = CLIENT(f, "--json", "config");
+        g_assert_nonnull(strstr(after.out, "\"address\": \"0000:07:00.0\""));
+        /* The group mate moved with it is remembered too. */
+        g_assert_nonnull(strstr(after.out, "\"address\": \"0000:07:01.0\""));
+
+        g_auto(ClientRun) off = CLIENT(f, "persist", NVME, "off");
+        g_assert_cmpint(off.status, ==, 0);
+        g_auto(ClientRun) unbound = CLIENT(f, "unbind", "--persist", "--group", E1000);
+        g_assert_cmpint(unbound.status, ==, 0);
+        assert_driver(f, E1000, "e1000");
+        g_auto(ClientRun) none = CLIENT(f, "config");
+        g_assert_cmpstr(none.out, ==, "No device is remembered.\n");
+
+        g_auto(ClientRun) bad = CLIENT(f, "persist", NVME, "maybe");
+        g_assert_cmpint(bad.status, ==, 1);
+        g_auto(ClientRun) misplaced = CLIENT(f, "list", "--persist");
+        g_assert_cmpint(misplaced.status, ==, 2);
+}
+
 static const Config plain = {};
 static const Config startup = { .conf = startup_conf };
 static const Config corrupt = { .conf = corrupt_conf };
@@ -536,5 +632,6 @@ int main(int argc, char *argv[]) {
         ADD("hand-edit", plain, test_hand_edit);
         ADD("protected", protected, test_protected);
         ADD("polkit-deny", deny, test_polkit_deny);
+        ADD("client", plain, test_client);
         return g_test_run();
 }
