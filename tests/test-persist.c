@@ -516,6 +516,51 @@ static void test_polkit_deny(Fixture *f, gconstpointer data) {
         g_assert_false(g_file_test(f->conf_path, G_FILE_TEST_EXISTS));
 }
 
+/* One group only: the emulator's drivers_probe is a plain file, so two transactions probing
+ * at once (which the kernel handles) would overwrite each other's address there. */
+static const char group_conf[] = "[0000:01:00.0]\nid = 10de:1b80\nclass = 0x030000\n\n"
+                                 "[0000:01:00.1]\nid = 10de:10f0\nclass = 0x040300\n";
+static const char half_group_conf[] = "[0000:01:00.1]\nid = 10de:10f0\nclass = 0x040300\n";
+
+/* A group whose endpoints are all remembered moves as one transaction. */
+static void test_group(Fixture *f, gconstpointer data) {
+        g_autofree char *gpu = NULL, *audio = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        wait_driver(f, "0000:01:00.0", "vfio-pci");
+        wait_driver(f, "0000:01:00.1", "vfio-pci");
+        gpu = config_state(f, "0000:01:00.0");
+        audio = config_state(f, "0000:01:00.1");
+        g_assert_cmpstr(gpu, ==, "applied");
+        g_assert_cmpstr(audio, ==, "applied");
+}
+
+typedef struct {
+        Fixture *f;
+        const char *address, *prefix;
+} StateWait;
+
+static gboolean state_has_prefix(gpointer data) {
+        StateWait *w = data;
+        g_autofree char *state = config_state(w->f, w->address);
+
+        return state && g_str_has_prefix(state, w->prefix);
+}
+
+/* One whose mate is not remembered is refused by the group check, with its sentence. */
+static void test_half_group(Fixture *f, gconstpointer data) {
+        StateWait w = { f, "0000:01:00.1", "refused " };
+        g_autofree char *audio = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        harness_wait_until(state_has_prefix, &w, "the refusal");
+        audio = config_state(f, "0000:01:00.1");
+        g_assert_nonnull(strstr(audio, "0000:01:00.0 (nouveau)"));
+        assert_driver(f, "0000:01:00.1", "snd_hda_intel");
+        assert_driver(f, "0000:01:00.0", "nouveau");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, "0000:01:00.1"), ==, 0);
+}
+
 typedef struct {
         char *out, *err;
         int status;
@@ -617,6 +662,8 @@ static const Config startup = { .conf = startup_conf };
 static const Config corrupt = { .conf = corrupt_conf };
 static const Config protected = { .conf = protected_conf, .host_uses = true };
 static const Config deny = { .deny = true };
+static const Config group = { .conf = group_conf };
+static const Config half_group = { .conf = half_group_conf };
 
 #define ADD(name, config, fn) \
         g_test_add("/persist/" name, Fixture, &(config), fixture_setup, fn, fixture_teardown)
@@ -633,5 +680,7 @@ int main(int argc, char *argv[]) {
         ADD("protected", protected, test_protected);
         ADD("polkit-deny", deny, test_polkit_deny);
         ADD("client", plain, test_client);
+        ADD("group", group, test_group);
+        ADD("half-group", half_group, test_half_group);
         return g_test_run();
 }
