@@ -18,6 +18,7 @@
 #define VF4 "0000:03:10.4" /* on vfio-pci in the testbed host */
 #define E1000 "0000:07:00.0"
 #define HOTPLUG "0000:00:05.0"
+#define PF "0000:03:00.0" /* SR-IOV, 2 of 7 VFs enabled */
 
 #define POLKIT_NAME "org.freedesktop.PolicyKit1"
 #define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
@@ -25,10 +26,10 @@
 #define CONFIGURE_HOST "org.passthru.configure-host"
 
 typedef struct {
-        bool deny;            /* polkit says no */
-        bool host_uses;       /* root on the NVMe */
-        const char *conf;     /* devices.conf before the daemon starts; NULL: none */
-        const char *conf_dir; /* NULL: a directory with devices.conf (or none) */
+        bool deny;        /* polkit says no */
+        bool host_uses;   /* root on the NVMe */
+        const char *conf; /* devices.conf before the daemon starts; NULL: none */
+        bool pf_no_vfs;   /* the SR-IOV PF reads sriov_numvfs 0 */
 } Config;
 
 typedef struct {
@@ -181,6 +182,8 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         g_assert_no_errno(g_mkdir_with_parents(f->conf_dir, 0755));
         if (f->config->conf)
                 write_file(f->conf_path, f->config->conf);
+        if (f->config->pf_no_vfs)
+                testbed_set_attr(f->tb, PF, "sriov_numvfs", "0");
         daemon_start(f);
 }
 
@@ -561,6 +564,58 @@ static void test_half_group(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(kernel_emulator_writes(f->kernel, "0000:01:00.1"), ==, 0);
 }
 
+static char *pf_numvfs(Fixture *f) {
+        g_autofree char *path =
+                g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, PF), "sriov_numvfs", NULL);
+        char *contents = NULL;
+
+        g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+        return g_strstrip(contents);
+}
+
+static const char sriov_same_conf[] =
+        "[0000:03:00.0]\nid = 8086:1521\nclass = 0x020000\nvfio = no\nsriov-numvfs = 2\n";
+static const char sriov_other_conf[] =
+        "[0000:03:00.0]\nid = 8086:1521\nclass = 0x020000\nvfio = no\nsriov-numvfs = 4\n";
+
+/* The VF count the PF has: applied, nothing written. */
+static void test_sriov_same(Fixture *f, gconstpointer data) {
+        g_autofree char *state = NULL, *numvfs = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        state = config_state(f, PF);
+        g_assert_cmpstr(state, ==, "applied");
+        numvfs = pf_numvfs(f);
+        g_assert_cmpstr(numvfs, ==, "2");
+        assert_driver(f, PF, "igb");
+}
+
+/* Another count than the live one: refused, the VFs guests may use are not removed. */
+static void test_sriov_other(Fixture *f, gconstpointer data) {
+        StateWait w = { f, PF, "refused " };
+        g_autofree char *state = NULL, *numvfs = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        harness_wait_until(state_has_prefix, &w, "the refusal");
+        state = config_state(f, PF);
+        g_assert_nonnull(strstr(state, "has 2 virtual functions"));
+        numvfs = pf_numvfs(f);
+        g_assert_cmpstr(numvfs, ==, "2");
+}
+
+static gboolean numvfs_written(gpointer data) {
+        g_autofree char *numvfs = pf_numvfs(data);
+
+        return g_str_equal(numvfs, "2");
+}
+
+/* No VFs yet: start-up writes the count through the worker. */
+static void test_sriov_create(Fixture *f, gconstpointer data) {
+        SKIP_WITHOUT_DAEMON(f);
+        harness_wait_until(numvfs_written, f, "sriov_numvfs to be written");
+        assert_driver(f, PF, "igb");
+}
+
 typedef struct {
         char *out, *err;
         int status;
@@ -664,6 +719,9 @@ static const Config protected = { .conf = protected_conf, .host_uses = true };
 static const Config deny = { .deny = true };
 static const Config group = { .conf = group_conf };
 static const Config half_group = { .conf = half_group_conf };
+static const Config sriov_same = { .conf = sriov_same_conf };
+static const Config sriov_other = { .conf = sriov_other_conf };
+static const Config sriov_create = { .conf = sriov_same_conf, .pf_no_vfs = true };
 
 #define ADD(name, config, fn) \
         g_test_add("/persist/" name, Fixture, &(config), fixture_setup, fn, fixture_teardown)
@@ -682,5 +740,8 @@ int main(int argc, char *argv[]) {
         ADD("client", plain, test_client);
         ADD("group", group, test_group);
         ADD("half-group", half_group, test_half_group);
+        ADD("sriov-same", sriov_same, test_sriov_same);
+        ADD("sriov-other", sriov_other, test_sriov_other);
+        ADD("sriov-create", sriov_create, test_sriov_create);
         return g_test_run();
 }
