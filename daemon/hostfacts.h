@@ -23,8 +23,10 @@ typedef struct Klog Klog;
 typedef struct Device Device;
 typedef struct DeviceTable DeviceTable;
 
+typedef struct Sysfs Sysfs;
+
 typedef struct HostRoots {
-        const char *sysfs;            /* NULL: /sys */
+        Sysfs *sysfs;                 /* the one door to sysfs (sysfs.h), borrowed */
         const char *proc;             /* NULL: /proc */
         const char *etc;              /* NULL: /etc */
         const char *dev;              /* NULL: /dev */

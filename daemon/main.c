@@ -150,11 +150,12 @@ static int block_signals(sd_event *event) {
 }
 
 static int run(int argc, char *argv[]) {
+        /* Freed in reverse: the transactions tell their callers over the bus, on the model. */
         _cleanup_(manager_freep) Manager *m = NULL;
-        /* Freed after the engine: transactions still under way report to it when stopped. */
+        /* After the engine too: transactions still under way report to it when stopped. */
         _cleanup_(persist_freep) Persist *persist = NULL;
-        _cleanup_(transactions_freep) Transactions *transactions = NULL;
         _cleanup_(bus_freep) Bus *bus = NULL;
+        _cleanup_(transactions_freep) Transactions *transactions = NULL;
         const char *bus_address = NULL, *config_dir = NULL;
         ManagerOptions options = {};
         int r;
@@ -193,8 +194,6 @@ static int run(int argc, char *argv[]) {
         if (r > 0)
                 return log_error_errno(ECONNRESET, "Lost the bus connection, exiting.");
         log_info("passthrud stopped.");
-        /* Callers of unfinished operations hear it while the bus is still there. */
-        transactions = transactions_free(transactions);
         return 0;
 }
 

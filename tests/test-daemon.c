@@ -657,6 +657,12 @@ static void headless_setup(DaemonFixture *f, gconstpointer data) {
 
 #define ADD(path, func, host) g_test_add(path, DaemonFixture, host, fixture_setup, func, fixture_teardown)
 
+/* Without its bus the daemon has no name and no purpose: it exits with a failure, so that
+ * systemd's Restart=on-failure brings it back. */
+static void test_bus_lost(DaemonFixture *f, gconstpointer data) {
+        g_assert_cmpint(harness_lose_bus(f->h), ==, 1);
+}
+
 int main(int argc, char *argv[]) {
         g_autofree TestbedFunction *without_iommu = host_without_iommu();
         Host no_iommu = { without_iommu, testbed_host_len };
@@ -678,5 +684,6 @@ int main(int argc, char *argv[]) {
         ADD("/daemon/driver-change", test_driver_change, NULL);
         ADD("/daemon/change-without-change", test_change_without_change, NULL);
         ADD("/daemon/vf-removed", test_vf_removed, NULL);
+        ADD("/daemon/bus-lost", test_bus_lost, NULL);
         return g_test_run();
 }

@@ -5,7 +5,6 @@
  * log read by daemon/klog.c, its module index built with depmod, its devices read by the
  * device model. Some cases then change one fact to reach a state the recording lacks. */
 #include <fcntl.h>
-#include <ftw.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
@@ -15,6 +14,7 @@
 #include "klog.h"
 #include "kmod.h"
 #include "strv.h"
+#include "testbed.h"
 #include "sysfs.h"
 
 typedef struct {
@@ -159,7 +159,7 @@ static void fixture_setup(HostFixture *f, gconstpointer data) {
         rebuild_groups(f);
 
         f->roots = (HostRoots){
-                .sysfs = g_steal_pointer(&sys),
+                .sysfs = f->src.sysfs,
                 .proc = host_path(f, "proc"),
                 .etc = host_path(f, "etc"),
                 .dev = host_path(f, "dev"),
@@ -174,18 +174,13 @@ static void fixture_setup(HostFixture *f, gconstpointer data) {
         run_checks(f);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        return remove(path);
-}
-
 static void fixture_teardown(HostFixture *f, gconstpointer data) {
         host_checks_done(&f->checks);
         host_facts_done(&f->facts);
         device_table_done(&f->table);
         sysfs_free(f->src.sysfs);
         kmod_close(f->src.kmod);
-        g_assert_no_errno(nftw(f->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS));
-        g_free((char *) f->roots.sysfs);
+        test_remove_tree(f->tmp);
         g_free((char *) f->roots.proc);
         g_free((char *) f->roots.etc);
         g_free((char *) f->roots.dev);

@@ -17,9 +17,9 @@ typedef struct TestbedFunction {
         uint16_t vendor, device, subsystem_vendor, subsystem_device;
         uint32_t class_code;
         uint8_t revision;
-        const char *driver;       /* NULL: no driver */
-        int iommu_group;          /* -1: no IOMMU */
-        bool boot_vga;            /* written for display controllers only, as the kernel does */
+        const char *driver; /* NULL: no driver */
+        int iommu_group;    /* -1: no IOMMU */
+        bool boot_vga;      /* written for display controllers only, as the kernel does */
         int numa_node;
         const char *reset_method; /* NULL: no attribute (kernels before 5.15) */
         const char *physfn;       /* a VF's physical function */

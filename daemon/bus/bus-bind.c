@@ -95,13 +95,36 @@ static int reply_moves(Manager *m, sd_bus_message *call, const Plan *plan, bool 
         return r;
 }
 
-typedef struct Call {
-        Manager *manager;
+/* A client may wait for this many transactions at once (each runs a worker child). */
+#define BIND_CALLS_PER_CLIENT 8
+
+struct BindCall {
+        Bus *bus;
         sd_bus_message *msg;
-        Persist *persist; /* set: remember (Bind) or forget (Unbind) once the devices moved */
+        BindCall *next;
+        bool persist; /* remember (Bind) or forget (Unbind) once the devices moved */
         BindOperation op;
         PciAddress address;
-} Call;
+};
+
+static size_t count_calls(Bus *b, const char *sender) {
+        size_t n = 0;
+
+        for (BindCall *c = b->bind_calls; c; c = c->next)
+                if (streq_ptr(sd_bus_message_get_sender(c->msg), sender))
+                        n++;
+        return n;
+}
+
+static void call_free(BindCall *c) {
+        for (BindCall **i = &c->bus->bind_calls; *i; i = &(*i)->next)
+                if (*i == c) {
+                        *i = c->next;
+                        break;
+                }
+        sd_bus_message_unref(c->msg);
+        free(c);
+}
 
 /* The address asked for and every device the plan moved. */
 static int remember_or_forget(Persist *persist, BindOperation op, const PciAddress *a, const Plan *plan,
@@ -119,42 +142,52 @@ static int remember_or_forget(Persist *persist, BindOperation op, const PciAddre
                                          : persist_forget(persist, addresses, n, refusal);
 }
 
+/* The caller may have left meanwhile: the transaction finished all the same (a sysfs
+ * sequence is never abandoned half-way), and the reply goes nowhere. */
 static void on_transaction_done(const Plan *plan, const Refusal *failure, void *userdata) {
         _cleanup_(refusal_done) Refusal refusal = {};
-        Call *c = userdata;
+        BindCall *c = userdata;
         int r;
 
-        if (!failure && c->persist && remember_or_forget(c->persist, c->op, &c->address, plan, &refusal) < 0)
+        if (!failure && c->persist &&
+            remember_or_forget(c->bus->persist, c->op, &c->address, plan, &refusal) < 0)
                 failure = &refusal;
         if (failure)
                 r = sd_bus_reply_method_errorf(c->msg, failure->name ?: PASSTHRU_ERROR_FAILED, "%s",
                                                strna(failure->message));
         else
-                r = reply_moves(c->manager, c->msg, plan, true);
+                r = reply_moves(c->bus->manager, c->msg, plan, true);
         if (r < 0)
                 log_debug_errno(r, "Could not reply to %s, ignoring: %m",
                                 sd_bus_message_get_sender(c->msg) ?: "?");
-        sd_bus_message_unref(c->msg);
-        free(c);
+        call_free(c);
 }
 
 static int start(Bus *b, sd_bus_message *msg, const BindRequest *req, bool persist, Plan *plan,
                  sd_bus_error *error) {
         _cleanup_(refusal_done) Refusal refusal = {};
-        Call *c = calloc(1, sizeof(Call));
+        BindCall *c;
         int r;
 
+        if (count_calls(b, sd_bus_message_get_sender(msg)) >= BIND_CALLS_PER_CLIENT)
+                return sd_bus_error_setf(
+                        error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                        "This client already waits for %d driver changes; try again when they "
+                        "have finished.",
+                        BIND_CALLS_PER_CLIENT);
+        c = calloc(1, sizeof(BindCall));
         if (!c)
                 return -ENOMEM;
-        c->manager = b->manager;
+        c->bus = b;
         c->msg = sd_bus_message_ref(msg);
-        c->persist = persist ? b->persist : NULL;
+        c->persist = persist;
         c->op = req->op;
         c->address = req->address;
+        c->next = b->bind_calls;
+        b->bind_calls = c;
         r = transaction_start(b->transactions, plan, on_transaction_done, c, &refusal);
         if (r < 0) {
-                sd_bus_message_unref(c->msg);
-                free(c);
+                call_free(c);
                 return bus_error_from_refusal(error, &refusal, r);
         }
         return 1;

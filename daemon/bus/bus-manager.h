@@ -18,6 +18,7 @@ typedef struct Polkit Polkit;
 typedef struct BusChanges BusChanges;
 typedef struct Refusal Refusal;
 typedef struct Persist Persist;
+typedef struct BindCall BindCall;
 
 typedef struct Bus {
         Manager *manager;
@@ -26,6 +27,7 @@ typedef struct Bus {
         sd_bus *bus;
         Polkit *polkit;
         BusChanges *changes;
+        BindCall *bind_calls; /* Bind/Unbind calls waiting for their transaction (bus-bind.c) */
 } Bus;
 
 /* Connects (address NULL: the system bus), exports every object, starts reporting the
