@@ -16,6 +16,7 @@
 #include "log.h"
 #include "strv.h"
 #include "sysfs.h"
+#include "utf8.h"
 
 /* lsinitramfs decompresses the whole image: give it time, but not forever. */
 #define INITRAMFS_LIST_TIMEOUT_MS (30 * 1000)
@@ -117,13 +118,10 @@ static bool has_word(const char *list, const char *word) {
 }
 
 /* The first CPU's vendor and flags stand for all: the kernel keeps them alike. */
-static int read_cpuinfo(HostFacts *f, int proc_fd) {
-        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "cpuinfo");
+int host_facts_parse_cpuinfo(HostFacts *f, FILE *file) {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
 
-        if (!file)
-                return log_debug_errno(errno, "Failed to open cpuinfo: %m");
         while (getline(&line, &size, file) >= 0) {
                 char *colon = strchr(line, ':'), *value;
 
@@ -133,7 +131,7 @@ static int read_cpuinfo(HostFacts *f, int proc_fd) {
                 value[strcspn(value, "\n")] = '\0';
                 if (!f->cpu_vendor && strncmp(line, "vendor_id", strlen("vendor_id")) == 0) {
                         f->cpu_vendor = strdup(value);
-                        if (!f->cpu_vendor)
+                        if (!f->cpu_vendor || utf8_make_valid(&f->cpu_vendor) < 0)
                                 return -ENOMEM;
                 } else if (strncmp(line, "flags", strlen("flags")) == 0) {
                         f->cpu_vmx = has_word(value, "vmx");
@@ -142,6 +140,14 @@ static int read_cpuinfo(HostFacts *f, int proc_fd) {
                 }
         }
         return 0;
+}
+
+static int read_cpuinfo(HostFacts *f, int proc_fd) {
+        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "cpuinfo");
+
+        if (!file)
+                return log_debug_errno(errno, "Failed to open cpuinfo: %m");
+        return host_facts_parse_cpuinfo(f, file);
 }
 
 static void read_interrupts(HostFacts *f, int proc_fd) {
@@ -172,6 +178,9 @@ int host_facts_read_boot(HostFacts *f, const HostRoots *roots) {
         r = read_line_at(proc_fd, "cmdline", &f->cmdline);
         if (r == -ENOMEM)
                 return r;
+        /* The checks quote its arguments on D-Bus. */
+        if (utf8_make_valid(&f->cmdline) < 0)
+                return -ENOMEM;
         f->acpi = sysfs_path_exists(roots->sysfs, "firmware/acpi/tables");
         f->dmar_table = sysfs_path_exists(roots->sysfs, "firmware/acpi/tables/DMAR");
         f->ivrs_table = sysfs_path_exists(roots->sysfs, "firmware/acpi/tables/IVRS");
@@ -224,22 +233,23 @@ static int config_lines_add(ConfigLines *c, const char *file, unsigned line, cha
         return 0;
 }
 
-/* Reads one configuration file: '#' starts a comment (';' too, as systemd-modules-load has
- * it), blank lines are dropped. shown is the path the admin knows, not the root-relative one. */
-static int read_config_file(int dirfd, const char *path, const char *shown, ConfigLines *c) {
-        _cleanup_fclose_ FILE *file = fopen_at(dirfd, path);
+int config_lines_parse(FILE *file, const char *shown, ConfigLines *c) {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
         unsigned number = 0;
         int r;
 
-        if (!file)
-                return errno == ENOENT ? 0 : -errno;
         while (getline(&line, &size, file) >= 0) {
                 _cleanup_strv_free_ char **words = NULL;
 
                 number++;
                 line[strcspn(line, "#;\n")] = '\0';
+                /* Remedies quote these words on D-Bus. A new buffer at least holds the text. */
+                r = utf8_make_valid(&line);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        size = strlen(line) + 1;
                 r = strv_split(line, " \t", &words);
                 if (r < 0)
                         return r;
@@ -251,6 +261,14 @@ static int read_config_file(int dirfd, const char *path, const char *shown, Conf
                 TAKE_PTR(words);
         }
         return 0;
+}
+
+static int read_config_file(int dirfd, const char *path, const char *shown, ConfigLines *c) {
+        _cleanup_fclose_ FILE *file = fopen_at(dirfd, path);
+
+        if (!file)
+                return errno == ENOENT ? 0 : -errno;
+        return config_lines_parse(file, shown, c);
 }
 
 static int read_config_dir(int etc_fd, const char *dir, ConfigLines *c) {

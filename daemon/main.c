@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-manager.h"
+#include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"

@@ -309,7 +309,7 @@ static void check_exit(GSubprocess *daemon) {
                                    g_subprocess_get_term_sig(daemon));
         else if (g_subprocess_get_exit_status(daemon) == HARNESS_WRAPPER_ERROR_EXIT)
                 g_test_fail_printf("passthrud: the wrapper (%s) found errors, see its output above",
-                                   g_getenv("PASSTHRU_TEST_WRAPPER"));
+                                   g_getenv("PASSTHRU_TEST_WRAPPER") ?: "a sanitizer");
         else if (g_subprocess_get_exit_status(daemon) != 0)
                 g_test_fail_printf("passthrud exited with status %d on SIGTERM",
                                    g_subprocess_get_exit_status(daemon));

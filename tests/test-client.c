@@ -281,6 +281,25 @@ static void test_bad_address(ClientFixture *f, gconstpointer data) {
 
                 assert_error_line(&r, 1);
         }
+        {
+                /* The quote stops at 32 bytes, never inside a character: "x" and 15 of the
+                 * two-byte ä are 31 bytes, the 16th would end at 33. */
+                g_autoptr(GString) umlauts = g_string_new("x");
+                g_autoptr(GString) quoted = g_string_new("'x");
+
+                for (int i = 0; i < 40; i++)
+                        g_string_append(umlauts, "\xc3\xa4");
+                for (int i = 0; i < 15; i++)
+                        g_string_append(quoted, "\xc3\xa4");
+                g_string_append(quoted, "...'");
+                {
+                        g_auto(HarnessRun) r = RUN(f, "show", umlauts->str);
+
+                        assert_error_line(&r, 1);
+                        g_assert_true(g_utf8_validate(r.err, -1, NULL));
+                        g_assert_nonnull(strstr(r.err, quoted->str));
+                }
+        }
 }
 
 static void test_usage(ClientFixture *f, gconstpointer data) {

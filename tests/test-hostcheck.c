@@ -585,6 +585,26 @@ static void test_klog_never_blocks(void) {
         g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* klog_parse() takes a buffer without a NUL: the header's sequence number is read within
+ * the record (sscanf() on the record read past the buffer; libFuzzer found it). The buffer
+ * is allocated to its exact size, so memcheck (`meson test --setup valgrind`) catches a read
+ * beyond it; ASan does not see reads inside libc's sscanf(). */
+static void test_klog_parse_unterminated(void) {
+        const char text[] = "6,0,0,-;Linux version 6.1.0-27-amd64\n6,1,10,-;DMAR: IOMMU enabled\n4,2";
+        g_autofree char *buf = g_memdup2(text, strlen(text));
+        _cleanup_(klog_freep) Klog *k = NULL;
+
+        g_assert_cmpint(klog_parse("test", buf, strlen(text), &k), ==, 0);
+        g_assert_cmpuint(k->n_lines, ==, 2);
+        g_assert_cmpstr(k->lines[1], ==, "DMAR: IOMMU enabled");
+        g_assert_true(k->complete);
+        k = klog_free(k);
+
+        /* A header whose sequence number runs to the buffer's end. */
+        g_assert_cmpint(klog_parse("test", buf + strlen(text) - 2, 2, &k), ==, 0);
+        g_assert_cmpuint(k->n_lines, ==, 0);
+}
+
 static void test_status_rule(void) {
         HostCheck items[] = {
                 { .id = "a", .status = HOST_CHECK_PASS },
@@ -631,6 +651,7 @@ int main(int argc, char *argv[]) {
         ADD("/hostcheck/recorded/noiommu", recorded_noiommu, test_recorded_noiommu);
         g_test_add_func("/hostcheck/klog/records", test_klog_records);
         g_test_add_func("/hostcheck/klog/never-blocks", test_klog_never_blocks);
+        g_test_add_func("/hostcheck/klog/parse-unterminated", test_klog_parse_unterminated);
         g_test_add_func("/hostcheck/status-rule", test_status_rule);
         return g_test_run();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-bind.h"
-#include "bus-manager.h"
+#include "bus-common.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"

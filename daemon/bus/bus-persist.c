@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "bus-manager.h"
+#include "bus-common.h"
 #include "bus-persist.h"
 #include "log.h"
 #include "manager.h"
