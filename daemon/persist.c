@@ -474,6 +474,21 @@ static int on_inotify(sd_event_source *source, const struct inotify_event *event
         return 0;
 }
 
+/* Hand edits are seen through the directory: the file itself is replaced by rename. */
+static void watch_dir(Persist *p) {
+        int r;
+
+        if (p->inotify_source)
+                return;
+        r = sd_event_add_inotify(p->manager->event, &p->inotify_source, p->dir,
+                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
+                                         IN_ONLYDIR,
+                                 on_inotify, p);
+        if (r < 0)
+                log_full_errno(r == -ENOENT ? LOG_DEBUG : LOG_NOTICE, r,
+                               "Not watching %s for hand edits (%m); SIGHUP reads the file again.", p->dir);
+}
+
 /* ---- editing ---- */
 
 static int refuse_invalid(Persist *p, Refusal *refusal) {
@@ -538,6 +553,8 @@ static int edit(Persist *p, const PciAddress *addresses, size_t n, bool remember
                         return refusal_set(refusal, PASSTHRU_ERROR_FAILED, "Could not write %s/%s: %s.",
                                            p->dir, CONFIG_FILE, strerror(-r));
                 }
+                /* The first save may have made the directory: watch it from now on. */
+                watch_dir(p);
                 /* Read back what is on disk now: its stat is what the next save compares. */
                 if (load(p, &saved) < 0)
                         return refuse_invalid(p, refusal);
@@ -651,13 +668,7 @@ int persist_start(Persist *p) {
         if (r < 0)
                 return log_error_errno(r, "Failed to listen to the device model: %m");
         p->listening = true;
-        r = sd_event_add_inotify(p->manager->event, &p->inotify_source, p->dir,
-                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
-                                         IN_ONLYDIR,
-                                 on_inotify, p);
-        if (r < 0)
-                log_full_errno(LOG_NOTICE, r,
-                               "Not watching %s for hand edits (%m); SIGHUP reads the file again.", p->dir);
+        watch_dir(p);
         if (load(p, &c) < 0)
                 return 0;
         log_info("Read %s/%s: %zu entries.", p->dir, CONFIG_FILE, config_n_entries(c));

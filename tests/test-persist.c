@@ -30,6 +30,7 @@ typedef struct {
         bool host_uses;   /* root on the NVMe */
         const char *conf; /* devices.conf before the daemon starts; NULL: none */
         bool pf_no_vfs;   /* the SR-IOV PF reads sriov_numvfs 0 */
+        bool no_dir;      /* the config directory does not exist at start-up */
 } Config;
 
 typedef struct {
@@ -145,7 +146,7 @@ static void daemon_stop(Fixture *f) {
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *proc = NULL, *module = NULL;
+        g_autofree char *proc = NULL, *module = NULL, *etc = NULL;
 
         f->config = data;
         f->tb = testbed_new();
@@ -179,7 +180,9 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         testbed_assert_contained(f->tb);
         f->conf_dir = g_build_filename(f->dir, "etc", "passthru", NULL);
         f->conf_path = g_build_filename(f->conf_dir, "devices.conf", NULL);
-        g_assert_no_errno(g_mkdir_with_parents(f->conf_dir, 0755));
+        /* Like /etc, the parent is always there. */
+        etc = g_path_get_dirname(f->conf_dir);
+        g_assert_no_errno(g_mkdir_with_parents(f->config->no_dir ? etc : f->conf_dir, 0755));
         if (f->config->conf)
                 write_file(f->conf_path, f->config->conf);
         if (f->config->pf_no_vfs)
@@ -488,6 +491,28 @@ static void test_hand_edit(Fixture *f, gconstpointer data) {
         g_assert_true(device_persistent(f, NVME));
 }
 
+/* Without the directory at start-up: the first Persist makes it, and from then on hand
+ * edits are seen too. */
+static void test_dir_made(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) changed = NULL, edited = NULL;
+        g_autofree char *conf = NULL, *edit = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_false(g_file_test(f->conf_dir, G_FILE_TEST_EXISTS));
+        persist(f, NVME, true);
+        changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                      "ConfigChanged");
+        conf = read_conf(f);
+        g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
+        edit = g_strconcat(conf, "\n[0000:07:00.0]\nid = 8086:100e\nclass = 0x020000\n", NULL);
+        write_file(f->conf_path, edit);
+        edited = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                     "ConfigChanged");
+        wait_driver(f, E1000, "vfio-pci");
+        /* Persist moved nothing, and the hand edit applies only what is new. */
+        assert_driver(f, NVME, "nvme");
+}
+
 static const char protected_conf[] = "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n";
 
 /* The safety gate applies at start-up as for a client: the root disk is refused. */
@@ -721,6 +746,7 @@ static void test_client(Fixture *f, gconstpointer data) {
 }
 
 static const Config plain = {};
+static const Config no_dir = { .no_dir = true };
 static const Config startup = { .conf = startup_conf };
 static const Config corrupt = { .conf = corrupt_conf };
 static const Config protected = { .conf = protected_conf, .host_uses = true };
@@ -743,6 +769,7 @@ int main(int argc, char *argv[]) {
         ADD("startup", startup, test_startup);
         ADD("corrupt", corrupt, test_corrupt);
         ADD("hand-edit", plain, test_hand_edit);
+        ADD("dir-made", no_dir, test_dir_made);
         ADD("protected", protected, test_protected);
         ADD("polkit-deny", deny, test_polkit_deny);
         ADD("client", plain, test_client);
