@@ -19,6 +19,8 @@ static int append_options(sd_bus_message *call, const ClientOptions *o) {
                 r = sd_bus_message_append(call, "{sv}", "force", "b", 1);
         if (r >= 0 && o->driver)
                 r = sd_bus_message_append(call, "{sv}", "driver", "s", o->driver);
+        if (r >= 0 && o->persist)
+                r = sd_bus_message_append(call, "{sv}", "persist", "b", 1);
         if (r >= 0)
                 r = sd_bus_message_close_container(call);
         return r;

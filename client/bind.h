@@ -2,7 +2,7 @@
 #pragma once
 
 /* The "bind ADDRESS" and "unbind ADDRESS" verbs: Manager.Bind / Manager.Unbind with the
- * --group, --dry-run, --force and --driver options, printing each device that changed (or
+ * --group, --dry-run, --force, --driver and --persist options, printing each device that changed (or
  * would change) from which driver to which. On a terminal, a polkit agent (pkttyagent)
  * runs for the call, so polkit can ask for a password. */
 

@@ -7,7 +7,8 @@
 #include "bind.h"
 #include "bus.h"
 #include "check.h"
-#include "config.h"
+#include "config.h" /* the build's: PROJECT_VERSION */
+#include "config-verbs.h"
 #include "list.h"
 #include "monitor.h"
 #include "passthructl.h"
@@ -30,6 +31,9 @@ static const Verb verbs[] = {
         { "bind", 1, 1, verb_bind, "ADDRESS", "Give a function (--group: its IOMMU group) to vfio-pci" },
         { "unbind", 1, 1, verb_unbind, "ADDRESS",
           "Give a function (--group: its group) back to its driver" },
+        { "persist", 2, 2, verb_persist, "ADDRESS on|off",
+          "Remember (on) or forget (off) a function, without moving it now" },
+        { "config", 0, 0, verb_config, "", "List remembered functions, their identity and state" },
 };
 
 static void help(void) {
@@ -38,7 +42,7 @@ static void help(void) {
                "Commands:\n",
                program_invocation_short_name);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-8s %-10s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
+                printf("  %-8s %-15s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
         printf("\nOptions:\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
@@ -50,6 +54,7 @@ static void help(void) {
                "     --dry-run            Print the plan, change nothing\n"
                "     --force              bind: also a device the host uses, where that is survivable\n"
                "     --driver=NAME        unbind: give the function to this driver\n"
+               "     --persist            bind: also remember it; unbind: also forget it\n"
                "\nWithout a command, 'list' is run. See passthructl(1).\n");
 }
 
@@ -61,6 +66,7 @@ enum {
         ARG_DRY_RUN,
         ARG_FORCE,
         ARG_DRIVER,
+        ARG_PERSIST,
 };
 
 /* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
@@ -75,6 +81,7 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "driver", required_argument, NULL, ARG_DRIVER },
+                { "persist", no_argument, NULL, ARG_PERSIST },
                 {},
         };
         int c;
@@ -109,6 +116,9 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                         break;
                 case ARG_DRIVER:
                         o->driver = optarg;
+                        break;
+                case ARG_PERSIST:
+                        o->persist = true;
                         break;
                 case ':':
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",
@@ -170,10 +180,11 @@ int main(int argc, char *argv[]) {
         }
         if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
                 return EXIT_USAGE;
-        if ((options.group || options.dry_run || options.force || options.driver) &&
+        if ((options.group || options.dry_run || options.force || options.driver || options.persist) &&
             verb->run != verb_bind && verb->run != verb_unbind) {
-                client_error_errno(EINVAL,
-                                   "--group, --dry-run, --force and --driver go with bind and unbind.");
+                client_error_errno(
+                        EINVAL,
+                        "--group, --dry-run, --force, --driver and --persist go with bind and unbind.");
                 return EXIT_USAGE;
         }
 

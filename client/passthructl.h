@@ -25,6 +25,7 @@ typedef struct ClientOptions {
         const char *bus_address;    /* --bus-address: any bus, for tests and debugging */
         bool group, dry_run, force; /* bind and unbind */
         const char *driver;         /* unbind --driver */
+        bool persist;               /* bind: remember, unbind: forget */
 } ClientOptions;
 
 /* Returns <0 on failure (reported already), else the exit status: 0, or a verb's own. */

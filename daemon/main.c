@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "persist.h"
 #include "transaction.h"
 
 static void help(void) {
@@ -23,6 +24,7 @@ static void help(void) {
                "     --modules-dir=DIR      Kernel modules from DIR instead of /lib/modules/`uname -r`\n"
                "     --modprobe-config=FILE modprobe configuration FILE instead of modprobe.d\n"
                "     --runtime-dir=DIR      Keep original-driver records in DIR instead of /run/passthru\n"
+               "     --config-dir=DIR       Remembered devices in DIR/devices.conf instead of /etc/passthru\n"
                "     --proc-root=DIR        Read processes, mounts and routes from DIR instead of /proc\n"
                "     --operation-timeout=SEC  Mark a device stuck when a driver change takes longer\n"
                "     --log-level=LEVEL      debug, info, notice, warning or err\n",
@@ -40,10 +42,12 @@ enum {
         ARG_RUNTIME_DIR,
         ARG_PROC_ROOT,
         ARG_OPERATION_TIMEOUT,
+        ARG_CONFIG_DIR,
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), <0 on a bad argument. */
-static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bus_address) {
+static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bus_address,
+                      const char **config_dir) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -56,6 +60,7 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bu
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
                 { "operation-timeout", required_argument, NULL, ARG_OPERATION_TIMEOUT },
+                { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 {},
         };
         int c, level;
@@ -91,6 +96,9 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bu
                 case ARG_PROC_ROOT:
                         o->proc_root = optarg;
                         break;
+                case ARG_CONFIG_DIR:
+                        *config_dir = optarg;
+                        break;
                 case ARG_OPERATION_TIMEOUT: {
                         char *end;
                         double sec = strtod(optarg, &end);
@@ -115,6 +123,13 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bu
         return 0;
 }
 
+/* SIGHUP (systemd's ExecReload=) reads devices.conf again. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        log_info("SIGHUP: reading the configuration again.");
+        (void) persist_reload(userdata);
+        return 0;
+}
+
 static int block_signals(sd_event *event) {
         sigset_t mask;
         int r;
@@ -123,6 +138,7 @@ static int block_signals(sd_event *event) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Failed to block signals: %m");
         r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
@@ -136,15 +152,17 @@ static int block_signals(sd_event *event) {
 static int run(int argc, char *argv[]) {
         /* Freed in reverse: the transactions tell their callers over the bus, on the model. */
         _cleanup_(manager_freep) Manager *m = NULL;
+        /* After the engine too: transactions still under way report to it when stopped. */
+        _cleanup_(persist_freep) Persist *persist = NULL;
         _cleanup_(bus_freep) Bus *bus = NULL;
         _cleanup_(transactions_freep) Transactions *transactions = NULL;
-        const char *bus_address = NULL;
+        const char *bus_address = NULL, *config_dir = NULL;
         ManagerOptions options = {};
         int r;
 
         /* Under systemd stderr is the journal: keep the priority of each line. */
         log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
-        r = parse_argv(argc, argv, &options, &bus_address);
+        r = parse_argv(argc, argv, &options, &bus_address, &config_dir);
         if (r != 0)
                 return r;
 
@@ -156,7 +174,15 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = transactions_new(m, &transactions);
         if (r >= 0)
-                r = bus_new(m, transactions, bus_address, &bus);
+                r = persist_new(m, transactions, config_dir, &persist);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, persist);
+        /* Before the bus: the entries are read (and Persistent set) before anyone can ask;
+         * their re-application runs from the event loop. */
+        if (r >= 0)
+                r = persist_start(persist);
+        if (r >= 0)
+                r = bus_new(m, transactions, persist, bus_address, &bus);
         if (r < 0)
                 return r;
         log_info("passthrud %s running.", PROJECT_VERSION);

@@ -17,11 +17,14 @@
 #include "sysfs.h"
 #include "udev-monitor.h"
 
-/* Calls the listener's callback NAME, when there is one. */
-#define NOTIFY(m, name, ...)                                                  \
-        do {                                                                  \
-                if ((m)->listener && (m)->listener->name)                     \
-                        (m)->listener->name(__VA_ARGS__, (m)->listener_data); \
+/* Calls each listener's callback NAME, when it has one. A callback may add or remove
+ * listeners: the count is read again on each round. */
+#define NOTIFY(m, name, ...)                                                                    \
+        do {                                                                                    \
+                for (size_t _i = 0; _i < (m)->n_listeners; _i++)                                \
+                        if ((m)->listeners[_i].listener->name)                                  \
+                                (m)->listeners[_i].listener->name(__VA_ARGS__,                  \
+                                                                  (m)->listeners[_i].userdata); \
         } while (0)
 
 int manager_new(const ManagerOptions *options, Manager **ret) {
@@ -58,9 +61,23 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-void manager_set_listener(Manager *m, const ManagerListener *listener, void *userdata) {
-        m->listener = listener;
-        m->listener_data = userdata;
+int manager_add_listener(Manager *m, const ManagerListener *listener, void *userdata) {
+        if (m->n_listeners >= ELEMENTSOF(m->listeners))
+                return -ENOSPC;
+        m->listeners[m->n_listeners].listener = listener;
+        m->listeners[m->n_listeners].userdata = userdata;
+        m->n_listeners++;
+        return 0;
+}
+
+void manager_remove_listener(Manager *m, const ManagerListener *listener, void *userdata) {
+        for (size_t i = 0; i < m->n_listeners; i++)
+                if (m->listeners[i].listener == listener && m->listeners[i].userdata == userdata) {
+                        memmove(&m->listeners[i], &m->listeners[i + 1],
+                                (m->n_listeners - i - 1) * sizeof(m->listeners[0]));
+                        m->n_listeners--;
+                        return;
+                }
 }
 
 static int open_sources(Manager *m) {
@@ -377,6 +394,13 @@ void manager_device_set_stuck(Manager *m, Device *d, bool stuck) {
                 return;
         d->stuck = stuck;
         notify_changed(m, d, DEVICE_CHANGE_STATE, NULL);
+}
+
+void manager_device_set_persistent(Manager *m, Device *d, bool persistent) {
+        if (d->persistent == persistent)
+                return;
+        d->persistent = persistent;
+        notify_changed(m, d, DEVICE_CHANGE_PERSISTENT, NULL);
 }
 
 int manager_record_original(Manager *m, Device *d) {

@@ -6,8 +6,8 @@
  * checks. There is no other global state.
  *
  * Calls go down, changes come up: the Manager never calls the bus. It reports every change
- * through a listener (a struct of callbacks) that the layer above — the bus layer in the
- * daemon, nothing or a recorder in tests — implements. */
+ * through listeners (structs of callbacks): the bus layer and persistence (persist.c) in the
+ * daemon, nothing or a recorder in tests. */
 
 #include <systemd/sd-event.h>
 
@@ -51,6 +51,9 @@ typedef struct ManagerListener {
         void (*manager_changed)(unsigned changes, void *userdata);
 } ManagerListener;
 
+/* The bus layer, persistence, and room for a test's recorder. */
+#define MANAGER_LISTENERS_MAX 4
+
 typedef struct Manager {
         sd_event *event;
         struct udev *udev;
@@ -66,8 +69,12 @@ typedef struct Manager {
         HostState host;
         sd_event_source *host_check_source; /* a re-check pending for the idle loop */
 
-        const ManagerListener *listener;
-        void *listener_data;
+        /* Everyone who hears the model's changes: the bus layer, persistence (persist.c). */
+        struct {
+                const ManagerListener *listener;
+                void *userdata;
+        } listeners[MANAGER_LISTENERS_MAX];
+        size_t n_listeners;
 
         ManagerOptions options;
 } Manager;
@@ -76,7 +83,10 @@ int manager_new(const ManagerOptions *options, Manager **ret);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
-void manager_set_listener(Manager *m, const ManagerListener *listener, void *userdata);
+/* Listeners are told in the order they were added. -ENOSPC past MANAGER_LISTENERS_MAX. */
+int manager_add_listener(Manager *m, const ManagerListener *listener, void *userdata);
+/* Removes the pair added before; nothing happens when it is not there. */
+void manager_remove_listener(Manager *m, const ManagerListener *listener, void *userdata);
 
 /* Opens sources, starts the udev monitor, enumerates devices and checks the host. */
 int manager_start(Manager *m);
@@ -101,6 +111,8 @@ bool manager_driver_loaded(Manager *m, const char *name);
 /* What passthru tracks about a device besides the kernel's view; each reports the change. */
 void manager_device_set_busy(Manager *m, Device *d, bool busy);
 void manager_device_set_stuck(Manager *m, Device *d, bool stuck);
+/* Whether a remembered entry with this device's identity exists (set by persist.c). */
+void manager_device_set_persistent(Manager *m, Device *d, bool persistent);
 /* Records where d was before passthru first moved it (kept across daemon restarts under the
  * runtime directory). A device already recorded keeps its first record. */
 int manager_record_original(Manager *m, Device *d);

@@ -25,6 +25,7 @@
 #define PASSTHRU_ERROR_NO_IOMMU "org.passthru.Error.NoIommu"
 #define PASSTHRU_ERROR_NOT_AUTHORIZED "org.passthru.Error.NotAuthorized"
 #define PASSTHRU_ERROR_INVALID_ARGUMENT "org.passthru.Error.InvalidArgument"
+#define PASSTHRU_ERROR_CONFIG_INVALID "org.passthru.Error.ConfigInvalid"
 #define PASSTHRU_ERROR_LIMIT_EXCEEDED "org.passthru.Error.LimitExceeded"
 #define PASSTHRU_ERROR_FAILED "org.passthru.Error.Failed"
 
@@ -35,3 +36,9 @@
 /* One row of Manager.CheckHost(): check id, status (pass, warn, fail, skip), what was seen,
  * the remedy ("" when there is nothing to do). */
 #define PASSTHRU_HOST_CHECK_ROW_SIGNATURE "(ssss)"
+
+/* One row of Manager.GetConfig(): address, the entry as written (a{sv}: vendor-id q,
+ * device-id q, class u, subsystem-vendor-id q and subsystem-device-id q when the entry names
+ * a subsystem, serial s when it names one, vfio b, sriov-numvfs i when set, allow-protected
+ * b), state (applied, pending, missing, mismatch, refused), reason ("" unless refused). */
+#define PASSTHRU_CONFIG_ROW_SIGNATURE "(sa{sv}ss)"

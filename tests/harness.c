@@ -223,7 +223,11 @@ static void start_daemon(Harness *h, const char *passthrud, const char *const *e
         g_autofree char *modules = g_strconcat("--modules-dir=", h->dir, "/modules", NULL);
         /* Never /run/passthru of the machine; extra_args may name another. */
         g_autofree char *runtime = g_strconcat("--runtime-dir=", h->dir, "/run", NULL);
-        const char *base[] = { passthrud, bus, ids, modprobe, modules, runtime, "--log-level=debug" };
+        /* Nor /etc/passthru: a test that makes devices persistent names its own. */
+        g_autofree char *config = g_strconcat("--config-dir=", h->dir, "/etc-passthru", NULL);
+        const char *base[] = {
+                passthrud, bus, ids, modprobe, modules, runtime, config, "--log-level=debug"
+        };
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_autoptr(GError) error = NULL;
         guint watch;

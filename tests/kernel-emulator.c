@@ -17,6 +17,7 @@ struct KernelEmulator {
         GHashTable *watches; /* watch descriptor -> root-relative directory */
         GHashTable *refused; /* "driver address" */
         char *blocked;       /* the driver whose unbind is a FIFO */
+        GHashTable *writes;  /* address -> writes naming it (bind, unbind, drivers_probe) */
 };
 
 static char *root_path(KernelEmulator *k, const char *rel) {
@@ -126,6 +127,9 @@ static void on_write(KernelEmulator *k, const char *dir, const char *name) {
         if (k->blocked && g_str_equal(driver, k->blocked) && g_str_equal(name, "unbind"))
                 return;
         address = read_trimmed(full);
+        if (address)
+                g_hash_table_insert(k->writes, g_strdup(address),
+                                    GUINT_TO_POINTER(kernel_emulator_writes(k, address) + 1));
         if (!address || !known_device(address))
                 return;
         if (g_str_equal(name, "drivers_probe"))
@@ -134,6 +138,10 @@ static void on_write(KernelEmulator *k, const char *dir, const char *name) {
                 on_probe(k, driver, address);
         else if (g_str_equal(name, "unbind"))
                 on_unbind(k, driver, address);
+}
+
+unsigned kernel_emulator_writes(KernelEmulator *k, const char *address) {
+        return GPOINTER_TO_UINT(g_hash_table_lookup(k->writes, address));
 }
 
 static gboolean on_inotify(int fd, GIOCondition condition, gpointer data) {
@@ -168,6 +176,7 @@ KernelEmulator *kernel_emulator_new(Testbed *tb) {
         k->tb = tb;
         k->watches = g_hash_table_new_full(NULL, NULL, NULL, g_free);
         k->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        k->writes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         k->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         g_assert_cmpint(k->fd, >=, 0);
         watch_dir(k, "sys/bus/pci");
@@ -236,6 +245,7 @@ void kernel_emulator_free(KernelEmulator *k) {
         close(k->fd);
         g_hash_table_unref(k->watches);
         g_hash_table_unref(k->refused);
+        g_hash_table_unref(k->writes);
         g_free(k);
 }
 

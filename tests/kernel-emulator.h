@@ -30,5 +30,7 @@ void kernel_emulator_release(KernelEmulator *k);
 char *kernel_emulator_driver(KernelEmulator *k, const char *address);
 /* driver_override as the kernel shows it, NULL for "(null)". */
 char *kernel_emulator_override(KernelEmulator *k, const char *address);
+/* How many writes to a driver's bind or unbind or to drivers_probe named address. */
+unsigned kernel_emulator_writes(KernelEmulator *k, const char *address);
 /* Runs the main context until pending inotify events are handled. */
 void kernel_emulator_settle(KernelEmulator *k);

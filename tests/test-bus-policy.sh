@@ -131,6 +131,10 @@ for who in root nobody; do
         expect ok "$who: ListDevices" "${s[@]}" $manager org.passthru.Manager.ListDevices
         expect ok "$who: GetDevice" "${s[@]}" $manager org.passthru.Manager.GetDevice string:0000:00:02.0
         expect ok "$who: CheckHost" "${s[@]}" $manager org.passthru.Manager.CheckHost
+        expect ok "$who: GetConfig" "${s[@]}" $manager org.passthru.Manager.GetConfig
+        # Refused by the daemon's polkit check (no polkit here), so nothing is written.
+        expect org.passthru.Error.NotAuthorized "$who: Persist reaches polkit" "${s[@]}" $manager \
+                org.passthru.Manager.Persist string:0000:00:02.0 boolean:true
         # A plan needs no authorization; the real thing reaches the daemon, whose polkit
         # check fails closed here: this bus has no polkit.
         # a{sv} arguments need gdbus; it names the error too.

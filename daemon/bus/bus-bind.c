@@ -4,12 +4,14 @@
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
+#include "persist.h"
 #include "polkit.h"
 #include "refusal.h"
 #include "transaction.h"
 
 typedef struct BindOptions {
         bool group, dry_run, force;
+        bool persist;       /* remember (Bind) or forget (Unbind) the devices moved */
         const char *driver; /* Unbind: give the device to this driver */
 } BindOptions;
 
@@ -22,6 +24,8 @@ static int read_option(sd_bus_message *msg, BindOperation op, const char *key, B
                 flag = &o->group;
         else if (streq(key, "dry-run"))
                 flag = &o->dry_run;
+        else if (streq(key, "persist"))
+                flag = &o->persist;
         else if (streq(key, "force") && op == BIND_OPERATION_BIND)
                 flag = &o->force;
         if (flag) {
@@ -33,12 +37,12 @@ static int read_option(sd_bus_message *msg, BindOperation op, const char *key, B
                 return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
                                          "%s does not know the option '%s'; it takes %s.",
                                          bind_operation_to_string(op), key,
-                                         op == BIND_OPERATION_BIND ? "group, dry-run and force"
-                                                                   : "group, dry-run and driver");
+                                         op == BIND_OPERATION_BIND ? "group, dry-run, force and persist"
+                                                                   : "group, dry-run, persist and driver");
         if (r < 0)
                 return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
-                                         "Option '%s' has the wrong type: group, dry-run and force are "
-                                         "booleans, driver is a string.",
+                                         "Option '%s' has the wrong type: group, dry-run, force and persist "
+                                         "are booleans, driver is a string.",
                                          key);
         return 0;
 }
@@ -100,6 +104,9 @@ struct BindCall {
         Bus *bus;
         sd_bus_message *msg;
         BindCall *next;
+        bool persist; /* remember (Bind) or forget (Unbind) once the devices moved */
+        BindOperation op;
+        PciAddress address;
 };
 
 static size_t count_calls(Bus *b, const char *sender) {
@@ -121,14 +128,35 @@ static void call_free(BindCall *c) {
         free(c);
 }
 
+/* The address asked for and every device the plan moved. */
+static int remember_or_forget(Persist *persist, BindOperation op, const PciAddress *a, const Plan *plan,
+                              Refusal *refusal) {
+        _cleanup_free_ PciAddress *addresses = calloc(plan->n_moves + 1, sizeof(PciAddress));
+        size_t n = 0;
+
+        if (!addresses)
+                return -ENOMEM;
+        addresses[n++] = *a;
+        for (size_t i = 0; i < plan->n_moves; i++)
+                if (!pci_address_equal(&plan->moves[i].address, a))
+                        addresses[n++] = plan->moves[i].address;
+        return op == BIND_OPERATION_BIND ? persist_remember(persist, addresses, n, refusal)
+                                         : persist_forget(persist, addresses, n, refusal);
+}
+
 /* The caller may have left meanwhile: the transaction finished all the same (a sysfs
  * sequence is never abandoned half-way), and the reply goes nowhere. */
 static void on_transaction_done(const Plan *plan, const Refusal *failure, void *userdata) {
+        _cleanup_(refusal_done) Refusal refusal = {};
         BindCall *c = userdata;
         int r;
 
+        if (!failure && c->persist &&
+            remember_or_forget(c->bus->persist, c->op, &c->address, plan, &refusal) < 0)
+                failure = &refusal;
         if (failure)
-                r = sd_bus_reply_method_errorf(c->msg, failure->name, "%s", failure->message);
+                r = sd_bus_reply_method_errorf(c->msg, failure->name ?: PASSTHRU_ERROR_FAILED, "%s",
+                                               strna(failure->message));
         else
                 r = reply_moves(c->bus->manager, c->msg, plan, true);
         if (r < 0)
@@ -137,7 +165,8 @@ static void on_transaction_done(const Plan *plan, const Refusal *failure, void *
         call_free(c);
 }
 
-static int start(Bus *b, sd_bus_message *msg, Plan *plan, sd_bus_error *error) {
+static int start(Bus *b, sd_bus_message *msg, const BindRequest *req, bool persist, Plan *plan,
+                 sd_bus_error *error) {
         _cleanup_(refusal_done) Refusal refusal = {};
         BindCall *c;
         int r;
@@ -154,6 +183,9 @@ static int start(Bus *b, sd_bus_message *msg, Plan *plan, sd_bus_error *error) {
                 return -ENOMEM;
         c->bus = b;
         c->msg = sd_bus_message_ref(msg);
+        c->persist = persist;
+        c->op = req->op;
+        c->address = req->address;
         c->next = b->bind_calls;
         b->bind_calls = c;
         r = transaction_start(b->transactions, plan, on_transaction_done, c, &refusal);
@@ -178,7 +210,9 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
         /* Authorization first, before anything is looked up: the answer is consumed on every
          * path, whatever happened to the device meanwhile. */
         if (!o.dry_run) {
-                r = polkit_check(b->polkit, msg, error);
+                /* Changing what is remembered is host configuration, not a runtime move. */
+                r = o.persist ? polkit_check_action(b->polkit, msg, POLKIT_ACTION_CONFIGURE_HOST, error)
+                              : polkit_check(b->polkit, msg, error);
                 if (r <= 0)
                         return r < 0 ? r : 1;
                 /* A real change looks at what the host uses right now; a plan uses what the
@@ -194,7 +228,15 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
         r = plan_make(&b->manager->table, b->manager->sources.host, &req, &plan, &refusal);
         if (r < 0)
                 return bus_error_from_refusal(error, &refusal, r);
+        /* A file that cannot be edited fails the call before any driver moved. */
+        if (o.persist && !o.dry_run) {
+                r = persist_check_editable(b->persist, &refusal);
+                if (r >= 0 && plan.n_moves == 0)
+                        r = remember_or_forget(b->persist, op, a, &plan, &refusal);
+                if (r < 0)
+                        return bus_error_from_refusal(error, &refusal, r);
+        }
         if (o.dry_run || plan.n_moves == 0)
                 return reply_moves(b->manager, msg, &plan, false);
-        return start(b, msg, &plan, error);
+        return start(b, msg, &req, o.persist, &plan, error);
 }

@@ -14,10 +14,12 @@ typedef struct Polkit Polkit;
 typedef struct BusChanges BusChanges;
 typedef struct BindCall BindCall;
 typedef struct Refusal Refusal;
+typedef struct Persist Persist;
 
 typedef struct Bus {
         Manager *manager;
         Transactions *transactions;
+        Persist *persist; /* what the host remembers (Persist, GetConfig, Bind/Unbind persist) */
         sd_bus *bus;
         Polkit *polkit;
         BusChanges *changes;

@@ -2,6 +2,7 @@
 #include "bus-bind.h"
 #include "bus-common.h"
 #include "bus-manager.h"
+#include "bus-persist.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -178,10 +179,16 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("a(sss)", changes), method_bind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unbind", SD_BUS_ARGS("s", address, "a{sv}", options),
                                 SD_BUS_RESULT("a(sss)", changes), method_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Persist", SD_BUS_ARGS("s", address, "b", enabled), SD_BUS_NO_RESULT,
+                                bus_persist_method_persist, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" PASSTHRU_CONFIG_ROW_SIGNATURE, entries),
+                                bus_persist_method_get_config, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DriverChanged", SD_BUS_ARGS("s", address, "s", old_driver, "s", new_driver),
                                 0),
+        SD_BUS_SIGNAL("ConfigChanged", "", 0),
         SD_BUS_VTABLE_END,
 };
 

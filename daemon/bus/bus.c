@@ -6,10 +6,12 @@
 #include "bus-errors.h"
 #include "bus-group.h"
 #include "bus-manager.h"
+#include "bus-persist.h"
 #include "bus.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
+#include "persist.h"
 #include "polkit.h"
 #include "strv.h"
 
@@ -132,8 +134,9 @@ static int register_objects(Bus *b) {
 Bus *bus_free(Bus *b) {
         if (!b)
                 return NULL;
-        if (b->manager->listener == &listener)
-                manager_set_listener(b->manager, NULL, NULL);
+        manager_remove_listener(b->manager, &listener, b);
+        if (b->persist)
+                persist_set_listener(b->persist, NULL, NULL);
         bus_changes_free(b->changes);
         polkit_free(b->polkit);
         sd_bus_flush_close_unref(b->bus);
@@ -141,7 +144,7 @@ Bus *bus_free(Bus *b) {
         return NULL;
 }
 
-int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **ret) {
+int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address, Bus **ret) {
         _cleanup_(bus_freep) Bus *b = calloc(1, sizeof(Bus));
         int r;
 
@@ -149,6 +152,7 @@ int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **r
                 return -ENOMEM;
         b->manager = m;
         b->transactions = transactions;
+        b->persist = persist;
         r = polkit_new(&b->polkit);
         if (r >= 0)
                 r = connect_bus(b, address);
@@ -157,9 +161,10 @@ int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **r
         if (r >= 0)
                 r = bus_changes_new(m->event, b->bus, object_properties, &b->changes);
         if (r >= 0)
-                manager_set_listener(m, &listener, b);
+                r = manager_add_listener(m, &listener, b);
         if (r < 0)
                 return r;
+        bus_persist_listen(b);
         r = sd_bus_request_name(b->bus, PASSTHRU_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire bus name %s: %m", PASSTHRU_BUS_NAME);

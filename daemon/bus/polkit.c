@@ -3,8 +3,6 @@
 #include "passthru-dbus.h"
 #include "polkit.h"
 
-#define POLKIT_ACTION_MANAGE_DEVICES "org.passthru.manage-devices"
-
 /* Interface members and the action that guards them. */
 static const struct {
         const char *interface;
@@ -15,6 +13,9 @@ static const struct {
         { PASSTHRU_MANAGER_INTERFACE, "Unbind", POLKIT_ACTION_MANAGE_DEVICES },
         { PASSTHRU_DEVICE_INTERFACE, "Bind", POLKIT_ACTION_MANAGE_DEVICES },
         { PASSTHRU_DEVICE_INTERFACE, "Unbind", POLKIT_ACTION_MANAGE_DEVICES },
+        /* Bind and Unbind with the persist option ask for configure-host instead
+         * (polkit_check_action()). */
+        { PASSTHRU_MANAGER_INTERFACE, "Persist", POLKIT_ACTION_CONFIGURE_HOST },
 };
 
 /* CheckAuthorization flag AllowUserInteraction. */
@@ -207,13 +208,18 @@ static Query *find_query(Polkit *p, sd_bus_message *call) {
 }
 
 static int deny(sd_bus_error *error, const char *action, const char *reason) {
-        return sd_bus_error_setf(error, PASSTHRU_ERROR_NOT_AUTHORIZED,
-                                 "Not authorized to change device drivers (polkit action %s): %s.",
-                                 action ?: "none", reason);
+        return sd_bus_error_setf(
+                error, PASSTHRU_ERROR_NOT_AUTHORIZED, "Not authorized to %s (polkit action %s): %s.",
+                streq_ptr(action, POLKIT_ACTION_CONFIGURE_HOST) ? "change what the host remembers"
+                                                                : "change device drivers",
+                action ?: "none", reason);
 }
 
 int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error) {
-        const char *action = action_for(call);
+        return polkit_check_action(p, call, action_for(call), error);
+}
+
+int polkit_check_action(Polkit *p, sd_bus_message *call, const char *action, sd_bus_error *error) {
         Query *q;
         int r;
 

@@ -12,6 +12,9 @@
 
 #include "macros.h"
 
+#define POLKIT_ACTION_MANAGE_DEVICES "org.passthru.manage-devices"
+#define POLKIT_ACTION_CONFIGURE_HOST "org.passthru.configure-host"
+
 typedef struct Polkit Polkit;
 
 int polkit_new(Polkit **ret);
@@ -21,3 +24,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Polkit *, polkit_free);
 /* 1: authorized, go ahead. 0: asked; return 1 from the handler without replying, it runs
  * again. <0: denied or failed, error set to org.passthru.Error.NotAuthorized. */
 int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error);
+/* The same for a given action (NULL: denied): a call whose options change what it needs,
+ * such as Bind with persist. The handler must ask for the same action when it runs again. */
+int polkit_check_action(Polkit *p, sd_bus_message *call, const char *action, sd_bus_error *error);

@@ -125,7 +125,8 @@ static void serve(void) {
         static const GDBusInterfaceVTable vtable = { .method_call = polkit_method };
         g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, NULL);
         g_autoptr(GError) error = NULL;
-        g_autofree char *proc = NULL, *runtime_arg = NULL, *proc_arg = NULL, *module = NULL;
+        g_autofree char *proc = NULL, *runtime_arg = NULL, *proc_arg = NULL, *module = NULL,
+                        *config_arg = NULL;
         g_autoptr(GInputStream) stdin_stream = NULL;
         Server s = { 0 };
         guint registration, owner;
@@ -145,7 +146,9 @@ static void serve(void) {
         testbed_assert_contained(s.tb);
         runtime_arg = g_strconcat("--runtime-dir=", s.dir, "/run", NULL);
         proc_arg = g_strconcat("--proc-root=", proc, NULL);
-        const char *args[] = { runtime_arg, proc_arg, "--operation-timeout=20", NULL };
+        /* Never the machine's /etc/passthru: the page can make devices persistent. */
+        config_arg = g_strconcat("--config-dir=", s.dir, "/etc-passthru", NULL);
+        const char *args[] = { runtime_arg, proc_arg, config_arg, "--operation-timeout=20", NULL };
         s.h = harness_new_with_args(s.tb, args);
 
         registration = g_dbus_connection_register_object(harness_connection(s.h), POLKIT_PATH,

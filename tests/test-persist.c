@@ -1,0 +1,782 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Persistence (daemon/persist.c, bus/bus-persist.c, bus-bind.c's persist option) against the
+ * kernel emulator: passthrud on a private bus over the realistic testbed host with
+ * --config-dir in a temporary directory, a mock polkit authority in this process. The
+ * configuration file is written by the tests before the daemon starts, or by the daemon. */
+#include <ftw.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "harness.h"
+#include "kernel-emulator.h"
+#include "passthru-dbus.h"
+#include "testbed.h"
+
+#define NVME "0000:06:00.0"
+#define VF4 "0000:03:10.4" /* on vfio-pci in the testbed host */
+#define E1000 "0000:07:00.0"
+#define HOTPLUG "0000:00:05.0"
+#define PF "0000:03:00.0" /* SR-IOV, 2 of 7 VFs enabled */
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+#define CONFIGURE_HOST "org.passthru.configure-host"
+
+typedef struct {
+        bool deny;        /* polkit says no */
+        bool host_uses;   /* root on the NVMe */
+        const char *conf; /* devices.conf before the daemon starts; NULL: none */
+        bool pf_no_vfs;   /* the SR-IOV PF reads sriov_numvfs 0 */
+        bool no_dir;      /* the config directory does not exist at start-up */
+} Config;
+
+typedef struct {
+        bool deny, owned;
+        guint registration, owner;
+        unsigned calls;
+        char *action;
+} MockPolkit;
+
+typedef struct {
+        const Config *config;
+        Testbed *tb;
+        KernelEmulator *kernel;
+        Harness *h;
+        char *dir; /* run/, proc/, etc/ (the config dir) */
+        char *conf_dir, *conf_path;
+        MockPolkit polkit;
+} Fixture;
+
+/* ---- mock polkit ---- */
+
+static const char polkit_xml[] =
+        "<node><interface name='" POLKIT_INTERFACE "'>"
+        "<method name='CheckAuthorization'>"
+        "<arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='(bba{ss})' direction='out'/>"
+        "</method></interface></node>";
+
+static void polkit_method(GDBusConnection *connection, const char *sender, const char *path,
+                          const char *interface, const char *method, GVariant *parameters,
+                          GDBusMethodInvocation *invocation, gpointer data) {
+        MockPolkit *p = data;
+
+        p->calls++;
+        g_clear_pointer(&p->action, g_free);
+        g_variant_get(parameters, "((&s@a{sv})s@a{ss}u&s)", NULL, NULL, &p->action, NULL, NULL, NULL);
+        g_dbus_method_invocation_return_value(invocation,
+                                              g_variant_new_parsed("((%b, false, @a{ss} {}),)", !p->deny));
+}
+
+static void on_polkit_name(GDBusConnection *connection, const char *name, gpointer data) {
+        ((MockPolkit *) data)->owned = true;
+}
+
+static gboolean polkit_owned(gpointer data) {
+        return ((MockPolkit *) data)->owned;
+}
+
+static void polkit_start(MockPolkit *p, GDBusConnection *connection, bool deny) {
+        static const GDBusInterfaceVTable vtable = { .method_call = polkit_method };
+        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, NULL);
+        g_autoptr(GError) error = NULL;
+
+        *p = (MockPolkit){ .deny = deny };
+        p->registration = g_dbus_connection_register_object(connection, POLKIT_PATH, info->interfaces[0],
+                                                            &vtable, p, NULL, &error);
+        g_assert_no_error(error);
+        p->owner = g_bus_own_name_on_connection(connection, POLKIT_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                                on_polkit_name, NULL, p, NULL);
+        harness_wait_until(polkit_owned, p, "the mock polkit to own its name");
+}
+
+static void polkit_stop(MockPolkit *p, GDBusConnection *connection) {
+        if (p->registration)
+                g_dbus_connection_unregister_object(connection, p->registration);
+        if (p->owner)
+                g_bus_unown_name(p->owner);
+        g_clear_pointer(&p->action, g_free);
+        *p = (MockPolkit){};
+}
+
+/* ---- fixture ---- */
+
+static void write_file(const char *path, const char *contents) {
+        g_autofree char *parent = g_path_get_dirname(path);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
+        g_file_set_contents(path, contents, -1, &error);
+        g_assert_no_error(error);
+}
+
+static void write_in(const char *dir, const char *rel, const char *contents) {
+        g_autofree char *path = g_build_filename(dir, rel, NULL);
+
+        write_file(path, contents);
+}
+
+static char *read_conf(Fixture *f) {
+        char *contents = NULL;
+
+        g_file_get_contents(f->conf_path, &contents, NULL, NULL);
+        return contents;
+}
+
+static void daemon_start(Fixture *f) {
+        g_autofree char *runtime_arg = g_strconcat("--runtime-dir=", f->dir, "/run", NULL);
+        g_autofree char *proc_arg = g_strconcat("--proc-root=", f->dir, "/proc", NULL);
+        g_autofree char *config_arg = g_strconcat("--config-dir=", f->conf_dir, NULL);
+        const char *args[] = { runtime_arg, proc_arg, config_arg, NULL };
+
+        f->h = harness_new_with_args(f->tb, args);
+        if (f->h)
+                polkit_start(&f->polkit, harness_connection(f->h), f->config->deny);
+}
+
+static void daemon_stop(Fixture *f) {
+        polkit_stop(&f->polkit, harness_connection(f->h));
+        harness_free(f->h);
+        f->h = NULL;
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *proc = NULL, *module = NULL, *etc = NULL;
+
+        f->config = data;
+        f->tb = testbed_new();
+        testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        f->kernel = kernel_emulator_new(f->tb);
+        kernel_emulator_add_driver(f->kernel, "vfio-pci");
+        module = g_build_filename(testbed_sys_dir(f->tb), "module", "vfio_iommu_type1", NULL);
+        g_assert_no_errno(g_mkdir_with_parents(module, 0755));
+        f->dir = g_dir_make_tmp("passthru-persist-XXXXXX", &error);
+        g_assert_no_error(error);
+        proc = g_build_filename(f->dir, "proc", NULL);
+        write_in(proc, "swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+        write_in(proc, "net/route",
+                 "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        if (f->config->host_uses) {
+                g_autofree char *dir = g_build_filename(testbed_sys_dir(f->tb), "devices",
+                                                        testbed_devpath(f->tb, NVME) + strlen("/devices"),
+                                                        "nvme/nvme0/nvme0n1/nvme0n1p2", NULL);
+                g_autofree char *target = g_strdup_printf("../../devices%s/nvme/nvme0/nvme0n1/nvme0n1p2",
+                                                          testbed_devpath(f->tb, NVME) + strlen("/devices"));
+                g_autofree char *block = g_build_filename(testbed_sys_dir(f->tb), "dev", "block", NULL);
+                g_autofree char *link = g_build_filename(block, "259:2", NULL);
+
+                write_in(proc, "self/mountinfo",
+                         "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n");
+                g_assert_no_errno(g_mkdir_with_parents(dir, 0755));
+                g_assert_no_errno(g_mkdir_with_parents(block, 0755));
+                g_assert_no_errno(symlink(target, link));
+        } else
+                write_in(proc, "self/mountinfo", "");
+        testbed_assert_contained(f->tb);
+        f->conf_dir = g_build_filename(f->dir, "etc", "passthru", NULL);
+        f->conf_path = g_build_filename(f->conf_dir, "devices.conf", NULL);
+        /* Like /etc, the parent is always there. */
+        etc = g_path_get_dirname(f->conf_dir);
+        g_assert_no_errno(g_mkdir_with_parents(f->config->no_dir ? etc : f->conf_dir, 0755));
+        if (f->config->conf)
+                write_file(f->conf_path, f->config->conf);
+        if (f->config->pf_no_vfs)
+                testbed_set_attr(f->tb, PF, "sriov_numvfs", "0");
+        daemon_start(f);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        return remove(path);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        if (f->h)
+                daemon_stop(f);
+        kernel_emulator_free(f->kernel);
+        testbed_free(f->tb);
+        g_assert_no_errno(nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS));
+        g_free(f->dir);
+        g_free(f->conf_dir);
+        g_free(f->conf_path);
+}
+
+#define SKIP_WITHOUT_DAEMON(f)  \
+        do {                    \
+                if (!(f)->h)    \
+                        return; \
+        } while (0)
+
+/* ---- calls ---- */
+
+typedef struct {
+        GVariant *reply;
+        GError *error;
+        bool done;
+} Call;
+
+static void on_call_done(GObject *source, GAsyncResult *result, gpointer data) {
+        Call *c = data;
+
+        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &c->error);
+        c->done = true;
+}
+
+static gboolean call_done(gpointer data) {
+        return ((Call *) data)->done;
+}
+
+/* Manager.METHOD(args) while this process keeps answering as polkit and kernel. */
+static GVariant *call(Fixture *f, const char *method, GVariant *args, const char *reply_type,
+                      GError **error) {
+        Call c = {};
+
+        g_dbus_connection_call(
+                harness_connection(f->h), PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH,
+                PASSTHRU_MANAGER_INTERFACE, method, args, reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
+                G_DBUS_CALL_FLAGS_NO_AUTO_START, HARNESS_TIMEOUT_SECONDS * 1000, NULL, on_call_done, &c);
+        harness_wait_until(call_done, &c, method);
+        if (c.error)
+                g_propagate_error(error, c.error);
+        return c.reply;
+}
+
+static void persist(Fixture *f, const char *address, bool enabled) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply =
+                call(f, "Persist", g_variant_new("(sb)", address, enabled), "()", &error);
+
+        g_assert_no_error(error);
+}
+
+static GVariant *bind_persist(Fixture *f, const char *method, const char *address, GError **error) {
+        return call(f, method, g_variant_new_parsed("(%s, {'persist': <true>})", address), "(a(sss))",
+                    error);
+}
+
+static void assert_dbus_error(GError *error, const char *name, const char *mentions) {
+        g_autofree char *remote = NULL;
+
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, name) != 0)
+                g_error("expected %s, got %s: %s", name, remote, error->message);
+        if (mentions && !strstr(error->message, mentions))
+                g_error("error \"%s\" does not mention \"%s\"", error->message, mentions);
+}
+
+/* The GetConfig row of address: "state reason", or NULL when it has none. */
+static char *config_state(Fixture *f, const char *address) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call(f, "GetConfig", NULL, "(a(sa{sv}ss))", &error);
+        g_autoptr(GVariantIter) rows = NULL;
+        const char *a, *state, *reason;
+        GVariant *entry;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(a(sa{sv}ss))", &rows);
+        while (g_variant_iter_loop(rows, "(&s@a{sv}&s&s)", &a, &entry, &state, &reason))
+                if (g_str_equal(a, address)) {
+                        char *s = g_strdup_printf("%s%s%s", state, *reason ? " " : "", reason);
+
+                        g_variant_unref(entry);
+                        return s;
+                }
+        return NULL;
+}
+
+static char *object_path(const char *address) {
+        g_autofree char *s = g_strdelimit(g_strdup(address), ":.", '_');
+
+        return g_strconcat(PASSTHRU_DEVICES_PATH "/", s, NULL);
+}
+
+static bool device_persistent(Fixture *f, const char *address) {
+        g_autofree char *path = object_path(address);
+        g_autoptr(GVariant) v = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Persistent");
+
+        return g_variant_get_boolean(v);
+}
+
+typedef struct {
+        Fixture *f;
+        const char *address, *driver;
+} DriverWait;
+
+static gboolean driver_is(gpointer data) {
+        DriverWait *w = data;
+        g_autofree char *d = kernel_emulator_driver(w->f->kernel, w->address);
+
+        return g_strcmp0(d, w->driver) == 0;
+}
+
+static void wait_driver(Fixture *f, const char *address, const char *driver) {
+        DriverWait w = { f, address, driver };
+
+        harness_wait_until(driver_is, &w, driver);
+}
+
+static void assert_driver(Fixture *f, const char *address, const char *driver) {
+        g_autofree char *d = kernel_emulator_driver(f->kernel, address);
+
+        g_assert_cmpstr(d, ==, driver);
+}
+
+/* ---- tests ---- */
+
+/* Persist remembers with the identity, without moving the driver; forgetting drops it. */
+static void test_remember_forget(Fixture *f, gconstpointer data) {
+        g_autofree char *conf = NULL, *state = NULL, *after = NULL;
+        g_autoptr(GVariant) changed = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_false(device_persistent(f, NVME));
+        persist(f, NVME, true);
+        conf = read_conf(f);
+        g_assert_nonnull(conf);
+        g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
+        g_assert_nonnull(strstr(conf, "id = 144d:a808"));
+        g_assert_nonnull(strstr(conf, "subsystem = 144d:a801"));
+        g_assert_nonnull(strstr(conf, "class = 0x010802"));
+        g_assert_cmpstr(f->polkit.action, ==, CONFIGURE_HOST);
+        changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                      "ConfigChanged");
+        g_assert_true(device_persistent(f, NVME));
+        state = config_state(f, NVME);
+        g_assert_cmpstr(state, ==, "pending");
+        assert_driver(f, NVME, "nvme");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, NVME), ==, 0);
+
+        persist(f, NVME, false);
+        after = read_conf(f);
+        g_assert_null(strstr(after, "0000:06:00.0"));
+        g_assert_false(device_persistent(f, NVME));
+        assert_driver(f, NVME, "nvme");
+        /* Forgetting what is not remembered is not an error. */
+        persist(f, NVME, false);
+}
+
+/* Bind with persist binds and remembers; Unbind with persist gives back and forgets, and a
+ * restarted daemon leaves it on the host. */
+static void test_bind_unbind_persist(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) bound = NULL, unbound = NULL;
+        g_autofree char *conf = NULL, *state = NULL, *after = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        bound = bind_persist(f, "Bind", NVME, &error);
+        g_assert_no_error(error);
+        assert_driver(f, NVME, "vfio-pci");
+        g_assert_cmpstr(f->polkit.action, ==, CONFIGURE_HOST);
+        conf = read_conf(f);
+        g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
+        state = config_state(f, NVME);
+        g_assert_cmpstr(state, ==, "applied");
+
+        unbound = bind_persist(f, "Unbind", NVME, &error);
+        g_assert_no_error(error);
+        assert_driver(f, NVME, "nvme");
+        after = read_conf(f);
+        g_assert_null(strstr(after, "0000:06:00.0"));
+
+        daemon_stop(f);
+        daemon_start(f);
+        g_assert_nonnull(f->h);
+        g_assert_false(device_persistent(f, NVME));
+        assert_driver(f, NVME, "nvme");
+        /* Two writes each way (unbind, drivers_probe); none from the restart. */
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, NVME), ==, 4);
+}
+
+static const char startup_conf[] =
+        "# hand-written\n"
+        "[0000:03:10.4]\nid = 8086:1520\nclass = 0x020000\n\n"
+        "[0000:06:00.0]\nid = 144d:a808\nsubsystem = 144d:a801\nclass = 0x010802\n\n"
+        "[0000:07:00.0]\nid = 8086:10d3\nclass = 0x020000\n\n"
+        "[0000:00:05.0]\nid = 8086:10d3\nsubsystem = 8086:a01f\nclass = 0x020000\n";
+
+/* Start-up: the entry on its host driver ends on vfio-pci; the one already there gets no
+ * write at all; a different card in a slot stays; an absent one waits for hotplug. */
+static void test_startup(Fixture *f, gconstpointer data) {
+        g_autofree char *nvme = NULL, *vf = NULL, *e1000 = NULL, *hot = NULL, *hot_after = NULL;
+        g_autofree char *conf = NULL;
+        TestbedFunction nic = testbed_hotplug_nic;
+        struct stat before, after;
+        g_autofree char *override = g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, VF4),
+                                                     "driver_override", NULL);
+
+        SKIP_WITHOUT_DAEMON(f);
+        wait_driver(f, NVME, "vfio-pci");
+        nvme = config_state(f, NVME);
+        g_assert_cmpstr(nvme, ==, "applied");
+        vf = config_state(f, VF4);
+        g_assert_cmpstr(vf, ==, "applied");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, VF4), ==, 0);
+        g_assert_true(device_persistent(f, VF4));
+        e1000 = config_state(f, E1000);
+        g_assert_cmpstr(e1000, ==, "mismatch");
+        assert_driver(f, E1000, "e1000");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, E1000), ==, 0);
+        g_assert_false(device_persistent(f, E1000));
+        hot = config_state(f, HOTPLUG);
+        g_assert_cmpstr(hot, ==, "missing");
+
+        /* A restart with everything applied writes nothing, for any device. */
+        g_assert_no_errno(stat(override, &before));
+        daemon_stop(f);
+        daemon_start(f);
+        g_assert_nonnull(f->h);
+        g_clear_pointer(&vf, g_free);
+        vf = config_state(f, VF4);
+        g_assert_cmpstr(vf, ==, "applied");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, VF4), ==, 0);
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, NVME), ==, 2);
+        g_assert_no_errno(stat(override, &after));
+        g_assert_cmpint(before.st_mtim.tv_sec, ==, after.st_mtim.tv_sec);
+        g_assert_cmpint(before.st_mtim.tv_nsec, ==, after.st_mtim.tv_nsec);
+
+        /* Hotplug: added with no driver yet; the daemon binds it with no client call. */
+        nic.driver = NULL;
+        testbed_add(f->tb, &nic);
+        testbed_assert_contained(f->tb);
+        wait_driver(f, HOTPLUG, "vfio-pci");
+        hot_after = config_state(f, HOTPLUG);
+        g_assert_cmpstr(hot_after, ==, "applied");
+        g_assert_true(device_persistent(f, HOTPLUG));
+
+        /* The daemon never rewrote the hand-written file. */
+        conf = read_conf(f);
+        g_assert_cmpstr(conf, ==, startup_conf);
+}
+
+static const char corrupt_conf[] = "[0000:06:00.0]\nid = 144d:a808\nclass = blue\n";
+
+/* A file that does not parse: the daemon serves, says where, never writes over it. */
+static void test_corrupt(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) config_error = NULL, persist_error = NULL, bind_error = NULL;
+        g_autoptr(GVariant) entries = NULL, persisted = NULL, bound = NULL, devices = NULL;
+        g_autofree char *conf = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        devices = call(f, "ListDevices", NULL, NULL, NULL);
+        g_assert_nonnull(devices);
+        entries = call(f, "GetConfig", NULL, "(a(sa{sv}ss))", &config_error);
+        assert_dbus_error(config_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
+        persisted = call(f, "Persist", g_variant_new("(sb)", E1000, TRUE), "()", &persist_error);
+        assert_dbus_error(persist_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
+        bound = bind_persist(f, "Bind", E1000, &bind_error);
+        assert_dbus_error(bind_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
+        /* Refused before anything moved. */
+        assert_driver(f, E1000, "e1000");
+        assert_driver(f, NVME, "nvme");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, NVME), ==, 0);
+        conf = read_conf(f);
+        g_assert_cmpstr(conf, ==, corrupt_conf);
+}
+
+/* A hand edit is picked up (inotify on the directory): the new entry is applied. */
+static void test_hand_edit(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) changed = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        assert_driver(f, NVME, "nvme");
+        write_file(f->conf_path, "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n");
+        changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                      "ConfigChanged");
+        wait_driver(f, NVME, "vfio-pci");
+        g_assert_true(device_persistent(f, NVME));
+}
+
+/* Without the directory at start-up: the first Persist makes it, and from then on hand
+ * edits are seen too. */
+static void test_dir_made(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) changed = NULL, edited = NULL;
+        g_autofree char *conf = NULL, *edit = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_false(g_file_test(f->conf_dir, G_FILE_TEST_EXISTS));
+        persist(f, NVME, true);
+        changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                      "ConfigChanged");
+        conf = read_conf(f);
+        g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
+        edit = g_strconcat(conf, "\n[0000:07:00.0]\nid = 8086:100e\nclass = 0x020000\n", NULL);
+        write_file(f->conf_path, edit);
+        edited = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                     "ConfigChanged");
+        wait_driver(f, E1000, "vfio-pci");
+        /* Persist moved nothing, and the hand edit applies only what is new. */
+        assert_driver(f, NVME, "nvme");
+}
+
+static const char protected_conf[] = "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n";
+
+/* The safety gate applies at start-up as for a client: the root disk is refused. */
+static void test_protected(Fixture *f, gconstpointer data) {
+        g_autofree char *state = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        state = config_state(f, NVME);
+        g_test_message("state: %s", state);
+        g_assert_true(g_str_has_prefix(state, "refused "));
+        g_assert_nonnull(strstr(state, "root"));
+        assert_driver(f, NVME, "nvme");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, NVME), ==, 0);
+}
+
+/* Changing what is remembered needs configure-host; denied, nothing changes. */
+static void test_polkit_deny(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) persist_error = NULL, bind_error = NULL;
+        g_autoptr(GVariant) persisted = NULL, bound = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        persisted = call(f, "Persist", g_variant_new("(sb)", NVME, TRUE), "()", &persist_error);
+        assert_dbus_error(persist_error, PASSTHRU_ERROR_NOT_AUTHORIZED, CONFIGURE_HOST);
+        g_assert_cmpstr(f->polkit.action, ==, CONFIGURE_HOST);
+        bound = bind_persist(f, "Bind", NVME, &bind_error);
+        assert_dbus_error(bind_error, PASSTHRU_ERROR_NOT_AUTHORIZED, CONFIGURE_HOST);
+        g_assert_cmpstr(f->polkit.action, ==, CONFIGURE_HOST);
+        assert_driver(f, NVME, "nvme");
+        g_assert_false(g_file_test(f->conf_path, G_FILE_TEST_EXISTS));
+}
+
+/* One group only: the emulator's drivers_probe is a plain file, so two transactions probing
+ * at once (which the kernel handles) would overwrite each other's address there. */
+static const char group_conf[] = "[0000:01:00.0]\nid = 10de:1b80\nclass = 0x030000\n\n"
+                                 "[0000:01:00.1]\nid = 10de:10f0\nclass = 0x040300\n";
+static const char half_group_conf[] = "[0000:01:00.1]\nid = 10de:10f0\nclass = 0x040300\n";
+
+/* A group whose endpoints are all remembered moves as one transaction. */
+static void test_group(Fixture *f, gconstpointer data) {
+        g_autofree char *gpu = NULL, *audio = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        wait_driver(f, "0000:01:00.0", "vfio-pci");
+        wait_driver(f, "0000:01:00.1", "vfio-pci");
+        gpu = config_state(f, "0000:01:00.0");
+        audio = config_state(f, "0000:01:00.1");
+        g_assert_cmpstr(gpu, ==, "applied");
+        g_assert_cmpstr(audio, ==, "applied");
+}
+
+typedef struct {
+        Fixture *f;
+        const char *address, *prefix;
+} StateWait;
+
+static gboolean state_has_prefix(gpointer data) {
+        StateWait *w = data;
+        g_autofree char *state = config_state(w->f, w->address);
+
+        return state && g_str_has_prefix(state, w->prefix);
+}
+
+/* One whose mate is not remembered is refused by the group check, with its sentence. */
+static void test_half_group(Fixture *f, gconstpointer data) {
+        StateWait w = { f, "0000:01:00.1", "refused " };
+        g_autofree char *audio = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        harness_wait_until(state_has_prefix, &w, "the refusal");
+        audio = config_state(f, "0000:01:00.1");
+        g_assert_nonnull(strstr(audio, "0000:01:00.0 (nouveau)"));
+        assert_driver(f, "0000:01:00.1", "snd_hda_intel");
+        assert_driver(f, "0000:01:00.0", "nouveau");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, "0000:01:00.1"), ==, 0);
+}
+
+static char *pf_numvfs(Fixture *f) {
+        g_autofree char *path =
+                g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, PF), "sriov_numvfs", NULL);
+        char *contents = NULL;
+
+        g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+        return g_strstrip(contents);
+}
+
+static const char sriov_same_conf[] =
+        "[0000:03:00.0]\nid = 8086:1521\nclass = 0x020000\nvfio = no\nsriov-numvfs = 2\n";
+static const char sriov_other_conf[] =
+        "[0000:03:00.0]\nid = 8086:1521\nclass = 0x020000\nvfio = no\nsriov-numvfs = 4\n";
+
+/* The VF count the PF has: applied, nothing written. */
+static void test_sriov_same(Fixture *f, gconstpointer data) {
+        g_autofree char *state = NULL, *numvfs = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        state = config_state(f, PF);
+        g_assert_cmpstr(state, ==, "applied");
+        numvfs = pf_numvfs(f);
+        g_assert_cmpstr(numvfs, ==, "2");
+        assert_driver(f, PF, "igb");
+}
+
+/* Another count than the live one: refused, the VFs guests may use are not removed. */
+static void test_sriov_other(Fixture *f, gconstpointer data) {
+        StateWait w = { f, PF, "refused " };
+        g_autofree char *state = NULL, *numvfs = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        harness_wait_until(state_has_prefix, &w, "the refusal");
+        state = config_state(f, PF);
+        g_assert_nonnull(strstr(state, "has 2 virtual functions"));
+        numvfs = pf_numvfs(f);
+        g_assert_cmpstr(numvfs, ==, "2");
+}
+
+static gboolean tick_continue(gpointer data) {
+        return G_SOURCE_CONTINUE;
+}
+
+static gboolean numvfs_written(gpointer data) {
+        g_autofree char *numvfs = pf_numvfs(data);
+
+        return g_str_equal(numvfs, "2");
+}
+
+/* No VFs yet: start-up writes the count through the worker. */
+static void test_sriov_create(Fixture *f, gconstpointer data) {
+        SKIP_WITHOUT_DAEMON(f);
+        /* A plain file changes without any event: wake the main loop to look again. */
+        guint tick = g_timeout_add(20, tick_continue, NULL);
+
+        harness_wait_until(numvfs_written, f, "sriov_numvfs to be written");
+        g_source_remove(tick);
+        assert_driver(f, PF, "igb");
+}
+
+typedef struct {
+        char *out, *err;
+        int status;
+        bool done;
+} ClientRun;
+
+static void on_client_done(GObject *source, GAsyncResult *result, gpointer data) {
+        ClientRun *r = data;
+        g_autoptr(GError) error = NULL;
+
+        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &r->out, &r->err, &error);
+        g_assert_no_error(error);
+        r->done = true;
+}
+
+static gboolean client_done(gpointer data) {
+        return ((ClientRun *) data)->done;
+}
+
+/* passthructl ARGS..., run while this process keeps answering as polkit and kernel. */
+static ClientRun run_client(Fixture *f, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GSubprocess) p = NULL;
+        g_autoptr(GError) error = NULL;
+        ClientRun r = {};
+
+        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        for (const char *const *a = args; *a; a++)
+                g_ptr_array_add(argv, (char *) *a);
+        g_ptr_array_add(argv, NULL);
+        p = harness_spawn(f->h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          (const char *const *) argv->pdata, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &r);
+        harness_wait_until(client_done, &r, "passthructl to finish");
+        harness_wait_process(p);
+        g_assert_true(g_subprocess_get_if_exited(p));
+        r.status = g_subprocess_get_exit_status(p);
+        g_test_message("passthructl: exit %d, stdout: %s, stderr: %s", r.status, r.out, r.err);
+        return r;
+}
+
+static void client_run_clear(ClientRun *r) {
+        g_free(r->out);
+        g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ClientRun, client_run_clear)
+
+#define CLIENT(f, ...) run_client((f), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* passthructl persist, config (text and JSON), bind --persist, unbind --persist. */
+static void test_client(Fixture *f, gconstpointer data) {
+        SKIP_WITHOUT_DAEMON(f);
+        if (!g_getenv("PASSTHRUCTL")) {
+                g_test_skip("$PASSTHRUCTL does not name the built client: run through meson test");
+                return;
+        }
+        g_auto(ClientRun) empty = CLIENT(f, "config");
+        g_assert_cmpint(empty.status, ==, 0);
+        g_assert_cmpstr(empty.out, ==, "No device is remembered.\n");
+
+        g_auto(ClientRun) on = CLIENT(f, "persist", NVME, "on");
+        g_assert_cmpint(on.status, ==, 0);
+        assert_driver(f, NVME, "nvme");
+        g_auto(ClientRun) text = CLIENT(f, "config");
+        g_assert_cmpint(text.status, ==, 0);
+        g_assert_nonnull(strstr(text.out, "0000:06:00.0  144d:a808  144d:a801  0x010802  pending"));
+        g_auto(ClientRun) json = CLIENT(f, "config", "--json");
+        g_assert_cmpint(json.status, ==, 0);
+        g_assert_nonnull(strstr(json.out, "\"address\": \"0000:06:00.0\""));
+        g_assert_nonnull(strstr(json.out, "\"id\": \"144d:a808\""));
+        g_assert_nonnull(strstr(json.out, "\"class\": \"0x010802\""));
+        g_assert_nonnull(strstr(json.out, "\"state\": \"pending\""));
+
+        g_auto(ClientRun) bound = CLIENT(f, "bind", "--persist", E1000, "--group");
+        g_assert_cmpint(bound.status, ==, 0);
+        assert_driver(f, E1000, "vfio-pci");
+        g_auto(ClientRun) after = CLIENT(f, "--json", "config");
+        g_assert_nonnull(strstr(after.out, "\"address\": \"0000:07:00.0\""));
+        /* The group mate moved with it is remembered too. */
+        g_assert_nonnull(strstr(after.out, "\"address\": \"0000:07:01.0\""));
+
+        g_auto(ClientRun) off = CLIENT(f, "persist", NVME, "off");
+        g_assert_cmpint(off.status, ==, 0);
+        g_auto(ClientRun) unbound = CLIENT(f, "unbind", "--persist", "--group", E1000);
+        g_assert_cmpint(unbound.status, ==, 0);
+        assert_driver(f, E1000, "e1000");
+        g_auto(ClientRun) none = CLIENT(f, "config");
+        g_assert_cmpstr(none.out, ==, "No device is remembered.\n");
+
+        g_auto(ClientRun) bad = CLIENT(f, "persist", NVME, "maybe");
+        g_assert_cmpint(bad.status, ==, 1);
+        g_auto(ClientRun) misplaced = CLIENT(f, "list", "--persist");
+        g_assert_cmpint(misplaced.status, ==, 64); /* EX_USAGE */
+}
+
+static const Config plain = {};
+static const Config no_dir = { .no_dir = true };
+static const Config startup = { .conf = startup_conf };
+static const Config corrupt = { .conf = corrupt_conf };
+static const Config protected = { .conf = protected_conf, .host_uses = true };
+static const Config deny = { .deny = true };
+static const Config group = { .conf = group_conf };
+static const Config half_group = { .conf = half_group_conf };
+static const Config sriov_same = { .conf = sriov_same_conf };
+static const Config sriov_other = { .conf = sriov_other_conf };
+static const Config sriov_create = { .conf = sriov_same_conf, .pf_no_vfs = true };
+
+#define ADD(name, config, fn) \
+        g_test_add("/persist/" name, Fixture, &(config), fixture_setup, fn, fixture_teardown)
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        if (testbed_skip_all("/persist") || harness_skip_all("/persist"))
+                return g_test_run();
+        ADD("remember-forget", plain, test_remember_forget);
+        ADD("bind-unbind-persist", plain, test_bind_unbind_persist);
+        ADD("startup", startup, test_startup);
+        ADD("corrupt", corrupt, test_corrupt);
+        ADD("hand-edit", plain, test_hand_edit);
+        ADD("dir-made", no_dir, test_dir_made);
+        ADD("protected", protected, test_protected);
+        ADD("polkit-deny", deny, test_polkit_deny);
+        ADD("client", plain, test_client);
+        ADD("group", group, test_group);
+        ADD("half-group", half_group, test_half_group);
+        ADD("sriov-same", sriov_same, test_sriov_same);
+        ADD("sriov-other", sriov_other, test_sriov_other);
+        ADD("sriov-create", sriov_create, test_sriov_create);
+        return g_test_run();
+}
