@@ -314,10 +314,36 @@ static gboolean driver_is(gpointer data) {
         return g_strcmp0(d, w->driver) == 0;
 }
 
+static gboolean tick(gpointer data) {
+        *(bool *) data = true;
+        return G_SOURCE_REMOVE;
+}
+
+/* The daemon's own view: the driver it shows, and no operation under way any more (its
+ * remembered state follows once the transaction is over). */
+static bool daemon_sees(Fixture *f, const char *address, const char *driver) {
+        g_autofree char *path = object_path(address);
+        g_autoptr(GVariant) d = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Driver");
+        g_autoptr(GVariant) state = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "State");
+
+        return g_str_equal(g_variant_get_string(d, NULL), driver) &&
+               !g_str_equal(g_variant_get_string(state, NULL), "busy");
+}
+
+/* The kernel (emulator) has the device on driver, and the daemon has seen it. */
 static void wait_driver(Fixture *f, const char *address, const char *driver) {
         DriverWait w = { f, address, driver };
 
         harness_wait_until(driver_is, &w, driver);
+        for (unsigned waited = 0; !daemon_sees(f, address, driver); waited++) {
+                bool done = false;
+
+                if (waited > 900)
+                        g_error("passthrud does not show %s on %s", address, driver);
+                g_timeout_add(100, tick, &done);
+                while (!done)
+                        g_main_context_iteration(NULL, TRUE);
+        }
 }
 
 static void assert_driver(Fixture *f, const char *address, const char *driver) {
