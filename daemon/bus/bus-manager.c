@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-bind.h"
+#include "bus-bootcfg.h"
 #include "bus-changes.h"
 #include "bus-device.h"
 #include "bus-errors.h"
@@ -169,6 +170,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("a(sss)", changes), method_bind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unbind", SD_BUS_ARGS("s", address, "a{sv}", options),
                                 SD_BUS_RESULT("a(sss)", changes), method_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ApplyBootConfig", SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("a(sss)", files, "as", commands, "as", warnings),
+                                bus_bootcfg_method, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("BootConfigProgress", SD_BUS_ARGS("s", stage, "s", line), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DriverChanged", SD_BUS_ARGS("s", address, "s", old_driver, "s", new_driver),
@@ -250,6 +255,7 @@ static int register_objects(Bus *b) {
 Bus *bus_free(Bus *b) {
         if (!b)
                 return NULL;
+        bus_bootcfg_done(b);
         bus_changes_free(b->changes);
         polkit_free(b->polkit);
         sd_bus_flush_close_unref(b->bus);

@@ -17,6 +17,7 @@ typedef struct Transactions Transactions;
 typedef struct Polkit Polkit;
 typedef struct BusChanges BusChanges;
 typedef struct Refusal Refusal;
+typedef struct BootCall BootCall;
 
 typedef struct Bus {
         Manager *manager;
@@ -24,6 +25,7 @@ typedef struct Bus {
         sd_bus *bus;
         Polkit *polkit;
         BusChanges *changes;
+        BootCall *boot_call; /* the ApplyBootConfig under way, if any */
 } Bus;
 
 /* Connects (address NULL: the system bus), exports every object, starts reporting the

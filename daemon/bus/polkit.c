@@ -4,6 +4,7 @@
 #include "polkit.h"
 
 #define POLKIT_ACTION_MANAGE_DEVICES "org.passthru.manage-devices"
+#define POLKIT_ACTION_CONFIGURE_HOST "org.passthru.configure-host"
 
 /* Interface members and the action that guards them. */
 static const struct {
@@ -15,6 +16,7 @@ static const struct {
         { PASSTHRU_MANAGER_INTERFACE, "Unbind", POLKIT_ACTION_MANAGE_DEVICES },
         { PASSTHRU_DEVICE_INTERFACE, "Bind", POLKIT_ACTION_MANAGE_DEVICES },
         { PASSTHRU_DEVICE_INTERFACE, "Unbind", POLKIT_ACTION_MANAGE_DEVICES },
+        { PASSTHRU_MANAGER_INTERFACE, "ApplyBootConfig", POLKIT_ACTION_CONFIGURE_HOST },
 };
 
 /* CheckAuthorization flag AllowUserInteraction. */
