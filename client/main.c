@@ -5,6 +5,7 @@
 #include <locale.h>
 
 #include "bind.h"
+#include "bootcfg.h"
 #include "bus.h"
 #include "check.h"
 #include "config.h"
@@ -30,6 +31,8 @@ static const Verb verbs[] = {
         { "bind", 1, 1, verb_bind, "ADDRESS", "Give a function (--group: its IOMMU group) to vfio-pci" },
         { "unbind", 1, 1, verb_unbind, "ADDRESS",
           "Give a function (--group: its group) back to its driver" },
+        { "boot-config", 0, 0, verb_boot_config, "",
+          "Write (--dry-run: show) the boot configuration that binds early" },
 };
 
 static void help(void) {
@@ -38,7 +41,7 @@ static void help(void) {
                "Commands:\n",
                program_invocation_short_name);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-8s %-10s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
+                printf("  %-11s %-10s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
         printf("\nOptions:\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
@@ -50,6 +53,12 @@ static void help(void) {
                "     --dry-run            Print the plan, change nothing\n"
                "     --force              bind: also a device the host uses, where that is survivable\n"
                "     --driver=NAME        unbind: give the function to this driver\n"
+               "\nOptions of boot-config:\n"
+               "     --dry-run            Print the diffs and commands, change nothing\n"
+               "     --no-initramfs       Leave early binding and the initramfs alone\n"
+               "     --no-cmdline         Leave the kernel command line alone\n"
+               "     --remove             Take out what passthru wrote\n"
+               "     --iommu-pt           Also add iommu=pt to the command line\n"
                "\nWithout a command, 'list' is run. See passthructl(1).\n");
 }
 
@@ -61,6 +70,10 @@ enum {
         ARG_DRY_RUN,
         ARG_FORCE,
         ARG_DRIVER,
+        ARG_NO_INITRAMFS,
+        ARG_NO_CMDLINE,
+        ARG_REMOVE,
+        ARG_IOMMU_PT,
 };
 
 /* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
@@ -75,6 +88,10 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "driver", required_argument, NULL, ARG_DRIVER },
+                { "no-initramfs", no_argument, NULL, ARG_NO_INITRAMFS },
+                { "no-cmdline", no_argument, NULL, ARG_NO_CMDLINE },
+                { "remove", no_argument, NULL, ARG_REMOVE },
+                { "iommu-pt", no_argument, NULL, ARG_IOMMU_PT },
                 {},
         };
         int c;
@@ -109,6 +126,18 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                         break;
                 case ARG_DRIVER:
                         o->driver = optarg;
+                        break;
+                case ARG_NO_INITRAMFS:
+                        o->no_initramfs = true;
+                        break;
+                case ARG_NO_CMDLINE:
+                        o->no_cmdline = true;
+                        break;
+                case ARG_REMOVE:
+                        o->remove = true;
+                        break;
+                case ARG_IOMMU_PT:
+                        o->iommu_pt = true;
                         break;
                 case ':':
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",

@@ -21,6 +21,7 @@ typedef struct ClientOptions {
         const char *bus_address;    /* --bus-address: any bus, for tests and debugging */
         bool group, dry_run, force; /* bind and unbind */
         const char *driver;         /* unbind --driver */
+        bool no_initramfs, no_cmdline, remove, iommu_pt; /* boot-config */
 } ClientOptions;
 
 /* Returns <0 on failure (reported already), else the exit status: 0, or a verb's own. */
