@@ -199,10 +199,18 @@ int main(int argc, char *argv[]) {
         }
         if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
                 return EXIT_USAGE;
-        if ((options.group || options.dry_run || options.force || options.driver) &&
+        if ((options.group || options.force || options.driver ||
+             (options.dry_run && verb->run != verb_boot_config)) &&
             verb->run != verb_bind && verb->run != verb_unbind) {
                 client_error_errno(EINVAL,
-                                   "--group, --dry-run, --force and --driver go with bind and unbind.");
+                                   "--group, --dry-run, --force and --driver go with bind and unbind (and "
+                                   "--dry-run with boot-config).");
+                return EXIT_USAGE;
+        }
+        if ((options.no_initramfs || options.no_cmdline || options.remove || options.iommu_pt) &&
+            verb->run != verb_boot_config) {
+                client_error_errno(EINVAL, "--no-initramfs, --no-cmdline, --remove and --iommu-pt go with "
+                                           "boot-config.");
                 return EXIT_USAGE;
         }
 
