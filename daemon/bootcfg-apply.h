@@ -57,14 +57,18 @@ typedef void (*boot_apply_done_t)(int error, const char *message, void *userdata
 typedef struct BootApplyParams {
         sd_event *event;
         int rootfd;
-        bool run_commands;     /* false on fixture roots: the commands would act on this host */
+        bool run_commands; /* false on fixture roots: the commands would act on this host */
+        /* set: the child runs this program instead (the helper, bootcfg-helper.h), its stdout
+         * and stderr being the progress lines */
+        char **argv;
         uint64_t timeout_usec; /* 0: BOOT_APPLY_TIMEOUT_USEC */
         boot_apply_progress_t on_progress;
         boot_apply_done_t on_done;
         void *userdata;
 } BootApplyParams;
 
-/* Forks the child that runs boot_plan_apply(); plan is read before this returns. */
+/* Forks the child that runs boot_plan_apply(), or execs p->argv; plan is read before this
+ * returns. */
 int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply **ret);
 /* Stops watching; a child still running is killed (its files are then not restored). */
 BootApply *boot_apply_free(BootApply *a);

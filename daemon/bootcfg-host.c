@@ -32,13 +32,12 @@ static bool early_entry(Manager *m, const ConfigEntry *e, EarlyBindEntry *ret) {
         return true;
 }
 
-int manager_boot_plan(Manager *m, int rootfd, const char *config_dir, const BootOptions *o, BootPlan *ret,
-                      char **ret_error) {
+int manager_boot_input(Manager *m, const char *config_dir, const BootOptions *o, BootPlanInput *ret,
+                       EarlyBindEntry **ret_entries, char **ret_error) {
         _cleanup_(config_error_done) ConfigError error = {};
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ EarlyBindEntry *entries = NULL;
         const HostFacts *f = &m->host.facts;
-        BootPlanInput in;
         size_t n = 0;
         int r;
 
@@ -57,13 +56,14 @@ int manager_boot_plan(Manager *m, int rootfd, const char *config_dir, const Boot
         for (size_t i = 0; i < config_n_entries(c); i++)
                 if (early_entry(m, config_entry(c, i), &entries[n]))
                         n++;
-        in = (BootPlanInput){ .entries = entries,
-                              .n_entries = n,
-                              .intel_dmar = f->dmar_table,
-                              .want_iommu_pt = o->iommu_pt,
-                              .running_cmdline = f->cmdline,
-                              .initramfs = o->initramfs,
-                              .cmdline = o->cmdline,
-                              .remove = o->remove };
-        return boot_plan_make(rootfd, &in, ret);
+        *ret = (BootPlanInput){ .entries = entries,
+                                .n_entries = n,
+                                .intel_dmar = f->dmar_table,
+                                .want_iommu_pt = o->iommu_pt,
+                                .running_cmdline = f->cmdline,
+                                .initramfs = o->initramfs,
+                                .cmdline = o->cmdline,
+                                .remove = o->remove };
+        *ret_entries = TAKE_PTR(entries);
+        return 0;
 }

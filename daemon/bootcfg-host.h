@@ -18,8 +18,8 @@ typedef struct BootOptions {
         bool iommu_pt;
 } BootOptions;
 
-/* Plans on the root directory rootfd (the host's /). config_dir NULL: /etc/passthru.
- * -EBADMSG with *ret_error (a sentence, free()d by the caller) when devices.conf does not
- * parse; ret_error is written only then. */
-int manager_boot_plan(Manager *m, int rootfd, const char *config_dir, const BootOptions *o, BootPlan *ret,
-                      char **ret_error);
+/* The plan's inputs for this host; the entries are allocated in *ret_entries (in points
+ * there). config_dir NULL: /etc/passthru. -EBADMSG with *ret_error (a sentence, free()d by
+ * the caller) when devices.conf does not parse; ret_error is written only then. */
+int manager_boot_input(Manager *m, const char *config_dir, const BootOptions *o, BootPlanInput *ret,
+                       EarlyBindEntry **ret_entries, char **ret_error);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "bootcfg-apply.h"
+#include "bootcfg-helper.h"
 #include "bootcfg-host.h"
 #include "bus-bootcfg.h"
 #include "bus-manager.h"
@@ -10,6 +12,8 @@
 #include "manager.h"
 #include "passthru-dbus.h"
 #include "polkit.h"
+#include "strv.h"
+#include "config.h"
 
 static int parse_options(sd_bus_message *msg, BootOptions *o, bool *ret_dry_run, sd_bus_error *error) {
         static const char *const names[] = { "dry-run", "initramfs", "cmdline", "remove", "iommu-pt" };
@@ -127,6 +131,9 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         _cleanup_free_ char *config_error = NULL;
         _cleanup_close_ int rootfd = -EBADF;
         BootOptions o = { .initramfs = true, .cmdline = true };
+        _cleanup_free_ EarlyBindEntry *entries = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        BootPlanInput in;
         Bus *b = userdata;
         bool dry_run = false;
         BootCall *c;
@@ -152,7 +159,9 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         c = calloc(1, sizeof(BootCall));
         if (!c)
                 return -ENOMEM;
-        r = manager_boot_plan(b->manager, rootfd, NULL, &o, &c->plan, &config_error);
+        r = manager_boot_input(b->manager, NULL, &o, &in, &entries, &config_error);
+        if (r >= 0)
+                r = boot_plan_make(rootfd, &in, &c->plan);
         if (r < 0) {
                 boot_call_free(c);
                 if (r == -EBADMSG && config_error)
@@ -172,10 +181,19 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 boot_call_free(c);
                 return r < 0 ? r : 1;
         }
+        /* The daemon's sandbox keeps /etc and /boot read-only: the helper writes them, in a
+         * unit of its own under systemd (bootcfg-helper.h). */
+        r = boot_helper_argv(b->helper ?: LIBEXECDIR "/passthru-boot-config", &in,
+                             boot_plan_digest(&c->plan), sd_booted() > 0, &argv);
+        if (r < 0) {
+                boot_call_free(c);
+                return r;
+        }
         c->bus = b;
         c->msg = sd_bus_message_ref(msg);
         r = boot_apply_start(&(BootApplyParams){ .event = b->manager->event,
                                                  .rootfd = rootfd,
+                                                 .argv = argv,
                                                  .run_commands = true,
                                                  .on_progress = on_progress,
                                                  .on_done = on_done,

@@ -26,6 +26,7 @@ typedef struct Bus {
         Polkit *polkit;
         BusChanges *changes;
         BootCall *boot_call; /* the ApplyBootConfig under way, if any */
+        const char *helper;  /* passthru-boot-config; NULL: the installed one (tests set it) */
 } Bus;
 
 /* Connects (address NULL: the system bus), exports every object, starts reporting the
