@@ -178,9 +178,11 @@ static Query *find_query(Polkit *p, sd_bus_message *call) {
 }
 
 static int deny(sd_bus_error *error, const char *action, const char *reason) {
-        return sd_bus_error_setf(error, PASSTHRU_ERROR_NOT_AUTHORIZED,
-                                 "Not authorized to change device drivers (polkit action %s): %s.",
-                                 action ?: "none", reason);
+        return sd_bus_error_setf(
+                error, PASSTHRU_ERROR_NOT_AUTHORIZED, "Not authorized to %s (polkit action %s): %s.",
+                streq_ptr(action, POLKIT_ACTION_CONFIGURE_HOST) ? "change the boot configuration"
+                                                                : "change device drivers",
+                action ?: "none", reason);
 }
 
 int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error) {
