@@ -47,7 +47,7 @@ static int add_args(char ***l, const char *value) {
         _cleanup_strv_free_ char **words = NULL;
         int r;
 
-        r = strv_split(value, " \t\"'", &words);
+        r = strv_split(value, " \t\n\"'", &words);
         if (r < 0)
                 return r;
         for (char **w = words; w && *w; w++)
