@@ -612,10 +612,10 @@ typedef struct BootCase {
         const char *name;
         const char *persisted, *early; /* blank-separated addresses; NULL: none / no list */
         const char *generator;
-        int image_early_list;     /* as BootFacts */
+        int image_early_list;      /* as BootFacts */
         long input_age, image_age; /* seconds before now; 0: no such file */
-        const char *configured;   /* command line arguments configured, NULL: no file */
-        const char *running;      /* /proc/cmdline */
+        const char *configured;    /* command line arguments configured, NULL: no file */
+        const char *running;       /* /proc/cmdline */
         const char *lockdown;
         bool vfio_loaded;
         const char *id;
@@ -632,12 +632,12 @@ static const BootCase boot_cases[] = {
           false, "boot-early", HOST_CHECK_PASS, "bound early by address" },
         { "early but forgotten", "0000:01:00.0", "0000:01:00.0 0000:02:00.0", "initramfs-tools", 1, 200, 100,
           NULL, "", NULL, false, "boot-early", HOST_CHECK_WARN, "no longer kept: 0000:02:00.0" },
-        { "image fresh", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 1, 200, 100, NULL, "", NULL, false,
-          "initramfs-stale", HOST_CHECK_PASS, "carries the early-bind list" },
+        { "image fresh", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 1, 200, 100, NULL, "", NULL,
+          false, "initramfs-stale", HOST_CHECK_PASS, "carries the early-bind list" },
         { "list newer than image", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 1, 100, 200, NULL, "",
           NULL, false, "initramfs-stale", HOST_CHECK_WARN, "/etc/passthru/early-bind.list changed after" },
-        { "image without list", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 0, 200, 100, NULL, "", NULL,
-          false, "initramfs-stale", HOST_CHECK_WARN, "does not carry /etc/passthru/early-bind.list" },
+        { "image without list", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 0, 200, 100, NULL, "",
+          NULL, false, "initramfs-stale", HOST_CHECK_WARN, "does not carry /etc/passthru/early-bind.list" },
         { "list removed, image keeps it", NULL, NULL, "initramfs-tools", 1, 0, 100, NULL, "", NULL, false,
           "initramfs-stale", HOST_CHECK_WARN, "still carries an early-bind list" },
         { "no image", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", -1, 200, 0, NULL, "", NULL, false,
