@@ -52,6 +52,7 @@ int main(int argc, char *argv[]) {
                        "meanwhile); nothing was written. Look at it again with --dry-run.\n");
                 return 3;
         }
+        boot_apply_catch_sigterm();
         r = boot_plan_apply(rootfd, &plan, true, time(NULL), stdout, &message);
         return r < 0 ? 1 : 0;
 }

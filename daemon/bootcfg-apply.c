@@ -223,6 +223,13 @@ static void on_sigterm(int sig) {
         child_cancelled = 1;
 }
 
+void boot_apply_catch_sigterm(void) {
+        /* no SA_RESTART: a blocking read of a command's output returns EINTR */
+        struct sigaction sa = { .sa_handler = on_sigterm };
+
+        (void) sigaction(SIGTERM, &sa, NULL);
+}
+
 int boot_command_run(const char *command, FILE *log) {
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_fclose_ FILE *out = NULL;
@@ -314,7 +321,7 @@ int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t 
         if (r < 0)
                 failed = "writing the files";
         for (char **c = plan->commands; r >= 0 && run_commands && c && *c; c++) {
-                r = boot_command_run(*c, log);
+                r = child_cancelled ? -ETIMEDOUT : boot_command_run(*c, log);
                 if (r < 0)
                         failed = *c;
         }
@@ -353,7 +360,6 @@ struct BootApply {
 };
 
 _noreturn_ static void child_run(const BootApplyParams *p, const BootPlan *plan, int fd) {
-        struct sigaction sa = { .sa_handler = on_sigterm };
         _cleanup_free_ char *message = NULL;
         FILE *log;
         int r;
@@ -369,8 +375,7 @@ _noreturn_ static void child_run(const BootApplyParams *p, const BootPlan *plan,
                 dprintf(STDOUT_FILENO, "done\tcannot run %s: %s\n", p->argv[0], strerror(errno));
                 _exit(EXIT_FAILURE);
         }
-        /* no SA_RESTART: a blocking read of a command's output returns EINTR */
-        (void) sigaction(SIGTERM, &sa, NULL);
+        boot_apply_catch_sigterm();
         log = fdopen(fd, "w");
         if (!log)
                 _exit(EXIT_FAILURE);

@@ -43,6 +43,9 @@ int boot_plan_restore_files(int rootfd, const BootPlan *plan, size_t n, FILE *lo
  * its stdout and stderr forwarded line by line to log as output. 0 on exit status 0,
  * -EPROTO for another status (message in log), negative errno when it could not run. */
 int boot_command_run(const char *command, FILE *log);
+/* From now on SIGTERM stops the command running (it took too long, or the daemon is
+ * stopping) and boot_plan_apply() restores the files and returns -ETIMEDOUT. */
+void boot_apply_catch_sigterm(void);
 /* The whole apply, synchronously: files, commands, and the restore on failure. Returns 0 or
  * the first error; *ret_message (may be NULL) gets a sentence for a person either way. */
 int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t now, FILE *log,
