@@ -215,9 +215,10 @@ int main(int argc, char *argv[]) {
         }
 
         r = bus_connect(&options, &bus);
-        if (r < 0)
-                return EXIT_FAILURE;
-        r = verb->run(bus, argc - optind, argv + optind, &options);
+        if (r >= 0)
+                r = verb->run(bus, argc - optind, argv + optind, &options);
         /* A verb may answer with its own exit status ("check": 1 degraded, 2 not-ready). */
-        return r < 0 ? EXIT_FAILURE : r;
+        if (r < 0)
+                return verb->run == verb_check ? EXIT_CHECK_FAILED : EXIT_FAILURE;
+        return r;
 }

@@ -12,8 +12,12 @@
 
 #include "log.h"
 
-/* Exit statuses, documented in passthructl(1). */
-#define EXIT_USAGE 2
+/* Exit statuses, documented in passthructl(1). 0 success and 1 failure as usual; a wrong
+ * command line is EX_USAGE of sysexits.h, apart from everything a verb answers. "check"
+ * answers with the host status (0 ready, 1 degraded, 2 not-ready, as monitoring plugins do)
+ * and with 3 when it could not find out. */
+#define EXIT_USAGE 64
+#define EXIT_CHECK_FAILED 3
 
 typedef struct ClientOptions {
         bool json;

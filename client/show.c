@@ -5,6 +5,7 @@
 #include "passthru-dbus.h"
 #include "pci-address.h"
 #include "show.h"
+#include "utf8.h"
 
 #define GROUP_MATES_KEY "GroupMates"
 
@@ -98,13 +99,15 @@ int verb_show(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
         int r;
 
         /* The daemon checks too; here the message can quote what was typed (its start: the
-         * error stays one readable line whatever was passed). */
-        if (pci_address_parse(address, &parsed) < 0)
-                return client_error_errno(
-                        EINVAL,
-                        "'%.32s%s' is not a PCI address; expected DDDD:BB:SS.F or BB:SS.F, "
-                        "for example 0000:01:00.0 or 01:00.0.",
-                        address, strlen(address) > 32 ? "..." : "");
+         * error stays one readable line whatever was passed, and no character is cut). */
+        if (pci_address_parse(address, &parsed) < 0) {
+                size_t quoted = utf8_prefix_length(address, 32);
+
+                return client_error_errno(EINVAL,
+                                          "'%.*s%s' is not a PCI address; expected DDDD:BB:SS.F or BB:SS.F, "
+                                          "for example 0000:01:00.0 or 01:00.0.",
+                                          (int) quoted, address, address[quoted] ? "..." : "");
+        }
 
         r = bus_call_manager(bus, "GetDevice", &reply, "s", address);
         if (r < 0)

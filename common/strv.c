@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
 #include "strv.h"
 
 char **strv_free(char **l) {
@@ -124,4 +126,20 @@ char *strv_join(char *const *l, const char *separator) {
         for (size_t i = 0; i < n; i++)
                 p = stpcpy(stpcpy(p, i > 0 ? separator : ""), l[i]);
         return s;
+}
+
+int strv_extendf(char ***l, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        r = strv_push(l, s);
+        if (r < 0)
+                free(s);
+        return r;
 }

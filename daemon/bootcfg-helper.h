@@ -7,7 +7,14 @@
  * a digest of the plan the daemon previewed, so the helper refuses to write anything else
  * (a file changed in between). Under systemd the helper runs as its own transient unit
  * through systemd-run (the daemon's sandbox keeps /etc and /boot read-only); elsewhere the
- * daemon runs it directly. */
+ * daemon runs it directly.
+ *
+ * Open: passthrud.service now runs as User=passthru, and systemd asks polkit
+ * (org.freedesktop.systemd1.manage-units) before it starts a transient unit for that user.
+ * Granting it would let the daemon run any command as root, so it is not granted, and
+ * ApplyBootConfig under systemd fails before anything is written. The way on: a static
+ * passthru-boot-config.service that the daemon may only start (a polkit rule for that unit
+ * and verb), reading its inputs itself and its progress going to a file under /run/passthru. */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -74,22 +74,6 @@ void boot_needs_done(BootNeeds *n) {
         n->warnings = strv_free(n->warnings);
 }
 
-_printf_(2, 3) static int add_warning(BootNeeds *n, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = strv_push(&n->warnings, s);
-        if (r < 0)
-                free(s);
-        return r;
-}
-
 static int ids_argument(char *const *ids, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
@@ -126,8 +110,8 @@ int boot_needs_decide(const BootNeedsInput *in, BootNeeds *ret) {
 
         if (in->intel_dmar) {
                 if (c->intel_iommu == KCONFIG_NOT_SET)
-                        r = add_warning(
-                                &n,
+                        r = strv_extendf(
+                                &n.warnings,
                                 "Kernel %s is built without Intel IOMMU support (CONFIG_INTEL_IOMMU): "
                                 "boot a kernel that has it%s.",
                                 release, "");
@@ -145,7 +129,8 @@ int boot_needs_decide(const BootNeedsInput *in, BootNeeds *ret) {
         }
 
         if (c->vfio_pci == KCONFIG_NOT_SET) {
-                r = add_warning(&n, "Kernel %s is built without vfio-pci (CONFIG_VFIO_PCI).", release);
+                r = strv_extendf(&n.warnings, "Kernel %s is built without vfio-pci (CONFIG_VFIO_PCI).",
+                                 release);
                 if (r < 0)
                         return r;
         } else if (c->vfio_pci == KCONFIG_BUILTIN) {
@@ -159,8 +144,8 @@ int boot_needs_decide(const BootNeedsInput *in, BootNeeds *ret) {
                         r = strv_extend(&n.cmdline_add, ids);
                         if (r < 0)
                                 return r;
-                        r = add_warning(
-                                &n,
+                        r = strv_extendf(
+                                &n.warnings,
                                 "vfio-pci is built into kernel %s, so it probes before the initramfs can "
                                 "check a device's address; the fallback %s binds by vendor and device "
                                 "ID and also takes every identical twin of these devices.",

@@ -28,22 +28,6 @@ void boot_plan_done(BootPlan *p) {
         *p = (BootPlan){};
 }
 
-_printf_(2, 3) static int plan_warn(BootPlan *p, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = strv_push(&p->warnings, s);
-        if (r < 0)
-                free(s);
-        return r;
-}
-
 /* Reads the file at the absolute path under rootfd; a missing file gives NULL. */
 static int read_optional(int rootfd, const char *path, char **ret) {
         int r = bootcfg_read_file_at(rootfd, path + 1, CONFIG_FILE_MAX, ret);
@@ -90,7 +74,8 @@ static int plan_generated(BootPlan *p, int rootfd, const char *path, char *new_t
         if (r < 0)
                 return r;
         if (old && !bootcfg_text_is_ours(old))
-                return plan_warn(p, "%s was not written by passthru; it is left as it is.", path);
+                return strv_extendf(&p->warnings, "%s was not written by passthru; it is left as it is.",
+                                    path);
         return plan_file(p, path, TAKE_PTR(old), TAKE_PTR(new));
 }
 
@@ -148,8 +133,9 @@ static int plan_needs(BootPlan *p, int rootfd, const BootSetup *s, const BootPla
 
                 r = kernel_config_read(rootfd, *k, &config);
                 if (r == -ENOENT) {
-                        r = plan_warn(p, "/boot/config-%s is missing: what kernel %s needs is not known.",
-                                      *k, *k);
+                        r = strv_extendf(&p->warnings,
+                                         "/boot/config-%s is missing: what kernel %s needs is not known.",
+                                         *k, *k);
                         if (r < 0)
                                 goto finish;
                         continue;
@@ -219,8 +205,8 @@ static int plan_initramfs(BootPlan *p, int rootfd, const BootSetup *s, const Boo
                 r = old ? mkinitcpio_hooks_edit(old, keep, &new) : -EBADMSG;
                 if (r == -EOPNOTSUPP || r == -EBADMSG) {
                         if (keep) {
-                                r = plan_warn(
-                                        p,
+                                r = strv_extendf(
+                                        &p->warnings,
                                         "HOOKS in /etc/mkinitcpio.conf has no \"udev\" (a systemd initramfs, "
                                         "or none at all): passthru's early hook cannot run there; the devices "
                                         "are bound when passthrud starts.");
@@ -240,8 +226,8 @@ static int plan_initramfs(BootPlan *p, int rootfd, const BootSetup *s, const Boo
         /* Without a generator passthru knows, vfio-pci at least loads before udev's coldplug. */
         if (s->initramfs == INITRAMFS_NONE) {
                 if (wanted) {
-                        r = plan_warn(
-                                p,
+                        r = strv_extendf(
+                                &p->warnings,
                                 "No initramfs generator passthru knows (initramfs-tools, dracut, mkinitcpio) "
                                 "was found: the devices are bound when passthrud starts, and a host driver "
                                 "may take them first.");
@@ -310,8 +296,8 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
                 r = join_blank(needs->args, &joined);
                 if (r < 0)
                         return r;
-                return plan_warn(
-                        p,
+                return strv_extendf(
+                        &p->warnings,
                         "No boot loader configuration passthru knows was found: add \"%s\" to the kernel "
                         "command line by hand.",
                         joined);

@@ -7,6 +7,7 @@
 #include "safety.h"
 #include "strv.h"
 #include "sysfs.h"
+#include "utf8.h"
 
 static const char *const state_names[_DEVICE_STATE_MAX] = {
         [DEVICE_STATE_HOST] = "host", [DEVICE_STATE_VFIO] = "vfio",   [DEVICE_STATE_UNBOUND] = "unbound",
@@ -209,6 +210,32 @@ static int read_misc(Device *d, const DeviceSources *src) {
         return r;
 }
 
+/* What the model shows goes to D-Bus, which refuses a whole message for one string that is
+ * not UTF-8; sysfs attributes hold any bytes (driver_override takes whatever is written to
+ * it). Escaped once, here, so no device's data can break a reply that lists the others. */
+static int make_valid_utf8(Device *d) {
+        char **strings[] = {
+                &d->vendor_name,     &d->device_name,     &d->subsystem_name,
+                &d->class_name,      &d->modalias,        &d->driver,
+                &d->driver_override, &d->original_driver, &d->physical_function,
+        };
+        char **lists[] = { d->kernel_modules, d->reset_methods, d->virtual_functions, d->blockers };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
+                r = utf8_make_valid(strings[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (char **s = lists[i]; s && *s; s++) {
+                        r = utf8_make_valid(s);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 int device_address_from_devpath(const char *devpath, PciAddress *ret) {
         const char *name = strrchr(devpath, '/');
 
@@ -247,6 +274,9 @@ int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device 
         if (r < 0)
                 return log_debug_errno(r, "Failed to read %s: %m", devpath);
         r = safety_device_blockers(src->host, d, &d->blockers);
+        if (r < 0)
+                return r;
+        r = make_valid_utf8(d);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(d);

@@ -304,30 +304,36 @@ static int check_iommu_pt(const HostFacts *f, HostChecks *c) {
                         "fenced (Thunderbolt, untrusted hardware)."));
 }
 
-static const ConfigLine *find_config(const ConfigLines *lines, const char *keyword, const char *module) {
+/* What a line's arguments must say, beyond naming the module; NULL: anything. */
+typedef bool (*ArgsMatch)(char **args, const void *data);
+
+/* The first line "KEYWORD MODULE ARGS..." (or "MODULE ARGS..." without a keyword) whose
+ * arguments match: the one scan behind every look at modules-load.d and modprobe.d. */
+static const ConfigLine *find_line(const ConfigLines *lines, const char *keyword, const char *module,
+                                   ArgsMatch match, const void *data) {
         for (size_t i = 0; i < lines->n; i++) {
                 char **w = lines->items[i].words;
+                char **name = keyword ? w + 1 : w;
 
                 if (keyword && !streq(w[0], keyword))
                         continue;
-                if (!keyword && kmod_name_equal(w[0], module))
-                        return &lines->items[i];
-                if (keyword && w[1] && kmod_name_equal(w[1], module))
+                if (*name && kmod_name_equal(*name, module) && (!match || match(name + 1, data)))
                         return &lines->items[i];
         }
         return NULL;
 }
 
-static const ConfigLine *find_unsafe_interrupts(const HostFacts *f) {
-        for (size_t i = 0; i < f->modprobe.n; i++) {
-                char **w = f->modprobe.items[i].words;
+static const ConfigLine *find_config(const ConfigLines *lines, const char *keyword, const char *module) {
+        return find_line(lines, keyword, module, NULL, NULL);
+}
 
-                if (streq(w[0], "options") && w[1] && kmod_name_equal(w[1], "vfio_iommu_type1") &&
-                    (strv_contains(w + 2, "allow_unsafe_interrupts=1") ||
-                     strv_contains(w + 2, "allow_unsafe_interrupts=Y")))
-                        return &f->modprobe.items[i];
-        }
-        return NULL;
+static bool allows_unsafe_interrupts(char **args, const void *data) {
+        return strv_contains(args, "allow_unsafe_interrupts=1") ||
+               strv_contains(args, "allow_unsafe_interrupts=Y");
+}
+
+static const ConfigLine *find_unsafe_interrupts(const HostFacts *f) {
+        return find_line(&f->modprobe, "options", "vfio_iommu_type1", allows_unsafe_interrupts, NULL);
 }
 
 #define UNSAFE_INTERRUPTS_NOTE                                                                         \
@@ -570,7 +576,8 @@ static int check_bound(const HostFacts *f, HostChecks *c) {
                    text("Run `passthructl bind %s`.", commands));
 }
 
-static bool ids_contain(char **words, const Device *d) {
+static bool ids_contain(char **words, const void *data) {
+        const Device *d = data;
         char id[sizeof("ffff:ffff")];
 
         snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
@@ -588,31 +595,24 @@ static bool ids_contain(char **words, const Device *d) {
 }
 
 static const ConfigLine *find_vfio_ids(const HostFacts *f, const Device *d) {
-        for (size_t i = 0; i < f->modprobe.n; i++) {
-                char **w = f->modprobe.items[i].words;
+        return find_line(&f->modprobe, "options", "vfio_pci", ids_contain, d);
+}
 
-                if (streq(w[0], "options") && w[1] && kmod_name_equal(w[1], "vfio_pci") &&
-                    ids_contain(w + 2, d))
-                        return &f->modprobe.items[i];
+/* "softdep MODULE pre: ... vfio-pci ...": vfio-pci loads first. */
+static bool pre_loads_vfio(char **args, const void *data) {
+        bool pre = false;
+
+        for (char **a = args; *a; a++) {
+                if (streq(*a, "pre:") || streq(*a, "post:"))
+                        pre = streq(*a, "pre:");
+                else if (pre && kmod_name_equal(*a, "vfio_pci"))
+                        return true;
         }
-        return NULL;
+        return false;
 }
 
 static const ConfigLine *find_softdep(const HostFacts *f, const char *module) {
-        for (size_t i = 0; i < f->modprobe.n; i++) {
-                char **w = f->modprobe.items[i].words;
-                bool pre = false;
-
-                if (!streq(w[0], "softdep") || !w[1] || !kmod_name_equal(w[1], module))
-                        continue;
-                for (char **a = w + 2; *a; a++) {
-                        if (streq(*a, "pre:") || streq(*a, "post:"))
-                                pre = streq(*a, "pre:");
-                        else if (pre && kmod_name_equal(*a, "vfio_pci"))
-                                return &f->modprobe.items[i];
-                }
-        }
-        return NULL;
+        return find_line(&f->modprobe, "softdep", module, pre_loads_vfio, NULL);
 }
 
 /* The module that would take the device at boot: the first modalias match that is not vfio. */
@@ -642,17 +642,16 @@ static const ConfigLine *kept_off(const HostFacts *f, const Device *d, const cha
         return NULL;
 }
 
+static bool has_ids(char **args, const void *data) {
+        for (char **a = args; *a; a++)
+                if (strncmp(*a, "ids=", strlen("ids=")) == 0)
+                        return true;
+        return false;
+}
+
 /* The first "options vfio-pci ... ids=" line: a second one would replace its IDs, not add. */
 static const ConfigLine *find_ids_line(const HostFacts *f) {
-        for (size_t i = 0; i < f->modprobe.n; i++) {
-                char **w = f->modprobe.items[i].words;
-
-                if (streq(w[0], "options") && w[1] && kmod_name_equal(w[1], "vfio_pci"))
-                        for (char **a = w + 2; *a; a++)
-                                if (strncmp(*a, "ids=", strlen("ids=")) == 0)
-                                        return &f->modprobe.items[i];
-        }
-        return NULL;
+        return find_line(&f->modprobe, "options", "vfio_pci", has_ids, NULL);
 }
 
 /* What to write for one device whose host driver takes it at boot. */

@@ -16,6 +16,7 @@
 #include "hostfacts.h"
 #include "log.h"
 #include "strv.h"
+#include "sysfs.h"
 
 #define BOOT_FILE_MAX (1024 * 1024)
 #define SECURE_BOOT_VAR "firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
@@ -210,7 +211,7 @@ static void read_security(BootFacts *b, int sysfs_fd) {
 
 int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {
         BootFacts *b = &f->boot;
-        _cleanup_close_ int etc_fd = -EBADF, rootfd = -EBADF, sysfs_fd = -EBADF;
+        _cleanup_close_ int etc_fd = -EBADF, rootfd = -EBADF;
         const char *etc = roots->etc ?: "/etc";
 
         boot_facts_done(b);
@@ -227,8 +228,8 @@ int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {
                 if (rootfd >= 0)
                         read_cmdline_config(b, rootfd);
         }
-        sysfs_fd = open(roots->sysfs ?: "/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (sysfs_fd >= 0)
-                read_security(b, sysfs_fd);
+        /* sysfs is read through the one door (sysfs.h): its root, borrowed */
+        if (roots->sysfs)
+                read_security(b, sysfs_root_fd(roots->sysfs));
         return 0;
 }

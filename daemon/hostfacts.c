@@ -15,6 +15,8 @@
 #include "kmod.h"
 #include "log.h"
 #include "strv.h"
+#include "sysfs.h"
+#include "utf8.h"
 
 /* lsinitramfs decompresses the whole image: give it time, but not forever. */
 #define INITRAMFS_LIST_TIMEOUT_MS (30 * 1000)
@@ -93,14 +95,10 @@ static int read_line_at(int dirfd, const char *path, char **ret) {
         return 0;
 }
 
-static bool exists_at(int dirfd, const char *path) {
-        return faccessat(dirfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-static size_t count_dir_at(int dirfd, const char *path) {
+static size_t count_sysfs_dir(Sysfs *s, const char *path) {
         _cleanup_strv_free_ char **names = NULL;
 
-        return dir_list_at(dirfd, path, NULL, NULL, &names) < 0 ? 0 : strv_length(names);
+        return sysfs_list_prefixed(s, path, NULL, &names) < 0 ? 0 : strv_length(names);
 }
 
 static void read_kernel_release(HostFacts *f, const HostRoots *roots) {
@@ -121,13 +119,10 @@ static bool has_word(const char *list, const char *word) {
 }
 
 /* The first CPU's vendor and flags stand for all: the kernel keeps them alike. */
-static int read_cpuinfo(HostFacts *f, int proc_fd) {
-        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "cpuinfo");
+int host_facts_parse_cpuinfo(HostFacts *f, FILE *file) {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
 
-        if (!file)
-                return log_debug_errno(errno, "Failed to open cpuinfo: %m");
         while (getline(&line, &size, file) >= 0) {
                 char *colon = strchr(line, ':'), *value;
 
@@ -137,7 +132,7 @@ static int read_cpuinfo(HostFacts *f, int proc_fd) {
                 value[strcspn(value, "\n")] = '\0';
                 if (!f->cpu_vendor && strncmp(line, "vendor_id", strlen("vendor_id")) == 0) {
                         f->cpu_vendor = strdup(value);
-                        if (!f->cpu_vendor)
+                        if (!f->cpu_vendor || utf8_make_valid(&f->cpu_vendor) < 0)
                                 return -ENOMEM;
                 } else if (strncmp(line, "flags", strlen("flags")) == 0) {
                         f->cpu_vmx = has_word(value, "vmx");
@@ -146,6 +141,14 @@ static int read_cpuinfo(HostFacts *f, int proc_fd) {
                 }
         }
         return 0;
+}
+
+static int read_cpuinfo(HostFacts *f, int proc_fd) {
+        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "cpuinfo");
+
+        if (!file)
+                return log_debug_errno(errno, "Failed to open cpuinfo: %m");
+        return host_facts_parse_cpuinfo(f, file);
 }
 
 static void read_interrupts(HostFacts *f, int proc_fd) {
@@ -162,12 +165,9 @@ static void read_interrupts(HostFacts *f, int proc_fd) {
 }
 
 int host_facts_read_boot(HostFacts *f, const HostRoots *roots) {
-        _cleanup_close_ int sysfs_fd = -EBADF, proc_fd = -EBADF;
+        _cleanup_close_ int proc_fd = -EBADF;
         int r;
 
-        sysfs_fd = open_root(roots->sysfs ?: "/sys");
-        if (sysfs_fd < 0)
-                return log_error_errno(sysfs_fd, "Failed to open %s: %m", roots->sysfs ?: "/sys");
         proc_fd = open_root(roots->proc ?: "/proc");
         if (proc_fd < 0)
                 return log_error_errno(proc_fd, "Failed to open %s: %m", roots->proc ?: "/proc");
@@ -179,44 +179,44 @@ int host_facts_read_boot(HostFacts *f, const HostRoots *roots) {
         r = read_line_at(proc_fd, "cmdline", &f->cmdline);
         if (r == -ENOMEM)
                 return r;
-        f->acpi = exists_at(sysfs_fd, "firmware/acpi/tables");
-        f->dmar_table = exists_at(sysfs_fd, "firmware/acpi/tables/DMAR");
-        f->ivrs_table = exists_at(sysfs_fd, "firmware/acpi/tables/IVRS");
+        /* The checks quote its arguments on D-Bus. */
+        if (utf8_make_valid(&f->cmdline) < 0)
+                return -ENOMEM;
+        f->acpi = sysfs_path_exists(roots->sysfs, "firmware/acpi/tables");
+        f->dmar_table = sysfs_path_exists(roots->sysfs, "firmware/acpi/tables/DMAR");
+        f->ivrs_table = sysfs_path_exists(roots->sysfs, "firmware/acpi/tables/IVRS");
         read_interrupts(f, proc_fd);
         return klog_read(roots->kmsg, !roots->no_journal, &f->klog);
 }
 
-static void read_iommu(HostFacts *f, int sysfs_fd) {
+static void read_iommu(HostFacts *f, Sysfs *s) {
         _cleanup_strv_free_ char **groups = NULL;
 
-        f->n_iommus = count_dir_at(sysfs_fd, "class/iommu");
+        f->n_iommus = count_sysfs_dir(s, "class/iommu");
         f->n_iommu_groups = f->n_identity_groups = 0;
-        if (dir_list_at(sysfs_fd, "kernel/iommu_groups", NULL, NULL, &groups) < 0)
+        if (sysfs_list_prefixed(s, "kernel/iommu_groups", NULL, &groups) < 0)
                 return;
         f->n_iommu_groups = strv_length(groups);
         for (char **g = groups; *g; g++) {
                 _cleanup_free_ char *path = NULL, *type = NULL;
 
                 if (asprintf(&path, "kernel/iommu_groups/%s/type", *g) >= 0 &&
-                    read_line_at(sysfs_fd, path, &type) >= 0 && streq(type, "identity"))
+                    sysfs_read_attr(s, NULL, path, &type) >= 0 && streq(type, "identity"))
                         f->n_identity_groups++;
         }
 }
 
-static void read_modules(HostFacts *f, int sysfs_fd, Kmod *kmod) {
+static void read_modules(HostFacts *f, Sysfs *s, Kmod *kmod) {
         _cleanup_free_ char *unsafe = NULL;
 
         for (HostModule m = 0; m < _HOST_MODULE_MAX; m++) {
-                _cleanup_free_ char *path = NULL;
-
                 f->modules[m].availability =
                         kmod ? kmod_module_availability(kmod, module_names[m]) : -ENODATA;
-                f->modules[m].loaded =
-                        asprintf(&path, "module/%s", module_names[m]) >= 0 && exists_at(sysfs_fd, path);
+                f->modules[m].loaded = sysfs_module_present(s, module_names[m], NULL);
         }
         f->unsafe_interrupts_allowed =
-                read_line_at(sysfs_fd, "module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
-                             &unsafe) >= 0 &&
+                sysfs_read_attr(s, NULL, "module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+                                &unsafe) >= 0 &&
                 streq(unsafe, "Y");
 }
 
@@ -234,22 +234,23 @@ static int config_lines_add(ConfigLines *c, const char *file, unsigned line, cha
         return 0;
 }
 
-/* Reads one configuration file: '#' starts a comment (';' too, as systemd-modules-load has
- * it), blank lines are dropped. shown is the path the admin knows, not the root-relative one. */
-static int read_config_file(int dirfd, const char *path, const char *shown, ConfigLines *c) {
-        _cleanup_fclose_ FILE *file = fopen_at(dirfd, path);
+int config_lines_parse(FILE *file, const char *shown, ConfigLines *c) {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
         unsigned number = 0;
         int r;
 
-        if (!file)
-                return errno == ENOENT ? 0 : -errno;
         while (getline(&line, &size, file) >= 0) {
                 _cleanup_strv_free_ char **words = NULL;
 
                 number++;
                 line[strcspn(line, "#;\n")] = '\0';
+                /* Remedies quote these words on D-Bus. A new buffer at least holds the text. */
+                r = utf8_make_valid(&line);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        size = strlen(line) + 1;
                 r = strv_split(line, " \t", &words);
                 if (r < 0)
                         return r;
@@ -261,6 +262,14 @@ static int read_config_file(int dirfd, const char *path, const char *shown, Conf
                 TAKE_PTR(words);
         }
         return 0;
+}
+
+static int read_config_file(int dirfd, const char *path, const char *shown, ConfigLines *c) {
+        _cleanup_fclose_ FILE *file = fopen_at(dirfd, path);
+
+        if (!file)
+                return errno == ENOENT ? 0 : -errno;
+        return config_lines_parse(file, shown, c);
 }
 
 static int read_config_dir(int etc_fd, const char *dir, ConfigLines *c) {
@@ -450,14 +459,11 @@ static int read_initramfs(HostFacts *f, const HostRoots *roots) {
 }
 
 int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod) {
-        _cleanup_close_ int sysfs_fd = -EBADF, etc_fd = -EBADF, dev_fd = -EBADF;
+        _cleanup_close_ int etc_fd = -EBADF, dev_fd = -EBADF;
         int r;
 
-        sysfs_fd = open_root(roots->sysfs ?: "/sys");
-        if (sysfs_fd < 0)
-                return log_error_errno(sysfs_fd, "Failed to open %s: %m", roots->sysfs ?: "/sys");
-        read_iommu(f, sysfs_fd);
-        read_modules(f, sysfs_fd, kmod);
+        read_iommu(f, roots->sysfs);
+        read_modules(f, roots->sysfs, kmod);
 
         etc_fd = open_root(roots->etc ?: "/etc");
         r = etc_fd < 0 ? 0 : read_config(f, etc_fd);

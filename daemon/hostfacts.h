@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -23,8 +24,10 @@ typedef struct Klog Klog;
 typedef struct Device Device;
 typedef struct DeviceTable DeviceTable;
 
+typedef struct Sysfs Sysfs;
+
 typedef struct HostRoots {
-        const char *sysfs;            /* NULL: /sys */
+        Sysfs *sysfs;                 /* the one door to sysfs (sysfs.h), borrowed */
         const char *proc;             /* NULL: /proc */
         const char *etc;              /* NULL: /etc */
         const char *dev;              /* NULL: /dev */
@@ -135,6 +138,14 @@ void host_facts_done(HostFacts *f);
 /* The BootFacts (hostfacts-boot.c); read before every check run, by host_facts_read_current. */
 int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots);
 void boot_facts_done(BootFacts *b);
+
+/* The parsers of what the files hold, fed a stream (tests and fuzzers use fmemopen()).
+ * Text they keep is valid UTF-8: invalid bytes are escaped, as the checks quote it on D-Bus.
+ * host_facts_parse_cpuinfo() sets cpu_vendor, cpu_vmx and cpu_svm from /proc/cpuinfo;
+ * config_lines_parse() appends the meaningful lines of one configuration file (modprobe.d,
+ * modules-load.d: '#' and ';' start a comment, blank lines are dropped) as the file shown. */
+int host_facts_parse_cpuinfo(HostFacts *f, FILE *file);
+int config_lines_parse(FILE *file, const char *shown, ConfigLines *c);
 
 bool host_facts_kernel_at_least(const HostFacts *f, unsigned major, unsigned minor);
 /* Whether any of the devices is one the admin asked to keep on vfio-pci. */

@@ -7,6 +7,7 @@
 #include "klog.h"
 #include "log.h"
 #include "strv.h"
+#include "utf8.h"
 
 /* A host that logs faster than we read must not keep us reading forever. */
 #define KLOG_MAX_BYTES (16u * 1024u * 1024u)
@@ -29,10 +30,28 @@ static int klog_new(const char *source, Klog **ret) {
         if (!k)
                 return -ENOMEM;
         k->lines = calloc(1, sizeof(char *));
+        k->allocated = 1;
         k->source = strdup(source);
         if (!k->lines || !k->source)
                 return -ENOMEM;
         *ret = TAKE_PTR(k);
+        return 0;
+}
+
+/* Appends line (taking it on success). The array grows by doubling and the count is kept:
+ * a log of 200000 lines must not cost a walk of the array per line. */
+static int klog_push(Klog *k, char *line) {
+        if (k->n_lines + 1 >= k->allocated) {
+                size_t allocated = k->allocated > 0 ? k->allocated * 2 : 1024;
+                char **grown = realloc(k->lines, sizeof(char *) * allocated);
+
+                if (!grown)
+                        return -ENOMEM;
+                k->lines = grown;
+                k->allocated = allocated;
+        }
+        k->lines[k->n_lines++] = line;
+        k->lines[k->n_lines] = NULL;
         return 0;
 }
 
@@ -47,6 +66,20 @@ static bool is_first_boot_line(const char *message) {
         return strncmp(message, "Linux version ", strlen("Linux version ")) == 0;
 }
 
+/* The sequence number at p, in the header that ends at end. sscanf() on the record itself
+ * would look for a NUL first: past the buffer's end (klog_parse() takes no NUL), and through
+ * the whole rest of the log for every record. */
+static int parse_seq(const char *p, const char *end, unsigned long long *ret) {
+        char field[32];
+        size_t n = (size_t) (end - p);
+
+        if (n > sizeof(field) - 1)
+                n = sizeof(field) - 1;
+        memcpy(field, p, n);
+        field[n] = '\0';
+        return sscanf(field, "%llu", ret) == 1 ? 0 : -EINVAL;
+}
+
 /* One record line: "PRI,SEQ,TS,FLAGS;message". Continuation lines (" KEY=value") and lines
  * without a header are not messages. */
 static int parse_record(Klog *k, const char *line, size_t len, bool *first) {
@@ -58,16 +91,19 @@ static int parse_record(Klog *k, const char *line, size_t len, bool *first) {
         if (len == 0 || line[0] == ' ' || !semicolon)
                 return 0;
         comma = memchr(line, ',', (size_t) (semicolon - line));
-        if (!comma || sscanf(comma + 1, "%llu", &seq) != 1)
+        if (!comma || parse_seq(comma + 1, semicolon, &seq) < 0)
                 return 0;
         message = strndup(semicolon + 1, len - (size_t) (semicolon + 1 - line));
-        if (!message)
+        /* Checks quote these lines on D-Bus, which takes nothing but UTF-8. */
+        if (!message || utf8_make_valid(&message) < 0) {
+                free(message);
                 return -ENOMEM;
+        }
         /* Sequence numbers start at 0 with "Linux version": anything else means lost records. */
         if (*first)
                 k->complete = seq == 0 && is_first_boot_line(message);
         *first = false;
-        r = strv_push(&k->lines, message);
+        r = klog_push(k, message);
         if (r < 0)
                 free(message);
         return r;
@@ -84,10 +120,24 @@ static int parse_records(Klog *k, const char *buf, size_t size) {
                 r = parse_record(k, p, len, &first);
                 if (r < 0)
                         return r;
-                if (strv_length(k->lines) >= KLOG_MAX_LINES)
+                if (k->n_lines >= KLOG_MAX_LINES)
                         break;
                 p += len + 1;
         }
+        return 0;
+}
+
+int klog_parse(const char *source, const char *buf, size_t size, Klog **ret) {
+        _cleanup_(klog_freep) Klog *k = NULL;
+        int r;
+
+        r = klog_new(source, &k);
+        if (r < 0)
+                return r;
+        r = parse_records(k, buf, size);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(k);
         return 0;
 }
 
@@ -148,10 +198,7 @@ int klog_read_kmsg(const char *path, Klog **ret) {
         lost = read_all(fd, &buf, &size);
         if (lost < 0)
                 return log_debug_errno(lost, "Failed to read %s: %m", path);
-        r = klog_new(path, &k);
-        if (r < 0)
-                return r;
-        r = parse_records(k, buf, size);
+        r = klog_parse(path, buf, size, &k);
         if (r < 0)
                 return r;
         if (lost)
@@ -195,7 +242,7 @@ static int klog_read_journal(Klog **ret) {
         if (r < 0)
                 return log_debug_errno(r, "Failed to open the journal: %m");
         r = klog_new("the journal of this boot", &k);
-        while (r >= 0 && strv_length(k->lines) < KLOG_MAX_LINES && (r = sd_journal_next(j)) > 0) {
+        while (r >= 0 && k->n_lines < KLOG_MAX_LINES && (r = sd_journal_next(j)) > 0) {
                 const size_t prefix = strlen("MESSAGE=");
                 const void *data;
                 size_t len;
@@ -204,9 +251,10 @@ static int klog_read_journal(Klog **ret) {
                 if (sd_journal_get_data(j, "MESSAGE", &data, &len) < 0 || len < prefix)
                         continue;
                 line = strndup((const char *) data + prefix, len - prefix);
-                if (!line)
+                if (!line || utf8_make_valid(&line) < 0) {
+                        free(line);
                         r = -ENOMEM;
-                else if ((r = strv_push(&k->lines, line)) < 0)
+                } else if ((r = klog_push(k, line)) < 0)
                         free(line);
         }
         sd_journal_close(j);

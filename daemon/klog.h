@@ -8,11 +8,13 @@
  * holds and whether it is complete, so a check can tell the reader what its verdict rests on. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "macros.h"
 
 typedef struct Klog {
-        char **lines;  /* messages, record headers removed, oldest first */
+        char **lines; /* messages, record headers removed, oldest first; NULL-terminated */
+        size_t n_lines, allocated;
         char *source;  /* "/dev/kmsg", "the journal of this boot", a fixture's path */
         bool complete; /* reaches back to the boot's first line ("Linux version ...") */
         bool journal;  /* the lines come from the journal, the ring buffer having lost them */
@@ -22,6 +24,8 @@ typedef struct Klog {
  * lines starting with a space). A character device is read one record per read(2) until
  * EAGAIN; a regular file (a recording) until its end. */
 int klog_read_kmsg(const char *path, Klog **ret);
+/* Parses size bytes of that format (no NUL needed); source names where they came from. */
+int klog_parse(const char *source, const char *buf, size_t size, Klog **ret);
 /* kmsg_path NULL: /dev/kmsg. Falls back to the journal when the ring buffer has wrapped or
  * cannot be read; the result is the most complete of the two, possibly with no lines. */
 int klog_read(const char *kmsg_path, bool use_journal, Klog **ret);

@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-manager.h"
+#include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -134,9 +134,10 @@ static int block_signals(sd_event *event) {
 }
 
 static int run(int argc, char *argv[]) {
+        /* Freed in reverse: the transactions tell their callers over the bus, on the model. */
         _cleanup_(manager_freep) Manager *m = NULL;
-        _cleanup_(transactions_freep) Transactions *transactions = NULL;
         _cleanup_(bus_freep) Bus *bus = NULL;
+        _cleanup_(transactions_freep) Transactions *transactions = NULL;
         const char *bus_address = NULL;
         ManagerOptions options = {};
         int r;
@@ -167,8 +168,6 @@ static int run(int argc, char *argv[]) {
         if (r > 0)
                 return log_error_errno(ECONNRESET, "Lost the bus connection, exiting.");
         log_info("passthrud stopped.");
-        /* Callers of unfinished operations hear it while the bus is still there. */
-        transactions = transactions_free(transactions);
         return 0;
 }
 

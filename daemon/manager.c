@@ -377,7 +377,7 @@ int manager_start(Manager *m) {
         r = enumerate_devices(m);
         if (r < 0)
                 return r;
-        m->host.roots.sysfs = m->host.roots.sysfs ?: m->options.sysfs_root;
+        m->host.roots.sysfs = m->sources.sysfs;
         m->host.roots.proc = m->options.proc_root;
         r = host_state_start(&m->host, &m->table, m->sources.kmod);
         if (r < 0)

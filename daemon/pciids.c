@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "pciids.h"
+#include "utf8.h"
 
 /* Unknown IDs give NULL rather than a number; pci.ids is the one source (no hwdb, never DNS),
  * so the names are the same on every host and in every test. */
@@ -65,9 +66,14 @@ PciIds *pciids_free(PciIds *p) {
         return NULL;
 }
 
-/* libpci returns its own buffer (ours) or NULL when the ID is unknown. */
+/* libpci returns its own buffer (ours) or NULL when the ID is unknown. pci.ids is not
+ * checked for encoding (a Latin-1 name is a byte D-Bus refuses): invalid bytes are escaped. */
 static char *dup_name(const char *name) {
-        return name ? strdup(name) : NULL;
+        char *copy;
+
+        if (!name)
+                return NULL;
+        return utf8_escape_invalid(name, &copy) < 0 ? NULL : copy;
 }
 
 char *pciids_vendor_name(PciIds *p, uint16_t vendor) {

@@ -197,22 +197,28 @@ static bool needs_move(const Device *d, const BindRequest *req) {
                 return !streq_ptr(d->driver, VFIO_PCI) || !streq_ptr(d->driver_override, VFIO_PCI);
         if (req->driver)
                 return !streq_ptr(d->driver, req->driver);
+        /* Back to the host: off vfio-pci, or to the recorded driver it was moved away from. */
+        if (d->original_driver && !streq(d->original_driver, VFIO_PCI) &&
+            !streq(d->original_driver, strempty(d->driver)))
+                return true;
         return streq_ptr(d->driver, VFIO_PCI) || streq_ptr(d->driver_override, VFIO_PCI);
 }
 
-/* The one gate: taking a device from a host driver (to vfio-pci or to another driver) must
- * pass every protection; taking it from vfio-pci must not pull it from under a VM. */
+/* The one gate: every move passes Bind's protections (console, root disk, network,
+ * bridges, SR-IOV PFs, open handles), except giving a device back from vfio-pci or
+ * pci-stub to the host, which must only not pull it from under a VM. */
 static int gate(SafetyHost *host, const Device *x, const Move *mv, bool force, Refusal *refusal) {
-        bool leaves_host = x->driver && !group_driver_is_viable(x->driver);
         bool to_vfio = streq_ptr(mv->to_driver, VFIO_PCI);
+        bool from_vfio = streq_ptr(x->driver, VFIO_PCI);
+        bool giving_back = !to_vfio && (from_vfio || streq_ptr(x->driver, "pci-stub"));
         int r;
 
-        if (to_vfio || leaves_host) {
+        if (!giving_back) {
                 r = safety_refuse_bind(host, x, force, refusal);
                 if (r < 0)
                         return r;
         }
-        if (streq_ptr(x->driver, VFIO_PCI) && !to_vfio)
+        if (from_vfio && !to_vfio)
                 return safety_refuse_unbind(host, x, refusal);
         return 0;
 }

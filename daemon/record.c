@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "log.h"
 #include "record.h"
+#include "utf8.h"
 
 struct Records {
         int dir_fd; /* DIR/devices */
@@ -98,37 +100,89 @@ static int parse_value(const char *line, const char *key, char **ret) {
         *ret = NULL;
         if (!*line)
                 return 1;
-        *ret = strndup(line, strcspn(line, "\n"));
-        return *ret ? 1 : -ENOMEM;
+        *ret = strdup(line);
+        if (!*ret)
+                return -ENOMEM;
+        /* The values reach D-Bus (OriginalDriver): a record edited by hand must not break it. */
+        return utf8_make_valid(ret) < 0 ? -ENOMEM : 1;
 }
 
-int record_load(Records *rec, const char *address, char **ret_driver, char **ret_override) {
-        _cleanup_free_ char *driver = NULL, *override = NULL, *line = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        size_t size = 0;
-        int fd, r = 0;
+int record_parse(const char *buf, size_t size, char **ret_driver, char **ret_override) {
+        _cleanup_free_ char *driver = NULL, *override = NULL;
+        int r;
 
-        fd = openat(rec->dir_fd, address, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "r");
-        if (!f) {
-                close(fd);
-                return -ENOMEM;
-        }
-        while (r >= 0 && getline(&line, &size, f) > 0) {
-                line[strcspn(line, "\n")] = '\0';
+        for (const char *p = buf; p < buf + size;) {
+                const char *nl = memchr(p, '\n', (size_t) (buf + size - p));
+                size_t len = nl ? (size_t) (nl - p) : (size_t) (buf + size - p);
+                _cleanup_free_ char *line = strndup(p, len);
+
+                if (!line)
+                        return -ENOMEM;
                 r = parse_value(line, "driver", &driver);
                 if (r == 0)
                         r = parse_value(line, "override", &override);
+                if (r < 0)
+                        return r;
+                p += len + 1;
         }
-        if (r < 0)
-                return r;
         if (ret_driver)
                 *ret_driver = TAKE_PTR(driver);
         if (ret_override)
                 *ret_override = TAKE_PTR(override);
         return 0;
+}
+
+/* Reads the whole record into buf; a record is never larger than RECORD_SIZE_MAX. */
+static int read_record(int fd, const char *address, char buf[static RECORD_SIZE_MAX + 1], size_t *ret_size) {
+        struct stat st;
+        size_t size = 0;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* A FIFO would block the daemon, a device node is no record: only regular files. */
+        if (!S_ISREG(st.st_mode))
+                return log_warning_errno(EBADMSG, "Record of %s is not a regular file, ignoring it.",
+                                         address);
+        if (st.st_size > RECORD_SIZE_MAX)
+                return log_warning_errno(
+                        EFBIG, "Record of %s is %jd bytes, more than a record can be, ignoring it.", address,
+                        (intmax_t) st.st_size);
+        /* One byte more than allowed: a file that grew after fstat() is caught too. */
+        while (size <= RECORD_SIZE_MAX) {
+                ssize_t n = read(fd, buf + size, RECORD_SIZE_MAX + 1 - size);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        if (size > RECORD_SIZE_MAX)
+                return log_warning_errno(EFBIG, "Record of %s is larger than a record can be, ignoring it.",
+                                         address);
+        *ret_size = size;
+        return 0;
+}
+
+int record_load(Records *rec, const char *address, char **ret_driver, char **ret_override) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[RECORD_SIZE_MAX + 1];
+        size_t size = 0;
+        int r;
+
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a record is never a
+         * link to somewhere else. */
+        fd = openat(rec->dir_fd, address, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno == ELOOP)
+                return log_warning_errno(ELOOP, "Record of %s is a symbolic link, ignoring it.", address);
+        if (fd < 0)
+                return -errno;
+        r = read_record(fd, address, buf, &size);
+        if (r < 0)
+                return r;
+        return record_parse(buf, size, ret_driver, ret_override);
 }
 
 int record_remove(Records *rec, const char *address) {

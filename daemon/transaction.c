@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "kmod.h"
@@ -26,6 +27,8 @@ struct Transaction {
         Worker *worker;
         /* Rolling back: the move whose steps run now; every move before it follows. */
         size_t rollback;
+        /* The move that failed before its device left its driver: only its override goes back. */
+        size_t unmoved;
         char *failure;           /* the first failure, as a sentence */
         char *rollback_errors;   /* one sentence per device whose rollback failed */
         transaction_done_t done; /* swapped for done_nothing once the caller is told */
@@ -214,6 +217,23 @@ static int add_move_steps(WorkerStep **steps, size_t *n, const Move *mv, const c
         return r;
 }
 
+/* A device that never left its driver: its driver_override goes back (NULL: none), and a
+ * probe binds it again should a failed unbind have let it go after all (the kernel ignores
+ * drivers_probe for a bound device). */
+static int add_unmoved_steps(WorkerStep **steps, size_t *n, const Move *mv, size_t index) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = override_path(mv, &path);
+        if (r >= 0)
+                r = worker_steps_add(steps, n, WORKER_STEP_WRITE, path, mv->from_override ?: "\n", index);
+        if (r >= 0 && mv->from_driver)
+                r = worker_steps_add(steps, n, WORKER_STEP_PROBE, mv->devpath, mv->address_str, index);
+        if (r >= 0)
+                r = worker_steps_add(steps, n, WORKER_STEP_CHECK, mv->devpath, mv->from_driver, index);
+        return r;
+}
+
 static void on_worker_done(Worker *w, int error, size_t n_done, void *userdata);
 static void on_worker_late_exit(Worker *w, int error, size_t n_done, void *userdata);
 
@@ -334,7 +354,10 @@ static void rollback_next(Transaction *t) {
                 return finish_rollback(t);
         const Move *mv = &t->plan.moves[--t->rollback];
 
-        r = add_move_steps(&steps, &n, mv, mv->from_driver, mv->from_override, t->rollback);
+        if (t->rollback == t->unmoved)
+                r = add_unmoved_steps(&steps, &n, mv, t->rollback);
+        else
+                r = add_move_steps(&steps, &n, mv, mv->from_driver, mv->from_override, t->rollback);
         if (r >= 0)
                 r = run_steps(t, steps, n);
         else
@@ -361,6 +384,12 @@ static void start_rollback(Transaction *t, size_t n_done, int error) {
                 t->failure = strdup("The operation failed.");
         t->state = TRANSACTION_ROLLING_BACK;
         t->rollback = t->steps[n_done].device + 1;
+        /* Failing at its override or its unbind, the device never left its driver: unbinding
+         * and probing it again would only disturb it. */
+        t->unmoved =
+                t->steps[n_done].type == WORKER_STEP_WRITE || t->steps[n_done].type == WORKER_STEP_UNBIND
+                        ? t->steps[n_done].device
+                        : SIZE_MAX;
         rollback_next(t);
 }
 

@@ -16,8 +16,6 @@
 
 #define PASSTHRU_ERROR_INVALID_ADDRESS "org.passthru.Error.InvalidAddress"
 #define PASSTHRU_ERROR_NO_SUCH_DEVICE "org.passthru.Error.NoSuchDevice"
-#define PASSTHRU_ERROR_NO_SUCH_GROUP "org.passthru.Error.NoSuchGroup"
-#define PASSTHRU_ERROR_NOT_ASSIGNABLE "org.passthru.Error.NotAssignable"
 #define PASSTHRU_ERROR_GROUP_NOT_VIABLE "org.passthru.Error.GroupNotViable"
 #define PASSTHRU_ERROR_DEVICE_IN_USE "org.passthru.Error.DeviceInUse"
 #define PASSTHRU_ERROR_PROTECTED_DEVICE "org.passthru.Error.ProtectedDevice"
@@ -27,6 +25,7 @@
 #define PASSTHRU_ERROR_NO_IOMMU "org.passthru.Error.NoIommu"
 #define PASSTHRU_ERROR_NOT_AUTHORIZED "org.passthru.Error.NotAuthorized"
 #define PASSTHRU_ERROR_INVALID_ARGUMENT "org.passthru.Error.InvalidArgument"
+#define PASSTHRU_ERROR_LIMIT_EXCEEDED "org.passthru.Error.LimitExceeded"
 #define PASSTHRU_ERROR_FAILED "org.passthru.Error.Failed"
 
 /* One row of Manager.ListDevices(): address, vendor id, device id, class, class name,

@@ -18,6 +18,8 @@ bool strv_contains(char *const *l, const char *s);
 bool strv_equal(char *const *a, char *const *b);
 /* Appends a copy of s; -ENOMEM leaves *l unchanged. */
 int strv_extend(char ***l, const char *s);
+/* Appends a formatted string; -ENOMEM leaves *l unchanged. */
+int strv_extendf(char ***l, const char *fmt, ...) _printf_(2, 3);
 /* Appends s itself (taking ownership only on success). */
 int strv_push(char ***l, char *s);
 int strv_copy(char *const *l, char ***ret);

@@ -19,7 +19,9 @@ struct Harness {
         char *address;
         GSubprocess *daemon;
         GDBusConnection *connection;
-        char *owner; /* the daemon's unique name */
+        char *owner;              /* the daemon's unique name */
+        char **extra_args;        /* for harness_restart_daemon() */
+        bool daemon_exit_checked; /* harness_lose_bus() saw it exit */
         guint subscription;
         GQueue signals;
 };
@@ -64,6 +66,56 @@ static void on_wait_done(GObject *source, GAsyncResult *result, gpointer data) {
 void harness_wait_process(GSubprocess *p) {
         g_subprocess_wait_async(p, NULL, on_wait_done, NULL);
         harness_wait_until(process_done, p, "a spawned process to exit");
+}
+
+void harness_run_clear(HarnessRun *r) {
+        g_free(r->out);
+        g_free(r->err);
+}
+
+typedef struct {
+        HarnessRun *run;
+        bool done;
+} RunState;
+
+static void on_client_done(GObject *source, GAsyncResult *result, gpointer data) {
+        RunState *s = data;
+        g_autoptr(GError) error = NULL;
+
+        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &s->run->out, &s->run->err,
+                                             &error);
+        g_assert_no_error(error);
+        s->done = true;
+}
+
+static gboolean client_done(gpointer data) {
+        return ((RunState *) data)->done;
+}
+
+HarnessRun harness_run_client(Harness *h, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GSubprocess) p = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *joined = g_strjoinv(" ", (char **) args);
+        HarnessRun r = {};
+        RunState s = { .run = &r };
+
+        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        for (const char *const *a = args; *a; a++)
+                g_ptr_array_add(argv, (char *) *a);
+        g_ptr_array_add(argv, NULL);
+        p = harness_spawn(h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          (const char *const *) argv->pdata, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &s);
+        harness_wait_until(client_done, &s, "passthructl to finish");
+        harness_wait_process(p);
+        g_assert_true(g_subprocess_get_if_exited(p));
+        r.status = g_subprocess_get_exit_status(p);
+        g_test_message("passthructl %.200s: exit %d, stderr: %.300s", joined, r.status, r.err);
+        if (r.status == HARNESS_WRAPPER_ERROR_EXIT)
+                g_error("The wrapper found errors in passthructl %s:\n%s", joined, r.err);
+        return r;
 }
 
 static char *write_bus_config(const char *dir) {
@@ -238,6 +290,7 @@ Harness *harness_new_with_args(Testbed *tb, const char *const *extra_args) {
                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                 NULL, NULL, &error);
         g_assert_no_error(error);
+        h->extra_args = g_strdupv((char **) extra_args);
         start_daemon(h, passthrud, extra_args);
         return h;
 }
@@ -256,10 +309,36 @@ static void check_exit(GSubprocess *daemon) {
                                    g_subprocess_get_term_sig(daemon));
         else if (g_subprocess_get_exit_status(daemon) == HARNESS_WRAPPER_ERROR_EXIT)
                 g_test_fail_printf("passthrud: the wrapper (%s) found errors, see its output above",
-                                   g_getenv("PASSTHRU_TEST_WRAPPER"));
+                                   g_getenv("PASSTHRU_TEST_WRAPPER") ?: "a sanitizer");
         else if (g_subprocess_get_exit_status(daemon) != 0)
                 g_test_fail_printf("passthrud exited with status %d on SIGTERM",
                                    g_subprocess_get_exit_status(daemon));
+}
+
+int harness_lose_bus(Harness *h) {
+        if (h->subscription)
+                g_dbus_connection_signal_unsubscribe(h->connection, h->subscription);
+        h->subscription = 0;
+        stop(h->bus);
+        harness_wait_process(h->daemon);
+        h->daemon_exit_checked = true;
+        if (!g_subprocess_get_if_exited(h->daemon))
+                g_error("passthrud was killed by signal %d when its bus went away",
+                        g_subprocess_get_term_sig(h->daemon));
+        if (g_subprocess_get_exit_status(h->daemon) == HARNESS_WRAPPER_ERROR_EXIT)
+                g_test_fail_printf("passthrud: the wrapper found errors, see its output above");
+        return g_subprocess_get_exit_status(h->daemon);
+}
+
+void harness_restart_daemon(Harness *h) {
+        if (h->subscription)
+                g_dbus_connection_signal_unsubscribe(h->connection, h->subscription);
+        h->subscription = 0;
+        stop(h->daemon);
+        check_exit(h->daemon);
+        g_clear_object(&h->daemon);
+        g_clear_pointer(&h->owner, g_free);
+        start_daemon(h, g_getenv("PASSTHRUD"), (const char *const *) h->extra_args);
 }
 
 void harness_free(Harness *h) {
@@ -268,7 +347,8 @@ void harness_free(Harness *h) {
         if (h->subscription)
                 g_dbus_connection_signal_unsubscribe(h->connection, h->subscription);
         stop(h->daemon);
-        check_exit(h->daemon);
+        if (!h->daemon_exit_checked)
+                check_exit(h->daemon);
         g_dbus_connection_close_sync(h->connection, NULL, NULL);
         g_object_unref(h->connection);
         stop(h->bus);
@@ -279,6 +359,7 @@ void harness_free(Harness *h) {
         g_free(h->dir);
         g_free(h->address);
         g_free(h->owner);
+        g_strfreev(h->extra_args);
         g_free(h);
 }
 

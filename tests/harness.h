@@ -31,6 +31,14 @@ Harness *harness_new_with_args(Testbed *tb, const char *const *extra_args);
  * errors the wrapper found fail the test), then stops the bus. */
 void harness_free(Harness *h);
 
+/* Stops the daemon as harness_free() does (failing the test unless it exits 0) and starts
+ * a new one on the same bus, with the same options. */
+void harness_restart_daemon(Harness *h);
+
+/* Stops the bus under the running daemon and waits for the daemon to exit on its own;
+ * returns its exit status (harness_free() then checks nothing more). */
+int harness_lose_bus(Harness *h);
+
 GDBusConnection *harness_connection(Harness *h);
 const char *harness_bus_address(Harness *h);
 
@@ -39,6 +47,19 @@ const char *harness_bus_address(Harness *h);
 GSubprocess *harness_spawn(Harness *h, GSubprocessFlags flags, const char *const *argv, GError **error);
 /* Waits for a spawned process, failing the test if it does not exit in time. */
 void harness_wait_process(GSubprocess *p);
+
+/* What passthructl did: its exit status and output. */
+typedef struct HarnessRun {
+        int status;
+        char *out, *err;
+} HarnessRun;
+void harness_run_clear(HarnessRun *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HarnessRun, harness_run_clear)
+/* Runs passthructl ARGS... (NULL-terminated) on the private bus while this process's main
+ * context keeps running (a mock polkit in the test answers meanwhile); fails the test when
+ * the wrapper found errors in it. */
+HarnessRun harness_run_client(Harness *h, const char *const *args);
+#define HARNESS_RUN(h, ...) harness_run_client((h), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* A method call on the daemon; reply_type may be NULL. */
 GVariant *harness_call(Harness *h, const char *path, const char *interface, const char *method,

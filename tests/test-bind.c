@@ -4,7 +4,6 @@
  * polkit authority in this process, and fixture /proc trees for the host's own use of
  * devices. Calls are made asynchronously so the emulator and the mock keep running while
  * the daemon works. */
-#include <ftw.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
@@ -153,16 +152,6 @@ static void polkit_stop(MockPolkit *p, GDBusConnection *connection) {
 
 /* ---- fixture ---- */
 
-static void write_file(const char *dir, const char *rel, const char *contents) {
-        g_autofree char *path = g_build_filename(dir, rel, NULL);
-        g_autofree char *parent = g_path_get_dirname(path);
-        g_autoptr(GError) error = NULL;
-
-        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
-        g_file_set_contents(path, contents, -1, &error);
-        g_assert_no_error(error);
-}
-
 static void symlink_in(const char *dir, const char *rel, const char *target) {
         g_autofree char *path = g_build_filename(dir, rel, NULL);
         g_autofree char *parent = g_path_get_dirname(path);
@@ -184,20 +173,17 @@ static void sys_link(Fixture *f, const char *link, const char *address, const ch
 }
 
 static void make_proc(Fixture *f, const char *proc) {
-        write_file(proc, "self/mountinfo", "");
-        write_file(proc, "swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-        write_file(proc, "net/route",
-                   "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        test_write_idle_proc(proc);
         if (!f->config->host_uses)
                 return;
-        write_file(proc, "self/mountinfo",
-                   "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
-                   "23 22 0:21 / /proc rw shared:2 - proc proc rw\n");
+        test_write_file(proc, "self/mountinfo",
+                        "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
+                        "23 22 0:21 / /proc rw shared:2 - proc proc rw\n");
         sys_link(f, "dev/block/259:2", NVME, "nvme/nvme0/nvme0n1/nvme0n1p2");
-        write_file(proc, "net/route",
-                   "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
-                   "enp3s16\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
-                   "enp3s16\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
+        test_write_file(proc, "net/route",
+                        "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                        "enp3s16\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+                        "enp3s16\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
         sys_link(f, "class/net/enp3s16", VF0, "net/enp3s16");
         symlink_in(proc, "4242/fd/7", "/dev/dri/card1");
         symlink_in(proc, "4242/fd/8", "/dev/null");
@@ -222,11 +208,11 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
                 g_assert_no_errno(g_mkdir_with_parents(module, 0755));
         }
         if (f->config->console) {
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/bind", "0\n");
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/name", "(S) dummy device\n");
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/bind", "1\n");
-                write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/name",
-                           "(M) frame buffer device\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/bind", "0\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon0/name", "(S) dummy device\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/bind", "1\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/name",
+                                "(M) frame buffer device\n");
         }
         f->dir = g_dir_make_tmp("passthru-bind-XXXXXX", &error);
         g_assert_no_error(error);
@@ -246,10 +232,6 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
                 polkit_start(&f->polkit, harness_connection(f->h), f->config->polkit);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        return remove(path);
-}
-
 static void fixture_teardown(Fixture *f, gconstpointer data) {
         kernel_emulator_release(f->kernel);
         if (f->h) {
@@ -258,7 +240,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
         }
         kernel_emulator_free(f->kernel);
         testbed_free(f->tb);
-        g_assert_no_errno(nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS));
+        test_remove_tree(f->dir);
         g_free(f->dir);
 }
 
@@ -629,9 +611,11 @@ static void test_module_missing(Fixture *f, gconstpointer data) {
 }
 
 /* 100 Binds at once on one device: one does it, the others are told Busy or find it done. */
+/* 100 Binds of one device at once from one client: one changes it, the others find it busy
+ * or done, or are turned away while more than the per-client number wait for polkit. */
 static void test_concurrent(Fixture *f, gconstpointer data) {
         Call calls[100];
-        unsigned changed = 0, busy = 0, done = 0;
+        unsigned changed = 0, busy = 0, done = 0, limited = 0;
 
         SKIP_WITHOUT_DAEMON(f);
         for (size_t i = 0; i < G_N_ELEMENTS(calls); i++)
@@ -640,9 +624,17 @@ static void test_concurrent(Fixture *f, gconstpointer data) {
         for (size_t i = 0; i < G_N_ELEMENTS(calls); i++) {
                 finish_call(&calls[i]);
                 if (calls[i].error) {
-                        assert_dbus_error(calls[i].error, PASSTHRU_ERROR_BUSY, "IOMMU group 9");
+                        g_autofree char *remote = g_dbus_error_get_remote_error(calls[i].error);
+
+                        if (g_strcmp0(remote, PASSTHRU_ERROR_LIMIT_EXCEEDED) == 0) {
+                                assert_dbus_error(calls[i].error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                                                  "per client");
+                                limited++;
+                        } else {
+                                assert_dbus_error(calls[i].error, PASSTHRU_ERROR_BUSY, "IOMMU group 9");
+                                busy++;
+                        }
                         g_error_free(calls[i].error);
-                        busy++;
                         continue;
                 }
                 g_autoptr(GVariant) changes = g_variant_get_child_value(calls[i].reply, 0);
@@ -652,9 +644,12 @@ static void test_concurrent(Fixture *f, gconstpointer data) {
                         done++;
                 g_variant_unref(calls[i].reply);
         }
-        g_test_message("%u changed, %u busy, %u already done", changed, busy, done);
+        g_test_message("%u changed, %u busy, %u already done, %u over the limit", changed, busy, done,
+                       limited);
         g_assert_cmpuint(changed, ==, 1);
-        g_assert_cmpuint(changed + busy + done, ==, 100);
+        g_assert_cmpuint(changed + busy + done + limited, ==, 100);
+        /* The mock polkit answers at once, yet 100 calls arrive before the first answer. */
+        g_assert_cmpuint(limited, >, 0);
         assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
 }
 
@@ -773,6 +768,60 @@ static void test_polkit_recheck(Fixture *f, gconstpointer data) {
         assert_changes(changes, "[]");
 }
 
+static gboolean set_flag(gpointer data) {
+        *(bool *) data = true;
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean flag_set(gpointer data) {
+        return *(bool *) data;
+}
+
+/* Keeps the main context running (the mock polkit, the emulator) for a second. */
+static void wait_a_second(void) {
+        bool done = false;
+
+        g_timeout_add_seconds(1, set_flag, &done);
+        harness_wait_until(flag_set, &done, "a second");
+}
+
+/* A caller that leaves while polkit decides takes its question with it: the answer that
+ * comes afterwards starts nothing, and nothing is left behind (valgrind checks the daemon). */
+static void test_polkit_caller_gone(Fixture *f, gconstpointer data) {
+        g_autoptr(GDBusConnection) other = NULL;
+        g_autoptr(GVariant) plan = NULL;
+        g_autoptr(GError) error = NULL;
+        Call c;
+
+        SKIP_WITHOUT_DAEMON(f);
+        other = g_dbus_connection_new_for_address_sync(
+                harness_bus_address(f->h),
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+        memset(&c, 0, sizeof(c));
+        g_dbus_connection_call(other, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                               "Bind", g_variant_new("(s@a{sv})", NVME, g_variant_new_parsed("@a{sv} {}")),
+                               G_VARIANT_TYPE("(a(sss))"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                               on_call_done, &c);
+        while (!f->polkit.held)
+                g_main_context_iteration(NULL, TRUE);
+        g_dbus_connection_close_sync(other, NULL, &error);
+        g_assert_no_error(error);
+
+        /* Give the daemon time to hear that the caller left, then let polkit say yes. */
+        wait_a_second();
+        f->polkit.mode = POLKIT_ALLOW;
+        polkit_answer(&f->polkit, POLKIT_ALLOW);
+        plan = call_ok(f, "Bind", NVME, "dry-run", g_variant_new_boolean(TRUE), NULL);
+        wait_a_second();
+        assert_kernel(f, NVME, "nvme", NULL);
+        g_assert_null(record(f, NVME));
+        g_clear_error(&c.error);
+        g_clear_pointer(&c.reply, g_variant_unref);
+}
+
 /* Another tool writes sysfs: listeners hear DriverChanged and PropertiesChanged anyway. */
 static void test_external_change(Fixture *f, gconstpointer data) {
         g_autofree char *unbind =
@@ -832,55 +881,7 @@ static void test_unbind_driver(Fixture *f, gconstpointer data) {
         assert_dbus_error(error, PASSTHRU_ERROR_INVALID_ARGUMENT, "driver name");
 }
 
-typedef struct {
-        char *out, *err;
-        int status;
-        bool done;
-} ClientRun;
-
-static void on_client_done(GObject *source, GAsyncResult *result, gpointer data) {
-        ClientRun *r = data;
-        g_autoptr(GError) error = NULL;
-
-        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &r->out, &r->err, &error);
-        g_assert_no_error(error);
-        r->done = true;
-}
-
-static gboolean client_done(gpointer data) {
-        return ((ClientRun *) data)->done;
-}
-
-/* passthructl ARGS..., run while this process keeps answering as polkit. */
-static ClientRun run_client(Fixture *f, const char *const *args) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_autoptr(GSubprocess) p = NULL;
-        g_autoptr(GError) error = NULL;
-        ClientRun r = {};
-
-        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
-        for (const char *const *a = args; *a; a++)
-                g_ptr_array_add(argv, (char *) *a);
-        g_ptr_array_add(argv, NULL);
-        p = harness_spawn(f->h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                          (const char *const *) argv->pdata, &error);
-        g_assert_no_error(error);
-        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &r);
-        harness_wait_until(client_done, &r, "passthructl to finish");
-        harness_wait_process(p);
-        g_assert_true(g_subprocess_get_if_exited(p));
-        r.status = g_subprocess_get_exit_status(p);
-        g_test_message("passthructl: exit %d, stdout: %s, stderr: %s", r.status, r.out, r.err);
-        return r;
-}
-
-static void client_run_clear(ClientRun *r) {
-        g_free(r->out);
-        g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ClientRun, client_run_clear)
-
-#define CLIENT(f, ...) run_client((f), (const char *const[]){ __VA_ARGS__, NULL })
+#define CLIENT(f, ...) HARNESS_RUN((f)->h, __VA_ARGS__)
 
 /* passthructl bind/unbind: what changed, one line a device; errors as one line. */
 static void test_client(Fixture *f, gconstpointer data) {
@@ -889,35 +890,154 @@ static void test_client(Fixture *f, gconstpointer data) {
                 g_test_skip("$PASSTHRUCTL does not name the built client: run through meson test");
                 return;
         }
-        g_auto(ClientRun) plan = CLIENT(f, "bind", "--group", "--dry-run", GPU_AUDIO);
+        g_auto(HarnessRun) plan = CLIENT(f, "bind", "--group", "--dry-run", GPU_AUDIO);
         g_assert_cmpint(plan.status, ==, 0);
         g_assert_cmpstr(plan.out, ==,
                         "would move 0000:01:00.0: nouveau -> vfio-pci\n"
                         "would move 0000:01:00.1: snd_hda_intel -> vfio-pci\n");
         assert_kernel(f, GPU, "nouveau", NULL);
 
-        g_auto(ClientRun) refused = CLIENT(f, "bind", GPU_AUDIO);
+        g_auto(HarnessRun) refused = CLIENT(f, "bind", GPU_AUDIO);
         g_assert_cmpint(refused.status, ==, 1);
         g_assert_cmpstr(refused.out, ==, "");
         g_assert_true(
                 g_str_has_prefix(refused.err, "passthructl: IOMMU group 1 of 0000:01:00.1 also holds"));
 
-        g_auto(ClientRun) bound = CLIENT(f, "bind", NVME);
+        g_auto(HarnessRun) bound = CLIENT(f, "bind", NVME);
         g_assert_cmpint(bound.status, ==, 0);
         g_assert_cmpstr(bound.out, ==, "0000:06:00.0: nvme -> vfio-pci\n");
         assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
 
-        g_auto(ClientRun) again = CLIENT(f, "bind", "06:00.0");
+        g_auto(HarnessRun) again = CLIENT(f, "bind", "06:00.0");
         g_assert_cmpint(again.status, ==, 0);
         g_assert_cmpstr(again.out, ==, "Nothing to change for 06:00.0.\n");
 
-        g_auto(ClientRun) unbound = CLIENT(f, "--json", "unbind", NVME);
+        g_auto(HarnessRun) unbound = CLIENT(f, "--json", "unbind", NVME);
         g_assert_cmpint(unbound.status, ==, 0);
         g_assert_nonnull(strstr(unbound.out, "\"to\": \"nvme\""));
         assert_kernel(f, NVME, "nvme", NULL);
 
-        g_auto(ClientRun) misplaced = CLIENT(f, "list", "--force");
-        g_assert_cmpint(misplaced.status, ==, 2);
+        g_auto(HarnessRun) misplaced = CLIENT(f, "list", "--force");
+        g_assert_cmpint(misplaced.status, ==, 64);
+}
+
+/* Unbind's driver option is no way around Bind's protections: vfio-pci is refused outright,
+ * and taking a protected device from its host driver to another is refused as binding it
+ * would be. Nothing moves, nothing is recorded. */
+static void test_unbind_driver_bypass(Fixture *f, gconstpointer data) {
+        static const char *const protected[] = { NVME, PCI_BRIDGE, PF, VF0 };
+        g_autoptr(GVariant) moved = NULL, back = NULL;
+        g_autofree char *rec = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        kernel_emulator_add_driver(f->kernel, "pci-stub");
+        for (size_t i = 0; i < G_N_ELEMENTS(protected); i++) {
+                g_autoptr(GError) to_vfio = NULL, to_stub = NULL;
+                g_autofree char *before = kernel_emulator_driver(f->kernel, protected[i]);
+
+                (void) call(f, "Unbind", protected[i], &to_vfio, "driver", g_variant_new_string("vfio-pci"),
+                            NULL);
+                assert_dbus_error(to_vfio, PASSTHRU_ERROR_INVALID_ARGUMENT, "use Bind");
+                (void) call(f, "Unbind", protected[i], &to_stub, "driver", g_variant_new_string("pci-stub"),
+                            NULL);
+                assert_dbus_error(to_stub, PASSTHRU_ERROR_PROTECTED_DEVICE, NULL);
+                assert_kernel(f, protected[i], before, NULL);
+                g_assert_null(record(f, protected[i]));
+        }
+        /* One function of a shared group: the group stays whole on the host. */
+        {
+                g_autoptr(GError) half = NULL;
+
+                (void) call(f, "Unbind", GPU_AUDIO, &half, "driver", g_variant_new_string("vfio-pci"), NULL);
+                assert_dbus_error(half, PASSTHRU_ERROR_INVALID_ARGUMENT, NULL);
+                assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+        }
+        /* A module nobody offers for the device is neither loaded nor used. */
+        {
+                g_autoptr(GError) unknown = NULL;
+
+                (void) call(f, "Unbind", E1000, &unknown, "driver", g_variant_new_string("evil"), NULL);
+                assert_dbus_error(unknown, PASSTHRU_ERROR_INVALID_ARGUMENT, "it offers: e1000");
+                assert_kernel(f, E1000, "e1000", NULL);
+        }
+        /* An unprotected device may change host drivers; its original is recorded, and a plain
+         * Unbind gives it back there. */
+        moved = call_ok(f, "Unbind", E1000, "driver", g_variant_new_string("pci-stub"), NULL);
+        assert_changes(moved, "[('0000:07:00.0', 'e1000', 'pci-stub')]");
+        rec = record(f, E1000);
+        g_assert_cmpstr(rec, ==, "driver=e1000\noverride=\n");
+        kernel_emulator_add_driver(f->kernel, "e1000");
+        back = call_ok(f, "Unbind", E1000, NULL);
+        assert_changes(back, "[('0000:07:00.0', 'pci-stub', 'e1000')]");
+        assert_kernel(f, E1000, "e1000", NULL);
+}
+
+/* Every way in — Bind and Unbind, on the Manager and on the device object, with every
+ * option — leaves each device the host cannot lose where it is. */
+static void test_every_path_gated(Fixture *f, gconstpointer data) {
+        static const char *const protected[] = { NVME, PCI_BRIDGE, PF };
+        static const char *const methods[] = { "Bind", "Unbind" };
+        static const struct {
+                const char *name;
+                bool group, force;
+                const char *driver;
+        } options[] = {
+                { "none" },
+                { "group", .group = true },
+                { "force", .force = true },
+                { "group+force", .group = true, .force = true },
+                { "driver=pci-stub", .driver = "pci-stub" },
+                { "driver=vfio-pci", .driver = "vfio-pci" },
+                { "driver=vfio_pci", .driver = "vfio_pci" },
+                { "group+driver=pci-stub", .group = true, .driver = "pci-stub" },
+        };
+        unsigned refused = 0;
+
+        SKIP_WITHOUT_DAEMON(f);
+        kernel_emulator_add_driver(f->kernel, "pci-stub");
+        for (size_t d = 0; d < G_N_ELEMENTS(protected); d++) {
+                g_autofree char *driver = kernel_emulator_driver(f->kernel, protected[d]);
+                g_autofree char *path = object_path(protected[d]);
+
+                for (size_t m = 0; m < G_N_ELEMENTS(methods); m++)
+                        for (size_t o = 0; o < G_N_ELEMENTS(options); o++)
+                                for (int on_device = 0; on_device <= 1; on_device++) {
+                                        GVariantBuilder b;
+                                        Call c;
+
+                                        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+                                        if (options[o].group)
+                                                g_variant_builder_add(&b, "{sv}", "group",
+                                                                      g_variant_new_boolean(TRUE));
+                                        if (options[o].force)
+                                                g_variant_builder_add(&b, "{sv}", "force",
+                                                                      g_variant_new_boolean(TRUE));
+                                        if (options[o].driver)
+                                                g_variant_builder_add(
+                                                        &b, "{sv}", "driver",
+                                                        g_variant_new_string(options[o].driver));
+                                        if (on_device)
+                                                start_call_on(f, &c, G_DBUS_CALL_FLAGS_NONE, path,
+                                                              PASSTHRU_DEVICE_INTERFACE, methods[m],
+                                                              g_variant_new("(@a{sv})",
+                                                                            g_variant_builder_end(&b)));
+                                        else
+                                                start_call(f, &c, G_DBUS_CALL_FLAGS_NONE, methods[m],
+                                                           protected[d], g_variant_builder_end(&b));
+                                        finish_call(&c);
+                                        g_test_message("%s %s(%s) on %s: %s", protected[d], methods[m],
+                                                       options[o].name, on_device ? "device" : "manager",
+                                                       c.error ? c.error->message : "no change");
+                                        refused += c.error != NULL;
+                                        g_clear_error(&c.error);
+                                        g_clear_pointer(&c.reply, g_variant_unref);
+                                        assert_kernel(f, protected[d], driver, NULL);
+                                        g_assert_null(record(f, protected[d]));
+                                }
+        }
+        /* Unbind without a driver, alone or with its group, has nothing to do on a host driver
+         * (two calls on each object); every other call was refused. */
+        g_assert_cmpuint(refused, ==, G_N_ELEMENTS(protected) * (2 * G_N_ELEMENTS(options) * 2 - 4));
 }
 
 static const Config plain = { .polkit = POLKIT_ALLOW };
@@ -946,6 +1066,8 @@ int main(int argc, char *argv[]) {
         ADD("rollback", plain, test_rollback);
         ADD("dry-run", plain, test_dry_run);
         ADD("protected", host_uses, test_protected);
+        ADD("unbind-driver-bypass", host_uses, test_unbind_driver_bypass);
+        ADD("every-path-gated", host_uses, test_every_path_gated);
         ADD("boot-vga-console", console, test_boot_vga_console);
         ADD("module-missing", no_vfio, test_module_missing);
         ADD("concurrent", plain, test_concurrent);
@@ -956,6 +1078,7 @@ int main(int argc, char *argv[]) {
         ADD("polkit-error", polkit_error, test_polkit_refused);
         ADD("polkit-absent", polkit_absent, test_polkit_refused);
         ADD("polkit-recheck", polkit_hold, test_polkit_recheck);
+        ADD("polkit-caller-gone", polkit_hold, test_polkit_caller_gone);
         ADD("external-change", plain, test_external_change);
         ADD("restart", plain, test_restart);
         ADD("unbind-driver", plain, test_unbind_driver);

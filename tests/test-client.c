@@ -18,11 +18,6 @@ typedef struct {
         Harness *h;
 } ClientFixture;
 
-typedef struct {
-        int status;
-        char *out, *err;
-} Run;
-
 static void fixture_setup(ClientFixture *f, gconstpointer data) {
         f->tb = testbed_new();
         testbed_set_console(f->tb, true);
@@ -34,12 +29,6 @@ static void fixture_teardown(ClientFixture *f, gconstpointer data) {
         harness_free(f->h);
         testbed_free(f->tb);
 }
-
-static void run_clear(Run *r) {
-        g_free(r->out);
-        g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
 
 static GSubprocess *spawn_client(ClientFixture *f, GSubprocessFlags flags, const char *const *args) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -55,26 +44,7 @@ static GSubprocess *spawn_client(ClientFixture *f, GSubprocessFlags flags, const
         return p;
 }
 
-/* Runs passthructl ARGS... with DBUS_SYSTEM_BUS_ADDRESS on the private bus. */
-static Run run_client(ClientFixture *f, const char *const *args) {
-        g_autoptr(GSubprocess) p =
-                spawn_client(f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, args);
-        g_autoptr(GError) error = NULL;
-        g_autofree char *joined = g_strjoinv(" ", (char **) args);
-        g_autofree char *line = g_strndup(joined, 200);
-        Run r = {};
-
-        g_subprocess_communicate_utf8(p, NULL, NULL, &r.out, &r.err, &error);
-        g_assert_no_error(error);
-        g_assert_true(g_subprocess_get_if_exited(p));
-        r.status = g_subprocess_get_exit_status(p);
-        g_test_message("passthructl %s: exit %d, stderr: %.300s", line, r.status, r.err);
-        if (r.status == HARNESS_WRAPPER_ERROR_EXIT)
-                g_error("The wrapper found errors in passthructl %s:\n%s", line, r.err);
-        return r;
-}
-
-#define RUN(f, ...) run_client((f), (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN(f, ...) HARNESS_RUN((f)->h, __VA_ARGS__)
 
 static char **lines_of(const char *text) {
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
@@ -96,7 +66,7 @@ static const char *line_starting(char **lines, const char *prefix) {
 }
 
 /* An error is exactly one line "passthructl: ..." on stderr, nothing on stdout. */
-static void assert_error_line(const Run *r, int status) {
+static void assert_error_line(const HarnessRun *r, int status) {
         g_auto(GStrv) lines = lines_of(r->err);
 
         g_assert_cmpint(r->status, ==, status);
@@ -143,8 +113,8 @@ static int64_t member_int(json_object *o, const char *key) {
 }
 
 static void test_list(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) r = RUN(f, "list");
-        g_auto(Run) plain = RUN(f, "--bus-address", harness_bus_address(f->h));
+        g_auto(HarnessRun) r = RUN(f, "list");
+        g_auto(HarnessRun) plain = RUN(f, "--bus-address", harness_bus_address(f->h));
         g_auto(GStrv) lines = NULL;
 
         g_assert_cmpint(r.status, ==, 0);
@@ -172,7 +142,7 @@ static void test_list(ClientFixture *f, gconstpointer data) {
 
 /* The JSON of list holds what ListDevices says, row by row, and nothing else. */
 static void test_list_json(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) r = RUN(f, "--json", "list");
+        g_auto(HarnessRun) r = RUN(f, "--json", "list");
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply =
                 harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListDevices", NULL,
@@ -215,8 +185,8 @@ static void test_list_json(ClientFixture *f, gconstpointer data) {
 
 /* A key of list --json is the same key, with the same value, in show --json. */
 static void test_list_json_matches_show(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) list = RUN(f, "--json", "list");
-        g_auto(Run) show = RUN(f, "--json", "show", GPU);
+        g_auto(HarnessRun) list = RUN(f, "--json", "list");
+        g_auto(HarnessRun) show = RUN(f, "--json", "show", GPU);
         json_object *devices, *shown, *listed = NULL;
 
         g_assert_cmpint(list.status, ==, 0);
@@ -237,7 +207,7 @@ static void test_list_json_matches_show(ClientFixture *f, gconstpointer data) {
 }
 
 static void test_show(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) r = RUN(f, "show", "01:00.0");
+        g_auto(HarnessRun) r = RUN(f, "show", "01:00.0");
         g_auto(GStrv) lines = NULL;
 
         g_assert_cmpint(r.status, ==, 0);
@@ -268,7 +238,7 @@ static void test_show(ClientFixture *f, gconstpointer data) {
 }
 
 static void test_show_json(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) r = RUN(f, "show", "--json", "0000:03:10.4");
+        g_auto(HarnessRun) r = RUN(f, "show", "--json", "0000:03:10.4");
         json_object *d, *mates, *vfs;
 
         g_assert_cmpint(r.status, ==, 0);
@@ -291,36 +261,55 @@ static void test_bad_address(ClientFixture *f, gconstpointer data) {
         g_autofree char *huge = g_strnfill(10 * 1024, '0');
 
         for (size_t i = 0; i < G_N_ELEMENTS(invalid); i++) {
-                g_auto(Run) r = RUN(f, "show", invalid[i]);
+                g_auto(HarnessRun) r = RUN(f, "show", invalid[i]);
 
                 assert_error_line(&r, 1);
         }
         {
-                g_auto(Run) r = RUN(f, "show", huge);
+                g_auto(HarnessRun) r = RUN(f, "show", huge);
 
                 assert_error_line(&r, 1);
         }
         {
-                g_auto(Run) r = RUN(f, "show", "09:00.0");
+                g_auto(HarnessRun) r = RUN(f, "show", "09:00.0");
 
                 assert_error_line(&r, 1);
                 g_assert_nonnull(strstr(r.err, "0000:09:00.0"));
         }
         {
-                g_auto(Run) r = RUN(f, "--json", "show", "zz");
+                g_auto(HarnessRun) r = RUN(f, "--json", "show", "zz");
 
                 assert_error_line(&r, 1);
+        }
+        {
+                /* The quote stops at 32 bytes, never inside a character: "x" and 15 of the
+                 * two-byte ä are 31 bytes, the 16th would end at 33. */
+                g_autoptr(GString) umlauts = g_string_new("x");
+                g_autoptr(GString) quoted = g_string_new("'x");
+
+                for (int i = 0; i < 40; i++)
+                        g_string_append(umlauts, "\xc3\xa4");
+                for (int i = 0; i < 15; i++)
+                        g_string_append(quoted, "\xc3\xa4");
+                g_string_append(quoted, "...'");
+                {
+                        g_auto(HarnessRun) r = RUN(f, "show", umlauts->str);
+
+                        assert_error_line(&r, 1);
+                        g_assert_true(g_utf8_validate(r.err, -1, NULL));
+                        g_assert_nonnull(strstr(r.err, quoted->str));
+                }
         }
 }
 
 static void test_usage(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) help = RUN(f, "--help");
-        g_auto(Run) version = RUN(f, "--version");
-        g_auto(Run) no_address = RUN(f, "show");
-        g_auto(Run) two = RUN(f, "show", GPU, GPU);
-        g_auto(Run) unknown = RUN(f, "frobnicate");
-        g_auto(Run) option = RUN(f, "--frobnicate");
-        g_auto(Run) extra = RUN(f, "list", "extra");
+        g_auto(HarnessRun) help = RUN(f, "--help");
+        g_auto(HarnessRun) version = RUN(f, "--version");
+        g_auto(HarnessRun) no_address = RUN(f, "show");
+        g_auto(HarnessRun) two = RUN(f, "show", GPU, GPU);
+        g_auto(HarnessRun) unknown = RUN(f, "frobnicate");
+        g_auto(HarnessRun) option = RUN(f, "--frobnicate");
+        g_auto(HarnessRun) extra = RUN(f, "list", "extra");
 
         g_assert_cmpint(help.status, ==, 0);
         for (const char *const *verb = (const char *const[]){ "list", "show", "groups", "monitor", NULL };
@@ -328,15 +317,15 @@ static void test_usage(ClientFixture *f, gconstpointer data) {
                 g_assert_nonnull(strstr(help.out, *verb));
         g_assert_cmpint(version.status, ==, 0);
         g_assert_true(g_str_has_prefix(version.out, "passthructl "));
-        assert_error_line(&no_address, 2);
-        assert_error_line(&two, 2);
-        assert_error_line(&unknown, 2);
-        assert_error_line(&option, 2);
-        assert_error_line(&extra, 2);
+        assert_error_line(&no_address, 64);
+        assert_error_line(&two, 64);
+        assert_error_line(&unknown, 64);
+        assert_error_line(&option, 64);
+        assert_error_line(&extra, 64);
 }
 
 static void test_no_bus(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) r = RUN(f, "--bus-address", "unix:path=/nonexistent/passthru-test-bus", "list");
+        g_auto(HarnessRun) r = RUN(f, "--bus-address", "unix:path=/nonexistent/passthru-test-bus", "list");
 
         assert_error_line(&r, 1);
 }
@@ -365,9 +354,9 @@ static void test_remote_host(ClientFixture *f, gconstpointer data) {
         g_assert_no_error(error);
         g_assert_cmpint(g_chmod(ssh, 0755), ==, 0);
         g_setenv("PATH", path, TRUE);
-        g_auto(Run) remote = RUN(f, "-H", "admin@server.invalid", "list");
+        g_auto(HarnessRun) remote = RUN(f, "-H", "admin@server.invalid", "list");
         g_setenv("PATH", old_path, TRUE);
-        g_auto(Run) local = RUN(f, "list");
+        g_auto(HarnessRun) local = RUN(f, "list");
 
         g_assert_cmpint(remote.status, ==, 0);
         g_assert_cmpstr(remote.out, ==, local.out);
@@ -380,8 +369,8 @@ static void test_remote_host(ClientFixture *f, gconstpointer data) {
 }
 
 static void test_groups(ClientFixture *f, gconstpointer data) {
-        g_auto(Run) text = RUN(f, "groups");
-        g_auto(Run) json = RUN(f, "groups", "--json");
+        g_auto(HarnessRun) text = RUN(f, "groups");
+        g_auto(HarnessRun) json = RUN(f, "groups", "--json");
         g_auto(GStrv) lines = NULL;
         json_object *groups, *first;
 

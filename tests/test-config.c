@@ -5,7 +5,6 @@
  * (daemon/pci-dsn.c). Everything runs in a temporary directory, never on /etc. */
 #include <endian.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
@@ -13,6 +12,7 @@
 #include "devices-conf.h"
 #include "pci-dsn.h"
 #include "sysfs.h"
+#include "testbed.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ConfigError, config_error_done)
@@ -508,12 +508,8 @@ static void file_setup(FileFixture *f, gconstpointer data) {
         f->file = g_build_filename(f->dir, CONFIG_FILE, NULL);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        return remove(path);
-}
-
 static void file_teardown(FileFixture *f, gconstpointer data) {
-        g_assert_cmpint(nftw(f->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS), ==, 0);
+        test_remove_tree(f->tmp);
         g_free(f->file);
         g_free(f->dir);
         g_free(f->tmp);

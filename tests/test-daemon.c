@@ -655,7 +655,55 @@ static void headless_setup(DaemonFixture *f, gconstpointer data) {
         f->h = harness_new(f->tb);
 }
 
+static size_t n_rows(GVariant *reply) {
+        g_autoptr(GVariant) rows = g_variant_get_child_value(reply, 0);
+
+        return g_variant_n_children(rows);
+}
+
+/* The GPU's driver_override holds a Latin-1 byte before the daemon starts (sysfs takes any
+ * bytes); D-Bus takes only UTF-8. */
+static void not_utf8_setup(DaemonFixture *f, gconstpointer data) {
+        f->tb = testbed_new();
+        testbed_set_console(f->tb, true);
+        testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        testbed_set_attr(f->tb, GPU, "driver_override", "nouveau\xe9");
+        f->h = harness_new(f->tb);
+}
+
+/* One device's bad byte breaks nobody's listing: it arrives escaped in ListDevices' rows,
+ * GetManagedObjects, GetAll and PropertiesChanged. */
+static void test_not_utf8(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GVariant) rows = list_devices(f);
+        g_autoptr(GVariant) all = NULL, objects = NULL, changed = NULL;
+        g_autoptr(GVariant) rows_after = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_cmpuint(n_rows(rows), ==, testbed_host_len);
+        objects = harness_call(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "GetManagedObjects", NULL,
+                               "(a{oa{sa{sv}}})", &error);
+        g_assert_no_error(error);
+        all = harness_call(f->h, GPU_PATH, PROPERTIES, "GetAll",
+                           g_variant_new("(s)", PASSTHRU_DEVICE_INTERFACE), "(a{sv})", &error);
+        g_assert_no_error(error);
+        assert_property_string(f, GPU_PATH, "DriverOverride", "nouveau\\xe9");
+
+        /* Written while the daemon runs, announced by an event. */
+        testbed_set_attr(f->tb, NVME, "driver_override", "\xff");
+        testbed_uevent(f->tb, NVME, "change");
+        changed = harness_wait_signal(f->h, NVME_PATH, PROPERTIES, "PropertiesChanged");
+        assert_changed(changed, PASSTHRU_DEVICE_INTERFACE, "DriverOverride", g_variant_new_string("\\xff"));
+        rows_after = list_devices(f);
+        g_assert_cmpuint(n_rows(rows_after), ==, testbed_host_len);
+}
+
 #define ADD(path, func, host) g_test_add(path, DaemonFixture, host, fixture_setup, func, fixture_teardown)
+
+/* Without its bus the daemon has no name and no purpose: it exits with a failure, so that
+ * systemd's Restart=on-failure brings it back. */
+static void test_bus_lost(DaemonFixture *f, gconstpointer data) {
+        g_assert_cmpint(harness_lose_bus(f->h), ==, 1);
+}
 
 int main(int argc, char *argv[]) {
         g_autofree TestbedFunction *without_iommu = host_without_iommu();
@@ -674,9 +722,11 @@ int main(int argc, char *argv[]) {
         ADD("/daemon/no-iommu", test_no_iommu, &no_iommu);
         g_test_add("/daemon/boot-vga-headless", DaemonFixture, NULL, headless_setup, test_boot_vga_headless,
                    fixture_teardown);
+        g_test_add("/daemon/not-utf8", DaemonFixture, NULL, not_utf8_setup, test_not_utf8, fixture_teardown);
         ADD("/daemon/hotplug", test_hotplug, NULL);
         ADD("/daemon/driver-change", test_driver_change, NULL);
         ADD("/daemon/change-without-change", test_change_without_change, NULL);
         ADD("/daemon/vf-removed", test_vf_removed, NULL);
+        ADD("/daemon/bus-lost", test_bus_lost, NULL);
         return g_test_run();
 }

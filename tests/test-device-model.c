@@ -227,6 +227,77 @@ static void test_driver(ModelFixture *f, gconstpointer data) {
         g_assert_null(device_state_to_string(_DEVICE_STATE_MAX));
 }
 
+static void assert_all_utf8(const Device *d) {
+        const char *strings[] = {
+                d->vendor_name, d->device_name,     d->subsystem_name,  d->class_name,        d->modalias,
+                d->driver,      d->driver_override, d->original_driver, d->physical_function,
+        };
+        char **lists[] = { d->kernel_modules, d->reset_methods, d->virtual_functions, d->blockers };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+                g_assert_true(!strings[i] || g_utf8_validate(strings[i], -1, NULL));
+        for (size_t i = 0; i < G_N_ELEMENTS(lists); i++)
+                for (char **l = lists[i]; l && *l; l++)
+                        g_assert_true(g_utf8_validate(*l, -1, NULL));
+}
+
+/* sysfs takes any bytes in driver_override; D-Bus takes only UTF-8. A Latin-1 byte there
+ * (or in any attribute the model reads) is escaped, so ListDevices and GetAll still work. */
+static void test_not_utf8(ModelFixture *f, gconstpointer data) {
+        _cleanup_(device_freep) Device *gpu = NULL, *nvme = NULL;
+
+        testbed_set_attr(f->tb, GPU, "driver_override", "vfio-pci\xe9");
+        testbed_set_attr(f->tb, GPU, "reset_method", "flr \xff\xfe bus");
+        testbed_set_attr(f->tb, GPU, "modalias", "pci:v000010DEd\xc3");
+        gpu = read_device(f, GPU);
+        g_assert_cmpstr(gpu->driver_override, ==, "vfio-pci\\xe9");
+        assert_strv(gpu->reset_methods, (const char *const[]){ "flr", "\\xff\\xfe", "bus", NULL });
+        g_assert_cmpstr(gpu->modalias, ==, "pci:v000010DEd\\xc3");
+        assert_all_utf8(gpu);
+
+        /* A driver's name is a link's name: any bytes, too. */
+        testbed_set_driver(f->tb, NVME, "nvm\xe9");
+        nvme = read_device(f, NVME);
+        g_assert_cmpstr(nvme->driver, ==, "nvm\\xe9");
+        assert_all_utf8(nvme);
+
+        /* Valid UTF-8 is kept as it is. */
+        testbed_set_attr(f->tb, GPU, "driver_override", "vfio-pci-\xc3\xa4");
+        gpu = device_free(gpu);
+        gpu = read_device(f, GPU);
+        g_assert_cmpstr(gpu->driver_override, ==, "vfio-pci-\xc3\xa4");
+}
+
+/* pci.ids is not checked for encoding: a Latin-1 name is escaped, a UTF-8 one kept. */
+static void test_names_not_utf8(ModelFixture *f, gconstpointer data) {
+        static const char ids[] = "8086  Intel Corpora\xe7\xe3o\n"
+                                  "\t100e  82540EM Gigabit \xe2\x80\x94 Ethernet Controller\n"
+                                  "C 02  Network controller\n"
+                                  "\t00  Ethernet contr\xf4ler\n";
+        g_autofree char *path = NULL;
+        g_autoptr(GError) error = NULL;
+        _cleanup_(device_freep) Device *d = NULL;
+        PciIds *saved = TAKE_PTR(f->src.ids);
+        int fd;
+
+        fd = g_file_open_tmp("passthru-pci-ids-XXXXXX", &path, &error);
+        g_assert_no_error(error);
+        close(fd);
+        g_file_set_contents(path, ids, -1, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(pciids_new(path, &f->src.ids), ==, 0);
+
+        d = read_device(f, E1000);
+        g_assert_cmpstr(d->vendor_name, ==, "Intel Corpora\\xe7\\xe3o");
+        g_assert_cmpstr(d->device_name, ==, "82540EM Gigabit \xe2\x80\x94 Ethernet Controller");
+        g_assert_cmpstr(d->class_name, ==, "Ethernet contr\\xf4ler");
+        assert_all_utf8(d);
+
+        pciids_free(f->src.ids);
+        f->src.ids = saved;
+        g_assert_no_errno(g_unlink(path));
+}
+
 static void test_iommu_group(ModelFixture *f, gconstpointer data) {
         _cleanup_(device_freep) Device *gpu = read_device(f, GPU);
         _cleanup_(device_freep) Device *without = NULL;
@@ -616,6 +687,8 @@ int main(int argc, char *argv[]) {
         ADD("/device-model/names", test_names);
         ADD("/device-model/names-without-database", test_names_without_database);
         ADD("/device-model/driver", test_driver);
+        ADD("/device-model/not-utf8", test_not_utf8);
+        ADD("/device-model/names-not-utf8", test_names_not_utf8);
         ADD("/device-model/iommu-group", test_iommu_group);
         ADD("/device-model/boot-vga", test_boot_vga);
         ADD("/device-model/reset-method", test_reset_method);

@@ -86,6 +86,8 @@ static const FakeDevice host[] = {
           .override = "vfio-pci" },
         /* On vfio-pci, nothing recorded. */
         { "0000:08:00.0", 0x8086, 0x10d3, 0x020000, "vfio-pci", 10, "e1000e" },
+        /* Moved to pci-stub by Unbind's driver option; the record says where it came from. */
+        { "0000:0c:00.0", 0x8086, 0x10d3, 0x020000, "pci-stub", 14, "e1000e", .original = "e1000e" },
         /* Busy and stuck groups. */
         NIC("0000:09:00.0", "e1000e", 11),
         { "0000:0a:00.0", 0x8086, 0x10d3, 0x020000, "e1000e", 12, "e1000e", .busy = true },
@@ -144,6 +146,8 @@ static const PlanCase cases[] = {
         { "unbind-native", host, BIND_OPERATION_UNBIND, "08:00.0", .moves = "0000:08:00.0:vfio-pci>(native)",
           .load = "e1000e" },
         { "unbind-on-host-driver", host, BIND_OPERATION_UNBIND, "05:00.0", .moves = "" },
+        { "unbind-back-from-stub", host, BIND_OPERATION_UNBIND, "0c:00.0",
+          .moves = "0000:0c:00.0:pci-stub>e1000e" },
         { "unbind-driver-offered", host, BIND_OPERATION_UNBIND, "08:00.0", .driver = "e1000e",
           .moves = "0000:08:00.0:vfio-pci>e1000e", .load = "e1000e" },
         { "unbind-driver-loaded", host, BIND_OPERATION_UNBIND, "08:00.0", .driver = "pci-stub",
@@ -161,6 +165,8 @@ static const PlanCase cases[] = {
           .driver_loaded = true, .error = PASSTHRU_ERROR_PROTECTED_DEVICE },
         { "unbind-driver-pf", host, BIND_OPERATION_UNBIND, "04:00.0", .driver = "pci-stub",
           .driver_loaded = true, .error = PASSTHRU_ERROR_PROTECTED_DEVICE },
+        { "unbind-driver-bridge", host, BIND_OPERATION_UNBIND, "02:00.0", .driver = "pci-stub",
+          .driver_loaded = true, .error = PASSTHRU_ERROR_PROTECTED_DEVICE, .says = "bridge" },
         { "unbind-driver-host-to-host", host, BIND_OPERATION_UNBIND, "05:00.0", .driver = "pci-stub",
           .driver_loaded = true, .moves = "0000:05:00.0:e1000e>pci-stub" },
 };

@@ -602,3 +602,21 @@ void testbed_assert_contained(Testbed *tb) {
         g_assert_no_errno(nftw(tb->root, check_link, 16, FTW_PHYS));
         contained_root = NULL;
 }
+
+void test_write_file(const char *dir, const char *rel, const char *contents) {
+        g_autofree char *path = g_build_filename(dir, rel, NULL);
+        g_autofree char *parent = g_path_get_dirname(path);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
+        g_file_set_contents(path, contents, -1, &error);
+        g_assert_no_error(error);
+}
+
+void test_write_idle_proc(const char *proc) {
+        test_write_file(proc, "self/mountinfo", "");
+        test_write_file(proc, "swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        test_write_file(
+                proc, "net/route",
+                "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+}

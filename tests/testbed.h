@@ -17,9 +17,9 @@ typedef struct TestbedFunction {
         uint16_t vendor, device, subsystem_vendor, subsystem_device;
         uint32_t class_code;
         uint8_t revision;
-        const char *driver;       /* NULL: no driver */
-        int iommu_group;          /* -1: no IOMMU */
-        bool boot_vga;            /* written for display controllers only, as the kernel does */
+        const char *driver; /* NULL: no driver */
+        int iommu_group;    /* -1: no IOMMU */
+        bool boot_vga;      /* written for display controllers only, as the kernel does */
         int numa_node;
         const char *reset_method; /* NULL: no attribute (kernels before 5.15) */
         const char *physfn;       /* a VF's physical function */
@@ -64,6 +64,12 @@ void testbed_remove_attr(Testbed *tb, const char *address, const char *attr);
 /* Symlink at root-relative path, to a root-relative target; written as a relative link. */
 void testbed_symlink(Testbed *tb, const char *link, const char *target);
 void testbed_uevent(Testbed *tb, const char *address, const char *action);
+
+/* Writes DIR/REL, making its directories; fails the test on error. */
+void test_write_file(const char *dir, const char *rel, const char *contents);
+/* A /proc fixture (for --proc-root) of a host that uses none of the devices: no mounts, no
+ * swap, no routes. */
+void test_write_idle_proc(const char *proc);
 
 /* Removes a directory tree the test made (never following links); fails the test on error. */
 void test_remove_tree(const char *path);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-bind.h"
-#include "bus-manager.h"
+#include "bus-common.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
@@ -91,39 +91,74 @@ static int reply_moves(Manager *m, sd_bus_message *call, const Plan *plan, bool 
         return r;
 }
 
-typedef struct Call {
-        Manager *manager;
-        sd_bus_message *msg;
-} Call;
+/* A client may wait for this many transactions at once, all clients together for the total
+ * (each runs a worker child, so this also bounds the daemon's children). */
+#define BIND_CALLS_PER_CLIENT 8
+#define BIND_CALLS_TOTAL 64
 
+struct BindCall {
+        Bus *bus;
+        sd_bus_message *msg;
+        BindCall *next;
+};
+
+static size_t count_calls(Bus *b, const char *sender) {
+        size_t n = 0;
+
+        for (BindCall *c = b->bind_calls; c; c = c->next)
+                if (!sender || streq_ptr(sd_bus_message_get_sender(c->msg), sender))
+                        n++;
+        return n;
+}
+
+static void call_free(BindCall *c) {
+        for (BindCall **i = &c->bus->bind_calls; *i; i = &(*i)->next)
+                if (*i == c) {
+                        *i = c->next;
+                        break;
+                }
+        sd_bus_message_unref(c->msg);
+        free(c);
+}
+
+/* The caller may have left meanwhile: the transaction finished all the same (a sysfs
+ * sequence is never abandoned half-way), and the reply goes nowhere. */
 static void on_transaction_done(const Plan *plan, const Refusal *failure, void *userdata) {
-        Call *c = userdata;
+        BindCall *c = userdata;
         int r;
 
         if (failure)
                 r = sd_bus_reply_method_errorf(c->msg, failure->name, "%s", failure->message);
         else
-                r = reply_moves(c->manager, c->msg, plan, true);
+                r = reply_moves(c->bus->manager, c->msg, plan, true);
         if (r < 0)
                 log_debug_errno(r, "Could not reply to %s, ignoring: %m",
                                 sd_bus_message_get_sender(c->msg) ?: "?");
-        sd_bus_message_unref(c->msg);
-        free(c);
+        call_free(c);
 }
 
 static int start(Bus *b, sd_bus_message *msg, Plan *plan, sd_bus_error *error) {
         _cleanup_(refusal_done) Refusal refusal = {};
-        Call *c = calloc(1, sizeof(Call));
+        BindCall *c;
         int r;
 
+        if (count_calls(b, sd_bus_message_get_sender(msg)) >= BIND_CALLS_PER_CLIENT ||
+            count_calls(b, NULL) >= BIND_CALLS_TOTAL)
+                return sd_bus_error_setf(
+                        error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                        "Too many driver changes are under way (at most %d per client, %d in "
+                        "all); try again when they have finished.",
+                        BIND_CALLS_PER_CLIENT, BIND_CALLS_TOTAL);
+        c = calloc(1, sizeof(BindCall));
         if (!c)
                 return -ENOMEM;
-        c->manager = b->manager;
+        c->bus = b;
         c->msg = sd_bus_message_ref(msg);
+        c->next = b->bind_calls;
+        b->bind_calls = c;
         r = transaction_start(b->transactions, plan, on_transaction_done, c, &refusal);
         if (r < 0) {
-                sd_bus_message_unref(c->msg);
-                free(c);
+                call_free(c);
                 return bus_error_from_refusal(error, &refusal, r);
         }
         return 1;

@@ -7,7 +7,7 @@
 #include "bootcfg-helper.h"
 #include "bootcfg-host.h"
 #include "bus-bootcfg.h"
-#include "bus-manager.h"
+#include "bus-common.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"

@@ -1,24 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The bus layer's side of the Manager's listener. Objects appearing and disappearing, and
- * the Manager's signals, go out at once; property changes are collected per object and sent
- * as one PropertiesChanged per object from a single deferred event source, so a burst of
- * udev events or a group move makes one signal per object, not one per field. */
+/* Batched PropertiesChanged: property changes are collected per object and sent as one
+ * PropertiesChanged per object from a single deferred event source, so a burst of udev
+ * events or a group move makes one signal per object, not one per field. What the bits of
+ * each kind of object mean is given by the caller. */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "macros.h"
 
-typedef struct Bus Bus;
 typedef struct BusChanges BusChanges;
 
 typedef enum BusObjectKind {
         BUS_OBJECT_MANAGER, /* ManagerChange bits */
         BUS_OBJECT_DEVICE,  /* DeviceChange bits */
         BUS_OBJECT_GROUP,   /* GroupChange bits */
+        _BUS_OBJECT_KIND_MAX,
 } BusObjectKind;
 
-/* Starts listening to b's Manager. */
-int bus_changes_new(Bus *b, BusChanges **ret);
+/* One kind of object: its interface, and the names of the properties behind change bits. */
+typedef struct BusObjectProperties {
+        const char *interface;
+        int (*names)(unsigned changes, char ***names);
+} BusObjectProperties;
+
+int bus_changes_new(sd_event *event, sd_bus *bus,
+                    const BusObjectProperties kinds[static _BUS_OBJECT_KIND_MAX], BusChanges **ret);
 BusChanges *bus_changes_free(BusChanges *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BusChanges *, bus_changes_free);
 

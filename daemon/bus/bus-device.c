@@ -3,7 +3,7 @@
 
 #include "bus-bind.h"
 #include "bus-device.h"
-#include "bus-manager.h"
+#include "bus-common.h"
 #include "device.h"
 #include "log.h"
 #include "manager.h"

@@ -3,7 +3,7 @@
 
 #include "bus-changes.h"
 #include "bus-group.h"
-#include "bus-manager.h"
+#include "bus-common.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"

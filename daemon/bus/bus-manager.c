@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-bind.h"
 #include "bus-bootcfg.h"
-#include "bus-changes.h"
-#include "bus-device.h"
-#include "bus-errors.h"
-#include "bus-group.h"
+#include "bus-common.h"
 #include "bus-manager.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
-#include "polkit.h"
 #include "refusal.h"
-#include "strv.h"
 
 static int property_get_iommu_enabled(sd_bus *bus, const char *path, const char *interface,
                                       const char *property, sd_bus_message *reply, void *userdata,
@@ -98,16 +93,6 @@ static int read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *erro
         return 0;
 }
 
-int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r) {
-        if (!refusal->name)
-                return r;
-        return sd_bus_error_set(error, refusal->name, refusal->message);
-}
-
-Bus *bus_from_message(sd_bus_message *msg) {
-        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(msg)));
-}
-
 static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(refusal_done) Refusal refusal = {};
         Bus *b = userdata;
@@ -181,108 +166,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int connect_bus(Bus *b, const char *address) {
-        int r;
+int bus_manager_register(Bus *b) {
+        int r = sd_bus_add_object_vtable(b->bus, NULL, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                         manager_vtable, b);
 
-        if (!address)
-                r = sd_bus_open_system(&b->bus);
-        else {
-                r = sd_bus_new(&b->bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(b->bus, address);
-                if (r >= 0)
-                        r = sd_bus_set_bus_client(b->bus, 1);
-                if (r >= 0)
-                        r = sd_bus_start(b->bus);
-        }
-        if (r < 0)
-                return log_error_errno(r, "Failed to connect to the %s bus: %m",
-                                       address ? "given" : "system");
-        /* Without its bus the daemon has no name and no purpose: leave the event loop with a
-         * failure, so systemd's Restart= brings it back. */
-        r = sd_bus_set_exit_on_disconnect(b->bus, true);
-        if (r >= 0)
-                r = sd_bus_attach_event(b->bus, b->manager->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach bus to event loop: %m");
-        return sd_bus_error_add_map(passthru_error_map);
-}
-
-int bus_register_fallback(Bus *b, const char *what, const char *prefix, const char *interface,
-                          const sd_bus_vtable *vtable, sd_bus_object_find_t find,
-                          sd_bus_node_enumerator_t enumerate) {
-        int r;
-
-        r = sd_bus_add_fallback_vtable(b->bus, NULL, prefix, interface, vtable, find, b);
-        if (r < 0)
-                return log_error_errno(r, "Failed to register %s objects: %m", what);
-        r = sd_bus_add_node_enumerator(b->bus, NULL, prefix, enumerate, b);
-        if (r < 0)
-                return log_error_errno(r, "Failed to register %s enumerator: %m", what);
-        return 0;
-}
-
-int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), char ***ret_nodes) {
-        _cleanup_strv_free_ char **nodes = calloc(n + 1, sizeof(char *));
-
-        if (!nodes)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                nodes[i] = strdup(path_of(b, i));
-                if (!nodes[i])
-                        return -ENOMEM;
-        }
-        *ret_nodes = TAKE_PTR(nodes);
-        return 0;
-}
-
-static int register_objects(Bus *b) {
-        int r;
-
-        r = sd_bus_add_object_manager(b->bus, NULL, PASSTHRU_ROOT_PATH);
-        if (r < 0)
-                return log_error_errno(r, "Failed to add object manager: %m");
-        r = sd_bus_add_object_vtable(b->bus, NULL, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                                     manager_vtable, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register manager object: %m");
-        r = bus_device_register(b);
-        if (r < 0)
-                return r;
-        return bus_group_register(b);
-}
-
-Bus *bus_free(Bus *b) {
-        if (!b)
-                return NULL;
-        bus_bootcfg_done(b);
-        bus_changes_free(b->changes);
-        polkit_free(b->polkit);
-        sd_bus_flush_close_unref(b->bus);
-        free(b);
-        return NULL;
-}
-
-int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **ret) {
-        _cleanup_(bus_freep) Bus *b = calloc(1, sizeof(Bus));
-        int r;
-
-        if (!b)
-                return -ENOMEM;
-        b->manager = m;
-        b->transactions = transactions;
-        r = polkit_new(&b->polkit);
-        if (r >= 0)
-                r = connect_bus(b, address);
-        if (r >= 0)
-                r = register_objects(b);
-        if (r >= 0)
-                r = bus_changes_new(b, &b->changes);
-        if (r < 0)
-                return r;
-        r = sd_bus_request_name(b->bus, PASSTHRU_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to acquire bus name %s: %m", PASSTHRU_BUS_NAME);
-        *ret = TAKE_PTR(b);
         return 0;
 }

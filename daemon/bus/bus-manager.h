@@ -1,49 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The bus layer's root: the connection, the exported objects and the /org/passthru/Manager
- * object (its properties, ListDevices, GetDevice, CheckHost and the DeviceAdded /
- * DeviceRemoved / DriverChanged signals). It sits on top of the model: method handlers
- * read arguments, ask polkit, call the Manager or the transaction engine, and reply; the
- * model's changes come back up through the listener (bus-changes.c). */
+/* The /org/passthru/Manager object: its properties, ListDevices, GetDevice, CheckHost, Bind
+ * and Unbind by address, and (declared here, sent by bus.c) the DeviceAdded / DeviceRemoved
+ * / DriverChanged signals. */
 
-#include <systemd/sd-bus.h>
+typedef struct Bus Bus;
 
-#include "macros.h"
-#include "pci-address.h"
-
-typedef struct Manager Manager;
-typedef struct Transactions Transactions;
-typedef struct Polkit Polkit;
-typedef struct BusChanges BusChanges;
-typedef struct Refusal Refusal;
-typedef struct BootCall BootCall;
-
-typedef struct Bus {
-        Manager *manager;
-        Transactions *transactions;
-        sd_bus *bus;
-        Polkit *polkit;
-        BusChanges *changes;
-        BootCall *boot_call; /* the ApplyBootConfig under way, if any */
-        const char *helper;  /* passthru-boot-config; NULL: the installed one (tests set it) */
-} Bus;
-
-/* Connects (address NULL: the system bus), exports every object, starts reporting the
- * Manager's changes, takes the bus name. The daemon exits when the connection is lost. */
-int bus_new(Manager *m, Transactions *transactions, const char *address, Bus **ret);
-Bus *bus_free(Bus *b);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Bus *, bus_free);
-
-/* Serves the objects under prefix ("device" or "group" objects, as the log names them) with
- * one fallback vtable, find mapping a path to its object, and their node enumerator. */
-int bus_register_fallback(Bus *b, const char *what, const char *prefix, const char *interface,
-                          const sd_bus_vtable *vtable, sd_bus_object_find_t find,
-                          sd_bus_node_enumerator_t enumerate);
-/* A node enumerator's answer: copies of the n object paths path_of(b, 0..n-1). */
-int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), char ***ret_nodes);
-
-/* The method error for a model's refusal (or r itself when nothing was refused). */
-int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r);
-/* The Bus a fallback vtable's handler runs for (its slot's userdata). */
-Bus *bus_from_message(sd_bus_message *msg);
+int bus_manager_register(Bus *b);

@@ -22,11 +22,17 @@ static const struct {
 /* CheckAuthorization flag AllowUserInteraction. */
 #define POLKIT_ALLOW_USER_INTERACTION 1u
 
+/* A client cannot hold more questions than this at once, nor all clients together more
+ * than the total: each holds its call and a pending polkit request. */
+#define POLKIT_QUERIES_PER_CLIENT 16
+#define POLKIT_QUERIES_TOTAL 256
+
 typedef struct Query Query;
 struct Query {
         Polkit *polkit;
         sd_bus_message *call; /* the method call waiting for the answer */
         sd_bus_slot *slot;
+        sd_bus_track *caller; /* the query goes when its caller leaves the bus */
         const char *action;
         bool answered;
         int result; /* 1 authorized, <0 denied */
@@ -51,6 +57,7 @@ static Query *query_free(Query *q) {
         if (!q)
                 return NULL;
         sd_bus_slot_unref(q->slot);
+        sd_bus_track_unref(q->caller);
         sd_bus_message_unref(q->call);
         free(q->reason);
         free(q);
@@ -133,6 +140,26 @@ static int on_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         return 0;
 }
 
+static size_t count_queries(Polkit *p, const char *sender) {
+        size_t n = 0;
+
+        for (Query *q = p->queries; q; q = q->next)
+                if (!sender || streq_ptr(sd_bus_message_get_sender(q->call), sender))
+                        n++;
+        return n;
+}
+
+/* The caller left the bus: nobody is left to answer, drop the question. */
+static int on_caller_gone(sd_bus_track *track, void *userdata) {
+        Query *q = userdata;
+
+        log_debug("%s left before polkit answered; dropping its question.",
+                  strna(sd_bus_message_get_sender(q->call)));
+        query_unlink(q);
+        query_free(q);
+        return 0;
+}
+
 static int ask(Polkit *p, sd_bus_message *call, const char *action) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
         sd_bus *bus = sd_bus_message_get_bus(call);
@@ -159,8 +186,12 @@ static int ask(Polkit *p, sd_bus_message *call, const char *action) {
         q->polkit = p;
         q->action = action;
         q->call = sd_bus_message_ref(call);
+        r = sd_bus_track_new(bus, &q->caller, on_caller_gone, q);
+        if (r >= 0)
+                r = sd_bus_track_add_sender(q->caller, call);
         /* An agent may take a person's time to answer; without one, polkit answers at once. */
-        r = sd_bus_call_async(bus, &q->slot, msg, on_answer, q, flags ? 5 * 60 * 1000000ULL : 0);
+        if (r >= 0)
+                r = sd_bus_call_async(bus, &q->slot, msg, on_answer, q, flags ? 5 * 60 * 1000000ULL : 0);
         if (r < 0) {
                 query_free(q);
                 return r;
@@ -206,6 +237,12 @@ int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error) {
                         return deny(error, action, strempty(reason));
                 return 1;
         }
+        if (count_queries(p, sd_bus_message_get_sender(call)) >= POLKIT_QUERIES_PER_CLIENT ||
+            count_queries(p, NULL) >= POLKIT_QUERIES_TOTAL)
+                return sd_bus_error_setf(error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                                         "Too many requests are waiting for authorization (at most %d per "
+                                         "client, %d in all); try again when they are answered.",
+                                         POLKIT_QUERIES_PER_CLIENT, POLKIT_QUERIES_TOTAL);
         r = ask(p, call, action);
         if (r < 0) {
                 log_warning_errno(r, "Failed to ask polkit about %s, denying: %m", action);

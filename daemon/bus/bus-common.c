@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-common.h"
+#include "log.h"
+#include "refusal.h"
+#include "strv.h"
+
+int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r) {
+        if (!refusal->name)
+                return r;
+        return sd_bus_error_set(error, refusal->name, refusal->message);
+}
+
+Bus *bus_from_message(sd_bus_message *msg) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(msg)));
+}
+
+int bus_register_fallback(Bus *b, const char *what, const char *prefix, const char *interface,
+                          const sd_bus_vtable *vtable, sd_bus_object_find_t find,
+                          sd_bus_node_enumerator_t enumerate) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, prefix, interface, vtable, find, b);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s objects: %m", what);
+        r = sd_bus_add_node_enumerator(b->bus, NULL, prefix, enumerate, b);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s enumerator: %m", what);
+        return 0;
+}
+
+int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), char ***ret_nodes) {
+        _cleanup_strv_free_ char **nodes = calloc(n + 1, sizeof(char *));
+
+        if (!nodes)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                nodes[i] = strdup(path_of(b, i));
+                if (!nodes[i])
+                        return -ENOMEM;
+        }
+        *ret_nodes = TAKE_PTR(nodes);
+        return 0;
+}

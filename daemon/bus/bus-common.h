@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What every file of the bus layer shares: the Bus (the layer's root, made in bus.c),
+ * fallback objects with their node enumerators, and a model's refusal as a method error. */
+
+#include <systemd/sd-bus.h>
+
+#include "macros.h"
+
+typedef struct Manager Manager;
+typedef struct Transactions Transactions;
+typedef struct Polkit Polkit;
+typedef struct BusChanges BusChanges;
+typedef struct BindCall BindCall;
+typedef struct Refusal Refusal;
+typedef struct BootCall BootCall;
+
+typedef struct Bus {
+        Manager *manager;
+        Transactions *transactions;
+        sd_bus *bus;
+        Polkit *polkit;
+        BusChanges *changes;
+        BindCall *bind_calls; /* Bind/Unbind calls waiting for their transaction (bus-bind.c) */
+        BootCall *boot_call;  /* the ApplyBootConfig under way, if any (bus-bootcfg.c) */
+        const char *helper;   /* passthru-boot-config; NULL: the installed one (tests set it) */
+} Bus;
+
+/* Serves the objects under prefix ("device" or "group" objects, as the log names them) with
+ * one fallback vtable, find mapping a path to its object, and their node enumerator. */
+int bus_register_fallback(Bus *b, const char *what, const char *prefix, const char *interface,
+                          const sd_bus_vtable *vtable, sd_bus_object_find_t find,
+                          sd_bus_node_enumerator_t enumerate);
+/* A node enumerator's answer: copies of the n object paths path_of(b, 0..n-1). */
+int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), char ***ret_nodes);
+
+/* The method error for a model's refusal (or r itself when nothing was refused). */
+int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r);
+/* The Bus a fallback vtable's handler runs for (its slot's userdata). */
+Bus *bus_from_message(sd_bus_message *msg);
