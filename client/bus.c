@@ -134,6 +134,49 @@ int bus_call(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptio
         return 0;
 }
 
+typedef struct AsyncCall {
+        bool done;
+        sd_bus_message *reply;
+} AsyncCall;
+
+static int on_async_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AsyncCall *c = userdata;
+
+        c->done = true;
+        c->reply = sd_bus_message_ref(reply);
+        return 0;
+}
+
+int bus_call_dispatching(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptions *agent_for,
+                         sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        AsyncCall c = {};
+        pid_t agent;
+        int r;
+
+        agent = agent_for ? agent_start(agent_for) : 0;
+        r = sd_bus_call_async(bus, &slot, call, on_async_reply, &c, usec);
+        while (r >= 0 && !c.done) {
+                r = sd_bus_process(bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+        }
+        agent_stop(agent);
+        if (r < 0) {
+                sd_bus_message_unref(c.reply);
+                return client_error_errno(r, "Failed to call %s: %m", sd_bus_message_get_member(call));
+        }
+        if (sd_bus_message_is_method_error(c.reply, NULL)) {
+                r = bus_log_error(sd_bus_message_get_error(c.reply),
+                                  sd_bus_message_get_errno(c.reply) ? -sd_bus_message_get_errno(c.reply)
+                                                                    : -EIO);
+                sd_bus_message_unref(c.reply);
+                return r;
+        }
+        *ret_reply = c.reply;
+        return 0;
+}
+
 int bus_call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         va_list ap;

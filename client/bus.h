@@ -23,6 +23,11 @@ int bus_new_manager_call(sd_bus *bus, const char *member, sd_bus_message **ret);
 int bus_call(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptions *agent_for,
              sd_bus_message **ret_reply);
 
+/* As bus_call(), but signals that arrive meanwhile are dispatched to the matches installed
+ * on bus (progress of a long call). */
+int bus_call_dispatching(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptions *agent_for,
+                         sd_bus_message **ret_reply);
+
 /* Calls a method of org.passthru.Manager; failures are reported with bus_log_error(). */
 int bus_call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...);
 

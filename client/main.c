@@ -5,6 +5,7 @@
 #include <locale.h>
 
 #include "bind.h"
+#include "bootcfg.h"
 #include "bus.h"
 #include "check.h"
 #include "config.h" /* the build's: PROJECT_VERSION */
@@ -34,6 +35,8 @@ static const Verb verbs[] = {
         { "persist", 2, 2, verb_persist, "ADDRESS on|off",
           "Remember (on) or forget (off) a function, without moving it now" },
         { "config", 0, 0, verb_config, "", "List remembered functions, their identity and state" },
+        { "boot-config", 0, 0, verb_boot_config, "",
+          "Write (--dry-run: show) the boot configuration that binds early" },
 };
 
 static void help(void) {
@@ -42,7 +45,7 @@ static void help(void) {
                "Commands:\n",
                program_invocation_short_name);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-8s %-15s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
+                printf("  %-11s %-15s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
         printf("\nOptions:\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
@@ -55,6 +58,12 @@ static void help(void) {
                "     --force              bind: also a device the host uses, where that is survivable\n"
                "     --driver=NAME        unbind: give the function to this driver\n"
                "     --persist            bind: also remember it; unbind: also forget it\n"
+               "\nOptions of boot-config:\n"
+               "     --dry-run            Print the diffs and commands, change nothing\n"
+               "     --no-initramfs       Leave early binding and the initramfs alone\n"
+               "     --no-cmdline         Leave the kernel command line alone\n"
+               "     --remove             Take out what passthru wrote\n"
+               "     --iommu-pt           Also add iommu=pt to the command line\n"
                "\nWithout a command, 'list' is run. See passthructl(1).\n");
 }
 
@@ -67,6 +76,10 @@ enum {
         ARG_FORCE,
         ARG_DRIVER,
         ARG_PERSIST,
+        ARG_NO_INITRAMFS,
+        ARG_NO_CMDLINE,
+        ARG_REMOVE,
+        ARG_IOMMU_PT,
 };
 
 /* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
@@ -82,6 +95,10 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "driver", required_argument, NULL, ARG_DRIVER },
                 { "persist", no_argument, NULL, ARG_PERSIST },
+                { "no-initramfs", no_argument, NULL, ARG_NO_INITRAMFS },
+                { "no-cmdline", no_argument, NULL, ARG_NO_CMDLINE },
+                { "remove", no_argument, NULL, ARG_REMOVE },
+                { "iommu-pt", no_argument, NULL, ARG_IOMMU_PT },
                 {},
         };
         int c;
@@ -119,6 +136,18 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                         break;
                 case ARG_PERSIST:
                         o->persist = true;
+                        break;
+                case ARG_NO_INITRAMFS:
+                        o->no_initramfs = true;
+                        break;
+                case ARG_NO_CMDLINE:
+                        o->no_cmdline = true;
+                        break;
+                case ARG_REMOVE:
+                        o->remove = true;
+                        break;
+                case ARG_IOMMU_PT:
+                        o->iommu_pt = true;
                         break;
                 case ':':
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",
@@ -180,11 +209,17 @@ int main(int argc, char *argv[]) {
         }
         if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
                 return EXIT_USAGE;
-        if ((options.group || options.dry_run || options.force || options.driver || options.persist) &&
+        if ((options.group || options.force || options.driver || options.persist ||
+             (options.dry_run && verb->run != verb_boot_config)) &&
             verb->run != verb_bind && verb->run != verb_unbind) {
-                client_error_errno(
-                        EINVAL,
-                        "--group, --dry-run, --force, --driver and --persist go with bind and unbind.");
+                client_error_errno(EINVAL, "--group, --dry-run, --force, --driver and --persist go with bind and "
+                                           "unbind (and --dry-run with boot-config).");
+                return EXIT_USAGE;
+        }
+        if ((options.no_initramfs || options.no_cmdline || options.remove || options.iommu_pt) &&
+            verb->run != verb_boot_config) {
+                client_error_errno(EINVAL, "--no-initramfs, --no-cmdline, --remove and --iommu-pt go with "
+                                           "boot-config.");
                 return EXIT_USAGE;
         }
 

@@ -26,6 +26,7 @@ typedef struct ClientOptions {
         bool group, dry_run, force; /* bind and unbind */
         const char *driver;         /* unbind --driver */
         bool persist;               /* bind: remember, unbind: forget */
+        bool no_initramfs, no_cmdline, remove, iommu_pt; /* boot-config */
 } ClientOptions;
 
 /* Returns <0 on failure (reported already), else the exit status: 0, or a verb's own. */

@@ -756,6 +756,149 @@ static int check_initramfs(const HostFacts *f, HostChecks *c) {
         }
 }
 
+/* The boot-time configuration rows (ApplyBootConfig writes what they look at). */
+
+#define BOOT_CONFIG_REMEDY "Run `passthructl boot-config` (preview it with --dry-run)."
+
+static int check_boot_setup(const HostFacts *f, HostChecks *c) {
+        const BootFacts *b = &f->boot;
+
+        if (!b->read)
+                return add(c, "boot-setup", HOST_CHECK_SKIP, text("the boot configuration was not read"),
+                           no_remedy());
+        if (!b->generator && (b->persisted || b->early_list))
+                return add(
+                        c, "boot-setup", HOST_CHECK_WARN,
+                        text("no initramfs generator passthru knows (initramfs-tools, dracut, mkinitcpio); "
+                             "command line kept in: %s",
+                             b->loaders ?: "nothing passthru knows"),
+                        text("The devices are bound when passthrud starts, and a host driver may take "
+                             "them first; bind them by hand at boot or use a supported generator."));
+        return add(c, "boot-setup", b->generator || b->loaders ? HOST_CHECK_PASS : HOST_CHECK_SKIP,
+                   text("initramfs generator: %s; command line kept in: %s", b->generator ?: "none found",
+                        b->loaders ?: "nothing passthru knows"),
+                   no_remedy());
+}
+
+static int check_boot_early(const HostFacts *f, HostChecks *c) {
+        const BootFacts *b = &f->boot;
+        _cleanup_free_ char *missing = NULL, *extra = NULL, *ok = NULL;
+        int r = 0;
+
+        if (b->config_broken)
+                return add(c, "boot-early", HOST_CHECK_WARN,
+                           text("/etc/passthru/devices.conf does not parse: nothing can be bound early"),
+                           text("Fix the file (passthrud's log names the line), then " BOOT_CONFIG_REMEDY));
+        if (!b->persisted && !b->early_list)
+                return add(c, "boot-early", HOST_CHECK_SKIP, text("no device is kept on vfio-pci"),
+                           no_remedy());
+        for (char **a = b->persisted; a && *a && r >= 0; a++)
+                r = append(strv_contains(b->early, *a) ? &ok : &missing, ", ", *a);
+        for (char **a = b->early; a && *a && r >= 0; a++)
+                if (!strv_contains(b->persisted, *a))
+                        r = append(&extra, ", ", *a);
+        if (r < 0)
+                return r;
+        if (missing || extra)
+                return add(c, "boot-early", HOST_CHECK_WARN,
+                           text("%s%s%s%s%s", missing ? "kept on vfio-pci but not bound early: " : "",
+                                strempty(missing), missing && extra ? "; " : "",
+                                extra ? "bound early but no longer kept: " : "", strempty(extra)),
+                           text(BOOT_CONFIG_REMEDY));
+        return add(c, "boot-early", HOST_CHECK_PASS,
+                   text("bound early by address (%s): %s", "/etc/passthru/early-bind.list", ok),
+                   no_remedy());
+}
+
+static bool timespec_newer(const struct timespec *a, const struct timespec *b) {
+        return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+static int check_initramfs_stale(const HostFacts *f, HostChecks *c) {
+        const BootFacts *b = &f->boot;
+        _cleanup_free_ char *image_path = text("/boot/initrd.img-%s", strna(f->kernel_release));
+        const char *image = f->initramfs_image ?: strna(image_path);
+
+        /* after --remove the image may still carry a list: that is worth a row */
+        if (!b->persisted && !b->early_list && b->image_early_list != 1)
+                return add(c, "initramfs-stale", HOST_CHECK_SKIP, text("no device is kept on vfio-pci"),
+                           no_remedy());
+        if (!b->generator)
+                return add(c, "initramfs-stale", HOST_CHECK_SKIP,
+                           text("no initramfs generator passthru knows"), no_remedy());
+        if (!b->image)
+                return add(c, "initramfs-stale", HOST_CHECK_SKIP, text("no %s", image), no_remedy());
+        if (b->early_list && b->image_early_list == 0)
+                return add(c, "initramfs-stale", HOST_CHECK_WARN,
+                           text("%s does not carry %s: the devices are not bound early at the next boot",
+                                image, "/etc/passthru/early-bind.list"),
+                           text(BOOT_CONFIG_REMEDY));
+        if (!b->early_list && b->image_early_list == 1)
+                return add(c, "initramfs-stale", HOST_CHECK_WARN,
+                           text("%s still carries an early-bind list that is gone from /etc", image),
+                           text("Rebuild the initramfs: `update-initramfs -u`."));
+        if (b->newest_input && timespec_newer(&b->newest_input_mtime, &b->image_mtime))
+                return add(c, "initramfs-stale", HOST_CHECK_WARN,
+                           text("%s changed after %s was built", b->newest_input, image),
+                           text(BOOT_CONFIG_REMEDY));
+        return add(c, "initramfs-stale", HOST_CHECK_PASS,
+                   text("%s is newer than its inputs%s", image,
+                        b->image_early_list == 1  ? " and carries the early-bind list"
+                        : b->image_early_list < 0 ? " (it could not be listed)"
+                                                  : ""),
+                   no_remedy());
+}
+
+static int check_cmdline_pending(const HostFacts *f, HostChecks *c) {
+        const BootFacts *b = &f->boot;
+        _cleanup_free_ char *pending = NULL;
+        int r = 0;
+
+        if (!b->cmdline_file)
+                return add(c, "cmdline-pending", HOST_CHECK_SKIP,
+                           text("no kernel command line configuration passthru knows"), no_remedy());
+        for (char **a = b->cmdline_configured; a && *a && r >= 0; a++)
+                if (!cmdline_has(f, *a))
+                        r = append(&pending, " ", *a);
+        if (r < 0)
+                return r;
+        if (pending)
+                return add(c, "cmdline-pending", HOST_CHECK_WARN,
+                           text("%s configured in %s but not in the running command line", pending,
+                                b->cmdline_file),
+                           text("Reboot to apply it (after the boot loader's configuration was updated: "
+                                "`passthructl boot-config` runs the command)."));
+        return add(c, "cmdline-pending", HOST_CHECK_PASS,
+                   text("the running command line has what %s configures", b->cmdline_file), no_remedy());
+}
+
+static int check_lockdown(const HostFacts *f, HostChecks *c) {
+        const BootFacts *b = &f->boot;
+        const ModuleFacts *m = &f->modules[HOST_MODULE_VFIO_PCI];
+        const char *sb = b->secure_boot == 1 ? "on" : b->secure_boot == 0 ? "off" : "unknown";
+
+        if (!b->lockdown && b->secure_boot < 0)
+                return add(c, "lockdown", HOST_CHECK_SKIP, text("kernel lockdown and Secure Boot unknown"),
+                           no_remedy());
+        if (!b->lockdown || streq(b->lockdown, "none"))
+                return add(c, "lockdown", HOST_CHECK_PASS,
+                           text("kernel lockdown: %s; Secure Boot: %s", b->lockdown ?: "unknown", sb),
+                           no_remedy());
+        if (!m->loaded && m->availability != KMOD_BUILTIN)
+                return add(
+                        c, "lockdown", HOST_CHECK_WARN,
+                        text("kernel lockdown: %s (Secure Boot: %s): only signed modules load, and vfio-pci "
+                             "is not loaded yet",
+                             b->lockdown, sb),
+                        text("Load it once (`modprobe vfio-pci`): the distribution's module is signed. A "
+                             "module built on this host (DKMS) must be signed with a key enrolled with "
+                             "`mokutil --import`."));
+        return add(c, "lockdown", HOST_CHECK_PASS,
+                   text("kernel lockdown: %s (Secure Boot: %s): only signed modules load; vfio-pci is %s",
+                        b->lockdown, sb, m->loaded ? "loaded" : "built in"),
+                   no_remedy());
+}
+
 static const VfioNode *find_vfio_node(const HostFacts *f, int group) {
         for (size_t i = 0; i < f->n_vfio_nodes; i++)
                 if (f->vfio_nodes[i].group == group)
@@ -831,6 +974,11 @@ int host_checks_run(const HostFacts *f, HostChecks *ret) {
                 check_boot_binding,
                 check_initramfs,
                 check_dev_vfio,
+                check_boot_setup,
+                check_boot_early,
+                check_initramfs_stale,
+                check_cmdline_pending,
+                check_lockdown,
         };
         HostChecks c = {};
         int r;

@@ -55,6 +55,7 @@ void host_facts_done(HostFacts *f) {
         config_lines_done(&f->initramfs_modules);
         free(f->initramfs_image);
         free(f->vfio_nodes);
+        boot_facts_done(&f->boot);
         *f = (HostFacts){};
 }
 
@@ -355,7 +356,11 @@ bool devices_any_persistent(Device *const *devices, size_t n) {
         return false;
 }
 
-/* Runs "lister image" and reports whether its listing names vfio-pci. */
+#define IMAGE_HAS_VFIO_PCI 1
+#define IMAGE_HAS_EARLY_LIST 2
+
+/* Runs "lister image" and reports whether its listing names vfio-pci and passthru's
+ * early-bind list (IMAGE_HAS_* bits). */
 static int list_initramfs(const char *lister, const char *image) {
         char *argv[] = { (char *) lister, (char *) image, NULL };
         posix_spawn_file_actions_t actions;
@@ -393,7 +398,9 @@ static int list_initramfs(const char *lister, const char *image) {
                         break;
                 /* vfio-pci.ko, .ko.xz, .ko.zst: the module file, however compressed. */
                 if (strstr(line, "/vfio-pci.ko"))
-                        found = 1;
+                        found |= IMAGE_HAS_VFIO_PCI;
+                if (strstr(line, "etc/passthru/early-bind.list"))
+                        found |= IMAGE_HAS_EARLY_LIST;
         }
         if (r < 0)
                 (void) kill(pid, SIGKILL);
@@ -414,7 +421,8 @@ static int read_initramfs(HostFacts *f, const HostRoots *roots) {
         struct stat st;
         int r;
 
-        if (!f->kernel_release || !devices_any_persistent(f->table->devices, f->table->n_devices)) {
+        if (!f->kernel_release || !(devices_any_persistent(f->table->devices, f->table->n_devices) ||
+                                    f->boot.persisted || f->boot.early_list)) {
                 f->initramfs_vfio = -ECANCELED;
                 return 0;
         }
@@ -428,9 +436,14 @@ static int read_initramfs(HostFacts *f, const HostRoots *roots) {
                 f->initramfs_vfio = -ENOENT;
                 return 0;
         }
-        if (f->initramfs_vfio >= 0 && st.st_mtim.tv_sec == f->initramfs_mtime.tv_sec &&
-            st.st_mtim.tv_nsec == f->initramfs_mtime.tv_nsec)
+        f->boot.image = true;
+        f->boot.image_mtime = st.st_mtim;
+        if (f->initramfs_vfio >= 0 && f->initramfs_list_bits >= 0 &&
+            st.st_mtim.tv_sec == f->initramfs_mtime.tv_sec &&
+            st.st_mtim.tv_nsec == f->initramfs_mtime.tv_nsec) {
+                f->boot.image_early_list = !!(f->initramfs_list_bits & IMAGE_HAS_EARLY_LIST);
                 return 0;
+        }
         if (access(lister, X_OK) < 0) {
                 f->initramfs_vfio = -ENOPKG;
                 return 0;
@@ -438,7 +451,9 @@ static int read_initramfs(HostFacts *f, const HostRoots *roots) {
         r = list_initramfs(lister, path);
         if (r < 0)
                 log_warning_errno(r, "Failed to list %s with %s, ignoring: %m", path, lister);
-        f->initramfs_vfio = r;
+        f->initramfs_list_bits = r;
+        f->initramfs_vfio = r < 0 ? r : !!(r & IMAGE_HAS_VFIO_PCI);
+        f->boot.image_early_list = r < 0 ? r : !!(r & IMAGE_HAS_EARLY_LIST);
         f->initramfs_mtime = st.st_mtim;
         return 0;
 }
@@ -459,5 +474,8 @@ int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod) {
         if (r < 0)
                 return r;
         f->dev_vfio_read = f->dev_vfio_read && dev_fd >= 0;
+        r = host_facts_read_bootcfg(f, roots);
+        if (r < 0)
+                return r;
         return read_initramfs(f, roots);
 }

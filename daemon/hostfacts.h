@@ -36,6 +36,7 @@ typedef struct HostRoots {
         bool no_journal;              /* do not fall back to the journal (tests) */
         const char *kernel_release;   /* NULL: uname -r */
         const char *initramfs_lister; /* NULL: /usr/bin/lsinitramfs when it exists */
+        const char *root; /* NULL: / (boot loader and generator detection), unless etc is moved */
 } HostRoots;
 
 /* The vfio modules, by their kernel names. vfio_virqfd was folded into vfio in 6.2. */
@@ -73,6 +74,26 @@ typedef struct VfioNode {
         mode_t mode;
 } VfioNode;
 
+/* The boot-time configuration passthru writes (bootcfg-*.c) and what the host booted with. */
+typedef struct BootFacts {
+        bool read;
+        const char *generator; /* "initramfs-tools", "dracut", "mkinitcpio"; NULL: none found */
+        char *loaders;         /* "GRUB", "/etc/kernel/cmdline", "proxmox-boot-tool"; NULL: none */
+        char **persisted;      /* addresses devices.conf keeps on vfio-pci */
+        bool config_broken;    /* devices.conf does not parse */
+        bool early_list;       /* /etc/passthru/early-bind.list exists */
+        char **early;          /* the addresses it names */
+        char *newest_input;    /* the newest file the initramfs is built from that passthru knows */
+        struct timespec newest_input_mtime;
+        bool image; /* the running kernel's initramfs exists */
+        struct timespec image_mtime;
+        int image_early_list;      /* 1: the image carries the list, 0: not, <0: unknown */
+        char *cmdline_file;        /* where the configured command line is kept */
+        char **cmdline_configured; /* its IOMMU and passthru arguments */
+        char *lockdown;            /* "none", "integrity", "confidentiality"; NULL: unknown */
+        int secure_boot;           /* 1 on, 0 off, <0 unknown */
+} BootFacts;
+
 typedef struct HostFacts {
         /* read once: they stay as they are until the next boot */
         char *kernel_release;
@@ -98,9 +119,12 @@ typedef struct HostFacts {
         char *initramfs_image;          /* /boot/initrd.img-RELEASE */
         int initramfs_vfio; /* 1: carries vfio-pci, 0: does not, <0: unknown (no image or tool) */
         struct timespec initramfs_mtime; /* the listing is kept until the image changes */
+        int initramfs_list_bits;         /* what the listing found (hostfacts.c), <0 when not listed */
         bool dev_vfio_read;
         VfioNode *vfio_nodes;
         size_t n_vfio_nodes;
+
+        BootFacts boot;
 
         /* borrowed for the duration of a run */
         const DeviceTable *table;
@@ -111,6 +135,9 @@ int host_facts_read_boot(HostFacts *f, const HostRoots *roots);
 /* Reads the facts that change at run time; kmod may be NULL (module availability unknown). */
 int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod);
 void host_facts_done(HostFacts *f);
+/* The BootFacts (hostfacts-boot.c); read before every check run, by host_facts_read_current. */
+int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots);
+void boot_facts_done(BootFacts *b);
 
 /* The parsers of what the files hold, fed a stream (tests and fuzzers use fmemopen()).
  * Text they keep is valid UTF-8: invalid bytes are escaped, as the checks quote it on D-Bus.

@@ -147,6 +147,8 @@ for who in root nobody; do
                 --object-path=$manager --method=org.passthru.Manager.Bind 0000:00:02.0 "{'group': <true>}"
         expect org.passthru.Error.NotAuthorized "$who: Device.Unbind reaches polkit" "${g[@]}" \
                 --object-path=$device_path --method=org.passthru.Device.Unbind "{'group': <true>}"
+        expect org.passthru.Error.NotAuthorized "$who: ApplyBootConfig reaches polkit" "${g[@]}" \
+                --object-path=$manager --method=org.passthru.Manager.ApplyBootConfig "{}"
         expect denied "$who: Properties.Set" "${s[@]}" $manager org.freedesktop.DBus.Properties.Set \
                 string:org.passthru.Manager string:Version variant:string:x
         expect denied "$who: a method not allowed by the policy" "${s[@]}" $manager \

@@ -259,7 +259,7 @@ static void test_intel_ready(HostFixture *f, gconstpointer data) {
         const HostCheck *c;
 
         g_assert_true(f->facts.klog->complete);
-        g_assert_cmpuint(f->checks.n, ==, 12);
+        g_assert_cmpuint(f->checks.n, ==, 17);
         assert_contains(assert_check(f, "cpu-virt", HOST_CHECK_PASS)->summary, "vmx");
         assert_intel_vfio_host(f, "7 IOMMU groups", "8 interrupts on IR- chips",
                                "DMAR-IR: Enabled IRQ remapping in x2apic mode");
@@ -622,6 +622,111 @@ static void test_status_rule(void) {
         g_assert_cmpstr(host_status_to_string(HOST_STATUS_NOT_READY), ==, "not-ready");
 }
 
+/* The boot-configuration rows, one case a row: BootFacts as hostfacts-boot.c reads them. */
+typedef struct BootCase {
+        const char *name;
+        const char *persisted, *early; /* blank-separated addresses; NULL: none / no list */
+        const char *generator;
+        int image_early_list;      /* as BootFacts */
+        long input_age, image_age; /* seconds before now; 0: no such file */
+        const char *configured;    /* command line arguments configured, NULL: no file */
+        const char *running;       /* /proc/cmdline */
+        const char *lockdown;
+        bool vfio_loaded;
+        const char *id;
+        HostCheckStatus status;
+        const char *summary; /* a part of it */
+} BootCase;
+
+static const BootCase boot_cases[] = {
+        { "nothing kept", NULL, NULL, "initramfs-tools", -1, 0, 100, NULL, "", NULL, false, "boot-early",
+          HOST_CHECK_SKIP, "no device is kept" },
+        { "kept, not early", "0000:01:00.0", NULL, "initramfs-tools", 0, 0, 100, NULL, "", NULL, false,
+          "boot-early", HOST_CHECK_WARN, "kept on vfio-pci but not bound early: 0000:01:00.0" },
+        { "kept and early", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 1, 200, 100, NULL, "", NULL,
+          false, "boot-early", HOST_CHECK_PASS, "bound early by address" },
+        { "early but forgotten", "0000:01:00.0", "0000:01:00.0 0000:02:00.0", "initramfs-tools", 1, 200, 100,
+          NULL, "", NULL, false, "boot-early", HOST_CHECK_WARN, "no longer kept: 0000:02:00.0" },
+        { "image fresh", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 1, 200, 100, NULL, "", NULL,
+          false, "initramfs-stale", HOST_CHECK_PASS, "carries the early-bind list" },
+        { "list newer than image", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 1, 100, 200, NULL, "",
+          NULL, false, "initramfs-stale", HOST_CHECK_WARN, "/etc/passthru/early-bind.list changed after" },
+        { "image without list", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", 0, 200, 100, NULL, "",
+          NULL, false, "initramfs-stale", HOST_CHECK_WARN, "does not carry /etc/passthru/early-bind.list" },
+        { "list removed, image keeps it", NULL, NULL, "initramfs-tools", 1, 0, 100, NULL, "", NULL, false,
+          "initramfs-stale", HOST_CHECK_WARN, "still carries an early-bind list" },
+        { "no image", "0000:01:00.0", "0000:01:00.0", "initramfs-tools", -1, 200, 0, NULL, "", NULL, false,
+          "initramfs-stale", HOST_CHECK_SKIP, "no /boot/initrd.img-" },
+        { "no generator", "0000:01:00.0", "0000:01:00.0", NULL, -1, 200, 100, NULL, "", NULL, false,
+          "boot-setup", HOST_CHECK_WARN, "no initramfs generator passthru knows" },
+        { "generator found", "0000:01:00.0", "0000:01:00.0", "dracut", 1, 200, 100, NULL, "", NULL, false,
+          "boot-setup", HOST_CHECK_PASS, "initramfs generator: dracut" },
+        { "cmdline pending", NULL, NULL, "initramfs-tools", -1, 0, 100, "intel_iommu=on iommu=pt",
+          "BOOT_IMAGE=/vmlinuz intel_iommu=on quiet", NULL, false, "cmdline-pending", HOST_CHECK_WARN,
+          "iommu=pt configured in /etc/default/grub" },
+        { "cmdline applied", NULL, NULL, "initramfs-tools", -1, 0, 100, "intel_iommu=on",
+          "BOOT_IMAGE=/vmlinuz intel_iommu=on quiet", NULL, false, "cmdline-pending", HOST_CHECK_PASS,
+          "the running command line has what /etc/default/grub configures" },
+        { "no cmdline file", NULL, NULL, "initramfs-tools", -1, 0, 100, NULL, "", NULL, false,
+          "cmdline-pending", HOST_CHECK_SKIP, "no kernel command line configuration" },
+        { "lockdown none", NULL, NULL, NULL, -1, 0, 0, NULL, "", "none", false, "lockdown", HOST_CHECK_PASS,
+          "kernel lockdown: none" },
+        { "lockdown, vfio-pci not loaded", NULL, NULL, NULL, -1, 0, 0, NULL, "", "integrity", false,
+          "lockdown", HOST_CHECK_WARN, "only signed modules load, and vfio-pci is not loaded yet" },
+        { "lockdown, vfio-pci loaded", NULL, NULL, NULL, -1, 0, 0, NULL, "", "confidentiality", true,
+          "lockdown", HOST_CHECK_PASS, "vfio-pci is loaded" },
+};
+
+static char **words_or_null(const char *s) {
+        char **l = NULL;
+
+        if (s)
+                g_assert_cmpint(strv_split(s, " ", &l), >=, 0);
+        return l;
+}
+
+static void test_boot_rows(HostFixture *f, gconstpointer data) {
+        for (size_t i = 0; i < G_N_ELEMENTS(boot_cases); i++) {
+                const BootCase *bc = &boot_cases[i];
+                BootFacts *b = &f->facts.boot;
+                struct timespec now;
+                const HostCheck *c;
+
+                g_test_message("case: %s", bc->name);
+                clock_gettime(CLOCK_REALTIME, &now);
+                boot_facts_done(b);
+                b->read = true;
+                b->generator = bc->generator;
+                b->persisted = words_or_null(bc->persisted);
+                b->early = words_or_null(bc->early);
+                b->early_list = bc->early != NULL;
+                b->image_early_list = bc->image_early_list;
+                if (bc->input_age) {
+                        b->newest_input = g_strdup("/etc/passthru/early-bind.list");
+                        b->newest_input_mtime = (struct timespec){ .tv_sec = now.tv_sec - bc->input_age };
+                }
+                b->image = bc->image_age > 0;
+                b->image_mtime = (struct timespec){ .tv_sec = now.tv_sec - bc->image_age };
+                if (bc->configured) {
+                        b->cmdline_file = g_strdup("/etc/default/grub");
+                        b->cmdline_configured = words_or_null(bc->configured);
+                }
+                free(f->facts.cmdline);
+                f->facts.cmdline = g_strdup(bc->running);
+                b->lockdown = g_strdup(bc->lockdown);
+                f->facts.modules[HOST_MODULE_VFIO_PCI].loaded = bc->vfio_loaded;
+                f->facts.modules[HOST_MODULE_VFIO_PCI].availability = KMOD_MODULE;
+                rerun_checks(f);
+                c = host_checks_find(&f->checks, bc->id);
+                g_assert_nonnull(c);
+                if (c->status != bc->status || !strstr(c->summary, bc->summary))
+                        g_error("case \"%s\": %s is %s: %s", bc->name, bc->id,
+                                host_check_status_to_string(c->status), c->summary);
+                if (bc->status == HOST_CHECK_WARN)
+                        g_assert_cmpstr(c->remedy, !=, "");
+        }
+}
+
 static const HostParam intel = { "intel", "kmsg" };
 static const HostParam intel_wrapped = { "intel", "kmsg-wrapped" };
 static const HostParam intel_noarg = { "intel-noarg", "kmsg" };
@@ -649,6 +754,7 @@ int main(int argc, char *argv[]) {
             test_recorded_intel_nointremap);
         ADD("/hostcheck/recorded/amd", recorded_amd, test_recorded_amd);
         ADD("/hostcheck/recorded/noiommu", recorded_noiommu, test_recorded_noiommu);
+        ADD("/hostcheck/boot/rows", intel, test_boot_rows);
         g_test_add_func("/hostcheck/klog/records", test_klog_records);
         g_test_add_func("/hostcheck/klog/never-blocks", test_klog_never_blocks);
         g_test_add_func("/hostcheck/klog/parse-unterminated", test_klog_parse_unterminated);

@@ -15,6 +15,7 @@ typedef struct BusChanges BusChanges;
 typedef struct BindCall BindCall;
 typedef struct Refusal Refusal;
 typedef struct Persist Persist;
+typedef struct BootCall BootCall;
 
 typedef struct Bus {
         Manager *manager;
@@ -24,6 +25,8 @@ typedef struct Bus {
         Polkit *polkit;
         BusChanges *changes;
         BindCall *bind_calls; /* Bind/Unbind calls waiting for their transaction (bus-bind.c) */
+        BootCall *boot_call;  /* the ApplyBootConfig under way, if any (bus-bootcfg.c) */
+        const char *helper;   /* passthru-boot-config; NULL: the installed one (tests set it) */
 } Bus;
 
 /* Serves the objects under prefix ("device" or "group" objects, as the log names them) with

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-bind.h"
+#include "bus-bootcfg.h"
 #include "bus-common.h"
 #include "bus-manager.h"
 #include "bus-persist.h"
@@ -184,6 +185,10 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" PASSTHRU_CONFIG_ROW_SIGNATURE, entries),
                                 bus_persist_method_get_config, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ApplyBootConfig", SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("a(sss)", files, "as", commands, "as", warnings),
+                                bus_bootcfg_method, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("BootConfigProgress", SD_BUS_ARGS("s", stage, "s", line), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceAdded", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DeviceRemoved", SD_BUS_ARGS("o", device, "s", address), 0),
         SD_BUS_SIGNAL_WITH_ARGS("DriverChanged", SD_BUS_ARGS("s", address, "s", old_driver, "s", new_driver),

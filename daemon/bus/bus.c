@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 
+#include "bus-bootcfg.h"
 #include "bus-changes.h"
 #include "bus-device.h"
 #include "bus-errors.h"
@@ -137,6 +138,7 @@ Bus *bus_free(Bus *b) {
         manager_remove_listener(b->manager, &listener, b);
         if (b->persist)
                 persist_set_listener(b->persist, NULL, NULL);
+        bus_bootcfg_done(b);
         bus_changes_free(b->changes);
         polkit_free(b->polkit);
         sd_bus_flush_close_unref(b->bus);

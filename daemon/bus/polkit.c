@@ -16,6 +16,7 @@ static const struct {
         /* Bind and Unbind with the persist option ask for configure-host instead
          * (polkit_check_action()). */
         { PASSTHRU_MANAGER_INTERFACE, "Persist", POLKIT_ACTION_CONFIGURE_HOST },
+        { PASSTHRU_MANAGER_INTERFACE, "ApplyBootConfig", POLKIT_ACTION_CONFIGURE_HOST },
 };
 
 /* CheckAuthorization flag AllowUserInteraction. */
@@ -210,7 +211,7 @@ static Query *find_query(Polkit *p, sd_bus_message *call) {
 static int deny(sd_bus_error *error, const char *action, const char *reason) {
         return sd_bus_error_setf(
                 error, PASSTHRU_ERROR_NOT_AUTHORIZED, "Not authorized to %s (polkit action %s): %s.",
-                streq_ptr(action, POLKIT_ACTION_CONFIGURE_HOST) ? "change what the host remembers"
+                streq_ptr(action, POLKIT_ACTION_CONFIGURE_HOST) ? "change the host's configuration"
                                                                 : "change device drivers",
                 action ?: "none", reason);
 }

@@ -337,7 +337,8 @@ def run(tb, page, url):
     blockers = page.js("return [...document.querySelectorAll('#groups .blockers li')].map(li => li.textContent)")
     check(len(blockers) > 0 and all(len(b) > 10 for b in blockers), "the blockers' sentences are shown (%d)" % len(blockers))
     checks = page.js("return [...document.querySelectorAll('#checks tbody tr')].map(tr => tr.dataset.check)")
-    check(len(checks) == 12 and "iommu-kernel" in checks, "the CheckHost rows are shown (%d)" % len(checks))
+    check(len(checks) == 17 and "iommu-kernel" in checks and "boot-early" in checks,
+          "the CheckHost rows are shown (%d)" % len(checks))
     shown = page.js("return [...document.querySelectorAll('#checks tbody tr')].map(tr => [tr.dataset.check, tr.dataset.status, tr.cells[2].textContent, tr.cells[3].textContent])")
     host = tb.busctl("call", "org.passthru.Manager", "/org/passthru/Manager", "org.passthru.Manager", "CheckHost")["data"][0]
     # Shown as the daemon wrote them; its backticks mark the commands, shown as code.

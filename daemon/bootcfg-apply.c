@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bootcfg-apply.h"
+#include "bootcfg-file.h"
+#include "log.h"
+#include "strv.h"
+
+static void say(FILE *log, const char *stage, const char *fmt, ...) _printf_(3, 4);
+static void say(FILE *log, const char *stage, const char *fmt, ...) {
+        va_list ap;
+
+        if (!log)
+                return;
+        fprintf(log, "%s\t", stage);
+        va_start(ap, fmt);
+        vfprintf(log, fmt, ap);
+        va_end(ap);
+        fputc('\n', log);
+        fflush(log);
+}
+
+/* The directory of the absolute path under rootfd, created (0755) where missing. */
+static int open_parent(int rootfd, const char *path, bool create, const char **ret_name) {
+        _cleanup_free_ char *dir = NULL;
+        const char *slash = strrchr(path, '/');
+        int fd = -EBADF;
+
+        if (path[0] != '/' || !slash || !slash[1])
+                return -EINVAL;
+        dir = strndup(path + 1, slash - path - 1);
+        if (!dir)
+                return -ENOMEM;
+        fd = openat(rootfd, dir[0] ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && create) {
+                /* one level only: /etc/passthru, /etc/modules-load.d, /etc/kernel */
+                if (mkdirat(rootfd, dir, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (fd < 0)
+                return -errno;
+        *ret_name = slash + 1;
+        return fd;
+}
+
+static int write_all(int fd, const char *text) {
+        size_t len = strlen(text);
+
+        while (len > 0) {
+                ssize_t n = write(fd, text, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                text += n;
+                len -= n;
+        }
+        return 0;
+}
+
+/* text into name under dirfd: a temporary file next to it, fsync, rename, fsync of the
+ * directory, so a crash leaves the old file or the new one, never a part. mode for a new file;
+ * an existing file keeps its own. */
+static int write_atomic_at(int dirfd, const char *name, const char *text, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                if (!S_ISREG(st.st_mode))
+                        return -EISDIR;
+                mode = st.st_mode & 07777;
+        }
+        if (asprintf(&tmp, ".#%s.passthru-%d", name, (int) getpid()) < 0)
+                return -ENOMEM;
+        (void) unlinkat(dirfd, tmp, 0);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, text);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        if (fsync(dirfd) < 0)
+                return -errno;
+        return 0;
+}
+
+/* A copy of the file as it is now, under a name no earlier backup has. */
+static int backup_at(int dirfd, const char *name, const char *path, const char *text, time_t now,
+                     FILE *log) {
+        for (unsigned n = 0; n < 100; n++) {
+                _cleanup_free_ char *backup = NULL;
+                _cleanup_close_ int fd = -EBADF;
+                const char *base;
+                int r;
+
+                r = bootcfg_backup_path(name, now, n, &backup);
+                if (r < 0)
+                        return r;
+                fd = openat(dirfd, backup, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && errno == EEXIST)
+                        continue;
+                if (fd < 0)
+                        return -errno;
+                r = write_all(fd, text);
+                if (r >= 0 && fsync(fd) < 0)
+                        r = -errno;
+                if (r < 0) {
+                        (void) unlinkat(dirfd, backup, 0);
+                        return r;
+                }
+                base = strrchr(path, '/');
+                say(log, BOOT_APPLY_STAGE_FILES, "backup of %s: %.*s%s", path, (int) (base - path + 1), path,
+                    backup);
+                return 0;
+        }
+        return -EEXIST;
+}
+
+static int write_one(int rootfd, const BootFileChange *f, time_t now, FILE *log) {
+        _cleanup_close_ int dirfd = -EBADF;
+        const char *name;
+        int r;
+
+        r = open_parent(rootfd, f->path, f->new_text != NULL, &name);
+        if (r < 0)
+                return r;
+        dirfd = r;
+        if (f->old_text) {
+                r = backup_at(dirfd, name, f->path, f->old_text, now, log);
+                if (r < 0)
+                        return r;
+        }
+        if (f->new_text) {
+                r = write_atomic_at(dirfd, name, f->new_text, 0644);
+                if (r < 0)
+                        return r;
+                say(log, BOOT_APPLY_STAGE_FILES, "%s %s", f->old_text ? "changed" : "created", f->path);
+                return 0;
+        }
+        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        if (fsync(dirfd) < 0)
+                return -errno;
+        say(log, BOOT_APPLY_STAGE_FILES, "removed %s", f->path);
+        return 0;
+}
+
+int boot_plan_write_files(int rootfd, const BootPlan *plan, time_t now, FILE *log, size_t *ret_n_written) {
+        size_t i;
+        int r = 0;
+
+        for (i = 0; i < plan->n_files; i++) {
+                r = write_one(rootfd, &plan->files[i], now, log);
+                if (r < 0) {
+                        errno = -r;
+                        say(log, BOOT_APPLY_STAGE_FILES, "could not write %s: %m", plan->files[i].path);
+                        /* the failed one may be half-done (a backup made, the rename not): restore it too */
+                        i++;
+                        break;
+                }
+        }
+        *ret_n_written = i;
+        return r;
+}
+
+int boot_plan_restore_files(int rootfd, const BootPlan *plan, size_t n, FILE *log) {
+        int ret = 0;
+
+        for (size_t i = n; i-- > 0;) {
+                const BootFileChange *f = &plan->files[i];
+                _cleanup_close_ int dirfd = -EBADF;
+                const char *name;
+                int r;
+
+                r = open_parent(rootfd, f->path, false, &name);
+                if (r >= 0) {
+                        dirfd = r;
+                        if (f->old_text)
+                                r = write_atomic_at(dirfd, name, f->old_text, 0644);
+                        else if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+                                r = -errno;
+                }
+                if (r == -ENOENT && !f->old_text)
+                        r = 0;
+                if (r < 0) {
+                        errno = -r;
+                        say(log, BOOT_APPLY_STAGE_RESTORE, "could not restore %s: %m", f->path);
+                        if (ret == 0)
+                                ret = r;
+                        continue;
+                }
+                say(log, BOOT_APPLY_STAGE_RESTORE, "%s %s", f->old_text ? "restored" : "removed again",
+                    f->path);
+        }
+        return ret;
+}
+
+/* Set by SIGTERM in the child: the daemon gave up waiting. */
+static volatile sig_atomic_t child_cancelled;
+
+static void on_sigterm(int sig) {
+        child_cancelled = 1;
+}
+
+void boot_apply_catch_sigterm(void) {
+        /* no SA_RESTART: a blocking read of a command's output returns EINTR */
+        struct sigaction sa = { .sa_handler = on_sigterm };
+
+        (void) sigaction(SIGTERM, &sa, NULL);
+}
+
+int boot_command_run(const char *command, FILE *log) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_fclose_ FILE *out = NULL;
+        char *line = NULL;
+        size_t size = 0;
+        int fds[2], status, r;
+        pid_t pid;
+
+        r = strv_split(command, " \t", &argv);
+        if (r < 0)
+                return r;
+        if (!argv || !argv[0])
+                return -EINVAL;
+        say(log, BOOT_APPLY_STAGE_COMMAND, "%s", command);
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                (void) setpgid(0, 0);
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0 ||
+                    dup2(fds[1], STDERR_FILENO) < 0)
+                        _exit(127);
+                signal(SIGTERM, SIG_DFL);
+                execvp(argv[0], argv);
+                dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        close(fds[1]);
+        out = fdopen(fds[0], "r");
+        if (!out) {
+                close(fds[0]);
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                return -ENOMEM;
+        }
+        for (;;) {
+                ssize_t n;
+
+                errno = 0;
+                n = getline(&line, &size, out);
+                if (n < 0) {
+                        if (errno == EINTR && !child_cancelled) {
+                                clearerr(out);
+                                continue;
+                        }
+                        break;
+                }
+                if (n > 0 && line[n - 1] == '\n')
+                        line[n - 1] = 0;
+                say(log, BOOT_APPLY_STAGE_OUTPUT, "%s", line);
+        }
+        free(line);
+        if (child_cancelled)
+                (void) kill(-pid, SIGTERM);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (child_cancelled) {
+                say(log, BOOT_APPLY_STAGE_COMMAND, "%s was stopped: it took too long", argv[0]);
+                return -ETIMEDOUT;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        if (WIFEXITED(status))
+                say(log, BOOT_APPLY_STAGE_COMMAND, "%s failed with exit status %d", argv[0],
+                    WEXITSTATUS(status));
+        else
+                say(log, BOOT_APPLY_STAGE_COMMAND, "%s was killed by signal %d", argv[0],
+                    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        return -EPROTO;
+}
+
+int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t now, FILE *log,
+                    char **ret_message) {
+        _cleanup_free_ char *message = NULL;
+        const char *failed = NULL;
+        size_t n_written = 0;
+        int r, q;
+
+        r = boot_plan_write_files(rootfd, plan, now, log, &n_written);
+        if (r < 0)
+                failed = "writing the files";
+        for (char **c = plan->commands; r >= 0 && run_commands && c && *c; c++) {
+                r = child_cancelled ? -ETIMEDOUT : boot_command_run(*c, log);
+                if (r < 0)
+                        failed = *c;
+        }
+        if (r >= 0) {
+                if (asprintf(&message, "%zu file(s) written, %zu command(s) run.", n_written,
+                             run_commands ? strv_length(plan->commands) : 0) < 0)
+                        return -ENOMEM;
+                say(log, BOOT_APPLY_STAGE_DONE, "%s", message);
+                if (ret_message)
+                        *ret_message = TAKE_PTR(message);
+                return 0;
+        }
+        q = boot_plan_restore_files(rootfd, plan, n_written, log);
+        errno = -r;
+        if (asprintf(&message,
+                     q < 0 ? "Failed at %s (%m); some files could NOT be restored, see the lines above and "
+                             "the backups next to them."
+                           : "Failed at %s (%m); every file written was restored as it was.",
+                     failed) < 0)
+                return -ENOMEM;
+        say(log, BOOT_APPLY_STAGE_DONE, "%s", message);
+        if (ret_message)
+                *ret_message = TAKE_PTR(message);
+        return r;
+}
+
+struct BootApply {
+        BootApplyParams params;
+        pid_t pid;
+        int fd;
+        sd_event_source *io, *timer;
+        char *buf; /* a partial line from the pipe */
+        size_t len;
+        char *last_done; /* the text of the last "done" line */
+        bool timed_out;
+};
+
+_noreturn_ static void child_run(const BootApplyParams *p, const BootPlan *plan, int fd) {
+        _cleanup_free_ char *message = NULL;
+        FILE *log;
+        int r;
+
+        if (p->argv) {
+                /* the helper's lines are the progress; SIGTERM (the timeout) goes to it */
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+                    dup2(fd, STDERR_FILENO) < 0)
+                        _exit(EXIT_FAILURE);
+                execvp(p->argv[0], p->argv);
+                dprintf(STDOUT_FILENO, "done\tcannot run %s: %s\n", p->argv[0], strerror(errno));
+                _exit(EXIT_FAILURE);
+        }
+        boot_apply_catch_sigterm();
+        log = fdopen(fd, "w");
+        if (!log)
+                _exit(EXIT_FAILURE);
+        r = boot_plan_apply(p->rootfd, plan, p->run_commands, time(NULL), log, &message);
+        fclose(log);
+        _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+}
+
+static void handle_line(BootApply *a, char *line) {
+        char *tab = strchr(line, '\t');
+        const char *stage = "output";
+
+        if (tab) {
+                *tab = 0;
+                stage = line;
+                line = tab + 1;
+        }
+        if (streq(stage, BOOT_APPLY_STAGE_DONE)) {
+                free(a->last_done);
+                a->last_done = strdup(line);
+        }
+        if (a->params.on_progress)
+                a->params.on_progress(stage, line, a->params.userdata);
+}
+
+static void finish(BootApply *a) {
+        int status = 0, error;
+
+        a->io = sd_event_source_disable_unref(a->io);
+        a->timer = sd_event_source_disable_unref(a->timer);
+        if (a->len > 0) {
+                a->buf[a->len] = 0;
+                handle_line(a, a->buf);
+                a->len = 0;
+        }
+        while (waitpid(a->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        a->pid = 0;
+        error = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : a->timed_out ? -ETIMEDOUT : -EPROTO;
+        a->params.on_done(error,
+                          a->last_done
+                                  ?: "The boot configuration worker ended without saying how; the "
+                                     "daemon's log may say more.",
+                          a->params.userdata);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        BootApply *a = userdata;
+        char chunk[4096];
+        ssize_t n;
+
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n <= 0) {
+                finish(a);
+                return 0;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+                char *nb;
+
+                if (chunk[i] == '\n') {
+                        nb = a->buf ?: calloc(1, 1);
+                        if (!nb)
+                                continue;
+                        a->buf = nb;
+                        a->buf[a->len] = 0;
+                        handle_line(a, a->buf);
+                        a->len = 0;
+                        continue;
+                }
+                /* an endless line is cut: progress is for reading */
+                if (a->len >= 4096)
+                        continue;
+                nb = realloc(a->buf, a->len + 2);
+                if (!nb)
+                        continue;
+                a->buf = nb;
+                a->buf[a->len++] = chunk[i];
+        }
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        BootApply *a = userdata;
+
+        a->timer = sd_event_source_disable_unref(a->timer);
+        a->timed_out = true;
+        log_warning("Boot configuration worker %d did not finish in time, stopping it.", (int) a->pid);
+        /* the child stops its command, restores the files and exits: the pipe closes then */
+        (void) kill(a->pid, SIGTERM);
+        return 0;
+}
+
+int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply **ret) {
+        _cleanup_(boot_apply_freep) BootApply *a = NULL;
+        int fds[2], r;
+
+        a = calloc(1, sizeof(BootApply));
+        if (!a)
+                return -ENOMEM;
+        a->params = *p;
+        a->fd = -EBADF;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return log_error_errno(errno, "Failed to create a pipe for the boot configuration: %m");
+        a->pid = fork();
+        if (a->pid < 0) {
+                r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return log_error_errno(r, "Failed to fork the boot configuration worker: %m");
+        }
+        if (a->pid == 0) {
+                close(fds[0]);
+                child_run(p, plan, fds[1]);
+        }
+        close(fds[1]);
+        a->fd = fds[0];
+        (void) fcntl(a->fd, F_SETFL, O_NONBLOCK);
+        r = sd_event_add_io(p->event, &a->io, a->fd, EPOLLIN, on_io, a);
+        if (r >= 0)
+                r = sd_event_add_time_relative(p->event, &a->timer, CLOCK_MONOTONIC,
+                                               p->timeout_usec ?: BOOT_APPLY_TIMEOUT_USEC, 0, on_timeout, a);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the boot configuration worker: %m");
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+BootApply *boot_apply_free(BootApply *a) {
+        if (!a)
+                return NULL;
+        sd_event_source_disable_unref(a->io);
+        sd_event_source_disable_unref(a->timer);
+        if (a->pid > 0) {
+                (void) kill(a->pid, SIGKILL);
+                (void) waitpid(a->pid, NULL, 0);
+        }
+        if (a->fd >= 0)
+                close(a->fd);
+        free(a->buf);
+        free(a->last_done);
+        free(a);
+        return NULL;
+}

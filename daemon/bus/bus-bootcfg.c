@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "bootcfg-apply.h"
+#include "bootcfg-helper.h"
+#include "bootcfg-host.h"
+#include "bus-bootcfg.h"
+#include "bus-common.h"
+#include "log.h"
+#include "manager.h"
+#include "passthru-dbus.h"
+#include "polkit.h"
+#include "strv.h"
+#include "config.h"
+
+static int parse_options(sd_bus_message *msg, BootOptions *o, bool *ret_dry_run, sd_bus_error *error) {
+        static const char *const names[] = { "dry-run", "initramfs", "cmdline", "remove", "iommu-pt" };
+        bool *flags[] = { ret_dry_run, &o->initramfs, &o->cmdline, &o->remove, &o->iommu_pt };
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                size_t i;
+                int b;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                for (i = 0; i < ELEMENTSOF(names); i++)
+                        if (streq(key, names[i]))
+                                break;
+                if (i == ELEMENTSOF(names))
+                        return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                                 "ApplyBootConfig does not know the option '%s'; it takes "
+                                                 "dry-run, initramfs, cmdline, remove and iommu-pt.",
+                                                 key);
+                r = sd_bus_message_read(msg, "v", "b", &b);
+                if (r < 0)
+                        return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                                 "Option '%s' has the wrong type: every option of "
+                                                 "ApplyBootConfig is a boolean.",
+                                                 key);
+                *flags[i] = b;
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static const char *file_action(const BootFileChange *f) {
+        return !f->old_text ? "create" : !f->new_text ? "remove" : "change";
+}
+
+static int reply_plan(sd_bus_message *call, const BootPlan *p) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; i < p->n_files && r >= 0; i++)
+                r = sd_bus_message_append(reply, "(sss)", p->files[i].path, file_action(&p->files[i]),
+                                          strempty(p->files[i].diff));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, p->commands);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, p->warnings);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+struct BootCall {
+        Bus *bus;
+        sd_bus_message *msg;
+        BootPlan plan;
+        BootApply *apply;
+};
+
+static void boot_call_free(BootCall *c) {
+        if (!c)
+                return;
+        boot_apply_free(c->apply);
+        sd_bus_message_unref(c->msg);
+        boot_plan_done(&c->plan);
+        free(c);
+}
+
+static void on_progress(const char *stage, const char *line, void *userdata) {
+        BootCall *c = userdata;
+        int r;
+
+        r = sd_bus_emit_signal(c->bus->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                               "BootConfigProgress", "ss", stage, line);
+        if (r < 0)
+                log_debug_errno(r, "Could not send BootConfigProgress, ignoring: %m");
+        log_info("boot-config: %s: %s", stage, line);
+}
+
+static void on_done(int error, const char *message, void *userdata) {
+        BootCall *c = userdata;
+        int r;
+
+        if (error < 0) {
+                log_error("Boot configuration failed: %s", message);
+                r = sd_bus_reply_method_errorf(
+                        c->msg, error == -ETIMEDOUT ? PASSTHRU_ERROR_TIMEOUT : PASSTHRU_ERROR_FAILED, "%s",
+                        message);
+        } else {
+                log_info("Boot configuration applied: %s", message);
+                r = reply_plan(c->msg, &c->plan);
+        }
+        if (r < 0)
+                log_debug_errno(r, "Could not reply to ApplyBootConfig, ignoring: %m");
+        c->bus->boot_call = NULL;
+        /* the apply calls this last and touches nothing of its own after it */
+        boot_call_free(c);
+}
+
+int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *config_error = NULL;
+        _cleanup_close_ int rootfd = -EBADF;
+        BootOptions o = { .initramfs = true, .cmdline = true };
+        _cleanup_free_ EarlyBindEntry *entries = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        BootPlanInput in;
+        Bus *b = userdata;
+        bool dry_run = false;
+        BootCall *c;
+        int r;
+
+        r = sd_bus_message_rewind(msg, true);
+        if (r >= 0)
+                r = parse_options(msg, &o, &dry_run, error);
+        if (r < 0)
+                return r;
+        if (!dry_run) {
+                r = polkit_check(b->polkit, msg, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        if (b->boot_call)
+                return sd_bus_error_set(error, PASSTHRU_ERROR_BUSY,
+                                        "The boot configuration is being applied already; wait for it to "
+                                        "finish.");
+        rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return -errno;
+        c = calloc(1, sizeof(BootCall));
+        if (!c)
+                return -ENOMEM;
+        r = manager_boot_input(b->manager, NULL, &o, &in, &entries, &config_error);
+        if (r >= 0)
+                r = boot_plan_make(rootfd, &in, &c->plan);
+        if (r < 0) {
+                boot_call_free(c);
+                if (r == -EBADMSG && config_error)
+                        return sd_bus_error_setf(error, PASSTHRU_ERROR_FAILED,
+                                                 "%s; fix the file, then try again.", config_error);
+                if (r == -EBADMSG)
+                        return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
+                                                "A boot configuration file has a shape passthru cannot edit "
+                                                "safely; the daemon's log says which.");
+                log_error_errno(r, "Failed to plan the boot configuration: %m");
+                return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
+                                        "The boot configuration could not be planned; the daemon's log "
+                                        "says why.");
+        }
+        if (dry_run || (c->plan.n_files == 0 && !c->plan.commands)) {
+                r = reply_plan(msg, &c->plan);
+                boot_call_free(c);
+                return r < 0 ? r : 1;
+        }
+        /* The daemon's sandbox keeps /etc and /boot read-only: the helper writes them, in a
+         * unit of its own under systemd (bootcfg-helper.h). */
+        r = boot_helper_argv(b->helper ?: LIBEXECDIR "/passthru-boot-config", &in,
+                             boot_plan_digest(&c->plan), sd_booted() > 0, &argv);
+        if (r < 0) {
+                boot_call_free(c);
+                return r;
+        }
+        c->bus = b;
+        c->msg = sd_bus_message_ref(msg);
+        r = boot_apply_start(&(BootApplyParams){ .event = b->manager->event,
+                                                 .rootfd = rootfd,
+                                                 .argv = argv,
+                                                 .run_commands = true,
+                                                 .on_progress = on_progress,
+                                                 .on_done = on_done,
+                                                 .userdata = c },
+                             &c->plan, &c->apply);
+        if (r < 0) {
+                boot_call_free(c);
+                return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
+                                        "The boot configuration could not be started; the daemon's log "
+                                        "says why.");
+        }
+        b->boot_call = c;
+        return 1;
+}
+
+void bus_bootcfg_done(Bus *b) {
+        boot_call_free(b->boot_call);
+        b->boot_call = NULL;
+}
