@@ -212,8 +212,9 @@ int main(int argc, char *argv[]) {
         if ((options.group || options.force || options.driver || options.persist ||
              (options.dry_run && verb->run != verb_boot_config)) &&
             verb->run != verb_bind && verb->run != verb_unbind) {
-                client_error_errno(EINVAL, "--group, --dry-run, --force, --driver and --persist go with bind and "
-                                           "unbind (and --dry-run with boot-config).");
+                client_error_errno(EINVAL,
+                                   "--group, --dry-run, --force, --driver and --persist go with bind and "
+                                   "unbind (and --dry-run with boot-config).");
                 return EXIT_USAGE;
         }
         if ((options.no_initramfs || options.no_cmdline || options.remove || options.iommu_pt) &&

@@ -705,6 +705,156 @@ static void test_bus_lost(DaemonFixture *f, gconstpointer data) {
         g_assert_cmpint(harness_lose_bus(f->h), ==, 1);
 }
 
+/* ---- arbitrary bodies ---- */
+
+static const char *const option_keys[] = { "group",    "dry-run",   "force",   "driver",
+                                           "persist",  "initramfs", "cmdline", "remove",
+                                           "iommu-pt", "",          "\x01",    "grp" };
+
+/* A string of up to 40 random bytes, made valid UTF-8 (D-Bus carries nothing else), or
+ * something address-like, or a long run. */
+static char *random_string(void) {
+        switch (g_test_rand_int_range(0, 4)) {
+        case 0: {
+                guint8 bytes[40];
+                int n = g_test_rand_int_range(0, 40);
+
+                for (int i = 0; i < n; i++)
+                        bytes[i] = g_test_rand_int_range(1, 256);
+                return g_utf8_make_valid((const char *) bytes, n);
+        }
+        case 1:
+                return g_strdup_printf("%04x:%02x:%02x.%d", g_test_rand_int_range(0, 3),
+                                       g_test_rand_int_range(0, 10), g_test_rand_int_range(0, 32),
+                                       g_test_rand_int_range(0, 9));
+        case 2:
+                return g_strnfill(g_test_rand_int_range(0, 70000), 'a' + g_test_rand_int_range(0, 26));
+        default:
+                return g_strdup(option_keys[g_test_rand_int_range(0, G_N_ELEMENTS(option_keys))]);
+        }
+}
+
+static GVariant *random_value(int depth);
+
+static GVariant *random_options(int depth) {
+        GVariantBuilder b;
+        int n = g_test_rand_int_range(0, 5);
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        for (int i = 0; i < n; i++) {
+                g_autofree char *key =
+                        g_test_rand_bit()
+                                ? g_strdup(option_keys[g_test_rand_int_range(0, G_N_ELEMENTS(option_keys))])
+                                : random_string();
+
+                g_variant_builder_add(&b, "{sv}", key, random_value(depth + 1));
+        }
+        return g_variant_builder_end(&b);
+}
+
+static GVariant *random_value(int depth) {
+        switch (g_test_rand_int_range(0, depth > 2 ? 6 : 8)) {
+        case 0: {
+                g_autofree char *s = random_string();
+
+                return g_variant_new_string(s);
+        }
+        case 1:
+                return g_variant_new_boolean(g_test_rand_bit());
+        case 2:
+                return g_variant_new_uint32(g_test_rand_int());
+        case 3:
+                return g_variant_new_int32(g_test_rand_int());
+        case 4:
+                return g_variant_new_object_path(g_test_rand_bit() ? "/"
+                                                                   : PASSTHRU_DEVICES_PATH "/0000_06_00_0");
+        case 5: {
+                guint8 bytes[16];
+
+                for (size_t i = 0; i < sizeof(bytes); i++)
+                        bytes[i] = g_test_rand_int_range(0, 256);
+                return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, bytes, g_test_rand_int_range(0, 16),
+                                                 1);
+        }
+        case 6:
+                return random_options(depth);
+        default:
+                return g_variant_new_variant(random_value(depth + 1));
+        }
+}
+
+/* Mostly the right shape with wrong contents, sometimes any shape at all. */
+static GVariant *random_body(const char *signature) {
+        GVariantBuilder b;
+        int n;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE_TUPLE);
+        if (g_test_rand_int_range(0, 4) != 0) {
+                for (const char *c = signature; *c; c++)
+                        if (*c == 's') {
+                                g_autofree char *s = random_string();
+
+                                g_variant_builder_add_value(&b, g_variant_new_string(s));
+                        } else if (*c == 'b')
+                                g_variant_builder_add_value(&b, g_variant_new_boolean(g_test_rand_bit()));
+                        else
+                                g_variant_builder_add_value(&b, random_options(0));
+                return g_variant_builder_end(&b);
+        }
+        n = g_test_rand_int_range(0, 4);
+        for (int i = 0; i < n; i++)
+                g_variant_builder_add_value(&b, random_value(0));
+        return g_variant_builder_end(&b);
+}
+
+/* Every method of the Manager and of a device, fed arbitrary bodies: each call is answered
+ * (most with a named error), the daemon keeps serving, and no device changes driver — the
+ * calls come from a client polkit never authorizes (there is no polkit on this bus). */
+static void test_arbitrary_bodies(DaemonFixture *f, gconstpointer data) {
+        static const struct {
+                const char *path, *interface, *method, *signature;
+        } methods[] = {
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListDevices", "" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "GetDevice", "s" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Bind", "so" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Unbind", "so" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Persist", "sb" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "GetConfig", "" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "CheckHost", "" },
+                { NVME_PATH, PASSTHRU_DEVICE_INTERFACE, "Bind", "o" },
+                { NVME_PATH, PASSTHRU_DEVICE_INTERFACE, "Unbind", "o" },
+                { GPU_PATH, PASSTHRU_DEVICE_INTERFACE, "Bind", "o" },
+                { NVME_PATH, PROPERTIES, "GetAll", "s" },
+                { NVME_PATH, PROPERTIES, "Get", "ss" },
+                { PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "GetManagedObjects", "" },
+        };
+        g_autoptr(GVariant) before = list_devices(f), after = NULL;
+        unsigned answered = 0, errors = 0;
+
+        for (int i = 0; i < 1500; i++) {
+                size_t m = g_test_rand_int_range(0, G_N_ELEMENTS(methods));
+                /* CheckHost reads the host each time: seldom. */
+                GVariant *body = random_body(methods[m].signature);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply = NULL;
+
+                if (g_str_equal(methods[m].method, "CheckHost") && i % 50 != 0) {
+                        g_variant_unref(g_variant_ref_sink(body));
+                        continue;
+                }
+                reply = harness_call(f->h, methods[m].path, methods[m].interface, methods[m].method, body,
+                                     NULL, &error);
+                answered++;
+                errors += error != NULL;
+                /* A timeout would mean a call left unanswered. */
+                g_assert_false(g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+        }
+        g_test_message("%u calls answered, %u with an error", answered, errors);
+        g_assert_cmpuint(errors, >, 0);
+        after = list_devices(f);
+        g_assert_true(g_variant_equal(before, after));
+}
+
 int main(int argc, char *argv[]) {
         g_autofree TestbedFunction *without_iommu = host_without_iommu();
         Host no_iommu = { without_iommu, testbed_host_len };
@@ -728,5 +878,6 @@ int main(int argc, char *argv[]) {
         ADD("/daemon/change-without-change", test_change_without_change, NULL);
         ADD("/daemon/vf-removed", test_vf_removed, NULL);
         ADD("/daemon/bus-lost", test_bus_lost, NULL);
+        ADD("/daemon/arbitrary-bodies", test_arbitrary_bodies, NULL);
         return g_test_run();
 }
