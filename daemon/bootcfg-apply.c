@@ -489,6 +489,8 @@ int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply *
                 return log_error_errno(r, "Failed to fork the boot configuration worker: %m");
         }
         if (a->pid == 0) {
+                /* The child's copy of the state is not the child's to keep: memcheck counts it. */
+                free(TAKE_PTR(a));
                 close(fds[0]);
                 child_run(p, plan, fds[1]);
         }
