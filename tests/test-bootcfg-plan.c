@@ -199,7 +199,7 @@ static void test_grub_diff(PlanFixture *f, gconstpointer data) {
 /* A file of the same name that passthru did not write is never replaced or removed. */
 static void test_foreign_file(PlanFixture *f, gconstpointer data) {
         g_autofree char *dir = g_build_filename(f->root, "etc", "passthru", NULL);
-        g_autofree char *list = g_build_filename(dir, "early-bind.list", NULL), *after = NULL;
+        g_autofree char *list = g_build_filename(dir, "early-bind.list", NULL);
         BootPlanInput in = { .entries = &nic, .n_entries = 1, .initramfs = true };
         BootPlan p = {};
 
