@@ -247,10 +247,10 @@ static GVariant *call(Fixture *f, const char *method, GVariant *args, const char
 
 static void persist(Fixture *f, const char *address, bool enabled) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply =
-                call(f, "Persist", g_variant_new("(sb)", address, enabled), "()", &error);
+        GVariant *reply = call(f, "Persist", g_variant_new("(sb)", address, enabled), "()", &error);
 
         g_assert_no_error(error);
+        g_variant_unref(reply);
 }
 
 static GVariant *bind_persist(Fixture *f, const char *method, const char *address, GError **error) {
