@@ -213,6 +213,19 @@ static gboolean name_owned_or_daemon_gone(gpointer data) {
         return h->owner != NULL || g_subprocess_get_identifier(h->daemon) == NULL;
 }
 
+/* GDBus sends the subscription's AddMatch without waiting for the bus to take it. A test
+ * that makes the daemon emit right away (a hotplug event) could otherwise lose the signals
+ * emitted before the bus installs the match: one round trip to the bus on the same
+ * connection, which the bus answers in order, closes that window. */
+static void sync_with_bus(Harness *h) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+                h->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                "GetId", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+        g_assert_no_error(error);
+}
+
 static void start_daemon(Harness *h, const char *passthrud, const char *const *extra_args) {
         g_autofree char *bus = g_strconcat("--bus-address=", h->address, NULL);
         g_autofree char *ids =
@@ -250,6 +263,7 @@ static void start_daemon(Harness *h, const char *passthrud, const char *const *e
                         g_subprocess_get_status(h->daemon));
         h->subscription = g_dbus_connection_signal_subscribe(h->connection, h->owner, NULL, NULL, NULL, NULL,
                                                              G_DBUS_SIGNAL_FLAGS_NONE, on_signal, h, NULL);
+        sync_with_bus(h);
 }
 
 const char *harness_unavailable_reason(void) {
