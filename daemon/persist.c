@@ -285,13 +285,17 @@ static int make_plan(Persist *p, const ConfigEntry *e, const Device *d, Plan *re
                 }
                 return r;
         }
-        /* The admin wrote allow-protected = yes for this entry: say what is overridden. */
-        log_warning("%s: taking it although it is protected (%s), because its entry says "
-                    "allow-protected = yes.",
-                    d->address_str, refusal.message);
+        /* The admin wrote allow-protected = yes for this entry: it overrides what --force
+         * would, and the log says what was overridden. What force cannot override (the disk
+         * under /, a bridge) stays refused, with that refusal. */
         plan_done(ret);
         req.force = true;
-        return plan_make(&p->manager->table, p->manager->sources.host, &req, ret, ret_refusal);
+        r = plan_make(&p->manager->table, p->manager->sources.host, &req, ret, ret_refusal);
+        if (r >= 0)
+                log_warning("%s: taking it although it is protected (%s), because its entry says "
+                            "allow-protected = yes.",
+                            d->address_str, refusal.message);
+        return r;
 }
 
 static void apply_entry(Persist *p, const ConfigEntry *e) {

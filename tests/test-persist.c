@@ -28,6 +28,7 @@
 typedef struct {
         bool deny;        /* polkit says no */
         bool host_uses;   /* root on the NVMe */
+        bool route_e1000; /* the default route through the e1000 at 07:00.0 */
         const char *conf; /* devices.conf before the daemon starts; NULL: none */
         bool pf_no_vfs;   /* the SR-IOV PF reads sriov_numvfs 0 */
         bool no_dir;      /* the config directory does not exist at start-up */
@@ -144,6 +145,24 @@ static void daemon_stop(Fixture *f) {
         f->h = NULL;
 }
 
+/* The default route leaves through the e1000's interface enp7s0 (a protection --force and
+ * allow-protected = yes override: the host survives losing it). */
+static void route_through_e1000(Fixture *f, const char *proc) {
+        const char *devpath = testbed_devpath(f->tb, E1000) + strlen("/devices");
+        g_autofree char *dir =
+                g_build_filename(testbed_sys_dir(f->tb), "devices", devpath, "net", "enp7s0", NULL);
+        g_autofree char *net = g_build_filename(testbed_sys_dir(f->tb), "class", "net", NULL);
+        g_autofree char *link = g_build_filename(net, "enp7s0", NULL);
+        g_autofree char *target = g_strdup_printf("../../devices%s/net/enp7s0", devpath);
+
+        write_in(proc, "net/route",
+                 "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                 "enp7s0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+        g_assert_no_errno(g_mkdir_with_parents(dir, 0755));
+        g_assert_no_errno(g_mkdir_with_parents(net, 0755));
+        g_assert_no_errno(symlink(target, link));
+}
+
 static void fixture_setup(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
         g_autofree char *proc = NULL, *module = NULL, *etc = NULL;
@@ -161,6 +180,8 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         write_in(proc, "swaps", "Filename\tType\tSize\tUsed\tPriority\n");
         write_in(proc, "net/route",
                  "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        if (f->config->route_e1000)
+                route_through_e1000(f, proc);
         if (f->config->host_uses) {
                 g_autofree char *dir = g_build_filename(testbed_sys_dir(f->tb), "devices",
                                                         testbed_devpath(f->tb, NVME) + strlen("/devices"),
@@ -554,6 +575,28 @@ static void test_protected(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(kernel_emulator_writes(f->kernel, NVME), ==, 0);
 }
 
+static const char protected_allowed_conf[] =
+        "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\nallow-protected = yes\n\n"
+        "[0000:07:00.0]\nid = 8086:100e\nclass = 0x020000\nallow-protected = yes\n";
+
+/* allow-protected = yes, written by the admin, is the one way start-up takes a protected
+ * device, and only where --force could: the NIC of the default route is taken, the disk
+ * under / never is. */
+static void test_protected_allowed(Fixture *f, gconstpointer data) {
+        g_autofree char *nic = NULL, *disk = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        wait_driver(f, E1000, "vfio-pci");
+        nic = config_state(f, E1000);
+        g_assert_cmpstr(nic, ==, "applied");
+        disk = config_state(f, NVME);
+        g_test_message("state: %s", disk);
+        g_assert_true(g_str_has_prefix(disk, "refused "));
+        g_assert_nonnull(strstr(disk, "root"));
+        assert_driver(f, NVME, "nvme");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, NVME), ==, 0);
+}
+
 /* Changing what is remembered needs configure-host; denied, nothing changes. */
 static void test_polkit_deny(Fixture *f, gconstpointer data) {
         g_autoptr(GError) persist_error = NULL, bind_error = NULL;
@@ -776,6 +819,9 @@ static const Config no_dir = { .no_dir = true };
 static const Config startup = { .conf = startup_conf };
 static const Config corrupt = { .conf = corrupt_conf };
 static const Config protected = { .conf = protected_conf, .host_uses = true };
+static const Config protected_allowed = { .conf = protected_allowed_conf,
+                                          .host_uses = true,
+                                          .route_e1000 = true };
 static const Config deny = { .deny = true };
 static const Config group = { .conf = group_conf };
 static const Config half_group = { .conf = half_group_conf };
@@ -797,6 +843,7 @@ int main(int argc, char *argv[]) {
         ADD("hand-edit", plain, test_hand_edit);
         ADD("dir-made", no_dir, test_dir_made);
         ADD("protected", protected, test_protected);
+        ADD("protected-allowed", protected_allowed, test_protected_allowed);
         ADD("polkit-deny", deny, test_polkit_deny);
         ADD("client", plain, test_client);
         ADD("group", group, test_group);
