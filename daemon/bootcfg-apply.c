@@ -54,11 +54,13 @@ static int open_parent(int rootfd, const char *path, bool create, const char **r
         return fd;
 }
 
-static int write_all(int fd, const char *text) {
+/* On a socket (the helper's) with MSG_NOSIGNAL: a helper that went away is an error here,
+ * not a SIGPIPE. */
+static int write_all_to(int fd, const char *text, bool is_socket) {
         size_t len = strlen(text);
 
         while (len > 0) {
-                ssize_t n = write(fd, text, len);
+                ssize_t n = is_socket ? send(fd, text, len, MSG_NOSIGNAL) : write(fd, text, len);
 
                 if (n < 0) {
                         if (errno == EINTR)
@@ -69,6 +71,10 @@ static int write_all(int fd, const char *text) {
                 len -= n;
         }
         return 0;
+}
+
+static int write_all(int fd, const char *text) {
+        return write_all_to(fd, text, false);
 }
 
 /* text into name under dirfd: a temporary file next to it, fsync, rename, fsync of the
@@ -515,24 +521,6 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int send_all(int fd, const char *text) {
-        size_t len = strlen(text);
-
-        while (len > 0) {
-                /* MSG_NOSIGNAL: a helper that went away is an error here, not a SIGPIPE */
-                ssize_t n = send(fd, text, len, MSG_NOSIGNAL);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                text += n;
-                len -= n;
-        }
-        return 0;
-}
-
 /* Connected to the helper's socket, the request sent and the sending side shut. */
 static int connect_helper(const char *path, const char *request) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -547,7 +535,7 @@ static int connect_helper(const char *path, const char *request) {
                 return -errno;
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
-        r = send_all(fd, strempty(request));
+        r = write_all_to(fd, strempty(request), true);
         if (r < 0)
                 return r;
         if (shutdown(fd, SHUT_WR) < 0)
