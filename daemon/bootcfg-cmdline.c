@@ -528,6 +528,15 @@ int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
         return 1;
 }
 
+static bool quotes_balanced(const char *s) {
+        bool open = false;
+
+        for (; *s; s++)
+                if (*s == '"')
+                        open = !open;
+        return !open;
+}
+
 int kernel_cmdline_edit(const char *text, const char *running_cmdline, const CmdlineEdit *edit, char **ret) {
         _cleanup_free_ char *line = NULL, *base = NULL, *edited = NULL, *out = NULL;
         const char *rest = "";
@@ -566,6 +575,9 @@ int kernel_cmdline_edit(const char *text, const char *running_cmdline, const Cmd
         line = strndup(text, strcspn(text, "\n"));
         if (!line)
                 return -ENOMEM;
+        /* an unterminated quote makes the rest one word: an argument added there is not seen */
+        if (!quotes_balanced(line))
+                return -EBADMSG;
         rest = text + strlen(line);
         r = cmdline_edit_args(line, edit, &edited);
         if (r < 0)

@@ -48,5 +48,6 @@ int grub_default_assigns(const char *text);
  * kernel's command line, so the new file starts from running_cmdline (the contents of
  * /proc/cmdline) without the boot loader's own BOOT_IMAGE= and initrd= arguments. Returns as
  * grub_default_edit(); with text NULL and nothing to change, 0 and NULL; with text NULL and no
- * running_cmdline, -ENODATA (a file of passthru's arguments alone would drop root=). */
+ * running_cmdline, -ENODATA (a file of passthru's arguments alone would drop root=); -EBADMSG
+ * for a line with an unterminated double quote. */
 int kernel_cmdline_edit(const char *text, const char *running_cmdline, const CmdlineEdit *edit, char **ret);

@@ -108,6 +108,7 @@ static const EditCase kernel_cases[] = {
         { "missing", "intel_iommu=on", NULL, 1, "proc-cmdline" },
         { "proxmox-zfs", NULL, "intel_iommu=on", 0 },
         { "proxmox-zfs", "root=ZFS=x", NULL, -EINVAL },
+        { "unterminated", "intel_iommu=on", NULL, -EBADMSG },
 };
 
 static void test_args(void) {
