@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,11 +54,13 @@ static int open_parent(int rootfd, const char *path, bool create, const char **r
         return fd;
 }
 
-static int write_all(int fd, const char *text) {
+/* On a socket (the helper's) with MSG_NOSIGNAL: a helper that went away is an error here,
+ * not a SIGPIPE. */
+static int write_all_to(int fd, const char *text, bool is_socket) {
         size_t len = strlen(text);
 
         while (len > 0) {
-                ssize_t n = write(fd, text, len);
+                ssize_t n = is_socket ? send(fd, text, len, MSG_NOSIGNAL) : write(fd, text, len);
 
                 if (n < 0) {
                         if (errno == EINTR)
@@ -67,6 +71,10 @@ static int write_all(int fd, const char *text) {
                 len -= n;
         }
         return 0;
+}
+
+static int write_all(int fd, const char *text) {
+        return write_all_to(fd, text, false);
 }
 
 /* text into name under dirfd: a temporary file next to it, fsync, rename, fsync of the
@@ -350,12 +358,13 @@ int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t 
 
 struct BootApply {
         BootApplyParams params;
-        pid_t pid;
+        pid_t pid; /* the child; 0 over the socket */
         int fd;
         sd_event_source *io, *timer;
         char *buf; /* a partial line from the pipe */
         size_t len;
         char *last_done; /* the text of the last "done" line */
+        int exit_status; /* of the "exit" line; -1 before it */
         bool timed_out;
 };
 
@@ -393,6 +402,16 @@ static void handle_line(BootApply *a, char *line) {
                 stage = line;
                 line = tab + 1;
         }
+        if (streq(stage, BOOT_APPLY_STAGE_EXIT)) {
+                char *end;
+                long status;
+
+                errno = 0;
+                status = strtol(line, &end, 10);
+                a->exit_status =
+                        errno || end == line || *end || status < 0 || status > 255 ? 255 : (int) status;
+                return;
+        }
         if (streq(stage, BOOT_APPLY_STAGE_DONE)) {
                 free(a->last_done);
                 a->last_done = strdup(line);
@@ -401,8 +420,37 @@ static void handle_line(BootApply *a, char *line) {
                 a->params.on_progress(stage, line, a->params.userdata);
 }
 
+/* How the work ended: the child's exit status, or over the socket the helper's exit line. */
+static int outcome(BootApply *a, const char **ret_message) {
+        int status = 0;
+
+        *ret_message = a->last_done;
+        if (a->pid > 0) {
+                while (waitpid(a->pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                a->pid = 0;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                        return 0;
+                return a->timed_out ? -ETIMEDOUT : -EPROTO;
+        }
+        if (a->timed_out) {
+                *ret_message = "The boot configuration helper did not finish in time. It goes on in its own "
+                               "unit, which stops it and restores the files when its time is up: "
+                               "journalctl -u 'passthru-boot-config@*' says how it ended.";
+                return -ETIMEDOUT;
+        }
+        if (a->exit_status < 0) {
+                /* the helper died, or its unit failed to start: a socket carries no exit status */
+                *ret_message = "The boot configuration helper ended without saying how (no exit line); "
+                               "journalctl -u 'passthru-boot-config@*' says why.";
+                return -EPROTO;
+        }
+        return a->exit_status == 0 ? 0 : -EPROTO;
+}
+
 static void finish(BootApply *a) {
-        int status = 0, error;
+        const char *message;
+        int error;
 
         a->io = sd_event_source_disable_unref(a->io);
         a->timer = sd_event_source_disable_unref(a->timer);
@@ -411,12 +459,9 @@ static void finish(BootApply *a) {
                 handle_line(a, a->buf);
                 a->len = 0;
         }
-        while (waitpid(a->pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        a->pid = 0;
-        error = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : a->timed_out ? -ETIMEDOUT : -EPROTO;
+        error = outcome(a, &message);
         a->params.on_done(error,
-                          a->last_done
+                          message
                                   ?: "The boot configuration worker ended without saying how; the "
                                      "daemon's log may say more.",
                           a->params.userdata);
@@ -464,43 +509,93 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         a->timer = sd_event_source_disable_unref(a->timer);
         a->timed_out = true;
+        if (a->pid == 0) {
+                /* the helper runs as root in its own unit: not ours to stop; stop waiting */
+                log_warning("The boot configuration helper did not finish in time; no longer waiting.");
+                finish(a);
+                return 0;
+        }
         log_warning("Boot configuration worker %d did not finish in time, stopping it.", (int) a->pid);
         /* the child stops its command, restores the files and exits: the pipe closes then */
         (void) kill(a->pid, SIGTERM);
         return 0;
 }
 
-int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply **ret) {
-        _cleanup_(boot_apply_freep) BootApply *a = NULL;
+/* Connected to the helper's socket, the request sent and the sending side shut. */
+static int connect_helper(const char *path, const char *request) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -EINVAL;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        r = write_all_to(fd, strempty(request), true);
+        if (r < 0)
+                return r;
+        if (shutdown(fd, SHUT_WR) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* The child that runs the plan or the helper; its stdout is the write end of a pipe. */
+static int fork_child(BootApply *a, const BootApplyParams *p, const BootPlan *plan) {
         int fds[2], r;
 
-        a = calloc(1, sizeof(BootApply));
-        if (!a)
-                return -ENOMEM;
-        a->params = *p;
-        a->fd = -EBADF;
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return log_error_errno(errno, "Failed to create a pipe for the boot configuration: %m");
         a->pid = fork();
         if (a->pid < 0) {
                 r = -errno;
+                a->pid = 0;
                 close(fds[0]);
                 close(fds[1]);
                 return log_error_errno(r, "Failed to fork the boot configuration worker: %m");
         }
         if (a->pid == 0) {
                 /* The child's copy of the state is not the child's to keep: memcheck counts it. */
-                free(TAKE_PTR(a));
+                free(a);
                 close(fds[0]);
                 child_run(p, plan, fds[1]);
         }
         close(fds[1]);
-        a->fd = fds[0];
+        return fds[0];
+}
+
+int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply **ret) {
+        _cleanup_(boot_apply_freep) BootApply *a = NULL;
+        uint64_t timeout = p->timeout_usec;
+        int r;
+
+        a = calloc(1, sizeof(BootApply));
+        if (!a)
+                return -ENOMEM;
+        a->params = *p;
+        a->fd = -EBADF;
+        a->exit_status = -1;
+        if (p->socket_path) {
+                a->fd = connect_helper(p->socket_path, p->request);
+                if (a->fd < 0)
+                        return log_error_errno(
+                                a->fd, "Failed to hand the boot configuration to the helper at %s: %m",
+                                p->socket_path);
+                if (timeout == 0)
+                        timeout = BOOT_APPLY_TIMEOUT_USEC + BOOT_APPLY_SOCKET_GRACE_USEC;
+        } else {
+                a->fd = fork_child(a, p, plan);
+                if (a->fd < 0)
+                        return a->fd;
+        }
         (void) fcntl(a->fd, F_SETFL, O_NONBLOCK);
         r = sd_event_add_io(p->event, &a->io, a->fd, EPOLLIN, on_io, a);
         if (r >= 0)
                 r = sd_event_add_time_relative(p->event, &a->timer, CLOCK_MONOTONIC,
-                                               p->timeout_usec ?: BOOT_APPLY_TIMEOUT_USEC, 0, on_timeout, a);
+                                               timeout ?: BOOT_APPLY_TIMEOUT_USEC, 0, on_timeout, a);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the boot configuration worker: %m");
         *ret = TAKE_PTR(a);

@@ -7,10 +7,12 @@
  * (the initramfs rebuild first, then update-grub, proxmox-boot-tool or kernel-install). On
  * any failure half-way, every file written is put back as it was and the report says so.
  *
- * A rebuild takes minutes, so boot_apply_start() does all of it in a forked child and the
- * daemon keeps serving: each progress line (a stage and a line of text, the commands' own
- * output among them) comes back over a pipe to the progress callback, and the done callback
- * says how it ended. The pieces the child runs are plain functions, tested on fixture roots. */
+ * A rebuild takes minutes, so boot_apply_start() has all of it done elsewhere and the daemon
+ * keeps serving: in a forked child (the plan itself, or the helper it execs), or by the helper
+ * behind its socket (bootcfg-helper.h). Each progress line (a stage and a line of text, the
+ * commands' own output among them) comes back over a pipe or the socket to the progress
+ * callback, and the done callback says how it ended. The pieces that run are plain functions,
+ * tested on fixture roots. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +25,9 @@
 
 /* Longest a whole apply may take; a stuck generator is killed after it. */
 #define BOOT_APPLY_TIMEOUT_USEC (30ULL * 60 * 1000 * 1000)
+/* Over the socket the helper's unit stops it after BOOT_APPLY_TIMEOUT_USEC (RuntimeMaxSec=):
+ * the daemon waits this much longer for the helper to restore the files and say so. */
+#define BOOT_APPLY_SOCKET_GRACE_USEC (3ULL * 60 * 1000 * 1000)
 
 /* Stages of the progress lines. */
 #define BOOT_APPLY_STAGE_FILES "files"
@@ -30,6 +35,9 @@
 #define BOOT_APPLY_STAGE_OUTPUT "output"
 #define BOOT_APPLY_STAGE_RESTORE "restore"
 #define BOOT_APPLY_STAGE_DONE "done"
+/* The helper's last line, "exit<TAB>N": its exit status, which a socket does not carry. Not
+ * passed on as progress. */
+#define BOOT_APPLY_STAGE_EXIT "exit"
 
 /* Writes each file of plan under rootfd (a backup of an existing file first, stamped with
  * now), logging one line per file to log ("STAGE\tTEXT\n"; log may be NULL). On failure the
@@ -64,15 +72,21 @@ typedef struct BootApplyParams {
         /* set: the child runs this program instead (the helper, bootcfg-helper.h), its stdout
          * and stderr being the progress lines */
         char **argv;
-        uint64_t timeout_usec; /* 0: BOOT_APPLY_TIMEOUT_USEC */
+        /* set: no child; connect to the helper's socket, send request (boot_helper_request())
+         * and read its lines there, the last one its exit status */
+        const char *socket_path;
+        const char *request;
+        /* 0: BOOT_APPLY_TIMEOUT_USEC, and over a socket BOOT_APPLY_SOCKET_GRACE_USEC more */
+        uint64_t timeout_usec;
         boot_apply_progress_t on_progress;
         boot_apply_done_t on_done;
         void *userdata;
 } BootApplyParams;
 
-/* Forks the child that runs boot_plan_apply(), or execs p->argv; plan is read before this
- * returns. */
+/* Forks the child that runs boot_plan_apply(), or execs p->argv, or connects to
+ * p->socket_path; plan is read before this returns. */
 int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply **ret);
-/* Stops watching; a child still running is killed (its files are then not restored). */
+/* Stops watching; a child still running is killed (its files are then not restored). The
+ * helper behind the socket is not: it finishes (or restores) on its own. */
 BootApply *boot_apply_free(BootApply *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BootApply *, boot_apply_free);

@@ -167,6 +167,137 @@ static bool edit_is_safe(const CmdlineEdit *edit) {
         return true;
 }
 
+/* Parameters whose value is a list of options separated by commas, where every occurrence
+ * counts (the kernel's parser runs for each): intel_iommu=on,igfx_off. passthru sets its
+ * option in the list and takes out the one that contradicts it, keeping the others. */
+static const struct {
+        const char *key, *option, *opposite;
+} list_options[] = {
+        { "intel_iommu", "on", "off" },
+};
+
+static int list_option_find(const char *arg) {
+        size_t key_len = key_length(arg);
+
+        if (!arg[key_len])
+                return -1;
+        for (size_t i = 0; i < ELEMENTSOF(list_options); i++)
+                if (arg_has_key(list_options[i].key, arg, key_len) &&
+                    streq(arg + key_len + 1, list_options[i].option))
+                        return (int) i;
+        return -1;
+}
+
+/* word ("key=a,b,c") without the option drop, and with add first (NULL: nothing added); a
+ * word left without options goes. */
+static int word_options_edit(Word *word, const char *add, const char *drop) {
+        const char *eq = strchr(word->text, '=');
+        size_t key_len = eq ? (size_t) (eq - word->text) : strlen(word->text);
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        bool any = false;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "%.*s=", (int) key_len, word->text);
+        if (add) {
+                fputs(add, f);
+                any = true;
+        }
+        for (const char *o = eq ? eq + 1 : ""; *o;) {
+                size_t n = strcspn(o, ",");
+
+                if (n > 0 && !(strlen(drop) == n && strncmp(o, drop, n) == 0)) {
+                        fprintf(f, "%s%.*s", any ? "," : "", (int) n, o);
+                        any = true;
+                }
+                o += n + (o[n] == ',');
+        }
+        if (fclose(f) < 0)
+                return -ENOMEM;
+        if (!any) {
+                word->gone = true;
+                return 0;
+        }
+        return free_and_strdup(&word->text, buf) < 0 ? -ENOMEM : 0;
+}
+
+static bool word_has_option(const char *word, const char *option) {
+        const char *o = strchr(word, '=');
+
+        for (o = o ? o + 1 : ""; *o;) {
+                size_t n = strcspn(o, ",");
+
+                if (strlen(option) == n && strncmp(o, option, n) == 0)
+                        return true;
+                o += n + (o[n] == ',');
+        }
+        return false;
+}
+
+/* A word still there with the key of list_options[i]. */
+static bool list_word_wanted(const Word *word, size_t i) {
+        return !word->gone && arg_has_key(word->text, list_options[i].key, strlen(list_options[i].key));
+}
+
+/* Sets the option of list_options[i]: the opposite goes from every occurrence, the option
+ * goes first into the first one unless one has it already, and any occurrence left empty
+ * goes; appended as arg when there is none. */
+static int words_set_option(Words *w, size_t i, const char *arg, bool *changed) {
+        const char *option = list_options[i].option, *opposite = list_options[i].opposite;
+        Word *first = NULL;
+        bool present = false;
+        int r;
+
+        for (size_t k = 0; k < w->n; k++) {
+                Word *word = &w->items[k];
+
+                if (!list_word_wanted(word, i))
+                        continue;
+                first = first ?: word;
+                present = present || word_has_option(word->text, option);
+        }
+        if (!first) {
+                *changed = true;
+                return words_append(w, arg);
+        }
+        for (size_t k = 0; k < w->n; k++) {
+                Word *word = &w->items[k];
+                _cleanup_free_ char *before = NULL;
+
+                if (!list_word_wanted(word, i))
+                        continue;
+                before = strdup(word->text);
+                if (!before)
+                        return -ENOMEM;
+                /* the first occurrence gets the option even when nothing else is left in it */
+                r = word_options_edit(word, word == first && !present ? option : NULL, opposite);
+                if (r < 0)
+                        return r;
+                if (word->gone || !streq(before, word->text))
+                        *changed = true;
+        }
+        return 0;
+}
+
+/* Takes the option of list_options[i] out of every occurrence; an occurrence left empty goes. */
+static int words_remove_option(Words *w, size_t i, bool *changed) {
+        for (size_t k = 0; k < w->n; k++) {
+                Word *word = &w->items[k];
+                int r;
+
+                if (!list_word_wanted(word, i) || !word_has_option(word->text, list_options[i].option))
+                        continue;
+                r = word_options_edit(word, NULL, list_options[i].option);
+                if (r < 0)
+                        return r;
+                *changed = true;
+        }
+        return 0;
+}
+
 static bool words_remove(Words *w, const char *arg) {
         bool exact = strchr(arg, '=') != NULL, changed = false;
 
@@ -198,7 +329,8 @@ static int words_set(Words *w, const char *arg, bool *changed) {
                 n_same++;
                 if (!first)
                         first = word;
-                if (!streq(word->text, arg))
+                /* the value decides: vfio_pci.ids= is vfio-pci.ids= */
+                if (!streq(word->text + key_length(word->text), arg + key_len))
                         all_equal = false;
         }
         if (n_same == 0) {
@@ -231,11 +363,20 @@ int cmdline_edit_args(const char *args, const CmdlineEdit *edit, char **ret) {
         r = words_split(args, &w);
         if (r < 0)
                 return r;
-        for (char *const *a = edit->remove; a && *a; a++)
-                if (words_remove(&w, *a))
+        for (char *const *a = edit->remove; a && *a; a++) {
+                int i = list_option_find(*a);
+
+                if (i >= 0) {
+                        r = words_remove_option(&w, i, &changed);
+                        if (r < 0)
+                                goto finish;
+                } else if (words_remove(&w, *a))
                         changed = true;
+        }
         for (char *const *a = edit->add; a && *a; a++) {
-                r = words_set(&w, *a, &changed);
+                int i = list_option_find(*a);
+
+                r = i >= 0 ? words_set_option(&w, i, *a, &changed) : words_set(&w, *a, &changed);
                 if (r < 0)
                         goto finish;
         }
@@ -387,6 +528,15 @@ int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
         return 1;
 }
 
+static bool quotes_balanced(const char *s) {
+        bool open = false;
+
+        for (; *s; s++)
+                if (*s == '"')
+                        open = !open;
+        return !open;
+}
+
 int kernel_cmdline_edit(const char *text, const char *running_cmdline, const CmdlineEdit *edit, char **ret) {
         _cleanup_free_ char *line = NULL, *base = NULL, *edited = NULL, *out = NULL;
         const char *rest = "";
@@ -425,6 +575,9 @@ int kernel_cmdline_edit(const char *text, const char *running_cmdline, const Cmd
         line = strndup(text, strcspn(text, "\n"));
         if (!line)
                 return -ENOMEM;
+        /* an unterminated quote makes the rest one word: an argument added there is not seen */
+        if (!quotes_balanced(line))
+                return -EBADMSG;
         rest = text + strlen(line);
         r = cmdline_edit_args(line, edit, &edited);
         if (r < 0)

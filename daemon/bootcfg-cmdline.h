@@ -7,10 +7,13 @@
  * to touch stays as it was, and applying an edit twice changes nothing the second time.
  *
  * An argument to add is "key" or "key=value". A present argument with the same key and another
- * value is replaced in place (intel_iommu=off becomes intel_iommu=on: the administrator asked
- * passthru for a working IOMMU); further arguments with that key are dropped, since the kernel
- * honours the last one. An argument to remove is "key=value" (only that exact argument goes:
- * undo must not take away a value the administrator set) or "key" (every value of key). */
+ * value is replaced in place (iommu=soft becomes iommu=pt); further arguments with that key
+ * are dropped, since the kernel honours the last one. intel_iommu= is a list of options that
+ * the kernel reads in every occurrence: "on" is merged into it (intel_iommu=igfx_off becomes
+ * intel_iommu=on,igfx_off; "off" goes: the administrator asked passthru for a working IOMMU).
+ * An argument to remove is "key=value" (only that exact argument goes, or for intel_iommu=on
+ * only that option: undo must not take away a value the administrator set) or "key" (every
+ * value of key). Keys compare with '-' and '_' alike. */
 
 #include <stdbool.h>
 
@@ -45,5 +48,6 @@ int grub_default_assigns(const char *text);
  * kernel's command line, so the new file starts from running_cmdline (the contents of
  * /proc/cmdline) without the boot loader's own BOOT_IMAGE= and initrd= arguments. Returns as
  * grub_default_edit(); with text NULL and nothing to change, 0 and NULL; with text NULL and no
- * running_cmdline, -ENODATA (a file of passthru's arguments alone would drop root=). */
+ * running_cmdline, -ENODATA (a file of passthru's arguments alone would drop root=); -EBADMSG
+ * for a line with an unterminated double quote. */
 int kernel_cmdline_edit(const char *text, const char *running_cmdline, const CmdlineEdit *edit, char **ret);

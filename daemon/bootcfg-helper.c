@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bootcfg-helper.h"
 #include "strv.h"
@@ -30,53 +31,23 @@ uint64_t boot_plan_digest(const BootPlan *p) {
         return h;
 }
 
-/* The transient unit's own sandbox. It writes /etc and /boot and runs the distribution's
- * generators and boot-loader tools, which read block devices (cryptsetup and resume hooks,
- * grub-probe) and may mount the ESPs (proxmox-boot-tool): it needs what root has there, so
- * it gets what those tools need and nothing it does not (no network, no home, own /tmp). */
-static const char *const unit_properties[] = {
-        "Description=passthru: write the boot configuration (passthructl boot-config)",
-        "PrivateTmp=yes",
-        "PrivateNetwork=yes",
-        "ProtectHome=read-only",
-        "NoNewPrivileges=yes",
-        "RestrictRealtime=yes",
-        "LockPersonality=yes",
-};
-
-int boot_helper_argv(const char *helper, const BootPlanInput *in, uint64_t digest, bool via_systemd,
-                     char ***ret) {
-        _cleanup_strv_free_ char **argv = NULL;
+int boot_helper_args(const BootPlanInput *in, uint64_t digest, char ***ret) {
+        _cleanup_strv_free_ char **args = NULL;
         char buf[128];
-        int r = 0;
+        int r;
 
-        if (via_systemd) {
-                r = strv_extend(&argv, "systemd-run");
-                /* --pipe: the helper's output is the progress; --wait: its exit status is ours */
-                r = r >= 0 ? strv_extend(&argv, "--quiet") : r;
-                r = r >= 0 ? strv_extend(&argv, "--wait") : r;
-                r = r >= 0 ? strv_extend(&argv, "--pipe") : r;
-                r = r >= 0 ? strv_extend(&argv, "--collect") : r;
-                r = r >= 0 ? strv_extend(&argv, "--service-type=exec") : r;
-                r = r >= 0 ? strv_extend(&argv, "--unit=" BOOT_HELPER_UNIT) : r;
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(unit_properties); i++) {
-                        r = strv_extend(&argv, "--property");
-                        r = r >= 0 ? strv_extend(&argv, unit_properties[i]) : r;
-                }
-        }
-        r = r >= 0 ? strv_extend(&argv, helper) : r;
         snprintf(buf, sizeof(buf), "--digest=%016" PRIx64, digest);
-        r = r >= 0 ? strv_extend(&argv, buf) : r;
+        r = strv_extend(&args, buf);
         if (r >= 0 && !in->initramfs)
-                r = strv_extend(&argv, "--no-initramfs");
+                r = strv_extend(&args, "--no-initramfs");
         if (r >= 0 && !in->cmdline)
-                r = strv_extend(&argv, "--no-cmdline");
+                r = strv_extend(&args, "--no-cmdline");
         if (r >= 0 && in->remove)
-                r = strv_extend(&argv, "--remove");
+                r = strv_extend(&args, "--remove");
         if (r >= 0 && in->want_iommu_pt)
-                r = strv_extend(&argv, "--iommu-pt");
+                r = strv_extend(&args, "--iommu-pt");
         if (r >= 0 && in->intel_dmar)
-                r = strv_extend(&argv, "--intel-dmar");
+                r = strv_extend(&args, "--intel-dmar");
         for (size_t i = 0; r >= 0 && i < in->n_entries; i++) {
                 const EarlyBindEntry *e = &in->entries[i];
                 char a[PCI_ADDRESS_STRING_MAX];
@@ -84,11 +55,84 @@ int boot_helper_argv(const char *helper, const BootPlanInput *in, uint64_t diges
                 snprintf(buf, sizeof(buf), "--entry=%s,%04x,%04x,%04x,%04x,%06x",
                          pci_address_format(&e->address, a), e->vendor, e->device, e->subsystem_vendor,
                          e->subsystem_device, e->class);
-                r = strv_extend(&argv, buf);
+                r = strv_extend(&args, buf);
         }
         if (r < 0)
                 return r;
+        *ret = TAKE_PTR(args);
+        return 0;
+}
+
+int boot_helper_argv(const char *helper, const BootPlanInput *in, uint64_t digest, char ***ret) {
+        _cleanup_strv_free_ char **args = NULL, **argv = NULL;
+        int r;
+
+        r = boot_helper_args(in, digest, &args);
+        if (r >= 0)
+                r = strv_extend(&argv, helper);
+        for (char **a = args; r >= 0 && *a; a++)
+                r = strv_extend(&argv, *a);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+int boot_helper_request(const BootPlanInput *in, uint64_t digest, char **ret) {
+        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *joined = NULL;
+        char *text;
+        int r;
+
+        r = boot_helper_args(in, digest, &args);
+        if (r < 0)
+                return r;
+        joined = strv_join(args, "\n");
+        if (!joined || asprintf(&text, "%s\n\n", joined) < 0)
+                return -ENOMEM;
+        if (strlen(text) > BOOT_HELPER_REQUEST_MAX) {
+                free(text);
+                return -E2BIG;
+        }
+        *ret = text;
+        return 0;
+}
+
+int boot_helper_request_read(int fd, char ***ret_args) {
+        _cleanup_free_ char *buf = malloc(BOOT_HELPER_REQUEST_MAX + 1);
+        _cleanup_strv_free_ char **args = NULL;
+        size_t len = 0;
+        char *end = NULL;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        /* nothing follows the empty line: whatever a read brings is the request's */
+        while (!end) {
+                ssize_t n;
+
+                if (len >= BOOT_HELPER_REQUEST_MAX)
+                        return -E2BIG;
+                n = read(fd, buf + len, BOOT_HELPER_REQUEST_MAX - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EBADMSG;
+                len += n;
+                buf[len] = 0;
+                if (memchr(buf, 0, len))
+                        return -EBADMSG;
+                if (buf[0] == '\n') /* no arguments at all */
+                        return -EBADMSG;
+                end = strstr(buf, "\n\n");
+        }
+        end[1] = 0;
+        r = strv_split(buf, "\n", &args);
+        if (r < 0)
+                return r;
+        *ret_args = TAKE_PTR(args);
         return 0;
 }
 

@@ -272,6 +272,30 @@ static int join_blank(char *const *l, char **ret) {
         return 0;
 }
 
+/* The arguments of args that the running kernel's command line does not have already (as
+ * the edit would set them: intel_iommu=on,igfx_off has intel_iommu=on). Returns how many. */
+static int args_not_running(char *const *args, const char *running, char ***ret) {
+        _cleanup_strv_free_ char **missing = NULL;
+        int r;
+
+        for (char *const *a = args; a && *a; a++) {
+                _cleanup_free_ char *edited = NULL;
+                char *const one[] = { *a, NULL };
+
+                r = cmdline_edit_args(strempty(running), &(CmdlineEdit){ .add = one }, &edited);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = strv_extend(&missing, *a);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = (int) strv_length(missing);
+        *ret = TAKE_PTR(missing);
+        return r;
+}
+
 static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in,
                         const Needs *needs) {
         _cleanup_strv_free_ char **files = NULL;
@@ -289,11 +313,15 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
 
         r = boot_cmdline_plan(s, &files, &command);
         if (r == -ENOENT) {
+                _cleanup_strv_free_ char **missing = NULL;
                 _cleanup_free_ char *joined = NULL;
 
                 if (in->remove)
                         return 0;
-                r = join_blank(needs->args, &joined);
+                r = args_not_running(needs->args, in->running_cmdline, &missing);
+                if (r <= 0)
+                        return r;
+                r = join_blank(missing, &joined);
                 if (r < 0)
                         return r;
                 return strv_extendf(

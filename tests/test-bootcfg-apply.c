@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Applying a boot plan on a fixture root (daemon/bootcfg-apply.c): backups, atomic writes,
- * removal, a failing command restoring every file, and the child with its progress lines. */
+ * removal, a failing command restoring every file, the child with its progress lines, and
+ * the helper behind its socket (a listening socket here, played by the test): the request
+ * it gets, its lines, its exit line, and no exit line at all. */
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "bootcfg-apply.h"
 #include "bootcfg-file.h"
+#include "bootcfg-helper.h"
 #include "strv.h"
 
 typedef struct {
@@ -203,6 +208,111 @@ static void test_child(Fixture *f, gconstpointer data) {
         sd_event_unref(w.event);
 }
 
+/* A listening socket under the fixture root, standing for passthru-boot-config.socket. */
+static int listen_at(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+        strcpy(sa.sun_path, path);
+        g_assert_cmpint(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), ==, 0);
+        g_assert_cmpint(listen(fd, 1), ==, 0);
+        return fd;
+}
+
+/* The daemon's side against a helper that answers with reply (whole lines) and hangs up. */
+static void run_socket(Fixture *f, const char *reply, Watch *w) {
+        g_autofree char *path = root_path(f, "helper.sock");
+        _cleanup_strv_free_ char **args = NULL;
+        BootApply *a = NULL;
+        int lfd = listen_at(path), conn;
+
+        g_assert_cmpint(sd_event_default(&w->event), >=, 0);
+        g_assert_cmpint(boot_apply_start(&(BootApplyParams){ .event = w->event,
+                                                             .socket_path = path,
+                                                             .request = "--digest=1\n--no-cmdline\n\n",
+                                                             .on_progress = on_progress,
+                                                             .on_done = on_done,
+                                                             .userdata = w },
+                                         &f->plan, &a),
+                        ==, 0);
+        /* the connection waits in the backlog with the whole request sent */
+        conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        g_assert_cmpint(conn, >=, 0);
+        g_assert_cmpint(boot_helper_request_read(conn, &args), ==, 0);
+        g_assert_cmpstr(args[0], ==, "--digest=1");
+        g_assert_cmpstr(args[1], ==, "--no-cmdline");
+        g_assert_null(args[2]);
+        g_assert_cmpint(write(conn, reply, strlen(reply)), ==, (ssize_t) strlen(reply));
+        close(conn);
+        close(lfd);
+        g_assert_cmpint(sd_event_loop(w->event), ==, 0);
+        for (size_t i = 0; i < w->lines->len; i++)
+                g_test_message("%s", (char *) w->lines->pdata[i]);
+        boot_apply_free(a);
+        sd_event_unref(w->event);
+        /* nothing was written here: the helper writes, not the daemon */
+        g_assert_null(get(f, "etc/passthru/early-bind.list"));
+}
+
+static void test_socket_exit_line(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+        Watch w = { .lines = lines, .error = 1 };
+
+        run_socket(
+                f,
+                "files\tcreated /etc/passthru/early-bind.list\ndone\t1 file(s) written, 0 command(s) run.\n"
+                "exit\t0\n",
+                &w);
+        g_assert_cmpint(w.error, ==, 0);
+        g_assert_cmpstr(w.message, ==, "1 file(s) written, 0 command(s) run.");
+        /* the exit line is the status, not progress */
+        g_assert_cmpuint(lines->len, ==, 2);
+        g_assert_cmpstr(lines->pdata[0], ==, "files: created /etc/passthru/early-bind.list");
+        g_free(w.message);
+}
+
+static void test_socket_failed(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+        Watch w = { .lines = lines, .error = 1 };
+
+        /* the plan changed: the helper's own sentence reaches the caller; no newline at the end */
+        run_socket(f, "done\tThe boot configuration changed since it was shown.\nexit\t3", &w);
+        g_assert_cmpint(w.error, ==, -EPROTO);
+        g_assert_cmpstr(w.message, ==, "The boot configuration changed since it was shown.");
+        g_free(w.message);
+}
+
+static void test_socket_no_exit_line(Fixture *f, gconstpointer data) {
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+        Watch w = { .lines = lines, .error = 1 };
+
+        /* a "done" line that says all went well, then the helper dies: not a success */
+        run_socket(f, "files\tcreated /etc/passthru/early-bind.list\ndone\t1 file(s) written.\n", &w);
+        g_assert_cmpint(w.error, ==, -EPROTO);
+        g_assert_nonnull(strstr(w.message, "no exit line"));
+        g_assert_nonnull(strstr(w.message, "journalctl -u 'passthru-boot-config@*'"));
+        g_free(w.message);
+}
+
+static void test_socket_absent(Fixture *f, gconstpointer data) {
+        g_autofree char *path = root_path(f, "no-helper.sock");
+        Watch w = {};
+        BootApply *a = NULL;
+
+        g_assert_cmpint(sd_event_default(&w.event), >=, 0);
+        g_assert_cmpint(boot_apply_start(&(BootApplyParams){ .event = w.event,
+                                                             .socket_path = path,
+                                                             .request = "--digest=1\n\n",
+                                                             .on_done = on_done,
+                                                             .userdata = &w },
+                                         &f->plan, &a),
+                        ==, -ENOENT);
+        g_assert_null(a);
+        sd_event_unref(w.event);
+}
+
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
 int main(int argc, char *argv[]) {
@@ -211,5 +321,9 @@ int main(int argc, char *argv[]) {
         ADD("/bootcfg-apply/failing-command-restores", test_failing_command_restores);
         ADD("/bootcfg-apply/command-output", test_command_output);
         ADD("/bootcfg-apply/child", test_child);
+        ADD("/bootcfg-apply/socket-exit-line", test_socket_exit_line);
+        ADD("/bootcfg-apply/socket-failed", test_socket_failed);
+        ADD("/bootcfg-apply/socket-no-exit-line", test_socket_no_exit_line);
+        ADD("/bootcfg-apply/socket-absent", test_socket_absent);
         return g_test_run();
 }

@@ -82,6 +82,9 @@ static const EditCase grub_cases[] = {
         { "unquoted", "intel_iommu=on", NULL, 1 },
         { "unquoted-empty", "intel_iommu=on", NULL, 1 },
         { "conflicting", "intel_iommu=on", NULL, 1 },
+        { "igfx-off", "intel_iommu=on", NULL, 1 },
+        /* the undo of the one before: the administrator's igfx_off stays */
+        { "igfx-off-remove", NULL, "intel_iommu=on", 1 },
         { "commented-only", "intel_iommu=on", NULL, 1 },
         { "missing-no-newline", "intel_iommu=on", NULL, 1 },
         { "duplicates", "intel_iommu=on", NULL, 1 },
@@ -105,6 +108,7 @@ static const EditCase kernel_cases[] = {
         { "missing", "intel_iommu=on", NULL, 1, "proc-cmdline" },
         { "proxmox-zfs", NULL, "intel_iommu=on", 0 },
         { "proxmox-zfs", "root=ZFS=x", NULL, -EINVAL },
+        { "unterminated", "intel_iommu=on", NULL, -EBADMSG },
 };
 
 static void test_args(void) {
@@ -119,7 +123,23 @@ static void test_args(void) {
                 { "x y z", NULL, "y", "x z", 1 },
                 { "\tx\t", NULL, "x", "\t\t", 1 },
                 /* '-' and '_' are the same in a parameter's name */
-                { "intel-iommu=off", "intel_iommu=on", NULL, "intel_iommu=on", 1 },
+                { "intel-iommu=off", "intel_iommu=on", NULL, "intel-iommu=on", 1 },
+                { "vfio_pci.ids=8086:10d3", "vfio-pci.ids=8086:10d3", NULL, "vfio_pci.ids=8086:10d3", 0 },
+                /* intel_iommu= takes a list of options, and each occurrence counts: merge */
+                { "intel_iommu=igfx_off", "intel_iommu=on", NULL, "intel_iommu=on,igfx_off", 1 },
+                { "intel_iommu=on,igfx_off", "intel_iommu=on", NULL, "intel_iommu=on,igfx_off", 0 },
+                { "intel_iommu=igfx_off,on", "intel_iommu=on", NULL, "intel_iommu=igfx_off,on", 0 },
+                { "intel_iommu=igfx_off,off,sm_on", "intel_iommu=on", NULL, "intel_iommu=on,igfx_off,sm_on",
+                  1 },
+                { "a intel_iommu=off b intel_iommu=igfx_off", "intel_iommu=on", NULL,
+                  "a intel_iommu=on b intel_iommu=igfx_off", 1 },
+                { "intel_iommu=on intel_iommu=off", "intel_iommu=on", NULL, "intel_iommu=on", 1 },
+                { "intel_iommu", "intel_iommu=on", NULL, "intel_iommu=on", 1 },
+                /* undo takes passthru's option out of the list, and nothing else */
+                { "intel_iommu=on,igfx_off", NULL, "intel_iommu=on", "intel_iommu=igfx_off", 1 },
+                { "q intel_iommu=on", NULL, "intel_iommu=on", "q", 1 },
+                { "intel_iommu=igfx_off", NULL, "intel_iommu=on", "intel_iommu=igfx_off", 0 },
+                { "intel_iommu=off", NULL, "intel_iommu=on", "intel_iommu=off", 0 },
                 /* a quoted stretch belongs to its word */
                 { "a=\"1 2\" b", "a=3", NULL, "a=3 b", 1 },
                 { "iommu=pt iommu=pt", "iommu=pt", NULL, "iommu=pt iommu=pt", 0 },

@@ -212,6 +212,45 @@ static void test_foreign_file(PlanFixture *f, gconstpointer data) {
         boot_plan_done(&p);
 }
 
+/* Without a boot loader passthru knows, it asks for by hand only what the running kernel's
+ * command line lacks: nothing at all when it has everything. */
+static bool warns_by_hand(PlanFixture *f, const char *running, bool pt) {
+        BootPlanInput in = { .entries = &nic,
+                             .n_entries = 1,
+                             .want_iommu_pt = pt,
+                             .running_cmdline = running,
+                             .cmdline = true };
+        BootPlan p = {};
+        bool found = false;
+
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, 0);
+        g_assert_cmpuint(p.n_files, ==, 0);
+        for (char **w = p.warnings; w && *w; w++) {
+                g_test_message("running \"%s\": %s", running, *w);
+                found = found || strstr(*w, "by hand");
+        }
+        boot_plan_done(&p);
+        return found;
+}
+
+static void test_by_hand_only_missing(PlanFixture *f, gconstpointer data) {
+        const char *root = data;
+
+        if (g_str_equal(root, "arch-mkinitcpio")) {
+                g_assert_true(warns_by_hand(f, "root=/dev/sda1 rw quiet", true));
+                g_assert_false(warns_by_hand(f, "root=/dev/sda1 rw quiet iommu=pt\n", true));
+                g_assert_false(warns_by_hand(f, "root=/dev/sda1 rw", false));
+        } else {
+                g_assert_true(warns_by_hand(f, "root=/dev/sda1 ro", false));
+                g_assert_true(warns_by_hand(f, "root=/dev/sda1 vfio-pci.ids=10de:1b80", false));
+                g_assert_false(warns_by_hand(f, "root=/dev/sda1 vfio_pci.ids=8086:10d3 ro", false));
+        }
+}
+
+static void by_hand_setup(PlanFixture *f, gconstpointer data) {
+        copy_root(f, data);
+}
+
 static void debian_setup(PlanFixture *f, gconstpointer data) {
         copy_root(f, "debian12-grub");
 }
@@ -227,5 +266,9 @@ int main(int argc, char *argv[]) {
         }
         g_test_add("/plan/grub-diff", PlanFixture, NULL, debian_setup, test_grub_diff, plan_teardown);
         g_test_add("/plan/foreign-file", PlanFixture, NULL, debian_setup, test_foreign_file, plan_teardown);
+        g_test_add("/plan/by-hand-only-missing/arch-mkinitcpio", PlanFixture, "arch-mkinitcpio",
+                   by_hand_setup, test_by_hand_only_missing, plan_teardown);
+        g_test_add("/plan/by-hand-only-missing/builtin-vfio", PlanFixture, "builtin-vfio", by_hand_setup,
+                   test_by_hand_only_missing, plan_teardown);
         return g_test_run();
 }

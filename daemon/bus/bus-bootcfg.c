@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <systemd/sd-daemon.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bootcfg-apply.h"
@@ -80,6 +80,13 @@ static int reply_plan(sd_bus_message *call, const BootPlan *p) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* passthru-boot-config.socket is there (passthrud.service wants it). */
+static bool helper_socket_listens(void) {
+        struct stat st;
+
+        return stat(BOOT_HELPER_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 struct BootCall {
         Bus *bus;
         sd_bus_message *msg;
@@ -133,6 +140,7 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         BootOptions o = { .initramfs = true, .cmdline = true };
         _cleanup_free_ EarlyBindEntry *entries = NULL;
         _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *request = NULL;
         BootPlanInput in;
         Bus *b = userdata;
         bool dry_run = false;
@@ -181,10 +189,13 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 boot_call_free(c);
                 return r < 0 ? r : 1;
         }
-        /* The daemon's sandbox keeps /etc and /boot read-only: the helper writes them, in a
-         * unit of its own under systemd (bootcfg-helper.h). */
-        r = boot_helper_argv(b->helper ?: LIBEXECDIR "/passthru-boot-config", &in,
-                             boot_plan_digest(&c->plan), sd_booted() > 0, &argv);
+        /* The daemon's sandbox keeps /etc and /boot read-only: the helper writes them, as root
+         * behind its socket where systemd listens on it, else as our child (bootcfg-helper.h). */
+        if (!b->helper && helper_socket_listens())
+                r = boot_helper_request(&in, boot_plan_digest(&c->plan), &request);
+        else
+                r = boot_helper_argv(b->helper ?: LIBEXECDIR "/passthru-boot-config", &in,
+                                     boot_plan_digest(&c->plan), &argv);
         if (r < 0) {
                 boot_call_free(c);
                 return r;
@@ -194,6 +205,8 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = boot_apply_start(&(BootApplyParams){ .event = b->manager->event,
                                                  .rootfd = rootfd,
                                                  .argv = argv,
+                                                 .socket_path = request ? BOOT_HELPER_SOCKET : NULL,
+                                                 .request = request,
                                                  .run_commands = true,
                                                  .on_progress = on_progress,
                                                  .on_done = on_done,
