@@ -65,16 +65,18 @@ static bool any_exists_at(int rootfd, const char *const *paths, size_t n) {
         return false;
 }
 
-static int detect_kernels(int rootfd, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL, **kernels = NULL;
+static int detect_kernels(int rootfd, char ***ret, char ***ret_images) {
+        _cleanup_strv_free_ char **names = NULL, **kernels = NULL, **images = NULL;
         int r;
 
         kernels = calloc(1, sizeof(char *));
-        if (!kernels)
+        images = calloc(1, sizeof(char *));
+        if (!kernels || !images)
                 return -ENOMEM;
         r = dir_list_at(rootfd, "lib/modules", NULL, NULL, &names);
         if (r == -ENOENT) {
                 *ret = TAKE_PTR(kernels);
+                *ret_images = TAKE_PTR(images);
                 return 0;
         }
         if (r < 0)
@@ -86,13 +88,18 @@ static int detect_kernels(int rootfd, char ***ret) {
                 if (asprintf(&image, "boot/vmlinuz-%s", *n) < 0 ||
                     asprintf(&modules_image, "lib/modules/%s/vmlinuz", *n) < 0)
                         return -ENOMEM;
-                if (!exists_at(rootfd, image) && !exists_at(rootfd, modules_image))
+                if (exists_at(rootfd, image))
+                        r = strv_extendf(&images, "/%s", image);
+                else if (exists_at(rootfd, modules_image))
+                        r = strv_extendf(&images, "/%s", modules_image);
+                else
                         continue;
-                r = strv_extend(&kernels, *n);
+                r = r >= 0 ? strv_extend(&kernels, *n) : r;
                 if (r < 0)
                         return r;
         }
         *ret = TAKE_PTR(kernels);
+        *ret_images = TAKE_PTR(images);
         return 0;
 }
 
@@ -164,7 +171,7 @@ int boot_setup_detect(int rootfd, BootSetup *ret) {
                 if (r < 0)
                         return r;
         }
-        r = detect_kernels(rootfd, &s.kernels);
+        r = detect_kernels(rootfd, &s.kernels, &s.kernel_images);
         if (r < 0)
                 return r;
         *ret = s;
@@ -174,14 +181,36 @@ int boot_setup_detect(int rootfd, BootSetup *ret) {
 
 void boot_setup_done(BootSetup *s) {
         s->kernels = strv_free(s->kernels);
+        s->kernel_images = strv_free(s->kernel_images);
         free(s->grub_override);
         s->grub_override = NULL;
 }
 
-int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char **ret_command) {
-        _cleanup_strv_free_ char **files = NULL;
-        _cleanup_free_ char *command = NULL;
-        const char *c;
+static bool release_is_safe(const char *release) {
+        return release[0] && release[0] != '-' &&
+               strspn(release, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+~-") ==
+                       strlen(release);
+}
+
+/* kernel-install reads /etc/kernel/cmdline when it adds a kernel's entry; systemd 252 has no
+ * "add-all", so once per kernel, with its image. */
+static int kernel_install_commands(const BootSetup *s, char ***ret) {
+        _cleanup_strv_free_ char **commands = NULL;
+
+        for (size_t i = 0; s->kernels && s->kernels[i]; i++) {
+                if (!release_is_safe(s->kernels[i]))
+                        return -EINVAL;
+                if (strv_extendf(&commands, "kernel-install add %s %s", s->kernels[i], s->kernel_images[i]) <
+                    0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(commands); /* NULL without kernels: nothing to add an entry for */
+        return 0;
+}
+
+int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char ***ret_commands) {
+        _cleanup_strv_free_ char **files = NULL, **commands = NULL;
+        const char *c = NULL;
         int r;
 
         if (s->boot_loaders & BOOT_LOADER_GRUB) {
@@ -204,21 +233,12 @@ int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char **ret_command)
                 c = s->update_grub ? "update-grub"
                     : s->grub2     ? "grub2-mkconfig -o /boot/grub2/grub.cfg"
                                    : "grub-mkconfig -o /boot/grub/grub.cfg";
-        else
-                /* kernel-install reads /etc/kernel/cmdline when it adds a kernel's entry */
-                c = "kernel-install add-all";
-        command = strdup(c);
-        if (!command)
-                return -ENOMEM;
+        r = c ? strv_extend(&commands, c) : kernel_install_commands(s, &commands);
+        if (r < 0)
+                return r;
         *ret_files = TAKE_PTR(files);
-        *ret_command = TAKE_PTR(command);
+        *ret_commands = TAKE_PTR(commands);
         return 0;
-}
-
-static bool release_is_safe(const char *release) {
-        return release[0] && release[0] != '-' &&
-               strspn(release, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+~-") ==
-                       strlen(release);
 }
 
 int boot_initramfs_commands(const BootSetup *s, char ***ret) {

@@ -31,6 +31,7 @@ typedef struct BootSetup {
         bool update_grub;             /* update-grub exists (Debian's wrapper of grub-mkconfig) */
         bool grub2;                   /* grub2-mkconfig, /boot/grub2 (Fedora, openSUSE) */
         char **kernels;               /* releases with modules and a kernel image, sorted */
+        char **kernel_images;         /* the image of each, "/boot/vmlinuz-RELEASE" or next to its modules */
         char *grub_override; /* the last /etc/default/grub.d/NAME.cfg that sets GRUB_CMDLINE_LINUX_DEFAULT */
 } BootSetup;
 
@@ -47,9 +48,10 @@ void boot_setup_done(BootSetup *s);
 /* The files that hold the kernel command line on this setup (absolute paths as on the host;
  * for GRUB the file whose GRUB_CMDLINE_LINUX_DEFAULT wins: grub-mkconfig sources
  * /etc/default/grub.d/\*.cfg after /etc/default/grub, and cloud images set it there)
- * and the one command that applies them, as a line of words without quoting: the daemon splits
- * it on blanks. Returns -ENOENT when no boot loader passthru knows was found. */
-int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char **ret_command);
+ * and the commands that apply them, each a line of words without quoting: the daemon splits
+ * them on blanks. kernel-install (systemd 252 has no add-all) is run once per installed kernel.
+ * Returns -ENOENT when no boot loader passthru knows was found. */
+int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char ***ret_commands);
 
 /* The commands that rebuild the initramfs of every installed kernel, one line of words each.
  * -ENOENT without a generator, -EINVAL for a kernel release with characters outside

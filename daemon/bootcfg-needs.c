@@ -34,6 +34,8 @@ void kernel_config_parse(const char *text, KernelConfig *ret) {
                 .intel_iommu = kconfig_value(text, "CONFIG_INTEL_IOMMU"),
                 .intel_iommu_default_on =
                         kconfig_value(text, "CONFIG_INTEL_IOMMU_DEFAULT_ON") == KCONFIG_BUILTIN,
+                .intel_iommu_default_on_intgpu_off =
+                        kconfig_value(text, "CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF") == KCONFIG_BUILTIN,
                 .vfio = kconfig_value(text, "CONFIG_VFIO"),
                 .vfio_iommu_type1 = kconfig_value(text, "CONFIG_VFIO_IOMMU_TYPE1"),
                 .vfio_pci = kconfig_value(text, "CONFIG_VFIO_PCI"),
@@ -102,6 +104,11 @@ static int ids_argument(char *const *ids, char **ret) {
         return 0;
 }
 
+/* Whether the kernel turns on DMA remapping for what is to be passed through by itself. */
+static bool intel_iommu_on_by_default(const KernelConfig *c, bool igpu) {
+        return c->intel_iommu_default_on || (c->intel_iommu_default_on_intgpu_off && !igpu);
+}
+
 int boot_needs_decide(const BootNeedsInput *in, BootNeeds *ret) {
         _cleanup_(boot_needs_done) BootNeeds n = {};
         const KernelConfig *c = in->config;
@@ -115,7 +122,7 @@ int boot_needs_decide(const BootNeedsInput *in, BootNeeds *ret) {
                                 "Kernel %s is built without Intel IOMMU support (CONFIG_INTEL_IOMMU): "
                                 "boot a kernel that has it%s.",
                                 release, "");
-                else if (!c->intel_iommu_default_on)
+                else if (!intel_iommu_on_by_default(c, in->intel_igpu))
                         r = strv_extend(&n.cmdline_add, "intel_iommu=on");
                 else
                         r = 0;

@@ -4,7 +4,9 @@
 /* What a host needs at boot so the persisted devices reach vfio-pci early, decided from each
  * kernel's build configuration (/boot/config-RELEASE) and a few facts about the machine:
  * - the command-line arguments: intel_iommu=on only on Intel VT-d firmware (an ACPI DMAR
- *   table) with a kernel whose CONFIG_INTEL_IOMMU_DEFAULT_ON is off, nothing for AMD (AMD-Vi
+ *   table) with a kernel whose IOMMU is off by default (neither CONFIG_INTEL_IOMMU_DEFAULT_ON
+ *   nor, unless an Intel integrated GPU is to be passed through,
+ *   CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF), nothing for AMD (AMD-Vi
  *   is on by default), iommu=pt only on request, and vfio-pci.ids= only as the fallback for a
  *   vfio-pci built into the kernel;
  * - the modules for modules-load.d: vfio, vfio_iommu_type1, vfio_pci, and vfio_virqfd only on
@@ -23,7 +25,10 @@ typedef enum KconfigValue {
 typedef struct KernelConfig {
         KconfigValue intel_iommu;    /* CONFIG_INTEL_IOMMU */
         bool intel_iommu_default_on; /* CONFIG_INTEL_IOMMU_DEFAULT_ON=y */
-        KconfigValue vfio;           /* CONFIG_VFIO */
+        /* CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y (Debian's kernels): on, but for the
+         * integrated GPU's own remapping unit */
+        bool intel_iommu_default_on_intgpu_off;
+        KconfigValue vfio; /* CONFIG_VFIO */
         KconfigValue vfio_iommu_type1;
         KconfigValue vfio_pci;
         KconfigValue vfio_virqfd; /* CONFIG_VFIO_VIRQFD: a module of its own before 6.2 */
@@ -42,6 +47,7 @@ typedef struct BootNeedsInput {
         const char *release;        /* the kernel that boots next, for messages */
         const KernelConfig *config; /* its configuration */
         bool intel_dmar;            /* the firmware has an ACPI DMAR table (Intel VT-d) */
+        bool intel_igpu;            /* an Intel integrated GPU (00:02.0) is among the devices */
         bool want_iommu_pt;         /* the administrator asked for iommu=pt */
         char *const *device_ids;    /* "vvvv:dddd" of each persisted device, for the vfio-pci.ids fallback */
 } BootNeedsInput;

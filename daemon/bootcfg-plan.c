@@ -100,17 +100,26 @@ static int extend_unique(char ***l, char *const *add) {
         return 0;
 }
 
+/* Intel's integrated graphics: a display controller of Intel's at 00:02.0. */
+static bool is_intel_igpu(const EarlyBindEntry *e) {
+        return e->vendor == 0x8086 && (e->class >> 16) == 0x03 && e->address.domain == 0 &&
+               e->address.bus == 0 && e->address.slot == 2 && e->address.function == 0;
+}
+
 /* What every installed kernel needs, together: one command line and one modules-load.d file
  * serve them all. */
 static int plan_needs(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in, Needs *ret) {
         _cleanup_strv_free_ char **ids = NULL;
         _cleanup_(needs_done) Needs n = {};
+        bool intel_igpu = false;
         char ***per_kernel = NULL;
         size_t n_kernels = 0;
         int r = 0;
 
         for (size_t i = 0; i < in->n_entries; i++) {
                 char id[sizeof("ffff:ffff")];
+
+                intel_igpu = intel_igpu || is_intel_igpu(&in->entries[i]);
 
                 snprintf(id, sizeof(id), "%04x:%04x", in->entries[i].vendor, in->entries[i].device);
                 r = strv_extend(&ids, id);
@@ -146,6 +155,7 @@ static int plan_needs(BootPlan *p, int rootfd, const BootSetup *s, const BootPla
                         .release = *k,
                         .config = &config,
                         .intel_dmar = in->intel_dmar,
+                        .intel_igpu = intel_igpu,
                         .want_iommu_pt = in->want_iommu_pt,
                         .device_ids = ids,
                 };
@@ -298,8 +308,7 @@ static int args_not_running(char *const *args, const char *running, char ***ret)
 
 static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in,
                         const Needs *needs) {
-        _cleanup_strv_free_ char **files = NULL;
-        _cleanup_free_ char *command = NULL;
+        _cleanup_strv_free_ char **files = NULL, **commands = NULL;
         CmdlineEdit edit = {};
         bool changed = false;
         int r;
@@ -311,7 +320,7 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
         else
                 edit.add = needs->args;
 
-        r = boot_cmdline_plan(s, &files, &command);
+        r = boot_cmdline_plan(s, &files, &commands);
         if (r == -ENOENT) {
                 _cleanup_strv_free_ char **missing = NULL;
                 _cleanup_free_ char *joined = NULL;
@@ -357,8 +366,11 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
                         return r;
                 changed = changed || r > 0;
         }
-        if (changed)
-                return strv_extend(&p->commands, command);
+        for (char **c = commands; changed && c && *c; c++) {
+                r = strv_extend(&p->commands, *c);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 

@@ -161,8 +161,7 @@ static void read_persisted(BootFacts *b, const char *etc) {
 
 static void read_cmdline_config(BootFacts *b, int rootfd) {
         _cleanup_(boot_setup_done) BootSetup s = {};
-        _cleanup_strv_free_ char **files = NULL, **loaders = NULL;
-        _cleanup_free_ char *command = NULL;
+        _cleanup_strv_free_ char **files = NULL, **loaders = NULL, **commands = NULL;
 
         if (boot_setup_detect(rootfd, &s) < 0)
                 return;
@@ -175,7 +174,7 @@ static void read_cmdline_config(BootFacts *b, int rootfd) {
                 (void) strv_extend(&loaders, "proxmox-boot-tool");
         if (loaders)
                 b->loaders = strv_join(loaders, ", ");
-        if (boot_cmdline_plan(&s, &files, &command) < 0)
+        if (boot_cmdline_plan(&s, &files, &commands) < 0)
                 return;
         for (char **f = files; *f; f++) {
                 _cleanup_free_ char *text = NULL;

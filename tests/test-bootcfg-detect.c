@@ -32,7 +32,8 @@ static const DetectCase detect_cases[] = {
           "grub2-mkconfig -o /boot/grub2/grub.cfg", "dracut --force --kver 6.11.4-301.fc41.x86_64" },
         { "arch-mkinitcpio", INITRAMFS_MKINITCPIO, 0, "6.11.5-arch1-1", NULL, NULL, "mkinitcpio -P" },
         { "debian-dracut", INITRAMFS_DRACUT, BOOT_LOADER_KERNEL_CMDLINE, "6.1.0-18-amd64",
-          "/etc/kernel/cmdline", "kernel-install add-all", "dracut --force --kver 6.1.0-18-amd64" },
+          "/etc/kernel/cmdline", "kernel-install add 6.1.0-18-amd64 /boot/vmlinuz-6.1.0-18-amd64",
+          "dracut --force --kver 6.1.0-18-amd64" },
         /* the cloud image's grub.d file overrides /etc/default/grub */
         { "ubuntu-cloud", INITRAMFS_TOOLS, BOOT_LOADER_GRUB, "6.8.0-49-generic",
           "/etc/default/grub.d/50-cloudimg-settings.cfg", "update-grub",
@@ -44,8 +45,8 @@ static void test_detect(gconstpointer data) {
         const DetectCase *c = data;
         g_autofree char *path =
                 g_test_build_filename(G_TEST_DIST, "data", "bootcfg", "roots", c->root, NULL);
-        g_autofree char *kernels = NULL, *command = NULL, *joined = NULL;
-        g_auto(GStrv) files = NULL, commands = NULL;
+        g_autofree char *kernels = NULL, *joined = NULL;
+        g_auto(GStrv) files = NULL, commands = NULL, cmdline_commands = NULL;
         BootSetup s;
         int fd, r;
 
@@ -60,15 +61,16 @@ static void test_detect(gconstpointer data) {
         kernels = g_strjoinv(" ", s.kernels);
         g_assert_cmpstr(kernels, ==, c->kernels);
 
-        r = boot_cmdline_plan(&s, &files, &command);
+        r = boot_cmdline_plan(&s, &files, &cmdline_commands);
         if (!c->cmdline_files)
                 g_assert_cmpint(r, ==, -ENOENT);
         else {
-                g_autofree char *f = NULL;
+                g_autofree char *f = NULL, *command = NULL;
 
                 g_assert_cmpint(r, ==, 0);
                 f = g_strjoinv(" ", files);
                 g_assert_cmpstr(f, ==, c->cmdline_files);
+                command = g_strjoinv("; ", cmdline_commands);
                 g_assert_cmpstr(command, ==, c->cmdline_command);
         }
 

@@ -53,7 +53,11 @@ static void test_read(void) {
 
         read_config("proxmox-zfs", "6.8.12-4-pve", &c);
         g_assert_true(c.intel_iommu_default_on);
+        g_assert_false(c.intel_iommu_default_on_intgpu_off);
         g_assert_cmpint(c.vfio_virqfd, ==, KCONFIG_BUILTIN);
+        read_config("debian12-intgpu-off", "6.1.0-56-amd64", &c);
+        g_assert_false(c.intel_iommu_default_on);
+        g_assert_true(c.intel_iommu_default_on_intgpu_off);
 }
 
 static void test_release(void) {
@@ -93,11 +97,16 @@ typedef struct {
         const char *cmdline; /* the arguments expected, space-separated */
         bool builtin;
         const char *warning; /* a piece of the one warning expected, or NULL for none */
+        bool igpu;           /* an Intel integrated GPU is among the devices */
 } NeedsCase;
 
 static const NeedsCase needs_cases[] = {
         { "intel-default-off", "debian12-grub", "6.1.0-18-amd64", true, false, NULL, "intel_iommu=on" },
         { "intel-default-on", "proxmox-zfs", "6.8.12-4-pve", true, false, NULL, "" },
+        /* Debian's own: on, but for the integrated GPU */
+        { "intel-intgpu-off", "debian12-intgpu-off", "6.1.0-56-amd64", true, false, NULL, "" },
+        { "intel-intgpu-off-igpu", "debian12-intgpu-off", "6.1.0-56-amd64", true, false, NULL,
+          "intel_iommu=on", false, NULL, true },
         { "amd", "debian12-grub", "6.1.0-18-amd64", false, false, NULL, "" },
         { "amd-pt", "debian12-grub", "6.1.0-18-amd64", false, true, NULL, "iommu=pt" },
         { "intel-pt", "debian12-grub", "6.1.0-18-amd64", true, true, NULL, "intel_iommu=on iommu=pt" },
@@ -120,6 +129,7 @@ static void test_needs(gconstpointer data) {
                 .release = c->release,
                 .config = &config,
                 .intel_dmar = c->intel_dmar,
+                .intel_igpu = c->igpu,
                 .want_iommu_pt = c->want_pt,
                 .device_ids = ids,
         };
