@@ -397,6 +397,47 @@ GVariant *harness_call(Harness *h, const char *path, const char *interface, cons
                                            NULL, error);
 }
 
+static void on_call_done(GObject *source, GAsyncResult *result, gpointer data) {
+        HarnessCall *c = data;
+
+        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &c->error);
+        c->done = true;
+}
+
+static gboolean call_done(gpointer data) {
+        return ((HarnessCall *) data)->done;
+}
+
+void harness_call_start_on(GDBusConnection *connection, HarnessCall *c, GDBusCallFlags flags,
+                           const char *path, const char *interface, const char *method, GVariant *args,
+                           const char *reply_type) {
+        *c = (HarnessCall){};
+        g_dbus_connection_call(connection, PASSTHRU_BUS_NAME, path, interface, method, args,
+                               reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
+                               flags | G_DBUS_CALL_FLAGS_NO_AUTO_START, HARNESS_TIMEOUT_SECONDS * 1000, NULL,
+                               on_call_done, c);
+}
+
+void harness_call_start(Harness *h, HarnessCall *c, GDBusCallFlags flags, const char *path,
+                        const char *interface, const char *method, GVariant *args, const char *reply_type) {
+        harness_call_start_on(h->connection, c, flags, path, interface, method, args, reply_type);
+}
+
+void harness_call_finish(HarnessCall *c, const char *what) {
+        harness_wait_until(call_done, c, what);
+}
+
+GVariant *harness_call_looping(Harness *h, const char *path, const char *interface, const char *method,
+                               GVariant *args, const char *reply_type, GError **error) {
+        HarnessCall c;
+
+        harness_call_start(h, &c, G_DBUS_CALL_FLAGS_NONE, path, interface, method, args, reply_type);
+        harness_call_finish(&c, method);
+        if (c.error)
+                g_propagate_error(error, c.error);
+        return c.reply;
+}
+
 GVariant *harness_get_property(Harness *h, const char *path, const char *interface, const char *name) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = harness_call(h, path, "org.freedesktop.DBus.Properties", "Get",

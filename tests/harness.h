@@ -64,6 +64,24 @@ HarnessRun harness_run_client(Harness *h, const char *const *args);
 /* A method call on the daemon; reply_type may be NULL. */
 GVariant *harness_call(Harness *h, const char *path, const char *interface, const char *method,
                        GVariant *args, const char *reply_type, GError **error);
+/* A method call answered later, while this process's main context keeps running (a mock
+ * polkit or the kernel emulator in the test answers meanwhile). */
+typedef struct HarnessCall {
+        GVariant *reply;
+        GError *error;
+        bool done;
+} HarnessCall;
+void harness_call_start(Harness *h, HarnessCall *c, GDBusCallFlags flags, const char *path,
+                        const char *interface, const char *method, GVariant *args, const char *reply_type);
+/* The same on another connection to the private bus (another client). */
+void harness_call_start_on(GDBusConnection *connection, HarnessCall *c, GDBusCallFlags flags,
+                           const char *path, const char *interface, const char *method, GVariant *args,
+                           const char *reply_type);
+/* Waits for its reply (or error), failing the test after the timeout; what names it then. */
+void harness_call_finish(HarnessCall *c, const char *what);
+/* harness_call_start() and _finish(): the reply, or NULL with *error set. */
+GVariant *harness_call_looping(Harness *h, const char *path, const char *interface, const char *method,
+                               GVariant *args, const char *reply_type, GError **error);
 /* A property of an object of the daemon; fails the test on error. */
 GVariant *harness_get_property(Harness *h, const char *path, const char *interface, const char *name);
 

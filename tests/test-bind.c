@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "harness.h"
+#include "mock-polkit.h"
 #include "kernel-emulator.h"
 #include "passthru-dbus.h"
 #include "testbed.h"
@@ -22,29 +23,7 @@
 #define E1000 "0000:07:00.0"
 #define ASPEED "0000:07:01.0"
 
-#define POLKIT_NAME "org.freedesktop.PolicyKit1"
-#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
-#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
 #define MANAGE_DEVICES "org.passthru.manage-devices"
-
-typedef enum {
-        POLKIT_ALLOW,
-        POLKIT_DENY,
-        POLKIT_CHALLENGE, /* not authorized, but an agent could ask */
-        POLKIT_ERROR,
-        POLKIT_ABSENT, /* nobody owns the name */
-        POLKIT_HOLD,   /* keep the question until polkit_answer() */
-} PolkitMode;
-
-typedef struct {
-        PolkitMode mode;
-        guint registration, owner;
-        bool owned;
-        unsigned calls;
-        char *subject_kind, *subject_name, *action;
-        guint32 flags;
-        GDBusMethodInvocation *held;
-} MockPolkit;
 
 /* What a test needs from the host before the daemon starts. */
 typedef struct {
@@ -64,91 +43,6 @@ typedef struct {
         char *dir; /* runtime dir and /proc fixture */
         MockPolkit polkit;
 } Fixture;
-
-/* ---- mock polkit ---- */
-
-static const char polkit_xml[] =
-        "<node><interface name='" POLKIT_INTERFACE "'>"
-        "<method name='CheckAuthorization'>"
-        "<arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='(bba{ss})' direction='out'/>"
-        "</method></interface></node>";
-
-static void polkit_reply(GDBusMethodInvocation *invocation, PolkitMode mode) {
-        if (mode == POLKIT_ERROR) {
-                g_dbus_method_invocation_return_dbus_error(
-                        invocation, "org.freedesktop.PolicyKit1.Error.Failed", "mock failure");
-                return;
-        }
-        g_dbus_method_invocation_return_value(
-                invocation,
-                g_variant_new_parsed("((%b, %b, @a{ss} {}),)", mode == POLKIT_ALLOW || mode == POLKIT_HOLD,
-                                     mode == POLKIT_CHALLENGE));
-}
-
-static void polkit_method(GDBusConnection *connection, const char *sender, const char *path,
-                          const char *interface, const char *method, GVariant *parameters,
-                          GDBusMethodInvocation *invocation, gpointer data) {
-        MockPolkit *p = data;
-        g_autoptr(GVariant) details = NULL;
-
-        p->calls++;
-        g_clear_pointer(&p->subject_kind, g_free);
-        g_clear_pointer(&p->subject_name, g_free);
-        g_clear_pointer(&p->action, g_free);
-        g_variant_get(parameters, "((s@a{sv})s@a{ss}u&s)", &p->subject_kind, &details, &p->action, NULL,
-                      &p->flags, NULL);
-        g_variant_lookup(details, "name", "s", &p->subject_name);
-        if (p->mode == POLKIT_HOLD) {
-                g_assert_null(p->held);
-                p->held = invocation;
-                return;
-        }
-        polkit_reply(invocation, p->mode);
-}
-
-static void polkit_answer(MockPolkit *p, PolkitMode mode) {
-        g_assert_nonnull(p->held);
-        polkit_reply(g_steal_pointer(&p->held), mode);
-}
-
-static void on_polkit_name(GDBusConnection *connection, const char *name, gpointer data) {
-        ((MockPolkit *) data)->owned = true;
-}
-
-static gboolean polkit_owned(gpointer data) {
-        return ((MockPolkit *) data)->owned;
-}
-
-static void polkit_start(MockPolkit *p, GDBusConnection *connection, PolkitMode mode) {
-        static const GDBusInterfaceVTable vtable = { .method_call = polkit_method };
-        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, NULL);
-        g_autoptr(GError) error = NULL;
-
-        p->mode = mode;
-        if (mode == POLKIT_ABSENT)
-                return;
-        g_assert_nonnull(info);
-        p->registration = g_dbus_connection_register_object(connection, POLKIT_PATH, info->interfaces[0],
-                                                            &vtable, p, NULL, &error);
-        g_assert_no_error(error);
-        p->owner = g_bus_own_name_on_connection(connection, POLKIT_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-                                                on_polkit_name, NULL, p, NULL);
-        harness_wait_until(polkit_owned, p, "the mock polkit to own its name");
-}
-
-static void polkit_stop(MockPolkit *p, GDBusConnection *connection) {
-        if (p->held)
-                polkit_answer(p, POLKIT_DENY);
-        if (p->registration)
-                g_dbus_connection_unregister_object(connection, p->registration);
-        if (p->owner)
-                g_bus_unown_name(p->owner);
-        g_free(p->subject_kind);
-        g_free(p->subject_name);
-        g_free(p->action);
-}
 
 /* ---- fixture ---- */
 
@@ -229,13 +123,13 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         f->h = harness_new_with_args(f->tb, args);
         g_unsetenv("PASSTHRU_FAULT_WRITE");
         if (f->h)
-                polkit_start(&f->polkit, harness_connection(f->h), f->config->polkit);
+                mock_polkit_start(&f->polkit, harness_connection(f->h), f->config->polkit);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data) {
         kernel_emulator_release(f->kernel);
         if (f->h) {
-                polkit_stop(&f->polkit, harness_connection(f->h));
+                mock_polkit_stop(&f->polkit, harness_connection(f->h));
                 harness_free(f->h);
         }
         kernel_emulator_free(f->kernel);
@@ -246,22 +140,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
 
 /* ---- calls ---- */
 
-typedef struct {
-        GVariant *reply;
-        GError *error;
-        bool done;
-} Call;
-
-static void on_call_done(GObject *source, GAsyncResult *result, gpointer data) {
-        Call *c = data;
-
-        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &c->error);
-        c->done = true;
-}
-
-static gboolean call_done(gpointer data) {
-        return ((Call *) data)->done;
-}
+typedef HarnessCall Call;
 
 static char *object_path(const char *address) {
         g_autofree char *s = g_strdelimit(g_strdup(address), ":.", '_');
@@ -282,10 +161,7 @@ static GVariant *options_v(va_list ap) {
 
 static void start_call_on(Fixture *f, Call *c, GDBusCallFlags flags, const char *path, const char *interface,
                           const char *method, GVariant *args) {
-        memset(c, 0, sizeof(*c));
-        g_dbus_connection_call(harness_connection(f->h), PASSTHRU_BUS_NAME, path, interface, method, args,
-                               G_VARIANT_TYPE("(a(sss))"), flags | G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                               HARNESS_TIMEOUT_SECONDS * 1000, NULL, on_call_done, c);
+        harness_call_start(f->h, c, flags, path, interface, method, args, "(a(sss))");
 }
 
 /* Manager.METHOD(address, options), answered later: finish_call() waits for it. */
@@ -296,7 +172,7 @@ static void start_call(Fixture *f, Call *c, GDBusCallFlags flags, const char *me
 }
 
 static void finish_call(Call *c) {
-        harness_wait_until(call_done, c, "a Bind or Unbind reply");
+        harness_call_finish(c, "a Bind or Unbind reply");
 }
 
 /* Manager.Bind/Unbind; returns the a(sss) or NULL with *error set. */
@@ -804,7 +680,7 @@ static void test_polkit_recheck(Fixture *f, gconstpointer data) {
         g_variant_unref(harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
                                             "DriverChanged"));
 
-        polkit_answer(&f->polkit, POLKIT_ALLOW);
+        mock_polkit_answer(&f->polkit, POLKIT_ALLOW);
         finish_call(&c);
         g_assert_no_error(c.error);
         changes = g_variant_get_child_value(c.reply, 0);
@@ -827,11 +703,9 @@ static void test_polkit_caller_gone(Fixture *f, gconstpointer data) {
                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                 NULL, NULL, &error);
         g_assert_no_error(error);
-        memset(&c, 0, sizeof(c));
-        g_dbus_connection_call(other, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                               "Bind", g_variant_new("(s@a{sv})", NVME, g_variant_new_parsed("@a{sv} {}")),
-                               G_VARIANT_TYPE("(a(sss))"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
-                               on_call_done, &c);
+        harness_call_start_on(
+                other, &c, G_DBUS_CALL_FLAGS_NONE, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Bind",
+                g_variant_new("(s@a{sv})", NVME, g_variant_new_parsed("@a{sv} {}")), "(a(sss))");
         while (!f->polkit.held)
                 g_main_context_iteration(NULL, TRUE);
         g_dbus_connection_close_sync(other, NULL, &error);
@@ -840,7 +714,7 @@ static void test_polkit_caller_gone(Fixture *f, gconstpointer data) {
         /* Give the daemon time to hear that the caller left, then let polkit say yes. */
         wait_a_second();
         f->polkit.mode = POLKIT_ALLOW;
-        polkit_answer(&f->polkit, POLKIT_ALLOW);
+        mock_polkit_answer(&f->polkit, POLKIT_ALLOW);
         plan = call_ok(f, "Bind", NVME, "dry-run", g_variant_new_boolean(TRUE), NULL);
         wait_a_second();
         assert_kernel(f, NVME, "nvme", NULL);
@@ -877,7 +751,7 @@ static void test_restart(Fixture *f, gconstpointer data) {
 
         SKIP_WITHOUT_DAEMON(f);
         bound = call_ok(f, "Bind", VF0, NULL);
-        polkit_stop(&f->polkit, harness_connection(f->h));
+        mock_polkit_stop(&f->polkit, harness_connection(f->h));
         memset(&f->polkit, 0, sizeof(f->polkit));
         harness_free(f->h);
 
@@ -886,7 +760,7 @@ static void test_restart(Fixture *f, gconstpointer data) {
         const char *args[] = { runtime_arg, proc_arg, NULL };
         f->h = harness_new_with_args(f->tb, args);
         g_assert_nonnull(f->h);
-        polkit_start(&f->polkit, harness_connection(f->h), POLKIT_ALLOW);
+        mock_polkit_start(&f->polkit, harness_connection(f->h), POLKIT_ALLOW);
         original = device_string(f, VF0, "OriginalDriver");
         g_assert_cmpstr(original, ==, "igbvf");
         unbound = call_ok(f, "Unbind", VF0, NULL);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "harness.h"
+#include "mock-polkit.h"
 #include "kernel-emulator.h"
 #include "passthru-dbus.h"
 #include "testbed.h"
@@ -20,9 +21,6 @@
 #define HOTPLUG "0000:00:05.0"
 #define PF "0000:03:00.0" /* SR-IOV, 2 of 7 VFs enabled */
 
-#define POLKIT_NAME "org.freedesktop.PolicyKit1"
-#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
-#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
 #define CONFIGURE_HOST "org.passthru.configure-host"
 
 typedef struct {
@@ -35,13 +33,6 @@ typedef struct {
 } Config;
 
 typedef struct {
-        bool deny, owned;
-        guint registration, owner;
-        unsigned calls;
-        char *action;
-} MockPolkit;
-
-typedef struct {
         const Config *config;
         Testbed *tb;
         KernelEmulator *kernel;
@@ -50,59 +41,6 @@ typedef struct {
         char *conf_dir, *conf_path;
         MockPolkit polkit;
 } Fixture;
-
-/* ---- mock polkit ---- */
-
-static const char polkit_xml[] =
-        "<node><interface name='" POLKIT_INTERFACE "'>"
-        "<method name='CheckAuthorization'>"
-        "<arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='(bba{ss})' direction='out'/>"
-        "</method></interface></node>";
-
-static void polkit_method(GDBusConnection *connection, const char *sender, const char *path,
-                          const char *interface, const char *method, GVariant *parameters,
-                          GDBusMethodInvocation *invocation, gpointer data) {
-        MockPolkit *p = data;
-
-        p->calls++;
-        g_clear_pointer(&p->action, g_free);
-        g_variant_get(parameters, "((&s@a{sv})s@a{ss}u&s)", NULL, NULL, &p->action, NULL, NULL, NULL);
-        g_dbus_method_invocation_return_value(invocation,
-                                              g_variant_new_parsed("((%b, false, @a{ss} {}),)", !p->deny));
-}
-
-static void on_polkit_name(GDBusConnection *connection, const char *name, gpointer data) {
-        ((MockPolkit *) data)->owned = true;
-}
-
-static gboolean polkit_owned(gpointer data) {
-        return ((MockPolkit *) data)->owned;
-}
-
-static void polkit_start(MockPolkit *p, GDBusConnection *connection, bool deny) {
-        static const GDBusInterfaceVTable vtable = { .method_call = polkit_method };
-        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, NULL);
-        g_autoptr(GError) error = NULL;
-
-        *p = (MockPolkit){ .deny = deny };
-        p->registration = g_dbus_connection_register_object(connection, POLKIT_PATH, info->interfaces[0],
-                                                            &vtable, p, NULL, &error);
-        g_assert_no_error(error);
-        p->owner = g_bus_own_name_on_connection(connection, POLKIT_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-                                                on_polkit_name, NULL, p, NULL);
-        harness_wait_until(polkit_owned, p, "the mock polkit to own its name");
-}
-
-static void polkit_stop(MockPolkit *p, GDBusConnection *connection) {
-        if (p->registration)
-                g_dbus_connection_unregister_object(connection, p->registration);
-        if (p->owner)
-                g_bus_unown_name(p->owner);
-        g_clear_pointer(&p->action, g_free);
-        *p = (MockPolkit){};
-}
 
 /* ---- fixture ---- */
 
@@ -136,11 +74,12 @@ static void daemon_start(Fixture *f) {
 
         f->h = harness_new_with_args(f->tb, args);
         if (f->h)
-                polkit_start(&f->polkit, harness_connection(f->h), f->config->deny);
+                mock_polkit_start(&f->polkit, harness_connection(f->h),
+                                  f->config->deny ? POLKIT_DENY : POLKIT_ALLOW);
 }
 
 static void daemon_stop(Fixture *f) {
-        polkit_stop(&f->polkit, harness_connection(f->h));
+        mock_polkit_stop(&f->polkit, harness_connection(f->h));
         harness_free(f->h);
         f->h = NULL;
 }
@@ -234,36 +173,11 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
 
 /* ---- calls ---- */
 
-typedef struct {
-        GVariant *reply;
-        GError *error;
-        bool done;
-} Call;
-
-static void on_call_done(GObject *source, GAsyncResult *result, gpointer data) {
-        Call *c = data;
-
-        c->reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &c->error);
-        c->done = true;
-}
-
-static gboolean call_done(gpointer data) {
-        return ((Call *) data)->done;
-}
-
 /* Manager.METHOD(args) while this process keeps answering as polkit and kernel. */
 static GVariant *call(Fixture *f, const char *method, GVariant *args, const char *reply_type,
                       GError **error) {
-        Call c = {};
-
-        g_dbus_connection_call(
-                harness_connection(f->h), PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH,
-                PASSTHRU_MANAGER_INTERFACE, method, args, reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
-                G_DBUS_CALL_FLAGS_NO_AUTO_START, HARNESS_TIMEOUT_SECONDS * 1000, NULL, on_call_done, &c);
-        harness_wait_until(call_done, &c, method);
-        if (c.error)
-                g_propagate_error(error, c.error);
-        return c.reply;
+        return harness_call_looping(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, method, args,
+                                    reply_type, error);
 }
 
 static void persist(Fixture *f, const char *address, bool enabled) {

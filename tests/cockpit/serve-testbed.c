@@ -22,48 +22,19 @@
 #include <stdio.h>
 
 #include "harness.h"
+#include "mock-polkit.h"
 #include "kernel-emulator.h"
 #include "testbed.h"
-
-#define POLKIT_NAME "org.freedesktop.PolicyKit1"
-#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
-#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
 
 typedef struct {
         Testbed *tb;
         KernelEmulator *kernel;
         Harness *h;
         char *dir;
-        bool deny;
-        bool owned;
+        MockPolkit polkit;
         bool quit;
         GDataInputStream *in;
 } Server;
-
-static const char polkit_xml[] =
-        "<node><interface name='" POLKIT_INTERFACE "'>"
-        "<method name='CheckAuthorization'>"
-        "<arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='(bba{ss})' direction='out'/>"
-        "</method></interface></node>";
-
-static void polkit_method(GDBusConnection *connection, const char *sender, const char *path,
-                          const char *interface, const char *method, GVariant *parameters,
-                          GDBusMethodInvocation *invocation, gpointer data) {
-        Server *s = data;
-
-        g_dbus_method_invocation_return_value(invocation,
-                                              g_variant_new_parsed("((%b, false, @a{ss} {}),)", !s->deny));
-}
-
-static void on_polkit_name(GDBusConnection *connection, const char *name, gpointer data) {
-        ((Server *) data)->owned = true;
-}
-
-static gboolean polkit_owned(gpointer data) {
-        return ((Server *) data)->owned;
-}
 
 static void answer(const char *line) {
         fprintf(stdout, "serve: %s\n", line);
@@ -89,9 +60,9 @@ static void command(Server *s, const char *line) {
         } else if (g_str_equal(line, "restart")) {
                 harness_restart_daemon(s->h);
         } else if (g_str_equal(line, "polkit allow")) {
-                s->deny = false;
+                s->polkit.mode = POLKIT_ALLOW;
         } else if (g_str_equal(line, "polkit deny")) {
-                s->deny = true;
+                s->polkit.mode = POLKIT_DENY;
         } else {
                 g_autofree char *e = g_strdup_printf("error: unknown command \"%s\"", line);
                 answer(e);
@@ -122,14 +93,11 @@ static void read_line(Server *s) {
 
 /* One GLib test case, so the harness's g_test_get_filename() and assertions work. */
 static void serve(void) {
-        static const GDBusInterfaceVTable vtable = { .method_call = polkit_method };
-        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, NULL);
         g_autoptr(GError) error = NULL;
         g_autofree char *proc = NULL, *runtime_arg = NULL, *proc_arg = NULL, *module = NULL,
                         *config_arg = NULL;
         g_autoptr(GInputStream) stdin_stream = NULL;
         Server s = { 0 };
-        guint registration, owner;
 
         s.tb = testbed_new();
         testbed_add_all(s.tb, testbed_host, testbed_host_len);
@@ -151,12 +119,7 @@ static void serve(void) {
         const char *args[] = { runtime_arg, proc_arg, config_arg, "--operation-timeout=20", NULL };
         s.h = harness_new_with_args(s.tb, args);
 
-        registration = g_dbus_connection_register_object(harness_connection(s.h), POLKIT_PATH,
-                                                         info->interfaces[0], &vtable, &s, NULL, &error);
-        g_assert_no_error(error);
-        owner = g_bus_own_name_on_connection(harness_connection(s.h), POLKIT_NAME,
-                                             G_BUS_NAME_OWNER_FLAGS_NONE, on_polkit_name, NULL, &s, NULL);
-        harness_wait_until(polkit_owned, &s, "the mock polkit to own its name");
+        mock_polkit_start(&s.polkit, harness_connection(s.h), POLKIT_ALLOW);
 
         answer(harness_bus_address(s.h));
         stdin_stream = g_unix_input_stream_new(0, FALSE);
@@ -165,8 +128,7 @@ static void serve(void) {
         while (!s.quit)
                 g_main_context_iteration(NULL, TRUE);
 
-        g_dbus_connection_unregister_object(harness_connection(s.h), registration);
-        g_bus_unown_name(owner);
+        mock_polkit_stop(&s.polkit, harness_connection(s.h));
         kernel_emulator_release(s.kernel);
         harness_free(s.h);
         kernel_emulator_free(s.kernel);
