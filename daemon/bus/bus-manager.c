@@ -2,6 +2,7 @@
 #include "bus-bind.h"
 #include "bus-bootcfg.h"
 #include "bus-common.h"
+#include "bus-list.h"
 #include "bus-manager.h"
 #include "bus-persist.h"
 #include "config.h"
@@ -171,6 +172,15 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" PASSTHRU_DEVICE_ROW_SIGNATURE, devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListDevicesPacked", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("as", strings, "at", addresses, "aq", vendor_ids, "aq",
+                                              device_ids, "au", classes, "ai", iommu_groups, "au",
+                                              class_names, "au", vendor_names, "au", device_names, "au",
+                                              drivers, "au", states),
+                                bus_list_method_devices_packed, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListGroups", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" PASSTHRU_GROUP_ROW_SIGNATURE, groups),
+                                bus_list_method_groups, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDevice", SD_BUS_ARGS("s", address), SD_BUS_RESULT("o", device),
                                 method_get_device, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckHost", SD_BUS_NO_ARGS,
