@@ -8,16 +8,6 @@
 #include "pci-address.h"
 #include "text-buffer.h"
 
-/* The string columns of ListDevicesPacked, in the order of the reply. */
-typedef enum NameColumn {
-        NAME_CLASS,
-        NAME_VENDOR,
-        NAME_DEVICE,
-        NAME_DRIVER,
-        NAME_STATE,
-        _NAME_MAX,
-} NameColumn;
-
 /* The reply of ListDevicesPacked, read in place: the arrays and strings point into it. */
 typedef struct DeviceColumns {
         const char **strings;
@@ -27,7 +17,7 @@ typedef struct DeviceColumns {
         const uint16_t *vendor_ids, *device_ids;
         const uint32_t *classes;
         const int32_t *iommu_groups;
-        const uint32_t *names[_NAME_MAX];
+        const uint32_t *names[_PASSTHRU_NAME_MAX];
 } DeviceColumns;
 
 static void device_columns_done(DeviceColumns *c) {
@@ -88,12 +78,12 @@ static int read_device_columns(sd_bus_message *reply, DeviceColumns *c) {
                 r = read_column(reply, 'u', sizeof(uint32_t), (const void **) &c->classes, c);
         if (r >= 0)
                 r = read_column(reply, 'i', sizeof(int32_t), (const void **) &c->iommu_groups, c);
-        for (NameColumn k = 0; k < _NAME_MAX && r >= 0; k++)
+        for (PassthruNameColumn k = 0; k < _PASSTHRU_NAME_MAX && r >= 0; k++)
                 r = read_column(reply, 'u', sizeof(uint32_t), (const void **) &c->names[k], c);
         if (r < 0)
                 return r;
         /* Checked once here, so the printers can index without looking. */
-        for (NameColumn k = 0; k < _NAME_MAX; k++)
+        for (PassthruNameColumn k = 0; k < _PASSTHRU_NAME_MAX; k++)
                 for (size_t i = 0; i < c->n; i++)
                         if (c->names[k][i] >= c->n_strings)
                                 return -EBADMSG;
@@ -103,7 +93,7 @@ static int read_device_columns(sd_bus_message *reply, DeviceColumns *c) {
         return 0;
 }
 
-static const char *row_name(const DeviceColumns *c, NameColumn k, size_t row) {
+static const char *row_name(const DeviceColumns *c, PassthruNameColumn k, size_t row) {
         return c->strings[c->names[k][row]];
 }
 
@@ -157,17 +147,21 @@ static int add_device_row(Table *t, const DeviceColumns *c, const size_t *widths
                 return -ENOMEM;
         r = table_add_cell_ref(t, address, format_address(c->addresses[i], address));
         if (r >= 0)
-                r = table_add_cell_ref(t, row_name(c, NAME_CLASS, i), widths[c->names[NAME_CLASS][i]]);
+                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_CLASS, i),
+                                       widths[c->names[PASSTHRU_NAME_CLASS][i]]);
         if (r >= 0)
-                r = table_add_cell_ref(t, row_name(c, NAME_DRIVER, i), widths[c->names[NAME_DRIVER][i]]);
+                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_DRIVER, i),
+                                       widths[c->names[PASSTHRU_NAME_DRIVER][i]]);
         if (r >= 0)
                 r = group < 0 ? table_add_cell_ref(t, "-", 1) : table_add_cell_int(t, group);
         if (r >= 0)
-                r = table_add_cell_ref(t, row_name(c, NAME_STATE, i), widths[c->names[NAME_STATE][i]]);
+                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_STATE, i),
+                                       widths[c->names[PASSTHRU_NAME_STATE][i]]);
         if (r >= 0)
-                r = add_description_cell(t, row_name(c, NAME_VENDOR, i), widths[c->names[NAME_VENDOR][i]],
-                                         row_name(c, NAME_DEVICE, i), widths[c->names[NAME_DEVICE][i]],
-                                         c->vendor_ids[i], c->device_ids[i]);
+                r = add_description_cell(
+                        t, row_name(c, PASSTHRU_NAME_VENDOR, i), widths[c->names[PASSTHRU_NAME_VENDOR][i]],
+                        row_name(c, PASSTHRU_NAME_DEVICE, i), widths[c->names[PASSTHRU_NAME_DEVICE][i]],
+                        c->vendor_ids[i], c->device_ids[i]);
         return r;
 }
 
@@ -234,14 +228,14 @@ static void put_device_json(TextBuffer *out, const DeviceColumns *c, const JsonN
         text_buffer_puts(out, ",\n    \"class\": ");
         text_buffer_put_int(out, c->classes[i]);
         text_buffer_puts(out, ",\n");
-        put_json_name(out, "    \"class_name\": ", names, c->names[NAME_CLASS][i], false);
-        put_json_name(out, "    \"vendor_name\": ", names, c->names[NAME_VENDOR][i], false);
-        put_json_name(out, "    \"device_name\": ", names, c->names[NAME_DEVICE][i], false);
-        put_json_name(out, "    \"driver\": ", names, c->names[NAME_DRIVER][i], false);
+        put_json_name(out, "    \"class_name\": ", names, c->names[PASSTHRU_NAME_CLASS][i], false);
+        put_json_name(out, "    \"vendor_name\": ", names, c->names[PASSTHRU_NAME_VENDOR][i], false);
+        put_json_name(out, "    \"device_name\": ", names, c->names[PASSTHRU_NAME_DEVICE][i], false);
+        put_json_name(out, "    \"driver\": ", names, c->names[PASSTHRU_NAME_DRIVER][i], false);
         text_buffer_puts(out, "    \"iommu_group\": ");
         text_buffer_put_int(out, c->iommu_groups[i]);
         text_buffer_puts(out, ",\n");
-        put_json_name(out, "    \"state\": ", names, c->names[NAME_STATE][i], true);
+        put_json_name(out, "    \"state\": ", names, c->names[PASSTHRU_NAME_STATE][i], true);
         text_buffer_puts(out, "  }");
 }
 

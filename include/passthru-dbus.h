@@ -39,6 +39,16 @@
  * driver and state as numbers into the string table. */
 #define PASSTHRU_DEVICE_COLUMNS_SIGNATURE "asataqaqauaiauauauauau"
 
+/* The string columns of ListDevicesPacked, in the order of the reply, after the fixed ones. */
+typedef enum PassthruNameColumn {
+        PASSTHRU_NAME_CLASS,
+        PASSTHRU_NAME_VENDOR,
+        PASSTHRU_NAME_DEVICE,
+        PASSTHRU_NAME_DRIVER,
+        PASSTHRU_NAME_STATE,
+        _PASSTHRU_NAME_MAX,
+} PassthruNameColumn;
+
 /* One row of Manager.ListGroups(): number, viable, members sorted by address: (address,
  * driver, state, vendor name, device name, vendor id, device id). */
 #define PASSTHRU_GROUP_ROW_SIGNATURE "(iba(sssssqq))"

@@ -188,11 +188,11 @@ static void assert_packed_matches_rows(DaemonFixture *f) {
         g_autofree const char **strings = NULL;
         const guint64 *addresses;
         const guint16 *vendors, *devices;
-        const guint32 *classes, *names[5];
+        const guint32 *classes, *names[_PASSTHRU_NAME_MAX];
         const gint32 *groups;
         gsize n_strings, n, k;
         g_autoptr(GVariantIter) iter = NULL;
-        const char *address, *row_names[5];
+        const char *address, *row_names[_PASSTHRU_NAME_MAX];
         guint16 vendor, device;
         guint32 class_code;
         gint32 group;

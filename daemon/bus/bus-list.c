@@ -6,16 +6,6 @@
 #include "passthru-dbus.h"
 #include "string-index.h"
 
-/* The string columns of ListDevicesPacked, in the order of the reply. */
-typedef enum NameColumn {
-        NAME_CLASS,
-        NAME_VENDOR,
-        NAME_DEVICE,
-        NAME_DRIVER,
-        NAME_STATE,
-        _NAME_MAX,
-} NameColumn;
-
 /* One string column: a number per row into the string table. Rows sorted by address come
  * in runs (the VFs of one card), so the previous row's string is tried before the index. */
 typedef struct NameColumnData {
@@ -31,7 +21,7 @@ typedef struct PackedDevices {
         uint16_t *vendor_ids, *device_ids;
         uint32_t *classes;
         int32_t *iommu_groups;
-        NameColumnData names[_NAME_MAX];
+        NameColumnData names[_PASSTHRU_NAME_MAX];
 } PackedDevices;
 
 static void packed_devices_done(PackedDevices *p) {
@@ -41,7 +31,7 @@ static void packed_devices_done(PackedDevices *p) {
         free(p->device_ids);
         free(p->classes);
         free(p->iommu_groups);
-        for (NameColumn c = 0; c < _NAME_MAX; c++)
+        for (PassthruNameColumn c = 0; c < _PASSTHRU_NAME_MAX; c++)
                 free(p->names[c].numbers);
 }
 
@@ -57,7 +47,7 @@ static int packed_devices_alloc(PackedDevices *p, size_t n) {
         p->iommu_groups = calloc(k, sizeof(int32_t));
         if (!p->addresses || !p->vendor_ids || !p->device_ids || !p->classes || !p->iommu_groups)
                 return -ENOMEM;
-        for (NameColumn c = 0; c < _NAME_MAX; c++) {
+        for (PassthruNameColumn c = 0; c < _PASSTHRU_NAME_MAX; c++) {
                 p->names[c].numbers = calloc(k, sizeof(uint32_t));
                 if (!p->names[c].numbers)
                         return -ENOMEM;
@@ -65,7 +55,7 @@ static int packed_devices_alloc(PackedDevices *p, size_t n) {
         return 0;
 }
 
-static int packed_devices_set_name(PackedDevices *p, NameColumn c, size_t row, const char *s) {
+static int packed_devices_set_name(PackedDevices *p, PassthruNameColumn c, size_t row, const char *s) {
         NameColumnData *col = &p->names[c];
         int r;
 
@@ -91,15 +81,15 @@ static int packed_devices_fill(PackedDevices *p, const DeviceTable *t) {
                 p->device_ids[i] = d->device_id;
                 p->classes[i] = d->class_code;
                 p->iommu_groups[i] = d->iommu_group;
-                r = packed_devices_set_name(p, NAME_CLASS, i, d->class_name);
+                r = packed_devices_set_name(p, PASSTHRU_NAME_CLASS, i, d->class_name);
                 if (r >= 0)
-                        r = packed_devices_set_name(p, NAME_VENDOR, i, d->vendor_name);
+                        r = packed_devices_set_name(p, PASSTHRU_NAME_VENDOR, i, d->vendor_name);
                 if (r >= 0)
-                        r = packed_devices_set_name(p, NAME_DEVICE, i, d->device_name);
+                        r = packed_devices_set_name(p, PASSTHRU_NAME_DEVICE, i, d->device_name);
                 if (r >= 0)
-                        r = packed_devices_set_name(p, NAME_DRIVER, i, d->driver);
+                        r = packed_devices_set_name(p, PASSTHRU_NAME_DRIVER, i, d->driver);
                 if (r >= 0)
-                        r = packed_devices_set_name(p, NAME_STATE, i,
+                        r = packed_devices_set_name(p, PASSTHRU_NAME_STATE, i,
                                                     device_state_to_string(device_get_state(d)));
         }
         return r;
@@ -124,7 +114,7 @@ static int append_packed_devices(sd_bus_message *reply, const PackedDevices *p) 
                 r = sd_bus_message_append_array(reply, 'u', p->classes, p->n * sizeof(uint32_t));
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'i', p->iommu_groups, p->n * sizeof(int32_t));
-        for (NameColumn c = 0; c < _NAME_MAX && r >= 0; c++)
+        for (PassthruNameColumn c = 0; c < _PASSTHRU_NAME_MAX && r >= 0; c++)
                 r = sd_bus_message_append_array(reply, 'u', p->names[c].numbers, p->n * sizeof(uint32_t));
         return r;
 }
@@ -190,20 +180,15 @@ static int append_group(sd_bus_message *reply, const Group *g) {
         return r;
 }
 
-int bus_list_method_groups(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Bus *b = userdata;
-        const DeviceTable *t = &b->manager->table;
-        int r;
+static int append_group_at(sd_bus_message *reply, size_t i, const void *userdata) {
+        const DeviceTable *t = userdata;
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', PASSTHRU_GROUP_ROW_SIGNATURE);
-        for (size_t i = 0; i < t->n_groups && r >= 0; i++)
-                r = append_group(reply, t->groups[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return append_group(reply, t->groups[i]);
+}
+
+int bus_list_method_groups(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+
+        return bus_reply_rows(msg, PASSTHRU_GROUP_ROW_SIGNATURE, b->manager->table.n_groups, append_group_at,
+                              &b->manager->table);
 }

@@ -86,22 +86,17 @@ static int append_device_row(sd_bus_message *reply, const Device *d) {
         return r;
 }
 
-static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Bus *b = userdata;
-        const DeviceTable *t = &b->manager->table;
-        int r;
+static int append_device_row_at(sd_bus_message *reply, size_t i, const void *userdata) {
+        const DeviceTable *t = userdata;
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', PASSTHRU_DEVICE_ROW_SIGNATURE);
-        for (size_t i = 0; i < t->n_devices && r >= 0; i++)
-                r = append_device_row(reply, t->devices[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return append_device_row(reply, t->devices[i]);
+}
+
+static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+
+        return bus_reply_rows(msg, PASSTHRU_DEVICE_ROW_SIGNATURE, b->manager->table.n_devices,
+                              append_device_row_at, &b->manager->table);
 }
 
 /* The client's text is parsed and never echoed: only our own formatting is shown. */
