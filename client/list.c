@@ -1,47 +1,120 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <inttypes.h>
 #include <string.h>
 
 #include "bus.h"
 #include "list.h"
-#include "objects.h"
 #include "output.h"
 #include "passthru-dbus.h"
+#include "pci-address.h"
+#include "text-buffer.h"
 
-/* The fields of PASSTHRU_DEVICE_ROW_SIGNATURE, inside its parentheses. */
-#define ROW_FIELDS "sqqussssis"
+/* The reply of ListDevicesPacked, read in place: the arrays and strings point into it. */
+typedef struct DeviceColumns {
+        const char **strings;
+        size_t n_strings;
+        size_t n; /* rows */
+        const uint64_t *addresses;
+        const uint16_t *vendor_ids, *device_ids;
+        const uint32_t *classes;
+        const int32_t *iommu_groups;
+        const uint32_t *names[_PASSTHRU_NAME_MAX];
+} DeviceColumns;
 
-/* One row of ListDevices; the strings point into the reply. */
-typedef struct DeviceRow {
-        const char *address, *class_name, *vendor_name, *device_name, *driver, *state;
-        uint16_t vendor_id, device_id;
-        uint32_t class_code;
-        int32_t iommu_group;
-} DeviceRow;
+static void device_columns_done(DeviceColumns *c) {
+        free(c->strings);
+}
+
+static int read_strings(sd_bus_message *reply, DeviceColumns *c) {
+        size_t allocated = 0;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "s");
+        while (r >= 0 && (r = sd_bus_message_read_basic(reply, 's', &s)) > 0) {
+                if (c->n_strings == allocated) {
+                        const char **grown;
+
+                        allocated = allocated > 0 ? allocated * 2 : 64;
+                        grown = realloc(c->strings, sizeof(char *) * allocated);
+                        if (!grown)
+                                return -ENOMEM;
+                        c->strings = grown;
+                }
+                c->strings[c->n_strings++] = s;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        return r;
+}
+
+/* One fixed-width column; every column must have a value for each row. */
+static int read_column(sd_bus_message *reply, char type, size_t width, const void **ret, DeviceColumns *c) {
+        size_t size;
+        int r;
+
+        r = sd_bus_message_read_array(reply, type, ret, &size);
+        if (r < 0)
+                return r;
+        if (size % width != 0 || size / width != c->n)
+                return -EBADMSG;
+        return 0;
+}
+
+static int read_device_columns(sd_bus_message *reply, DeviceColumns *c) {
+        size_t size;
+        int r;
+
+        r = read_strings(reply, c);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(reply, 't', (const void **) &c->addresses, &size);
+        if (r < 0)
+                return r;
+        c->n = size / sizeof(uint64_t);
+        r = read_column(reply, 'q', sizeof(uint16_t), (const void **) &c->vendor_ids, c);
+        if (r >= 0)
+                r = read_column(reply, 'q', sizeof(uint16_t), (const void **) &c->device_ids, c);
+        if (r >= 0)
+                r = read_column(reply, 'u', sizeof(uint32_t), (const void **) &c->classes, c);
+        if (r >= 0)
+                r = read_column(reply, 'i', sizeof(int32_t), (const void **) &c->iommu_groups, c);
+        for (PassthruNameColumn k = 0; k < _PASSTHRU_NAME_MAX && r >= 0; k++)
+                r = read_column(reply, 'u', sizeof(uint32_t), (const void **) &c->names[k], c);
+        if (r < 0)
+                return r;
+        /* Checked once here, so the printers can index without looking. */
+        for (PassthruNameColumn k = 0; k < _PASSTHRU_NAME_MAX; k++)
+                for (size_t i = 0; i < c->n; i++)
+                        if (c->names[k][i] >= c->n_strings)
+                                return -EBADMSG;
+        for (size_t i = 0; i < c->n; i++)
+                if (c->addresses[i] >> 48 != 0)
+                        return -EBADMSG;
+        return 0;
+}
+
+static const char *row_name(const DeviceColumns *c, PassthruNameColumn k, size_t row) {
+        return c->strings[c->names[k][row]];
+}
+
+static size_t format_address(uint64_t packed, char buf[static PCI_ADDRESS_STRING_MAX]) {
+        PciAddress a;
+
+        /* read_device_columns() refused what does not unpack. */
+        (void) pci_address_unpack(packed, &a);
+        return strlen(pci_address_format(&a, buf));
+}
 
 /* "Vendor Device [vvvv:dddd]" as lspci -nn writes it; unknown names leave only the IDs.
- * Put together by hand: a vasprintf per row was a fifth of what list cost on a large host. */
-static int add_description_cell(Table *t, const char *vendor, const char *name, int64_t vendor_id,
-                                int64_t device_id) {
+ * Put together by hand in the table's own memory: a vasprintf per row was a fifth of what
+ * list cost on a large host. widths are the names' display widths. */
+static int add_description_cell(Table *t, const char *vendor, size_t vendor_width, const char *name,
+                                size_t name_width, uint16_t vendor_id, uint16_t device_id) {
         static const char hex[] = "0123456789abcdef";
         size_t nv = strlen(vendor), nn = strlen(name);
-        _cleanup_free_ char *text = NULL;
-        char ids[sizeof("[vvvv:dddd]")], *p;
+        char *text, *p;
 
-        /* IDs beyond 16 bits (none from the daemon) keep the printf form. */
-        if (vendor_id < 0 || vendor_id > 0xffff || device_id < 0 || device_id > 0xffff)
-                return table_add_cellf(t, "%s%s%s%s[%04" PRIx64 ":%04" PRIx64 "]", vendor, nv ? " " : "",
-                                       name, nn ? " " : "", vendor_id, device_id);
-        p = ids;
-        *p++ = '[';
-        for (int shift = 12; shift >= 0; shift -= 4)
-                *p++ = hex[(vendor_id >> shift) & 0xf];
-        *p++ = ':';
-        for (int shift = 12; shift >= 0; shift -= 4)
-                *p++ = hex[(device_id >> shift) & 0xf];
-        *p++ = ']';
-        *p = '\0';
-        text = malloc(nv + 1 + nn + 1 + sizeof(ids));
+        text = table_cell_space(t, nv + 1 + nn + 1 + sizeof("[vvvv:dddd]"));
         if (!text)
                 return -ENOMEM;
         p = text;
@@ -53,266 +126,366 @@ static int add_description_cell(Table *t, const char *vendor, const char *name, 
                 p = mempcpy(p, name, nn);
                 *p++ = ' ';
         }
-        strcpy(p, ids);
-        return table_add_cell(t, text);
-}
-
-static int add_group_cell(Table *t, int32_t group) {
-        char text[sizeof("-2147483648")], *p = text + sizeof(text) - 1;
-        uint32_t n = (uint32_t) group;
-
-        if (group < 0)
-                return table_add_cell(t, "-");
+        *p++ = '[';
+        for (int shift = 12; shift >= 0; shift -= 4)
+                *p++ = hex[(vendor_id >> shift) & 0xf];
+        *p++ = ':';
+        for (int shift = 12; shift >= 0; shift -= 4)
+                *p++ = hex[(device_id >> shift) & 0xf];
+        *p++ = ']';
         *p = '\0';
-        do {
-                *--p = (char) ('0' + n % 10);
-                n /= 10;
-        } while (n > 0);
-        return table_add_cell(t, p);
+        return table_add_cell_ref(
+                t, text, (nv ? vendor_width + 1 : 0) + (nn ? name_width + 1 : 0) + strlen("[vvvv:dddd]"));
 }
 
-static int add_device_cells(void *userdata, const DeviceRow *row) {
-        Table *t = userdata;
+static int add_device_row(Table *t, const DeviceColumns *c, const size_t *widths, size_t i) {
+        char *address = table_cell_space(t, PCI_ADDRESS_STRING_MAX);
+        int32_t group = c->iommu_groups[i];
         int r;
 
-        r = table_add_cell(t, row->address);
+        if (!address)
+                return -ENOMEM;
+        r = table_add_cell_ref(t, address, format_address(c->addresses[i], address));
         if (r >= 0)
-                r = table_add_cell(t, row->class_name);
+                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_CLASS, i),
+                                       widths[c->names[PASSTHRU_NAME_CLASS][i]]);
         if (r >= 0)
-                r = table_add_cell(t, row->driver);
+                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_DRIVER, i),
+                                       widths[c->names[PASSTHRU_NAME_DRIVER][i]]);
         if (r >= 0)
-                r = add_group_cell(t, row->iommu_group);
+                r = group < 0 ? table_add_cell_ref(t, "-", 1) : table_add_cell_int(t, group);
         if (r >= 0)
-                r = table_add_cell(t, row->state);
+                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_STATE, i),
+                                       widths[c->names[PASSTHRU_NAME_STATE][i]]);
         if (r >= 0)
-                r = add_description_cell(t, row->vendor_name, row->device_name, row->vendor_id,
-                                         row->device_id);
+                r = add_description_cell(
+                        t, row_name(c, PASSTHRU_NAME_VENDOR, i), widths[c->names[PASSTHRU_NAME_VENDOR][i]],
+                        row_name(c, PASSTHRU_NAME_DEVICE, i), widths[c->names[PASSTHRU_NAME_DEVICE][i]],
+                        c->vendor_ids[i], c->device_ids[i]);
         return r;
 }
 
-/* A JSON string as json-c writes it with JSON_C_TO_STRING_NOSLASHESCAPE: quotes, backslashes
- * and control characters escaped, every other byte as it is. */
-static void put_json_string(const char *s) {
-        static const char hex[] = "0123456789abcdef";
-        const char *run = s;
-
-        fputc('"', stdout);
-        for (; *s; s++) {
-                unsigned char c = (unsigned char) *s;
-                const char *esc = c == '"'    ? "\\\""
-                                  : c == '\\' ? "\\\\"
-                                  : c == '\b' ? "\\b"
-                                  : c == '\n' ? "\\n"
-                                  : c == '\r' ? "\\r"
-                                  : c == '\t' ? "\\t"
-                                  : c == '\f' ? "\\f"
-                                              : NULL;
-
-                if (!esc && c >= ' ')
-                        continue;
-                fwrite(run, 1, s - run, stdout);
-                run = s + 1;
-                if (esc)
-                        fputs(esc, stdout);
-                else
-                        printf("\\u00%c%c", hex[c >> 4], hex[c & 0xf]);
-        }
-        fwrite(run, 1, s - run, stdout);
-        fputc('"', stdout);
-}
-
-static void put_json_member(const char *key, const char *value, bool last) {
-        printf("    \"%s\": ", key);
-        put_json_string(value);
-        fputs(last ? "\n" : ",\n", stdout);
-}
-
-/* The keys and values are those the same properties have in show --json; the layout is
- * json-c's pretty one, written as the rows are read: building a json-c tree of 2,000
- * objects and printing it was two thirds of what --json list cost. */
-static int put_device_json(void *userdata, const DeviceRow *row) {
-        bool *first = userdata;
-
-        fputs(*first ? "  {\n" : ",\n  {\n", stdout);
-        *first = false;
-        put_json_member("address", row->address, false);
-        printf("    \"vendor_id\": %" PRIu16 ",\n    \"device_id\": %" PRIu16 ",\n    \"class\": %" PRIu32
-               ",\n",
-               row->vendor_id, row->device_id, row->class_code);
-        put_json_member("class_name", row->class_name, false);
-        put_json_member("vendor_name", row->vendor_name, false);
-        put_json_member("device_name", row->device_name, false);
-        put_json_member("driver", row->driver, false);
-        printf("    \"iommu_group\": %" PRIi32 ",\n", row->iommu_group);
-        put_json_member("state", row->state, true);
-        fputs("  }", stdout);
-        return 0;
-}
-
-/* Calls add (which fails only with -ENOMEM) for each row of the ListDevices reply, in the
- * daemon's order: by address. Every error is reported here. */
-static int for_each_device_row(sd_bus_message *reply, int (*add)(void *userdata, const DeviceRow *row),
-                               void *userdata) {
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'a', PASSTHRU_DEVICE_ROW_SIGNATURE);
-        /* Field by field: sd_bus_message_read() parses its type string again for every row. */
-        while (r >= 0) {
-                DeviceRow row;
-
-                r = sd_bus_message_enter_container(reply, 'r', ROW_FIELDS);
-                if (r <= 0)
-                        break;
-                r = sd_bus_message_read_basic(reply, 's', &row.address);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 'q', &row.vendor_id);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 'q', &row.device_id);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 'u', &row.class_code);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 's', &row.class_name);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 's', &row.vendor_name);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 's', &row.device_name);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 's', &row.driver);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 'i', &row.iommu_group);
-                if (r >= 0)
-                        r = sd_bus_message_read_basic(reply, 's', &row.state);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        break;
-                if (add(userdata, &row) < 0)
-                        return client_oom();
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                return client_error_errno(r, "Failed to read the ListDevices reply: %m");
-        return 0;
-}
-
-static int print_devices_json(sd_bus_message *reply) {
-        bool first = true;
-        int r;
-
-        fputs("[\n", stdout);
-        r = for_each_device_row(reply, put_device_json, &first);
-        if (r < 0)
-                return r;
-        return print_line(first ? "]" : "\n]");
-}
-
-static int print_devices_table(sd_bus_message *reply) {
+static int print_devices_table(const DeviceColumns *c) {
+        _cleanup_free_ size_t *widths = calloc(c->n_strings ?: 1, sizeof(size_t));
         _cleanup_table_ Table *t = NULL;
         int r;
 
+        if (!widths)
+                return client_oom();
+        /* Each distinct name is measured once, not once per row. */
+        for (size_t i = 0; i < c->n_strings; i++)
+                widths[i] = text_display_width(c->strings[i]);
         r = table_new(&t, "ADDRESS", "CLASS", "DRIVER", "GROUP", "STATE", "DEVICE", NULL);
+        for (size_t i = 0; i < c->n && r >= 0; i++)
+                r = add_device_row(t, c, widths, i);
         if (r < 0)
                 return client_oom();
-        r = for_each_device_row(reply, add_device_cells, t);
-        if (r < 0)
-                return r;
         return table_print(t);
 }
 
-/* The summary rows of ListDevices hold all that list prints. Every property of every object
- * (GetManagedObjects) costs client and daemon many times more on a large host. */
-int verb_list(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+/* The JSON of each distinct string, quoted and escaped once; offsets[i]..offsets[i + 1]. */
+static int escape_strings(const DeviceColumns *c, TextBuffer *ret_text, size_t **ret_offsets) {
+        _cleanup_free_ size_t *offsets = malloc(sizeof(size_t) * (c->n_strings + 1));
+
+        if (!offsets)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_strings; i++) {
+                offsets[i] = ret_text->size;
+                text_buffer_put_json_string(ret_text, c->strings[i]);
+        }
+        offsets[c->n_strings] = ret_text->size;
+        if (ret_text->failed)
+                return -ENOMEM;
+        *ret_offsets = TAKE_PTR(offsets);
+        return 0;
+}
+
+typedef struct JsonNames {
+        TextBuffer text;
+        size_t *offsets;
+} JsonNames;
+
+static void put_json_name(TextBuffer *out, const char *key, const JsonNames *names, uint32_t i, bool last) {
+        text_buffer_puts(out, key);
+        text_buffer_put(out, names->text.data + names->offsets[i],
+                        names->offsets[i + 1] - names->offsets[i]);
+        text_buffer_puts(out, last ? "\n" : ",\n");
+}
+
+/* The keys and values are those the same properties have in show --json; the layout is
+ * json-c's pretty one, written straight from the reply: building a json-c tree of 2,000
+ * objects and printing it was two thirds of what --json list cost. */
+static void put_device_json(TextBuffer *out, const DeviceColumns *c, const JsonNames *names, size_t i) {
+        char address[PCI_ADDRESS_STRING_MAX];
+        size_t n = format_address(c->addresses[i], address);
+
+        text_buffer_puts(out, i == 0 ? "  {\n    \"address\": \"" : ",\n  {\n    \"address\": \"");
+        text_buffer_put(out, address, n);
+        text_buffer_puts(out, "\",\n    \"vendor_id\": ");
+        text_buffer_put_int(out, c->vendor_ids[i]);
+        text_buffer_puts(out, ",\n    \"device_id\": ");
+        text_buffer_put_int(out, c->device_ids[i]);
+        text_buffer_puts(out, ",\n    \"class\": ");
+        text_buffer_put_int(out, c->classes[i]);
+        text_buffer_puts(out, ",\n");
+        put_json_name(out, "    \"class_name\": ", names, c->names[PASSTHRU_NAME_CLASS][i], false);
+        put_json_name(out, "    \"vendor_name\": ", names, c->names[PASSTHRU_NAME_VENDOR][i], false);
+        put_json_name(out, "    \"device_name\": ", names, c->names[PASSTHRU_NAME_DEVICE][i], false);
+        put_json_name(out, "    \"driver\": ", names, c->names[PASSTHRU_NAME_DRIVER][i], false);
+        text_buffer_puts(out, "    \"iommu_group\": ");
+        text_buffer_put_int(out, c->iommu_groups[i]);
+        text_buffer_puts(out, ",\n");
+        put_json_name(out, "    \"state\": ", names, c->names[PASSTHRU_NAME_STATE][i], true);
+        text_buffer_puts(out, "  }");
+}
+
+static int print_devices_json(const DeviceColumns *c) {
+        _cleanup_(text_buffer_done) TextBuffer out = {};
+        JsonNames names = {};
         int r;
 
-        r = bus_call_manager(bus, "ListDevices", &reply, NULL);
+        r = escape_strings(c, &names.text, &names.offsets);
+        if (r < 0) {
+                text_buffer_done(&names.text);
+                return client_oom();
+        }
+        text_buffer_puts(&out, "[\n");
+        for (size_t i = 0; i < c->n; i++)
+                put_device_json(&out, c, &names, i);
+        text_buffer_puts(&out, c->n == 0 ? "]\n" : "\n]\n");
+        text_buffer_done(&names.text);
+        free(names.offsets);
+        return text_buffer_print(&out);
+}
+
+/* ListDevicesPacked holds all that list prints, column by column: names once, numbers as
+ * plain arrays. Reading a row of ten marshalled fields per function (ListDevices) was most
+ * of what list cost on a host of thousands of functions. */
+int verb_list(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(device_columns_done) DeviceColumns columns = {};
+        int r;
+
+        r = bus_call_manager(bus, "ListDevicesPacked", &reply, NULL);
         if (r < 0)
                 return r;
-        return o->json ? print_devices_json(reply) : print_devices_table(reply);
-}
-
-/* One object per group: its properties, with "devices" holding member summaries rather
- * than object paths. */
-static int print_groups_json(const Objects *objects) {
-        _cleanup_json_ json_object *array = json_object_new_array();
-        int r = array ? 0 : -ENOMEM;
-
-        for (size_t i = 0; i < json_object_array_length(objects->groups) && r >= 0; i++) {
-                json_object *group = json_object_array_get_idx(objects->groups, i), *entry, *members;
-
-                r = json_snake_case_keys(group, &entry);
-                if (r < 0)
-                        break;
-                r = json_append(array, entry);
-                if (r >= 0)
-                        r = objects_group_members(objects, group, NULL, &members);
-                if (r >= 0)
-                        r = json_set(entry, "devices", members);
-        }
-        if (r < 0)
+        r = read_device_columns(reply, &columns);
+        if (r == -ENOMEM)
                 return client_oom();
-        return json_print(array, true);
+        if (r < 0)
+                return client_error_errno(r, "Failed to read the ListDevicesPacked reply: %m");
+        return o->json ? print_devices_json(&columns) : print_devices_table(&columns);
 }
 
-static int add_group_rows(Table *t, const Objects *objects, json_object *group) {
-        const char *viable = properties_get_bool(group, "Viable") ? "yes" : "no";
-        int64_t number = properties_get_int(group, "Number");
-        json_object *paths;
-        int r = 0;
+/* One member of a ListGroups row; the strings point into the reply. */
+typedef struct GroupMember {
+        const char *address, *driver, *state, *vendor_name, *device_name;
+        uint16_t vendor_id, device_id;
+} GroupMember;
 
-        if (!json_object_object_get_ex(group, "Devices", &paths) ||
-            !json_object_is_type(paths, json_type_array))
-                return 0;
-        for (size_t i = 0; i < json_object_array_length(paths) && r >= 0; i++) {
-                json_object *device = objects_find_device(
-                        objects, json_object_get_string(json_object_array_get_idx(paths, i)));
+typedef struct GroupRow {
+        int32_t number;
+        bool viable;
+} GroupRow;
 
-                /* Gone between the daemon's answers: its next event will say so. */
-                if (!device)
-                        continue;
-                r = table_add_cellf(t, "%" PRId64, number);
-                if (r >= 0)
-                        r = table_add_cell(t, viable);
-                if (r >= 0)
-                        r = table_add_cell(t, properties_get_string(device, "Address"));
-                if (r >= 0)
-                        r = table_add_cell(t, properties_get_string(device, "Driver"));
-                if (r >= 0)
-                        r = table_add_cell(t, properties_get_string(device, "State"));
-                if (r >= 0)
-                        r = add_description_cell(t, properties_get_string(device, "VendorName"),
-                                                 properties_get_string(device, "DeviceName"),
-                                                 properties_get_int(device, "VendorId"),
-                                                 properties_get_int(device, "DeviceId"));
+/* Receives each group, then each of its members (or the group's end, member NULL). */
+typedef struct GroupVisitor {
+        int (*group)(void *userdata, const GroupRow *g);
+        int (*member)(void *userdata, const GroupRow *g, const GroupMember *m, bool first);
+        int (*group_end)(void *userdata, const GroupRow *g, size_t n_members);
+        void *userdata;
+} GroupVisitor;
+
+static int read_group_member(sd_bus_message *reply, GroupMember *m) {
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'r', "sssssqq");
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read_basic(reply, 's', &m->address);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 's', &m->driver);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 's', &m->state);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 's', &m->vendor_name);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 's', &m->device_name);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 'q', &m->vendor_id);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 'q', &m->device_id);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        return r < 0 ? r : 1;
+}
+
+/* The visitor's callbacks fail only with -ENOMEM; reading errors are -EBADMSG and the like. */
+static int read_group(sd_bus_message *reply, const GroupVisitor *v) {
+        GroupRow g;
+        GroupMember m;
+        size_t n = 0;
+        int viable, r;
+
+        r = sd_bus_message_enter_container(reply, 'r', "iba(sssssqq)");
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read_basic(reply, 'i', &g.number);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 'b', &viable);
+        if (r < 0)
+                return r;
+        g.viable = viable;
+        if (v->group && v->group(v->userdata, &g) < 0)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(reply, 'a', "(sssssqq)");
+        while (r >= 0 && (r = read_group_member(reply, &m)) > 0) {
+                if (v->member(v->userdata, &g, &m, n == 0) < 0)
+                        return -ENOMEM;
+                n++;
         }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0 && v->group_end && v->group_end(v->userdata, &g, n) < 0)
+                return -ENOMEM;
+        return r < 0 ? r : 1;
+}
+
+static int for_each_group(sd_bus_message *reply, const GroupVisitor *v, size_t *ret_n) {
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', PASSTHRU_GROUP_ROW_SIGNATURE);
+        while (r >= 0 && (r = read_group(reply, v)) > 0)
+                n++;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r == -ENOMEM)
+                return client_oom();
+        if (r < 0)
+                return client_error_errno(r, "Failed to read the ListGroups reply: %m");
+        *ret_n = n;
+        return 0;
+}
+
+typedef struct GroupTable {
+        Table *table;
+        const char *number; /* the current group's number, shared by its members' rows */
+        size_t number_width;
+} GroupTable;
+
+/* The number is formatted once: each member's row refers to that text. */
+static int group_table_group(void *userdata, const GroupRow *g) {
+        GroupTable *gt = userdata;
+
+        gt->number = table_int_text(gt->table, g->number, &gt->number_width);
+        return gt->number ? 0 : -ENOMEM;
+}
+
+static int group_table_member(void *userdata, const GroupRow *g, const GroupMember *m, bool first) {
+        GroupTable *gt = userdata;
+        Table *t = gt->table;
+        int r;
+
+        r = table_add_cell_ref(t, gt->number, gt->number_width);
+        if (r >= 0)
+                r = table_add_cell_ref(t, g->viable ? "yes" : "no", g->viable ? 3 : 2);
+        if (r >= 0)
+                r = table_add_cell_ref(t, m->address, TABLE_WIDTH_UNKNOWN);
+        if (r >= 0)
+                r = table_add_cell_ref(t, m->driver, TABLE_WIDTH_UNKNOWN);
+        if (r >= 0)
+                r = table_add_cell_ref(t, m->state, TABLE_WIDTH_UNKNOWN);
+        if (r >= 0)
+                r = add_description_cell(t, m->vendor_name, text_display_width(m->vendor_name),
+                                         m->device_name, text_display_width(m->device_name), m->vendor_id,
+                                         m->device_id);
         return r;
 }
 
-static int print_groups_table(const Objects *objects) {
+static int print_groups_table(sd_bus_message *reply) {
         _cleanup_table_ Table *t = NULL;
+        GroupTable gt;
+        GroupVisitor v = { group_table_group, group_table_member, NULL, &gt };
+        size_t n;
         int r;
 
-        if (json_object_array_length(objects->groups) == 0) {
+        r = table_new(&t, "GROUP", "VIABLE", "ADDRESS", "DRIVER", "STATE", "DEVICE", NULL);
+        if (r < 0)
+                return client_oom();
+        gt = (GroupTable){ .table = t };
+        r = for_each_group(reply, &v, &n);
+        if (r < 0)
+                return r;
+        if (n == 0) {
                 /* Not an error: the answer is "none", and why matters more than an empty table. */
                 fprintf(stderr, "No IOMMU groups: the IOMMU is off or absent on this host.\n");
                 return 0;
         }
-
-        r = table_new(&t, "GROUP", "VIABLE", "ADDRESS", "DRIVER", "STATE", "DEVICE", NULL);
-        for (size_t i = 0; i < json_object_array_length(objects->groups) && r >= 0; i++)
-                r = add_group_rows(t, objects, json_object_array_get_idx(objects->groups, i));
-        if (r < 0)
-                return client_oom();
         return table_print(t);
 }
 
-int verb_groups(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
-        _cleanup_(objects_done) Objects objects = {};
+static void put_json_member_string(TextBuffer *out, const char *key, const char *value, bool last) {
+        text_buffer_puts(out, key);
+        text_buffer_put_json_string(out, value);
+        text_buffer_puts(out, last ? "\n" : ",\n");
+}
+
+/* json-c's pretty layout of {"number", "devices": [{"address", "driver", "state"}...],
+ * "viable"}, the group's properties with member summaries for object paths, written as read. */
+static int group_json_group(void *userdata, const GroupRow *g) {
+        TextBuffer *out = userdata;
+
+        text_buffer_puts(out, out->size > 2 ? ",\n  {\n    \"number\": " : "  {\n    \"number\": ");
+        text_buffer_put_int(out, g->number);
+        text_buffer_puts(out, ",\n    \"devices\": [\n");
+        return 0;
+}
+
+static int group_json_member(void *userdata, const GroupRow *g, const GroupMember *m, bool first) {
+        TextBuffer *out = userdata;
+
+        text_buffer_puts(out, first ? "      {\n" : ",\n      {\n");
+        put_json_member_string(out, "        \"address\": ", m->address, false);
+        put_json_member_string(out, "        \"driver\": ", m->driver, false);
+        put_json_member_string(out, "        \"state\": ", m->state, true);
+        text_buffer_puts(out, "      }");
+        return 0;
+}
+
+static int group_json_end(void *userdata, const GroupRow *g, size_t n_members) {
+        TextBuffer *out = userdata;
+
+        text_buffer_puts(out, n_members > 0 ? "\n    ],\n    \"viable\": " : "    ],\n    \"viable\": ");
+        text_buffer_puts(out, g->viable ? "true\n  }" : "false\n  }");
+        return 0;
+}
+
+static int print_groups_json(sd_bus_message *reply) {
+        _cleanup_(text_buffer_done) TextBuffer out = {};
+        GroupVisitor v = { group_json_group, group_json_member, group_json_end, &out };
+        size_t n;
         int r;
 
-        r = objects_load(bus, &objects);
+        text_buffer_puts(&out, "[\n");
+        r = for_each_group(reply, &v, &n);
         if (r < 0)
                 return r;
-        return o->json ? print_groups_json(&objects) : print_groups_table(&objects);
+        text_buffer_puts(&out, n == 0 ? "]\n" : "\n]\n");
+        return text_buffer_print(&out);
+}
+
+/* ListGroups holds what groups prints and nothing else: every property of every object
+ * (GetManagedObjects) cost client and daemon 5x what lspci costs on a host of thousands of
+ * functions. */
+int verb_groups(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_manager(bus, "ListGroups", &reply, NULL);
+        if (r < 0)
+                return r;
+        return o->json ? print_groups_json(reply) : print_groups_table(reply);
 }

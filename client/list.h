@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The verbs that list: "list" (one line per PCI function, from the summary rows of
- * Manager.ListDevices) and "groups" (IOMMU groups with their members, from the daemon's whole
- * object tree in one GetManagedObjects call). */
+/* The verbs that list: "list" (one line per PCI function, from the columns of
+ * Manager.ListDevicesPacked) and "groups" (IOMMU groups with their members, from
+ * Manager.ListGroups). One call each, holding what is printed and nothing more. */
 
 #include "passthructl.h"
 

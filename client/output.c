@@ -6,6 +6,7 @@
 #include "output.h"
 #include "passthructl.h"
 #include "strv.h"
+#include "text-buffer.h"
 
 int json_set(json_object *object, const char *key, json_object *value) {
         if (!value)
@@ -190,10 +191,23 @@ int property_format(const char *name, json_object *value, const char *separator,
         return 0;
 }
 
+/* Cells live in chunks the table owns, so a cell costs no allocation of its own. */
+typedef struct Chunk {
+        struct Chunk *next;
+        size_t size, used;
+        char data[];
+} Chunk;
+
+typedef struct Cell {
+        const char *text;
+        size_t width; /* TABLE_WIDTH_UNKNOWN until table_print() measures it */
+} Cell;
+
 struct Table {
         size_t n_columns;
         size_t n_cells, allocated;
-        char **cells; /* headers first, then the rows, row-major; NULL-terminated */
+        Cell *cells; /* headers first, then the rows, row-major */
+        Chunk *chunks;
 };
 
 int table_new(Table **ret, const char *header, ...) {
@@ -205,7 +219,7 @@ int table_new(Table **ret, const char *header, ...) {
                 return -ENOMEM;
         va_start(ap, header);
         for (const char *h = header; h && r >= 0; h = va_arg(ap, const char *)) {
-                r = table_add_cell(t, h);
+                r = table_add_cell_ref(t, h, TABLE_WIDTH_UNKNOWN);
                 t->n_columns++;
         }
         va_end(ap);
@@ -218,31 +232,82 @@ int table_new(Table **ret, const char *header, ...) {
 Table *table_free(Table *t) {
         if (!t)
                 return NULL;
-        strv_free(t->cells);
+        while (t->chunks) {
+                Chunk *next = t->chunks->next;
+
+                free(t->chunks);
+                t->chunks = next;
+        }
+        free(t->cells);
         free(t);
         return NULL;
 }
 
-/* The array grows by doubling: a list of a few hundred functions has thousands of cells. */
-int table_add_cell(Table *t, const char *text) {
-        char *copy = strdup(!text || !*text ? "-" : text);
+char *table_cell_space(Table *t, size_t size) {
+        Chunk *c = t->chunks;
 
-        if (!copy)
-                return -ENOMEM;
+        if (!c || c->size - c->used < size) {
+                size_t chunk_size = size > 65536 ? size : 65536;
+
+                c = malloc(sizeof(Chunk) + chunk_size);
+                if (!c)
+                        return NULL;
+                *c = (Chunk){ .next = t->chunks, .size = chunk_size };
+                t->chunks = c;
+        }
+        c->used += size;
+        return c->data + c->used - size;
+}
+
+/* The array grows by doubling: a list of a few thousand functions has tens of thousands of
+ * cells. */
+int table_add_cell_ref(Table *t, const char *text, size_t width) {
+        if (!text || !*text) {
+                text = "-";
+                width = 1;
+        }
         if (t->n_cells == t->allocated) {
                 size_t allocated = t->allocated > 0 ? t->allocated * 2 : 64;
-                char **grown = realloc(t->cells, sizeof(char *) * (allocated + 1));
+                Cell *grown = realloc(t->cells, sizeof(Cell) * allocated);
 
-                if (!grown) {
-                        free(copy);
+                if (!grown)
                         return -ENOMEM;
-                }
                 t->cells = grown;
                 t->allocated = allocated;
         }
-        t->cells[t->n_cells++] = copy;
-        t->cells[t->n_cells] = NULL;
+        t->cells[t->n_cells++] = (Cell){ text, width };
         return 0;
+}
+
+int table_add_cell(Table *t, const char *text) {
+        size_t n = text ? strlen(text) + 1 : 0;
+        char *copy;
+
+        if (n <= 1)
+                return table_add_cell_ref(t, NULL, 0);
+        copy = table_cell_space(t, n);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, text, n);
+        return table_add_cell_ref(t, copy, TABLE_WIDTH_UNKNOWN);
+}
+
+const char *table_int_text(Table *t, int64_t v, size_t *ret_width) {
+        char text[FORMAT_INT_MAX], *copy;
+        size_t len = format_int(v, text);
+
+        copy = table_cell_space(t, len + 1);
+        if (!copy)
+                return NULL;
+        *ret_width = len;
+        return memcpy(copy, text, len + 1);
+}
+
+int table_add_cell_int(Table *t, int64_t v) {
+        size_t width;
+        const char *text = table_int_text(t, v, &width);
+
+        return text ? table_add_cell_ref(t, text, width) : -ENOMEM;
 }
 
 int table_add_cellf(Table *t, const char *fmt, ...) {
@@ -261,7 +326,7 @@ int table_add_cellf(Table *t, const char *fmt, ...) {
 /* Terminal columns taken by s: vendor names from pci.ids are not all ASCII. Bytes that are
  * not valid in the locale's encoding count one column each. Printable ASCII, nearly every
  * cell, is one column a byte and skips the locale's decoder. */
-static size_t display_width(const char *s) {
+size_t text_display_width(const char *s) {
         mbstate_t state = {};
         size_t width = 0;
 
@@ -281,39 +346,30 @@ static size_t display_width(const char *s) {
         return width;
 }
 
-/* Padding goes out as runs of blanks: a printf per cell was a fifth of what list cost on
- * a large host. */
-static void put_blanks(size_t n) {
-        static const char blanks[] = "                                                                ";
-
-        while (n > 0) {
-                size_t k = n < sizeof(blanks) - 1 ? n : sizeof(blanks) - 1;
-
-                fwrite(blanks, 1, k, stdout);
-                n -= k;
-        }
-}
-
-int table_print(const Table *t) {
-        size_t n_cells = t->n_cells;
+/* The whole table goes out in one write: a stdio call per cell was a fifth of what list
+ * cost on a large host. */
+int table_print(Table *t) {
+        _cleanup_(text_buffer_done) TextBuffer out = {};
         _cleanup_free_ size_t *widths = calloc(t->n_columns, sizeof(size_t));
-        _cleanup_free_ size_t *cell_widths = malloc(sizeof(size_t) * (n_cells ?: 1));
 
-        if (!widths || !cell_widths)
+        if (!widths)
                 return client_oom();
-        for (size_t i = 0; i < n_cells; i++) {
-                cell_widths[i] = display_width(t->cells[i]);
-                if (cell_widths[i] > widths[i % t->n_columns])
-                        widths[i % t->n_columns] = cell_widths[i];
+        for (size_t i = 0; i < t->n_cells; i++) {
+                Cell *c = &t->cells[i];
+
+                if (c->width == TABLE_WIDTH_UNKNOWN)
+                        c->width = text_display_width(c->text);
+                if (c->width > widths[i % t->n_columns])
+                        widths[i % t->n_columns] = c->width;
         }
-        for (size_t i = 0; i < n_cells; i++) {
+        for (size_t i = 0; i < t->n_cells; i++) {
                 size_t column = i % t->n_columns;
 
-                fputs(t->cells[i], stdout);
-                if (column + 1 == t->n_columns || i + 1 == n_cells)
-                        fputc('\n', stdout);
+                text_buffer_puts(&out, t->cells[i].text);
+                if (column + 1 == t->n_columns || i + 1 == t->n_cells)
+                        text_buffer_putc(&out, '\n');
                 else
-                        put_blanks(widths[column] - cell_widths[i] + 2);
+                        text_buffer_put_blanks(&out, widths[column] - t->cells[i].width + 2);
         }
-        return flush_stdout();
+        return text_buffer_print(&out);
 }

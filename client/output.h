@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "macros.h"
 
@@ -52,9 +53,25 @@ Table *table_free(Table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 #define _cleanup_table_ _cleanup_(table_freep)
 
-/* Cells are added row by row, left to right; "" is printed as "-". */
+/* Cells are added row by row, left to right; "" (or NULL) is printed as "-". */
 int table_add_cell(Table *t, const char *text);
 int table_add_cellf(Table *t, const char *fmt, ...) _printf_(2, 3);
+/* A number in decimal; table_int_text() gives its text (in the table's memory, for cells
+ * that share it) without adding a cell, NULL when out of memory. */
+int table_add_cell_int(Table *t, int64_t v);
+const char *table_int_text(Table *t, int64_t v, size_t *ret_width);
+/* A cell whose text is not copied: it must outlive the table (a reply's string, a constant,
+ * or table_cell_space()). width is its display width, when the caller knows it already,
+ * else TABLE_WIDTH_UNKNOWN. */
+#define TABLE_WIDTH_UNKNOWN SIZE_MAX
+int table_add_cell_ref(Table *t, const char *text, size_t width);
+/* size bytes that live as long as the table, for a cell put together by the caller; NULL
+ * when out of memory. */
+char *table_cell_space(Table *t, size_t size);
 /* Columns are padded to their widest cell (in terminal columns, not bytes); the last column
- * is not padded, so long names do not push trailing blanks. */
-int table_print(const Table *t);
+ * is not padded, so long names do not push trailing blanks. The table is written with one
+ * call; failures are reported. */
+int table_print(Table *t);
+
+/* Terminal columns that s takes in the current locale. */
+size_t text_display_width(const char *s);

@@ -15,8 +15,33 @@ static bool name_matches(const char *name, const char *prefix, const char *suffi
         return !suffix || (len > strlen(suffix) && streq(name + len - strlen(suffix), suffix));
 }
 
+/* Appends a copy of name to the n-element list of *allocated slots, keeping it
+ * NULL-terminated: strv_extend() counts the list on every call, quadratic for a directory of
+ * thousands (bus/pci/devices on a big host). */
+static int append(char ***names, size_t *n, size_t *allocated, const char *name) {
+        char *copy = strdup(name);
+
+        if (!copy)
+                return -ENOMEM;
+        if (*n + 1 >= *allocated) {
+                size_t grown_size = *allocated * 2;
+                char **grown = realloc(*names, sizeof(char *) * grown_size);
+
+                if (!grown) {
+                        free(copy);
+                        return -ENOMEM;
+                }
+                *names = grown;
+                *allocated = grown_size;
+        }
+        (*names)[(*n)++] = copy;
+        (*names)[*n] = NULL;
+        return 0;
+}
+
 int dir_list_at(int dirfd, const char *path, const char *prefix, const char *suffix, char ***ret) {
-        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        size_t n = 0, allocated = 16;
+        _cleanup_strv_free_ char **names = calloc(allocated, sizeof(char *));
         struct dirent *de;
         DIR *d;
         int fd, r = 0;
@@ -34,7 +59,7 @@ int dir_list_at(int dirfd, const char *path, const char *prefix, const char *suf
         }
         while (r >= 0 && (de = readdir(d)))
                 if (name_matches(de->d_name, prefix, suffix))
-                        r = strv_extend(&names, de->d_name);
+                        r = append(&names, &n, &allocated, de->d_name);
         closedir(d);
         if (r < 0)
                 return r;

@@ -5,15 +5,35 @@
 #include "log.h"
 #include "strv.h"
 
+/* What a modalias resolved to: a host of thousands of functions has a few dozen distinct
+ * modaliases (every VF of a card has its PF's twin's), and each libkmod look-up cost ~7k
+ * instructions. Emptied when the context is made anew. */
+#define ALIAS_CACHE_MAX 256
+
+typedef struct AliasEntry {
+        char *modalias;
+        char **modules;
+} AliasEntry;
+
 struct Kmod {
         struct kmod_ctx *ctx;
         bool indexes_loaded;
+        AliasEntry aliases[ALIAS_CACHE_MAX];
+        size_t n_aliases, last_alias;
         /* Kept to make the context anew when modprobe.d or the indexes change on disk. */
         char *modules_dir;
         char **config_paths;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
+
+static void alias_cache_clear(Kmod *k) {
+        for (size_t i = 0; i < k->n_aliases; i++) {
+                free(k->aliases[i].modalias);
+                strv_free(k->aliases[i].modules);
+        }
+        k->n_aliases = k->last_alias = 0;
+}
 
 static int new_context(Kmod *k) {
         struct kmod_ctx *ctx = kmod_new(k->modules_dir, (const char *const *) k->config_paths);
@@ -22,6 +42,7 @@ static int new_context(Kmod *k) {
                 return log_error_errno(ENOMEM, "Failed to create libkmod context.");
         kmod_unref(k->ctx);
         k->ctx = ctx;
+        alias_cache_clear(k);
         /* Load the indexes once: every hotplug event looks aliases up again. */
         k->indexes_loaded = kmod_load_resources(k->ctx) >= 0;
         if (!k->indexes_loaded)
@@ -59,6 +80,7 @@ static int refresh(Kmod *k) {
 Kmod *kmod_close(Kmod *k) {
         if (!k)
                 return NULL;
+        alias_cache_clear(k);
         kmod_unref(k->ctx);
         free(k->modules_dir);
         strv_free(k->config_paths);
@@ -66,7 +88,7 @@ Kmod *kmod_close(Kmod *k) {
         return NULL;
 }
 
-int kmod_modules_for_alias(Kmod *k, const char *modalias, char ***ret) {
+static int lookup_alias(Kmod *k, const char *modalias, char ***ret) {
         _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
         _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
         struct kmod_list *i;
@@ -90,6 +112,47 @@ int kmod_modules_for_alias(Kmod *k, const char *modalias, char ***ret) {
         strv_sort(names);
         *ret = TAKE_PTR(names);
         return 0;
+}
+
+/* The entry for modalias, looked up and remembered when new; NULL on failure (r set). */
+static const AliasEntry *alias_entry(Kmod *k, const char *modalias, int *ret_error) {
+        _cleanup_strv_free_ char **modules = NULL;
+        _cleanup_free_ char *copy = NULL;
+        AliasEntry *e;
+        int r;
+
+        /* Functions come sorted by address: the VFs of one card follow each other. */
+        if (k->n_aliases > 0 && streq(k->aliases[k->last_alias].modalias, modalias))
+                return &k->aliases[k->last_alias];
+        for (size_t i = 0; i < k->n_aliases; i++)
+                if (streq(k->aliases[i].modalias, modalias)) {
+                        k->last_alias = i;
+                        return &k->aliases[i];
+                }
+        r = lookup_alias(k, modalias, &modules);
+        if (r >= 0 && !(copy = strdup(modalias)))
+                r = -ENOMEM;
+        if (r < 0) {
+                *ret_error = r;
+                return NULL;
+        }
+        /* Hotplug brings new modaliases for as long as the daemon runs: start over when full. */
+        if (k->n_aliases == ALIAS_CACHE_MAX)
+                alias_cache_clear(k);
+        e = &k->aliases[k->n_aliases];
+        *e = (AliasEntry){ TAKE_PTR(copy), TAKE_PTR(modules) };
+        k->last_alias = k->n_aliases++;
+        return e;
+}
+
+int kmod_modules_for_alias(Kmod *k, const char *modalias, char ***ret) {
+        const AliasEntry *e;
+        int r = 0;
+
+        e = alias_entry(k, modalias, &r);
+        if (!e)
+                return r;
+        return strv_copy(e->modules, ret);
 }
 
 int kmod_module_availability(Kmod *k, const char *name) {

@@ -10,9 +10,34 @@
  * so the names are the same on every host and in every test. */
 #define LOOKUP_FLAGS (PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB)
 
+typedef enum NameKind {
+        NAME_VENDOR,
+        NAME_DEVICE,
+        NAME_SUBSYSTEM,
+        NAME_CLASS,
+        _NAME_KIND_MAX,
+} NameKind;
+
+/* The last answer of each kind: functions are looked up in address order, and the VFs of a
+ * card (hundreds) follow each other with the same IDs. libpci's look-up formats its answer
+ * with vsnprintf every time. */
+typedef struct LastName {
+        bool valid;
+        uint64_t key;
+        char *name; /* NULL: unknown ID */
+} LastName;
+
 struct PciIds {
         struct pci_access *access;
+        LastName last[_NAME_KIND_MAX];
 };
+
+static void forget_last_names(PciIds *p) {
+        for (NameKind k = 0; k < _NAME_KIND_MAX; k++) {
+                free(p->last[k].name);
+                p->last[k] = (LastName){};
+        }
+}
 
 /* libpci reports through callbacks that pci_init() would set; we never call pci_init()
  * (no scan, no config space access), so route them to our log. */
@@ -61,12 +86,14 @@ int pciids_new(const char *ids_file, PciIds **ret) {
 PciIds *pciids_free(PciIds *p) {
         if (!p)
                 return NULL;
+        forget_last_names(p);
         pci_cleanup(p->access);
         free(p);
         return NULL;
 }
 
 void pciids_release(PciIds *p) {
+        forget_last_names(p);
         pci_free_name_list(p->access);
 }
 
@@ -80,33 +107,80 @@ static char *dup_name(const char *name) {
         return utf8_escape_invalid(name, &copy) < 0 ? NULL : copy;
 }
 
+/* A copy of the remembered name; NULL when the ID is unknown (or out of memory: a missing
+ * name is not worth failing a device for). */
+static char *copy_of(const LastName *l) {
+        return l->name ? strdup(l->name) : NULL;
+}
+
+/* The last answer of kind, when it was for key. */
+static const LastName *last_for(const PciIds *p, NameKind kind, uint64_t key) {
+        const LastName *l = &p->last[kind];
+
+        return l->valid && l->key == key ? l : NULL;
+}
+
+/* Keeps libpci's answer for key (escaped) and returns a copy of it. */
+static char *remember(PciIds *p, NameKind kind, uint64_t key, const char *looked_up) {
+        LastName *l = &p->last[kind];
+
+        free(l->name);
+        *l = (LastName){ .key = key, .name = dup_name(looked_up) };
+        l->valid = !looked_up || l->name;
+        return copy_of(l);
+}
+
 char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
+        const LastName *l;
         char buf[256];
 
-        return dup_name(
+        l = last_for(p, NAME_VENDOR, vendor);
+        if (l)
+                return copy_of(l);
+        return remember(
+                p, NAME_VENDOR, vendor,
                 pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_VENDOR, vendor));
 }
 
 char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
+        const LastName *l;
+        uint64_t key = (uint64_t) vendor << 16 | device;
         char buf[256];
 
-        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_DEVICE,
+        l = last_for(p, NAME_DEVICE, key);
+        if (l)
+                return copy_of(l);
+        return remember(p, NAME_DEVICE, key,
+                        pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_DEVICE,
                                         vendor, device));
 }
 
 char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
                             uint16_t subdevice) {
+        const LastName *l;
+        uint64_t key =
+                (uint64_t) vendor << 48 | (uint64_t) device << 32 | (uint64_t) subvendor << 16 | subdevice;
         char buf[256];
 
-        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf),
+        l = last_for(p, NAME_SUBSYSTEM, key);
+        if (l)
+                return copy_of(l);
+        return remember(p, NAME_SUBSYSTEM, key,
+                        pci_lookup_name(p->access, buf, sizeof(buf),
                                         LOOKUP_FLAGS | PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor,
                                         device, subvendor, subdevice));
 }
 
 char *pciids_class_name(PciIds *p, uint32_t class_code) {
+        const LastName *l;
+        uint64_t key = class_code >> 8;
         char buf[256];
 
+        l = last_for(p, NAME_CLASS, key);
+        if (l)
+                return copy_of(l);
         /* Base class and subclass, as lspci shows it ("VGA compatible controller"). */
-        return dup_name(pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_CLASS,
+        return remember(p, NAME_CLASS, key,
+                        pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_CLASS,
                                         (int) (class_code >> 8)));
 }

@@ -33,6 +33,26 @@
  * vendor name, device name, driver, IOMMU group, state. */
 #define PASSTHRU_DEVICE_ROW_SIGNATURE "(sqqussssis)"
 
+/* Manager.ListDevicesPacked(): the same rows column by column. A string table, then one
+ * array per column with an element per function: addresses (pci_address_pack()), vendor
+ * ids, device ids, classes, IOMMU groups, and the class name, vendor name, device name,
+ * driver and state as numbers into the string table. */
+#define PASSTHRU_DEVICE_COLUMNS_SIGNATURE "asataqaqauaiauauauauau"
+
+/* The string columns of ListDevicesPacked, in the order of the reply, after the fixed ones. */
+typedef enum PassthruNameColumn {
+        PASSTHRU_NAME_CLASS,
+        PASSTHRU_NAME_VENDOR,
+        PASSTHRU_NAME_DEVICE,
+        PASSTHRU_NAME_DRIVER,
+        PASSTHRU_NAME_STATE,
+        _PASSTHRU_NAME_MAX,
+} PassthruNameColumn;
+
+/* One row of Manager.ListGroups(): number, viable, members sorted by address: (address,
+ * driver, state, vendor name, device name, vendor id, device id). */
+#define PASSTHRU_GROUP_ROW_SIGNATURE "(iba(sssssqq))"
+
 /* One row of Manager.CheckHost(): check id, status (pass, warn, fail, skip), what was seen,
  * the remedy ("" when there is nothing to do). */
 #define PASSTHRU_HOST_CHECK_ROW_SIGNATURE "(ssss)"

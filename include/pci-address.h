@@ -22,6 +22,11 @@ typedef struct PciAddress {
 
 int pci_address_parse(const char *s, PciAddress *ret);
 const char *pci_address_format(const PciAddress *a, char buf[static PCI_ADDRESS_STRING_MAX]);
+/* The 64-bit form of packed replies (ListDevicesPacked): domain << 16 | bus << 8 | slot << 3 |
+ * function, that is the PCI segment above the 16-bit routing ID. Unpacking refuses bits
+ * above the 32-bit domain. */
+uint64_t pci_address_pack(const PciAddress *a);
+int pci_address_unpack(uint64_t packed, PciAddress *ret);
 int pci_address_compare(const PciAddress *a, const PciAddress *b);
 bool pci_address_equal(const PciAddress *a, const PciAddress *b);
 

@@ -129,6 +129,8 @@ for who in root nobody; do
         expect ok "$who: GetManagedObjects" "${s[@]}" /org/passthru \
                 org.freedesktop.DBus.ObjectManager.GetManagedObjects
         expect ok "$who: ListDevices" "${s[@]}" $manager org.passthru.Manager.ListDevices
+        expect ok "$who: ListDevicesPacked" "${s[@]}" $manager org.passthru.Manager.ListDevicesPacked
+        expect ok "$who: ListGroups" "${s[@]}" $manager org.passthru.Manager.ListGroups
         expect ok "$who: GetDevice" "${s[@]}" $manager org.passthru.Manager.GetDevice string:0000:00:02.0
         expect ok "$who: CheckHost" "${s[@]}" $manager org.passthru.Manager.CheckHost
         expect ok "$who: GetConfig" "${s[@]}" $manager org.passthru.Manager.GetConfig

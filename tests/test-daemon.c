@@ -175,6 +175,159 @@ static void assert_row_names(GVariant *reply, const char *address, const char *c
         g_error("No row for %s", address);
 }
 
+static size_t n_rows(GVariant *reply);
+
+/* ListDevicesPacked holds the rows of ListDevices column by column, each distinct string
+ * once in its table. */
+static void assert_packed_matches_rows(DaemonFixture *f) {
+        g_autoptr(GVariant) rows = list_devices(f);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) packed = call_manager(f, "ListDevicesPacked", NULL,
+                                                  "(" PASSTHRU_DEVICE_COLUMNS_SIGNATURE ")", &error);
+        GVariant *columns[11];
+        g_autofree const char **strings = NULL;
+        const guint64 *addresses;
+        const guint16 *vendors, *devices;
+        const guint32 *classes, *names[_PASSTHRU_NAME_MAX];
+        const gint32 *groups;
+        gsize n_strings, n, k;
+        g_autoptr(GVariantIter) iter = NULL;
+        const char *address, *row_names[_PASSTHRU_NAME_MAX];
+        guint16 vendor, device;
+        guint32 class_code;
+        gint32 group;
+        size_t i = 0;
+
+        g_assert_no_error(error);
+        for (size_t c = 0; c < G_N_ELEMENTS(columns); c++)
+                columns[c] = g_variant_get_child_value(packed, c);
+        strings = g_variant_get_strv(columns[0], &n_strings);
+        for (size_t a = 0; a < n_strings; a++)
+                for (size_t b = a + 1; b < n_strings; b++)
+                        g_assert_cmpstr(strings[a], !=, strings[b]);
+        addresses = g_variant_get_fixed_array(columns[1], &n, sizeof(guint64));
+        g_assert_cmpuint(n, ==, n_rows(rows));
+        vendors = g_variant_get_fixed_array(columns[2], &k, sizeof(guint16));
+        g_assert_cmpuint(k, ==, n);
+        devices = g_variant_get_fixed_array(columns[3], &k, sizeof(guint16));
+        g_assert_cmpuint(k, ==, n);
+        classes = g_variant_get_fixed_array(columns[4], &k, sizeof(guint32));
+        g_assert_cmpuint(k, ==, n);
+        groups = g_variant_get_fixed_array(columns[5], &k, sizeof(gint32));
+        g_assert_cmpuint(k, ==, n);
+        for (size_t c = 0; c < G_N_ELEMENTS(names); c++) {
+                names[c] = g_variant_get_fixed_array(columns[6 + c], &k, sizeof(guint32));
+                g_assert_cmpuint(k, ==, n);
+        }
+
+        g_variant_get(rows, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &iter);
+        while (g_variant_iter_next(iter, "(&sqqu&s&s&s&si&s)", &address, &vendor, &device, &class_code,
+                                   &row_names[0], &row_names[1], &row_names[2], &row_names[3], &group,
+                                   &row_names[4])) {
+                guint64 a = addresses[i];
+                g_autofree char *formatted = g_strdup_printf("%04x:%02x:%02x.%x", (unsigned) (a >> 16),
+                                                             (unsigned) (a >> 8) & 0xff,
+                                                             (unsigned) (a >> 3) & 0x1f, (unsigned) a & 7);
+
+                g_assert_cmpuint(a >> 48, ==, 0);
+                g_assert_cmpstr(formatted, ==, address);
+                g_assert_cmphex(vendors[i], ==, vendor);
+                g_assert_cmphex(devices[i], ==, device);
+                g_assert_cmphex(classes[i], ==, class_code);
+                g_assert_cmpint(groups[i], ==, group);
+                for (size_t c = 0; c < G_N_ELEMENTS(names); c++) {
+                        g_assert_cmpuint(names[c][i], <, n_strings);
+                        g_assert_cmpstr(strings[names[c][i]], ==, row_names[c]);
+                }
+                i++;
+        }
+        g_assert_cmpuint(i, ==, n);
+        for (size_t c = 0; c < G_N_ELEMENTS(columns); c++)
+                g_variant_unref(columns[c]);
+}
+
+/* ListGroups says what the group objects and ListDevices say: every group by number, its
+ * viability, its members by address with their driver, state, names and IDs. */
+static void assert_list_groups_match(DaemonFixture *f) {
+        g_autoptr(GVariant) rows = list_devices(f);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply =
+                call_manager(f, "ListGroups", NULL, "(a" PASSTHRU_GROUP_ROW_SIGNATURE ")", &error);
+        g_autoptr(GVariant) objects = harness_call(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER,
+                                                   "GetManagedObjects", NULL, "(a{oa{sa{sv}}})", NULL);
+        g_autoptr(GHashTable) by_address =
+                g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_variant_unref);
+        g_autoptr(GVariantIter) groups = NULL, row_iter = NULL;
+        GVariantIter *members;
+        GVariant *row;
+        size_t n_objects = 0, n_groups = 0;
+        gint32 number, previous = -1;
+        gboolean viable;
+
+        g_assert_no_error(error);
+        g_variant_get(rows, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &row_iter);
+        while ((row = g_variant_iter_next_value(row_iter))) {
+                const char *address;
+
+                g_variant_get_child(row, 0, "&s", &address);
+                g_hash_table_insert(by_address, (gpointer) address, row);
+        }
+        {
+                g_autoptr(GVariant) all = g_variant_get_child_value(objects, 0);
+                GVariantIter iter;
+                GVariant *interfaces;
+
+                g_variant_iter_init(&iter, all);
+                while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", NULL, &interfaces)) {
+                        n_objects += g_variant_lookup(interfaces, PASSTHRU_GROUP_INTERFACE, "@a{sv}", NULL);
+                        g_variant_unref(interfaces);
+                }
+        }
+
+        g_variant_get(reply, "(a" PASSTHRU_GROUP_ROW_SIGNATURE ")", &groups);
+        while (g_variant_iter_next(groups, "(iba(sssssqq))", &number, &viable, &members)) {
+                g_autofree char *path = g_strdup_printf(PASSTHRU_GROUPS_PATH "/%d", number);
+                g_autoptr(GVariant) v = harness_get_property(f->h, path, PASSTHRU_GROUP_INTERFACE, "Viable");
+                g_autoptr(GVariant) paths_v =
+                        harness_get_property(f->h, path, PASSTHRU_GROUP_INTERFACE, "Devices");
+                g_autofree const char **paths = g_variant_get_objv(paths_v, NULL);
+                const char *address, *driver, *state, *vendor_name, *device_name;
+                guint16 vendor, device;
+                size_t m = 0;
+
+                g_test_message("ListGroups: group %d", number);
+                g_assert_cmpint(number, >, previous);
+                previous = number;
+                g_assert_cmpint(viable, ==, g_variant_get_boolean(v));
+                while (g_variant_iter_next(members, "(&s&s&s&s&sqq)", &address, &driver, &state,
+                                           &vendor_name, &device_name, &vendor, &device)) {
+                        GVariant *r = g_hash_table_lookup(by_address, address);
+                        const char *rd, *rs, *rv, *rn;
+                        guint16 rvid, rdid;
+                        g_autofree char *member_path = NULL;
+
+                        g_assert_nonnull(r);
+                        g_assert_nonnull(paths[m]);
+                        member_path = g_strdup_printf(PASSTHRU_DEVICES_PATH "/%s", address);
+                        g_strdelimit(member_path + strlen(PASSTHRU_DEVICES_PATH "/"), ":.", '_');
+                        g_assert_cmpstr(paths[m], ==, member_path);
+                        g_variant_get(r, "(&sqqu&s&s&s&si&s)", NULL, &rvid, &rdid, NULL, NULL, &rv, &rn, &rd,
+                                      NULL, &rs);
+                        g_assert_cmpstr(driver, ==, rd);
+                        g_assert_cmpstr(state, ==, rs);
+                        g_assert_cmpstr(vendor_name, ==, rv);
+                        g_assert_cmpstr(device_name, ==, rn);
+                        g_assert_cmphex(vendor, ==, rvid);
+                        g_assert_cmphex(device, ==, rdid);
+                        m++;
+                }
+                g_variant_iter_free(members);
+                g_assert_null(paths[m]);
+                n_groups++;
+        }
+        g_assert_cmpuint(n_groups, ==, n_objects);
+}
+
 static void test_list_devices(DaemonFixture *f, gconstpointer data) {
         g_autoptr(GVariant) reply = list_devices(f);
 
@@ -185,6 +338,7 @@ static void test_list_devices(DaemonFixture *f, gconstpointer data) {
         assert_row_names(reply, NVME, "Non-Volatile memory controller", "Samsung Electronics Co Ltd",
                          "NVMe SSD Controller SM981/PM981/PM983");
         assert_row_names(reply, "0000:07:01.0", "VGA compatible controller", "", "");
+        assert_packed_matches_rows(f);
 }
 
 static void test_get_device(DaemonFixture *f, gconstpointer data) {
@@ -402,6 +556,7 @@ static void test_groups(DaemonFixture *f, gconstpointer data) {
                                             PASSTHRU_DEVICES_PATH "/0000_07_00_0",
                                             PASSTHRU_DEVICES_PATH "/0000_07_01_0", NULL },
                      FALSE);
+        assert_list_groups_match(f);
 }
 
 static void test_managed_objects(DaemonFixture *f, gconstpointer data) {
@@ -468,6 +623,9 @@ static void test_no_iommu(DaemonFixture *f, gconstpointer data) {
         g_assert_false(g_variant_get_boolean(enabled));
         g_assert_cmpstr(g_variant_get_string(status, NULL), ==, "not-ready");
         assert_rows_match(reply, expected, testbed_host_len);
+        assert_packed_matches_rows(f);
+        /* No group objects, no rows. */
+        assert_list_groups_match(f);
         g_assert_cmpuint(g_variant_n_children(blockers), ==, 1);
         g_variant_get_child(blockers, 0, "&s", &reason);
         g_assert_nonnull(strstr(reason, "IOMMU"));
@@ -607,6 +765,9 @@ static void test_driver_change(DaemonFixture *f, gconstpointer data) {
         change_driver(f, NVME, NVME_PATH, "", "vfio-pci", "vfio");
         assert_property_string(f, NVME_PATH, "State", "vfio");
         assert_property_string(f, NVME_PATH, "Driver", "vfio-pci");
+        /* The listings follow the change. */
+        assert_packed_matches_rows(f);
+        assert_list_groups_match(f);
 }
 
 /* A "change" event that changes nothing is silent: the next signal is the one that follows. */
@@ -695,6 +856,8 @@ static void test_not_utf8(DaemonFixture *f, gconstpointer data) {
         assert_changed(changed, PASSTHRU_DEVICE_INTERFACE, "DriverOverride", g_variant_new_string("\\xff"));
         rows_after = list_devices(f);
         g_assert_cmpuint(n_rows(rows_after), ==, testbed_host_len);
+        assert_packed_matches_rows(f);
+        assert_list_groups_match(f);
 }
 
 #define ADD(path, func, host) g_test_add(path, DaemonFixture, host, fixture_setup, func, fixture_teardown)
@@ -817,6 +980,8 @@ static void test_arbitrary_bodies(DaemonFixture *f, gconstpointer data) {
                 const char *path, *interface, *method, *signature;
         } methods[] = {
                 { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListDevices", "" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListDevicesPacked", "" },
+                { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "ListGroups", "" },
                 { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "GetDevice", "s" },
                 { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Bind", "sa" },
                 { PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Unbind", "sa" },

@@ -121,10 +121,57 @@ static void test_ids(ModelFixture *f, gconstpointer data) {
         g_assert_false(d->is_bridge);
 }
 
+/* The IDs come from the modalias, which the kernel writes from the same fields as the ID
+ * attributes; a modalias not of the kernel's form leaves them to the attributes. The
+ * revision comes from the config space when there is one, else from its attribute. */
+static void test_ids_from_modalias(ModelFixture *f, gconstpointer data) {
+        static const char *const malformed[] = {
+                "pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i0",   /* short */
+                "pci:v0001144Dd0000A808sv0000144Dsd0000A801bc01sc08i02",  /* vendor > 0xffff */
+                "pci:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02x", /* trailing */
+                "usb:v0000144Dd0000A808sv0000144Dsd0000A801bc01sc08i02",  /* not PCI */
+                "pci:v0000144Dd0000A8G8sv0000144Dsd0000A801bc01sc08i02",  /* not hex */
+        };
+        g_autofree char *config = g_build_filename(testbed_root_dir(f->tb), "sys",
+                                                   testbed_devpath(f->tb, NVME), "config", NULL);
+        uint8_t bytes[64] = { [0x08] = 0x5a };
+
+        testbed_set_attr(f->tb, NVME, "vendor", "0x1234");
+        testbed_set_attr(f->tb, NVME, "class", "0x020000");
+        testbed_set_attr(f->tb, NVME, "modalias", "pci:v0000ABCDd00000001sv00000002sd00000003bc03sc02i01");
+        {
+                _cleanup_(device_freep) Device *d = read_device(f, NVME);
+
+                g_assert_cmphex(d->vendor_id, ==, 0xabcd);
+                g_assert_cmphex(d->device_id, ==, 0x0001);
+                g_assert_cmphex(d->subsystem_vendor_id, ==, 0x0002);
+                g_assert_cmphex(d->subsystem_device_id, ==, 0x0003);
+                g_assert_cmphex(d->class_code, ==, 0x030201);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(malformed); i++) {
+                _cleanup_(device_freep) Device *d = NULL;
+
+                g_test_message("modalias %s", malformed[i]);
+                testbed_set_attr(f->tb, NVME, "modalias", malformed[i]);
+                d = read_device(f, NVME);
+                g_assert_cmphex(d->vendor_id, ==, 0x1234);
+                g_assert_cmphex(d->class_code, ==, 0x020000);
+        }
+        g_assert_true(g_file_set_contents(config, (const char *) bytes, sizeof(bytes), NULL));
+        {
+                _cleanup_(device_freep) Device *d = read_device(f, NVME);
+
+                g_assert_cmphex(d->revision, ==, 0x5a);
+        }
+        g_assert_cmpint(g_unlink(config), ==, 0);
+}
+
 static void test_ids_optional(ModelFixture *f, gconstpointer data) {
         _cleanup_(device_freep) Device *d = NULL;
 
-        /* Old kernels and some fixtures lack these: they read as 0. */
+        /* Old kernels and some fixtures lack these: they read as 0. Without a modalias the IDs
+         * come from their own attributes. */
+        testbed_remove_attr(f->tb, NVME, "modalias");
         testbed_remove_attr(f->tb, NVME, "subsystem_vendor");
         testbed_remove_attr(f->tb, NVME, "subsystem_device");
         testbed_remove_attr(f->tb, NVME, "revision");
@@ -146,6 +193,9 @@ static void assert_unreadable(ModelFixture *f, const char *address, int expected
 static void test_ids_malformed(ModelFixture *f, gconstpointer data) {
         Device *d = NULL;
 
+        /* The attributes are read when there is no modalias to read the IDs from. */
+        testbed_remove_attr(f->tb, NVME, "modalias");
+        testbed_remove_attr(f->tb, E1000, "modalias");
         testbed_set_attr(f->tb, NVME, "vendor", "0x1144d");
         assert_unreadable(f, NVME, -ERANGE);
         testbed_set_attr(f->tb, NVME, "vendor", "-1");
@@ -385,6 +435,13 @@ static void test_sriov(ModelFixture *f, gconstpointer data) {
         g_assert_true(device_is_assignable(disabled));
 }
 
+static const TestbedFunction *function_at(const char *address) {
+        for (size_t i = 0; i < testbed_host_len; i++)
+                if (g_str_equal(testbed_host[i].address, address))
+                        return &testbed_host[i];
+        g_error("No function %s in the testbed host", address);
+}
+
 static void test_bridge(ModelFixture *f, gconstpointer data) {
         static const char *const bridges[] = { ROOT_PORT, "0000:04:00.0", "0000:05:08.0", PCI_BRIDGE };
         static const struct {
@@ -405,7 +462,14 @@ static void test_bridge(ModelFixture *f, gconstpointer data) {
         for (size_t i = 0; i < G_N_ELEMENTS(classes); i++) {
                 _cleanup_(device_freep) Device *d = NULL;
 
+                TestbedFunction t = *function_at(E1000);
+                g_autofree char *modalias = NULL;
+
+                /* The kernel writes both from the same field. */
+                t.class_code = (uint32_t) strtoul(classes[i].class_code, NULL, 16);
+                modalias = testbed_modalias(&t);
                 testbed_set_attr(f->tb, E1000, "class", classes[i].class_code);
+                testbed_set_attr(f->tb, E1000, "modalias", modalias);
                 d = read_device(f, E1000);
                 g_test_message("class %s", classes[i].class_code);
                 g_assert_cmpint(d->is_bridge, ==, classes[i].bridge);
@@ -683,6 +747,7 @@ int main(int argc, char *argv[]) {
         ADD("/device-model/host", test_host);
         ADD("/device-model/ids", test_ids);
         ADD("/device-model/ids-optional", test_ids_optional);
+        ADD("/device-model/ids-from-modalias", test_ids_from_modalias);
         ADD("/device-model/ids-malformed", test_ids_malformed);
         ADD("/device-model/names", test_names);
         ADD("/device-model/names-without-database", test_names_without_database);

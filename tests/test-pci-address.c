@@ -212,6 +212,29 @@ static void test_compare(AddressFixture *f, gconstpointer data) {
                 }
 }
 
+/* The packed form (ListDevicesPacked): the segment above the 16-bit routing ID, and back. */
+static void test_pack(AddressFixture *f, gconstpointer data) {
+        static const struct {
+                PciAddress a;
+                uint64_t packed;
+        } cases[] = {
+                { { 0, 0, 0, 0 }, 0 },
+                { { 0, 0x01, 0x00, 0 }, 0x0100 },
+                { { 0, 0x00, 0x1f, 7 }, 0x00ff },
+                { { 0x1234, 0xab, 0x03, 2 }, 0x1234ab1a },
+                { { 0xffffffff, 0xff, 0x1f, 7 }, UINT64_C(0xffffffffffff) },
+        };
+        PciAddress back;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_assert_cmphex(pci_address_pack(&cases[i].a), ==, cases[i].packed);
+                g_assert_cmpint(pci_address_unpack(cases[i].packed, &back), ==, 0);
+                g_assert_true(pci_address_equal(&back, &cases[i].a));
+        }
+        /* Above a 32-bit domain there is no address. */
+        g_assert_cmpint(pci_address_unpack(UINT64_C(1) << 48, &back), ==, -EINVAL);
+}
+
 #define ADD(path, func) g_test_add(path, AddressFixture, NULL, fixture_setup, func, fixture_teardown)
 
 int main(int argc, char *argv[]) {
@@ -224,5 +247,6 @@ int main(int argc, char *argv[]) {
         ADD("/pci-address/reject", test_reject);
         ADD("/pci-address/reject-long", test_huge_lengths);
         ADD("/pci-address/compare", test_compare);
+        ADD("/pci-address/pack", test_pack);
         return g_test_run();
 }

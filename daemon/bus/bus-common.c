@@ -41,3 +41,21 @@ int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), ch
         *ret_nodes = TAKE_PTR(nodes);
         return 0;
 }
+
+int bus_reply_rows(sd_bus_message *msg, const char *row, size_t n,
+                   int (*append)(sd_bus_message *reply, size_t i, const void *userdata),
+                   const void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', row);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = append(reply, i, userdata);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}

@@ -37,6 +37,12 @@ int bus_register_fallback(Bus *b, const char *what, const char *prefix, const ch
 /* A node enumerator's answer: copies of the n object paths path_of(b, 0..n-1). */
 int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), char ***ret_nodes);
 
+/* Replies to msg with one array of n rows of type row (a struct signature), each appended by
+ * append(reply, i, userdata); sends the reply and returns what sd_bus_send() does. */
+int bus_reply_rows(sd_bus_message *msg, const char *row, size_t n,
+                   int (*append)(sd_bus_message *reply, size_t i, const void *userdata),
+                   const void *userdata);
+
 /* The method error for a model's refusal (or r itself when nothing was refused). */
 int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r);
 /* The Bus a fallback vtable's handler runs for (its slot's userdata). */

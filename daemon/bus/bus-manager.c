@@ -2,6 +2,7 @@
 #include "bus-bind.h"
 #include "bus-bootcfg.h"
 #include "bus-common.h"
+#include "bus-list.h"
 #include "bus-manager.h"
 #include "bus-persist.h"
 #include "config.h"
@@ -85,22 +86,17 @@ static int append_device_row(sd_bus_message *reply, const Device *d) {
         return r;
 }
 
-static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Bus *b = userdata;
-        const DeviceTable *t = &b->manager->table;
-        int r;
+static int append_device_row_at(sd_bus_message *reply, size_t i, const void *userdata) {
+        const DeviceTable *t = userdata;
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', PASSTHRU_DEVICE_ROW_SIGNATURE);
-        for (size_t i = 0; i < t->n_devices && r >= 0; i++)
-                r = append_device_row(reply, t->devices[i]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return append_device_row(reply, t->devices[i]);
+}
+
+static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+
+        return bus_reply_rows(msg, PASSTHRU_DEVICE_ROW_SIGNATURE, b->manager->table.n_devices,
+                              append_device_row_at, &b->manager->table);
 }
 
 /* The client's text is parsed and never echoed: only our own formatting is shown. */
@@ -171,6 +167,15 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" PASSTHRU_DEVICE_ROW_SIGNATURE, devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListDevicesPacked", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("as", strings, "at", addresses, "aq", vendor_ids, "aq",
+                                              device_ids, "au", classes, "ai", iommu_groups, "au",
+                                              class_names, "au", vendor_names, "au", device_names, "au",
+                                              drivers, "au", states),
+                                bus_list_method_devices_packed, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListGroups", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a" PASSTHRU_GROUP_ROW_SIGNATURE, groups),
+                                bus_list_method_groups, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDevice", SD_BUS_ARGS("s", address), SD_BUS_RESULT("o", device),
                                 method_get_device, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckHost", SD_BUS_NO_ARGS,

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macros.h"
+#include "passthructl.h"
+#include "text-buffer.h"
+
+static bool reserve(TextBuffer *b, size_t n) {
+        size_t allocated;
+        char *grown;
+
+        if (b->failed)
+                return false;
+        if (b->allocated - b->size >= n)
+                return true;
+        allocated = b->allocated > 0 ? b->allocated : 16384;
+        while (allocated - b->size < n) {
+                if (allocated > SIZE_MAX / 2) {
+                        b->failed = true;
+                        return false;
+                }
+                allocated *= 2;
+        }
+        grown = realloc(b->data, allocated);
+        if (!grown) {
+                b->failed = true;
+                return false;
+        }
+        b->data = grown;
+        b->allocated = allocated;
+        return true;
+}
+
+void text_buffer_put(TextBuffer *b, const char *s, size_t n) {
+        if (!reserve(b, n))
+                return;
+        memcpy(b->data + b->size, s, n);
+        b->size += n;
+}
+
+void text_buffer_puts(TextBuffer *b, const char *s) {
+        text_buffer_put(b, s, strlen(s));
+}
+
+void text_buffer_putc(TextBuffer *b, char c) {
+        if (reserve(b, 1))
+                b->data[b->size++] = c;
+}
+
+void text_buffer_put_blanks(TextBuffer *b, size_t n) {
+        if (!reserve(b, n))
+                return;
+        memset(b->data + b->size, ' ', n);
+        b->size += n;
+}
+
+size_t format_int(int64_t v, char buf[static FORMAT_INT_MAX]) {
+        char text[FORMAT_INT_MAX], *p = text + sizeof(text) - 1;
+        uint64_t n = v < 0 ? -(uint64_t) v : (uint64_t) v;
+
+        *p = '\0';
+        do {
+                *--p = (char) ('0' + n % 10);
+                n /= 10;
+        } while (n > 0);
+        if (v < 0)
+                *--p = '-';
+        memcpy(buf, p, (size_t) (text + sizeof(text) - p));
+        return (size_t) (text + sizeof(text) - 1 - p);
+}
+
+void text_buffer_put_int(TextBuffer *b, int64_t v) {
+        char text[FORMAT_INT_MAX];
+
+        text_buffer_put(b, text, format_int(v, text));
+}
+
+void text_buffer_put_json_string(TextBuffer *b, const char *s) {
+        static const char hex[] = "0123456789abcdef";
+        const char *run = s;
+
+        text_buffer_putc(b, '"');
+        for (; *s; s++) {
+                unsigned char c = (unsigned char) *s;
+                const char *esc = c == '"'    ? "\\\""
+                                  : c == '\\' ? "\\\\"
+                                  : c == '\b' ? "\\b"
+                                  : c == '\n' ? "\\n"
+                                  : c == '\r' ? "\\r"
+                                  : c == '\t' ? "\\t"
+                                  : c == '\f' ? "\\f"
+                                              : NULL;
+
+                if (!esc && c >= ' ')
+                        continue;
+                text_buffer_put(b, run, (size_t) (s - run));
+                run = s + 1;
+                if (esc)
+                        text_buffer_puts(b, esc);
+                else {
+                        char u[] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+
+                        text_buffer_put(b, u, sizeof(u));
+                }
+        }
+        text_buffer_put(b, run, (size_t) (s - run));
+        text_buffer_putc(b, '"');
+}
+
+int text_buffer_print(TextBuffer *b) {
+        if (b->failed)
+                return client_oom();
+        if ((b->size > 0 && fwrite(b->data, 1, b->size, stdout) != b->size) || fflush(stdout) != 0 ||
+            ferror(stdout))
+                return client_error_errno(errno > 0 ? errno : EIO, "Failed to write to standard output: %m");
+        return 0;
+}
+
+void text_buffer_done(TextBuffer *b) {
+        free(b->data);
+        *b = (TextBuffer){};
+}

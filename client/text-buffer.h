@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Output put together in memory and written with one call: on a listing of thousands of
+ * rows, a stdio call per cell cost more than everything else the client did (and every
+ * fwrite() under an LD_PRELOAD wrapper such as umockdev's pays for the wrapper too). The
+ * appends never fail: a failed allocation is remembered and reported by text_buffer_print(). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct TextBuffer {
+        char *data;
+        size_t size, allocated;
+        bool failed;
+} TextBuffer;
+
+void text_buffer_put(TextBuffer *b, const char *s, size_t n);
+void text_buffer_puts(TextBuffer *b, const char *s);
+void text_buffer_putc(TextBuffer *b, char c);
+void text_buffer_put_blanks(TextBuffer *b, size_t n);
+void text_buffer_put_int(TextBuffer *b, int64_t v);
+/* A JSON string, quotes included, as json-c writes it with JSON_C_TO_STRING_NOSLASHESCAPE:
+ * quotes, backslashes and control characters escaped, every other byte as it is. */
+void text_buffer_put_json_string(TextBuffer *b, const char *s);
+
+/* v in decimal, NUL-terminated, by hand (a printf per row was a fifth of what a large
+ * listing cost); returns its length. */
+#define FORMAT_INT_MAX sizeof("-9223372036854775808")
+size_t format_int(int64_t v, char buf[static FORMAT_INT_MAX]);
+
+/* Writes the text to standard output and flushes it; reports a failed allocation or write
+ * (client_oom() or "Failed to write") and returns <0 then. */
+int text_buffer_print(TextBuffer *b);
+void text_buffer_done(TextBuffer *b);
