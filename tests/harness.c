@@ -123,7 +123,8 @@ static char *write_bus_config(const char *dir) {
         g_autofree char *contents = NULL;
         g_autoptr(GError) error = NULL;
 
-        /* Like a session bus: anyone may own and call; nothing from the host is included. */
+        /* Like a session bus: anyone may own and call, any user may connect (a test calls as
+         * nobody); nothing from the host is included. */
         contents = g_strdup_printf(
                 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
                 " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
@@ -135,6 +136,7 @@ static char *write_bus_config(const char *dir) {
                 "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
                 "    <allow eavesdrop=\"true\"/>\n"
                 "    <allow own=\"*\"/>\n"
+                "    <allow user=\"*\"/>\n"
                 "  </policy>\n"
                 "</busconfig>\n",
                 dir);
@@ -225,9 +227,17 @@ static void start_daemon(Harness *h, const char *passthrud, const char *const *e
         g_autofree char *runtime = g_strconcat("--runtime-dir=", h->dir, "/run", NULL);
         /* Nor /etc/passthru: a test that makes devices persistent names its own. */
         g_autofree char *config = g_strconcat("--config-dir=", h->dir, "/etc-passthru", NULL);
-        const char *base[] = {
-                passthrud, bus, ids, modprobe, modules, runtime, config, "--log-level=debug"
-        };
+        /* Every caller asks the mock polkit, whatever user the tests run as; a test of the
+         * root rule passes --polkit-for-root=no (the last one counts). */
+        const char *base[] = { passthrud,
+                               bus,
+                               ids,
+                               modprobe,
+                               modules,
+                               runtime,
+                               config,
+                               "--log-level=debug",
+                               "--polkit-for-root=yes" };
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_autoptr(GError) error = NULL;
         guint watch;
