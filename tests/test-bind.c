@@ -805,24 +805,6 @@ static void test_polkit_root_rule(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(f->polkit.calls, ==, 0);
 }
 
-typedef struct {
-        char *out, *err;
-        bool done;
-} Spawned;
-
-static void on_spawned_done(GObject *source, GAsyncResult *result, gpointer data) {
-        Spawned *s = data;
-        g_autoptr(GError) error = NULL;
-
-        g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &s->out, &s->err, &error);
-        g_assert_no_error(error);
-        s->done = true;
-}
-
-static gboolean spawned_done(gpointer data) {
-        return ((Spawned *) data)->done;
-}
-
 /* The other half, seen from root: passthructl run as nobody is asked about, and refused. */
 static void test_polkit_root_rule_nobody(Fixture *f, gconstpointer data) {
         const char *argv[] = { "setpriv",
@@ -834,9 +816,7 @@ static void test_polkit_root_rule_nobody(Fixture *f, gconstpointer data) {
                                NVME,
                                NULL };
         g_autofree char *bus_dir = NULL, *setpriv = g_find_program_in_path("setpriv");
-        g_autoptr(GSubprocess) p = NULL;
-        g_autoptr(GError) error = NULL;
-        Spawned s = {};
+        g_auto(HarnessRun) r = {};
 
         SKIP_WITHOUT_DAEMON(f);
         if (getuid() != 0 || !setpriv) {
@@ -847,20 +827,11 @@ static void test_polkit_root_rule_nobody(Fixture *f, gconstpointer data) {
         /* nobody must reach the bus socket in the harness's private directory. */
         bus_dir = g_path_get_dirname(harness_bus_address(f->h) + strlen("unix:path="));
         g_assert_no_errno(g_chmod(bus_dir, 0711));
-        p = harness_spawn(f->h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, argv,
-                          &error);
-        g_assert_no_error(error);
-        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_spawned_done, &s);
-        harness_wait_until(spawned_done, &s, "passthructl as nobody to finish");
-        harness_wait_process(p);
-        g_test_message("passthructl bind as nobody: exit %d, stderr: %s", g_subprocess_get_exit_status(p),
-                       s.err);
-        g_assert_cmpint(g_subprocess_get_exit_status(p), !=, 0);
-        g_assert_nonnull(strstr(s.err, MANAGE_DEVICES));
+        r = harness_run(f->h, argv);
+        g_assert_cmpint(r.status, !=, 0);
+        g_assert_nonnull(strstr(r.err, MANAGE_DEVICES));
         g_assert_cmpuint(f->polkit.calls, ==, 1);
         assert_kernel(f, NVME, "nvme", NULL);
-        g_free(s.out);
-        g_free(s.err);
 }
 
 /* The caller allows interaction: polkit hears it. Meanwhile someone else binds the device;
