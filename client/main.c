@@ -191,8 +191,11 @@ int main(int argc, char *argv[]) {
         const Verb *verb;
         int r;
 
-        /* Names from pci.ids may need the locale's encoding to be measured for the tables. */
-        setlocale(LC_ALL, "");
+        /* Names from pci.ids may need the locale's encoding to be measured for the tables
+         * (mbrtowc, wcwidth): that is LC_CTYPE. Only it: without a locale archive (C.UTF-8
+         * in containers and minimal hosts) each category is a file of its own, and loading all
+         * twelve was a quarter of a bind's system calls. The messages are English anyway. */
+        setlocale(LC_CTYPE, "");
         r = parse_argv(argc, argv, &options);
         if (r != 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;

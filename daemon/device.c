@@ -172,7 +172,30 @@ static void read_config(Device *d, Sysfs *s) {
                 log_oom();
 }
 
-static void read_names(Device *d, PciIds *ids) {
+static bool same_ids(const Device *a, const Device *b) {
+        return a->vendor_id == b->vendor_id && a->device_id == b->device_id &&
+               a->subsystem_vendor_id == b->subsystem_vendor_id &&
+               a->subsystem_device_id == b->subsystem_device_id && a->class_code == b->class_code;
+}
+
+static char *strdup_or_null(const char *s) {
+        return s ? strdup(s) : NULL;
+}
+
+/* Names follow from the IDs alone. An allocation failure leaves a name out, as an unknown
+ * ID does. */
+static void copy_names(Device *d, const Device *known) {
+        d->vendor_name = strdup_or_null(known->vendor_name);
+        d->device_name = strdup_or_null(known->device_name);
+        d->subsystem_name = strdup_or_null(known->subsystem_name);
+        d->class_name = strdup_or_null(known->class_name);
+}
+
+static void read_names(Device *d, PciIds *ids, const Device *known) {
+        if (known && same_ids(d, known)) {
+                copy_names(d, known);
+                return;
+        }
         if (!ids)
                 return;
         d->vendor_name = pciids_vendor_name(ids, d->vendor_id);
@@ -316,6 +339,11 @@ int device_address_from_devpath(const char *devpath, PciAddress *ret) {
 }
 
 int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret) {
+        return device_new_from_sysfs_known(src, devpath, NULL, ret);
+}
+
+int device_new_from_sysfs_known(const DeviceSources *src, const char *devpath, const Device *known,
+                                Device **ret) {
         _cleanup_(device_freep) Device *d = NULL;
         int r;
 
@@ -335,7 +363,7 @@ int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device 
         if (r < 0)
                 return r;
         read_config(d, src->sysfs);
-        read_names(d, src->ids);
+        read_names(d, src->ids, known);
         r = read_driver(d, src->sysfs);
         if (r >= 0)
                 r = read_group(d, src->sysfs);

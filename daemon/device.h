@@ -73,6 +73,11 @@ typedef struct Device {
 /* The function's address from the last component of its devpath. */
 int device_address_from_devpath(const char *devpath, PciAddress *ret);
 int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret);
+/* The same, read again for a function the model has (known, NULL: none): while its IDs are
+ * the same its names are taken from known, not looked up, so a driver change does not cost
+ * a parse of pci.ids (released between hotplugs, see manager.c). */
+int device_new_from_sysfs_known(const DeviceSources *src, const char *devpath, const Device *known,
+                                Device **ret);
 Device *device_free(Device *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);
 

@@ -27,6 +27,7 @@ static void help(void) {
                "     --config-dir=DIR       Remembered devices in DIR/devices.conf instead of /etc/passthru\n"
                "     --proc-root=DIR        Read processes, mounts and routes from DIR instead of /proc\n"
                "     --operation-timeout=SEC  Mark a device stuck when a driver change takes longer\n"
+               "     --polkit-for-root=yes  Ask polkit for root callers too (it always says yes)\n"
                "     --log-level=LEVEL      debug, info, notice, warning or err\n",
                program_invocation_short_name);
 }
@@ -43,11 +44,12 @@ enum {
         ARG_PROC_ROOT,
         ARG_OPERATION_TIMEOUT,
         ARG_CONFIG_DIR,
+        ARG_POLKIT_FOR_ROOT,
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), <0 on a bad argument. */
 static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bus_address,
-                      const char **config_dir) {
+                      const char **config_dir, bool *polkit_for_root) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -61,6 +63,7 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bu
                 { "proc-root", required_argument, NULL, ARG_PROC_ROOT },
                 { "operation-timeout", required_argument, NULL, ARG_OPERATION_TIMEOUT },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
+                { "polkit-for-root", required_argument, NULL, ARG_POLKIT_FOR_ROOT },
                 {},
         };
         int c, level;
@@ -98,6 +101,12 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bu
                         break;
                 case ARG_CONFIG_DIR:
                         *config_dir = optarg;
+                        break;
+                case ARG_POLKIT_FOR_ROOT:
+                        if (!streq(optarg, "yes") && !streq(optarg, "no"))
+                                return log_error_errno(
+                                        EINVAL, "--polkit-for-root takes yes or no, not '%s'.", optarg);
+                        *polkit_for_root = streq(optarg, "yes");
                         break;
                 case ARG_OPERATION_TIMEOUT: {
                         char *end;
@@ -157,12 +166,13 @@ static int run(int argc, char *argv[]) {
         _cleanup_(bus_freep) Bus *bus = NULL;
         _cleanup_(transactions_freep) Transactions *transactions = NULL;
         const char *bus_address = NULL, *config_dir = NULL;
+        bool polkit_for_root = false;
         ManagerOptions options = {};
         int r;
 
         /* Under systemd stderr is the journal: keep the priority of each line. */
         log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
-        r = parse_argv(argc, argv, &options, &bus_address, &config_dir);
+        r = parse_argv(argc, argv, &options, &bus_address, &config_dir, &polkit_for_root);
         if (r != 0)
                 return r;
 
@@ -182,7 +192,7 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = persist_start(persist);
         if (r >= 0)
-                r = bus_new(m, transactions, persist, bus_address, &bus);
+                r = bus_new(m, transactions, persist, bus_address, polkit_for_root, &bus);
         if (r < 0)
                 return r;
         log_info("passthrud %s running.", PROJECT_VERSION);

@@ -238,10 +238,14 @@ static void refresh_physical_function(Manager *m, const char *pf_address) {
 
 int manager_device_refresh(Manager *m, const char *devpath) {
         _cleanup_(device_freep) Device *fresh = NULL;
+        PciAddress a;
         Device *d;
         int r;
 
-        r = device_new_from_sysfs(&m->sources, devpath, &fresh);
+        /* Every bind and unbind comes here (the udev events, the transaction's last look):
+         * the names of a function the model has are not looked up again. */
+        d = device_address_from_devpath(devpath, &a) >= 0 ? manager_find_device(m, &a) : NULL;
+        r = device_new_from_sysfs_known(&m->sources, devpath, d, &fresh);
         if (r < 0)
                 return log_warning_errno(r, "Failed to read device %s, ignoring: %m", devpath);
         d = manager_find_device(m, &fresh->address);

@@ -92,30 +92,34 @@ static gboolean client_done(gpointer data) {
         return ((RunState *) data)->done;
 }
 
-HarnessRun harness_run_client(Harness *h, const char *const *args) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+HarnessRun harness_run(Harness *h, const char *const *argv) {
         g_autoptr(GSubprocess) p = NULL;
         g_autoptr(GError) error = NULL;
-        g_autofree char *joined = g_strjoinv(" ", (char **) args);
+        g_autofree char *joined = g_strjoinv(" ", (char **) argv);
         HarnessRun r = {};
         RunState s = { .run = &r };
+
+        p = harness_spawn(h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, argv, &error);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &s);
+        harness_wait_until(client_done, &s, "a spawned client to finish");
+        harness_wait_process(p);
+        g_assert_true(g_subprocess_get_if_exited(p));
+        r.status = g_subprocess_get_exit_status(p);
+        g_test_message("%.200s: exit %d, stderr: %.300s", joined, r.status, r.err);
+        if (r.status == HARNESS_WRAPPER_ERROR_EXIT)
+                g_error("The wrapper found errors in %s:\n%s", joined, r.err);
+        return r;
+}
+
+HarnessRun harness_run_client(Harness *h, const char *const *args) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
 
         g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
         for (const char *const *a = args; *a; a++)
                 g_ptr_array_add(argv, (char *) *a);
         g_ptr_array_add(argv, NULL);
-        p = harness_spawn(h, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                          (const char *const *) argv->pdata, &error);
-        g_assert_no_error(error);
-        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_client_done, &s);
-        harness_wait_until(client_done, &s, "passthructl to finish");
-        harness_wait_process(p);
-        g_assert_true(g_subprocess_get_if_exited(p));
-        r.status = g_subprocess_get_exit_status(p);
-        g_test_message("passthructl %.200s: exit %d, stderr: %.300s", joined, r.status, r.err);
-        if (r.status == HARNESS_WRAPPER_ERROR_EXIT)
-                g_error("The wrapper found errors in passthructl %s:\n%s", joined, r.err);
-        return r;
+        return harness_run(h, (const char *const *) argv->pdata);
 }
 
 static char *write_bus_config(const char *dir) {
@@ -123,7 +127,8 @@ static char *write_bus_config(const char *dir) {
         g_autofree char *contents = NULL;
         g_autoptr(GError) error = NULL;
 
-        /* Like a session bus: anyone may own and call; nothing from the host is included. */
+        /* Like a session bus: anyone may own and call, any user may connect (a test calls as
+         * nobody); nothing from the host is included. */
         contents = g_strdup_printf(
                 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
                 " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
@@ -135,6 +140,7 @@ static char *write_bus_config(const char *dir) {
                 "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
                 "    <allow eavesdrop=\"true\"/>\n"
                 "    <allow own=\"*\"/>\n"
+                "    <allow user=\"*\"/>\n"
                 "  </policy>\n"
                 "</busconfig>\n",
                 dir);
@@ -238,9 +244,17 @@ static void start_daemon(Harness *h, const char *passthrud, const char *const *e
         g_autofree char *runtime = g_strconcat("--runtime-dir=", h->dir, "/run", NULL);
         /* Nor /etc/passthru: a test that makes devices persistent names its own. */
         g_autofree char *config = g_strconcat("--config-dir=", h->dir, "/etc-passthru", NULL);
-        const char *base[] = {
-                passthrud, bus, ids, modprobe, modules, runtime, config, "--log-level=debug"
-        };
+        /* Every caller asks the mock polkit, whatever user the tests run as; a test of the
+         * root rule passes --polkit-for-root=no (the last one counts). */
+        const char *base[] = { passthrud,
+                               bus,
+                               ids,
+                               modprobe,
+                               modules,
+                               runtime,
+                               config,
+                               "--log-level=debug",
+                               "--polkit-for-root=yes" };
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_autoptr(GError) error = NULL;
         guint watch;

@@ -33,6 +33,7 @@ typedef struct {
         const char *timeout;     /* --operation-timeout */
         const char *fault_write; /* PASSTHRU_FAULT_WRITE for the daemon */
         PolkitMode polkit;
+        bool root_rule; /* the daemon's default: root callers are not asked (--polkit-for-root=no) */
 } Config;
 
 typedef struct {
@@ -117,7 +118,8 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         runtime_arg = g_strconcat("--runtime-dir=", runtime, NULL);
         proc_arg = g_strconcat("--proc-root=", proc, NULL);
         timeout_arg = g_strconcat("--operation-timeout=", f->config->timeout ?: "20", NULL);
-        const char *args[] = { runtime_arg, proc_arg, timeout_arg, NULL };
+        const char *args[] = { runtime_arg, proc_arg, timeout_arg,
+                               f->config->root_rule ? "--polkit-for-root=no" : NULL, NULL };
         if (f->config->fault_write)
                 g_setenv("PASSTHRU_FAULT_WRITE", f->config->fault_write, TRUE);
         f->h = harness_new_with_args(f->tb, args);
@@ -656,6 +658,58 @@ static void test_polkit_refused(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(f->polkit.calls, ==, f->config->polkit == POLKIT_ABSENT ? 0 : 1);
 }
 
+/* The daemon's default rule, with a polkit that denies everything: a caller running as root
+ * is let through without a question (polkitd would say yes to root anyway); any other
+ * caller is asked, and refused. */
+static void test_polkit_root_rule(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) bound = NULL, back = NULL;
+        g_autoptr(GError) error = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        if (getuid() != 0) {
+                /* This process is the unprivileged caller: asked, and refused. */
+                (void) call(f, "Bind", NVME, &error, NULL);
+                assert_dbus_error(error, PASSTHRU_ERROR_NOT_AUTHORIZED, MANAGE_DEVICES);
+                g_assert_cmpuint(f->polkit.calls, ==, 1);
+                g_test_skip("not root: the root half of the rule needs a root caller");
+                return;
+        }
+        bound = call_ok(f, "Bind", NVME, NULL);
+        assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
+        back = call_ok(f, "Unbind", NVME, NULL);
+        assert_kernel(f, NVME, "nvme", NULL);
+        g_assert_cmpuint(f->polkit.calls, ==, 0);
+}
+
+/* The other half, seen from root: passthructl run as nobody is asked about, and refused. */
+static void test_polkit_root_rule_nobody(Fixture *f, gconstpointer data) {
+        const char *argv[] = { "setpriv",
+                               "--reuid=65534",
+                               "--regid=65534",
+                               "--clear-groups",
+                               g_getenv("PASSTHRUCTL"),
+                               "bind",
+                               NVME,
+                               NULL };
+        g_autofree char *bus_dir = NULL, *setpriv = g_find_program_in_path("setpriv");
+        g_auto(HarnessRun) r = {};
+
+        SKIP_WITHOUT_DAEMON(f);
+        if (getuid() != 0 || !setpriv) {
+                g_test_skip(getuid() != 0 ? "not root: cannot run a caller as another user"
+                                          : "setpriv (util-linux) is not installed");
+                return;
+        }
+        /* nobody must reach the bus socket in the harness's private directory. */
+        bus_dir = g_path_get_dirname(harness_bus_address(f->h) + strlen("unix:path="));
+        g_assert_no_errno(g_chmod(bus_dir, 0711));
+        r = harness_run(f->h, argv);
+        g_assert_cmpint(r.status, !=, 0);
+        g_assert_nonnull(strstr(r.err, MANAGE_DEVICES));
+        g_assert_cmpuint(f->polkit.calls, ==, 1);
+        assert_kernel(f, NVME, "nvme", NULL);
+}
+
 /* The caller allows interaction: polkit hears it. Meanwhile someone else binds the device;
  * when the answer comes, the daemon looks again and finds it done. */
 static void test_polkit_recheck(Fixture *f, gconstpointer data) {
@@ -952,6 +1006,7 @@ static const Config polkit_challenge = { .polkit = POLKIT_CHALLENGE };
 static const Config polkit_error = { .polkit = POLKIT_ERROR };
 static const Config polkit_absent = { .polkit = POLKIT_ABSENT };
 static const Config polkit_hold = { .polkit = POLKIT_HOLD };
+static const Config polkit_deny_root_rule = { .polkit = POLKIT_DENY, .root_rule = true };
 static const Config fault_5th_write = { .fault_write = "5", .polkit = POLKIT_ALLOW };
 
 #define ADD(name, config, fn) \
@@ -979,6 +1034,8 @@ int main(int argc, char *argv[]) {
         ADD("polkit-challenge", polkit_challenge, test_polkit_refused);
         ADD("polkit-error", polkit_error, test_polkit_refused);
         ADD("polkit-absent", polkit_absent, test_polkit_refused);
+        ADD("polkit-root-rule", polkit_deny_root_rule, test_polkit_root_rule);
+        ADD("polkit-root-rule-nobody", polkit_deny_root_rule, test_polkit_root_rule_nobody);
         ADD("polkit-recheck", polkit_hold, test_polkit_recheck);
         ADD("polkit-caller-gone", polkit_hold, test_polkit_caller_gone);
         ADD("external-change", plain, test_external_change);

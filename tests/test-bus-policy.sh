@@ -106,7 +106,12 @@ expect() {
 expect denied "nobody cannot run passthrud (owning the name)" \
         as_nobody umockdev-run -d "$device" -- "$passthrud" --bus-address="$address"
 
-umockdev-run -d "$device" -- "$passthrud" --bus-address="$address" &
+# Root's changing calls must reach the daemon's polkit step (no polkitd on this bus: the
+# answer is NotAuthorized), so the daemon asks polkit for root too; without the option root
+# is let through (tests/test-bind.c covers that). Its runtime and config directories are
+# ours, never the machine's /run/passthru and /etc/passthru.
+umockdev-run -d "$device" -- "$passthrud" --bus-address="$address" --polkit-for-root=yes \
+        --runtime-dir="$dir/run" --config-dir="$dir/etc-passthru" &
 daemon_pid=$!
 for _ in $(seq 50); do
         busctl --address="$address" status org.passthru.Manager >/dev/null 2>&1 && break

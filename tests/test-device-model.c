@@ -235,6 +235,29 @@ static void test_names(ModelFixture *f, gconstpointer data) {
         g_assert_null(vf->subsystem_name);
 }
 
+/* Read again with the model's copy: the names come from it while the IDs match (no pci.ids
+ * needed), from pci.ids when they do not. */
+static void test_names_known(ModelFixture *f, gconstpointer data) {
+        _cleanup_(device_freep) Device *known = read_device(f, GPU);
+        _cleanup_(device_freep) Device *again = NULL, *other = NULL;
+        PciIds *ids = TAKE_PTR(f->src.ids);
+
+        free(known->device_name);
+        known->device_name = g_strdup("the model's copy");
+        g_assert_cmpint(device_new_from_sysfs_known(&f->src, testbed_devpath(f->tb, GPU), known, &again), ==,
+                        0);
+        g_assert_cmpstr(again->vendor_name, ==, "NVIDIA Corporation");
+        g_assert_cmpstr(again->device_name, ==, "the model's copy");
+        g_assert_cmpstr(again->subsystem_name, ==, "GeForce GTX 1080 Founders Edition");
+        g_assert_cmpstr(again->class_name, ==, "VGA compatible controller");
+
+        f->src.ids = ids;
+        known->device_id++;
+        g_assert_cmpint(device_new_from_sysfs_known(&f->src, testbed_devpath(f->tb, GPU), known, &other), ==,
+                        0);
+        g_assert_cmpstr(other->device_name, ==, "GP104 [GeForce GTX 1080]");
+}
+
 static void test_names_without_database(ModelFixture *f, gconstpointer data) {
         _cleanup_(device_freep) Device *d = NULL;
         PciIds *ids = TAKE_PTR(f->src.ids);
@@ -750,6 +773,7 @@ int main(int argc, char *argv[]) {
         ADD("/device-model/ids-from-modalias", test_ids_from_modalias);
         ADD("/device-model/ids-malformed", test_ids_malformed);
         ADD("/device-model/names", test_names);
+        ADD("/device-model/names-known", test_names_known);
         ADD("/device-model/names-without-database", test_names_without_database);
         ADD("/device-model/driver", test_driver);
         ADD("/device-model/not-utf8", test_not_utf8);

@@ -146,7 +146,8 @@ Bus *bus_free(Bus *b) {
         return NULL;
 }
 
-int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address, Bus **ret) {
+int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address,
+            bool polkit_for_root, Bus **ret) {
         _cleanup_(bus_freep) Bus *b = calloc(1, sizeof(Bus));
         int r;
 
@@ -155,7 +156,7 @@ int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char
         b->manager = m;
         b->transactions = transactions;
         b->persist = persist;
-        r = polkit_new(&b->polkit);
+        r = polkit_new(polkit_for_root, &b->polkit);
         if (r >= 0)
                 r = connect_bus(b, address);
         if (r >= 0)

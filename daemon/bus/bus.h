@@ -12,6 +12,7 @@
 /* Connects (address NULL: the system bus), exports every object, starts reporting the
  * Manager's changes, takes the bus name. The event loop exits with a failure when the
  * connection is lost. */
-int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address, Bus **ret);
+int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address,
+            bool polkit_for_root, Bus **ret);
 Bus *bus_free(Bus *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Bus *, bus_free);

@@ -6,7 +6,8 @@
  * caller's unique bus name as a system-bus-name subject); when the answer arrives the call
  * is put back in the bus queue with sd_bus_enqueue_for_read(), so the method handler runs
  * again from the start, re-checks the device, and this time gets the answer. Any error,
- * including polkit being absent, denies. */
+ * including polkit being absent, denies. A caller running as root is not asked: polkitd
+ * would authorize it anyway (polkit_check_action(); ask_root turns that off). */
 
 #include <systemd/sd-bus.h>
 
@@ -17,7 +18,7 @@
 
 typedef struct Polkit Polkit;
 
-int polkit_new(Polkit **ret);
+int polkit_new(bool ask_root, Polkit **ret);
 Polkit *polkit_free(Polkit *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Polkit *, polkit_free);
 
