@@ -230,6 +230,7 @@ static void sync_with_bus(Harness *h) {
                 "GetId", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
         g_assert_no_error(error);
+        g_assert_nonnull(reply);
 }
 
 static void start_daemon(Harness *h, const char *passthrud, const char *const *extra_args) {
