@@ -292,19 +292,10 @@ static void on_udev_event(const char *devpath, bool removed, void *userdata) {
 
 /* The devpath ("/devices/pci0000:00/...") of bus/pci/devices/NAME, from its link. */
 static int bus_device_devpath(Manager *m, const char *name, char **ret) {
-        char link[PATH_MAX], target[PATH_MAX];
-        const char *p;
-        ssize_t n;
+        char link[PATH_MAX];
 
         snprintf(link, sizeof(link), "bus/pci/devices/%s", name);
-        n = readlinkat(sysfs_root_fd(m->sources.sysfs), link, target, sizeof(target) - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
-        p = strstr(target, "devices/");
-        if (!p)
-                return -EINVAL;
-        return asprintf(ret, "/%s", p) < 0 ? -ENOMEM : 0;
+        return sysfs_link_devpath(m->sources.sysfs, link, ret);
 }
 
 /* The functions are read from bus/pci/devices through the sysfs layer: udev_enumerate read

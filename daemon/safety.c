@@ -77,21 +77,6 @@ SafetyHost *safety_host_free(SafetyHost *h) {
 }
 
 /* A sysfs link ("dev/block/8:1" -> "../../devices/pci.../block/sda/sda1") as a devpath. */
-static int resolve_link(SafetyHost *h, const char *link, char **ret) {
-        char target[PATH_MAX];
-        const char *p;
-        ssize_t n;
-
-        n = readlinkat(sysfs_root_fd(h->sysfs), link, target, sizeof(target) - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
-        p = strstr(target, "devices/");
-        if (!p)
-                return -EINVAL;
-        return asprintf(ret, "/%s", p) < 0 ? -ENOMEM : 0;
-}
-
 static int add_use(SafetyHost *h, char *devpath, const char *what, const char *error, bool forceable) {
         HostUse *grown = realloc(h->uses, sizeof(HostUse) * (h->n_uses + 1));
 
@@ -169,7 +154,7 @@ static int add_block_device(SafetyHost *h, const char *link, const char *what, u
         BlockUse u = { .what = what, .depth = depth };
         int r;
 
-        if (depth > 8 || resolve_link(h, link, &devpath) < 0)
+        if (depth > 8 || sysfs_link_devpath(h->sysfs, link, &devpath) < 0)
                 return 0;
         if (asprintf(&slaves, "%s/slaves", devpath + 1) < 0)
                 return -ENOMEM;
@@ -228,7 +213,7 @@ static int route_line(SafetyHost *h, const char *line) {
             !streq(dest, "00000000") || !streq(mask, "00000000") || strchr(iface, '/'))
                 return 0;
         snprintf(link, sizeof(link), "class/net/%s", iface);
-        if (resolve_link(h, link, &devpath) < 0)
+        if (sysfs_link_devpath(h->sysfs, link, &devpath) < 0)
                 return 0;
         return add_use(h, devpath, "the default route's network interface", PASSTHRU_ERROR_PROTECTED_DEVICE,
                        true);
@@ -262,7 +247,7 @@ static int add_handle(SafetyHost *h, int dfd, const char *name, void *data) {
         if (strncmp(target, "/dev/dri/", 9) == 0 && !strchr(target + 9, '/')) {
                 if (asprintf(&link, "class/drm/%s", target + 9) < 0)
                         return -ENOMEM;
-                if (resolve_link(h, link, &devpath) < 0)
+                if (sysfs_link_devpath(h->sysfs, link, &devpath) < 0)
                         return 0;
                 return add_use(h, devpath, "a DRM device node held open by a display server or GPU program",
                                PASSTHRU_ERROR_DEVICE_IN_USE, true);

@@ -158,6 +158,21 @@ int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char *
         return 0;
 }
 
+int sysfs_link_devpath(Sysfs *s, const char *link, char **ret) {
+        char target[PATH_MAX];
+        const char *p;
+        ssize_t n;
+
+        n = readlinkat(s->root_fd, link, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        p = strstr(target, "devices/");
+        if (!p)
+                return -EINVAL;
+        return asprintf(ret, "/%s", p) < 0 ? -ENOMEM : 0;
+}
+
 int sysfs_list_prefixed(Sysfs *s, const char *devpath, const char *prefix, char ***ret) {
         char path[PATH_MAX];
         int r;

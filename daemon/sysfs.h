@@ -25,6 +25,9 @@ int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned lo
 int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret);
 /* The last path component of a symlink of the device ("driver" -> "e1000e"). */
 int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char **ret);
+/* The devpath ("/devices/pci0000:00/...") that link, a path under the sysfs root such as
+ * "bus/pci/devices/0000:01:00.0" or "dev/block/259:2", points into. */
+int sysfs_link_devpath(Sysfs *s, const char *link, char **ret);
 /* Names of the device's entries starting with prefix ("virtfn" -> virtfn0, virtfn1...). */
 int sysfs_list_prefixed(Sysfs *s, const char *devpath, const char *prefix, char ***ret);
 /* Writes value to an attribute in one write(2); -EIO-style errors come from the kernel. */
