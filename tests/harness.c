@@ -453,6 +453,23 @@ GVariant *harness_call_looping(Harness *h, const char *path, const char *interfa
         return c.reply;
 }
 
+char *harness_device_path(const char *address) {
+        g_autofree char *s = g_strdelimit(g_strdup(address), ":.", '_');
+
+        return g_strconcat(PASSTHRU_DEVICES_PATH "/", s, NULL);
+}
+
+void harness_assert_dbus_error(GError *error, const char *name, const char *mentions) {
+        g_autofree char *remote = NULL;
+
+        g_assert_nonnull(error);
+        remote = g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, name) != 0)
+                g_error("expected %s, got %s: %s", name, remote, error->message);
+        if (mentions && !strstr(error->message, mentions))
+                g_error("error \"%s\" does not mention \"%s\"", error->message, mentions);
+}
+
 GVariant *harness_get_property(Harness *h, const char *path, const char *interface, const char *name) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = harness_call(h, path, "org.freedesktop.DBus.Properties", "Get",

@@ -84,6 +84,10 @@ void harness_call_finish(HarnessCall *c, const char *what);
 /* harness_call_start() and _finish(): the reply, or NULL with *error set. */
 GVariant *harness_call_looping(Harness *h, const char *path, const char *interface, const char *method,
                                GVariant *args, const char *reply_type, GError **error);
+/* The object path of the device at address (/org/passthru/devices/0000_01_00_0). */
+char *harness_device_path(const char *address);
+/* error is the D-Bus error name, and its message mentions mentions (unless NULL). */
+void harness_assert_dbus_error(GError *error, const char *name, const char *mentions);
 /* A property of an object of the daemon; fails the test on error. */
 GVariant *harness_get_property(Harness *h, const char *path, const char *interface, const char *name);
 

@@ -47,26 +47,6 @@ typedef struct {
 
 /* ---- fixture ---- */
 
-static void symlink_in(const char *dir, const char *rel, const char *target) {
-        g_autofree char *path = g_build_filename(dir, rel, NULL);
-        g_autofree char *parent = g_path_get_dirname(path);
-
-        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
-        g_assert_no_errno(symlink(target, path));
-}
-
-/* A kernel-style relative link from sys/LINK to sys/devices/...: LINK is two levels deep. */
-static void sys_link(Fixture *f, const char *link, const char *address, const char *below) {
-        g_autofree char *target = g_strdup_printf(
-                "../../devices%s/%s", testbed_devpath(f->tb, address) + strlen("/devices"), below);
-        g_autofree char *dir =
-                g_build_filename(testbed_sys_dir(f->tb), "devices",
-                                 testbed_devpath(f->tb, address) + strlen("/devices"), below, NULL);
-
-        g_assert_no_errno(g_mkdir_with_parents(dir, 0755));
-        symlink_in(testbed_sys_dir(f->tb), link, target);
-}
-
 static void make_proc(Fixture *f, const char *proc) {
         test_write_idle_proc(proc);
         if (!f->config->host_uses)
@@ -74,17 +54,17 @@ static void make_proc(Fixture *f, const char *proc) {
         test_write_file(proc, "self/mountinfo",
                         "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n"
                         "23 22 0:21 / /proc rw shared:2 - proc proc rw\n");
-        sys_link(f, "dev/block/259:2", NVME, "nvme/nvme0/nvme0n1/nvme0n1p2");
+        testbed_device_link(f->tb, "dev/block/259:2", NVME, "nvme/nvme0/nvme0n1/nvme0n1p2");
         test_write_file(proc, "net/route",
                         "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
                         "enp3s16\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
                         "enp3s16\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
-        sys_link(f, "class/net/enp3s16", VF0, "net/enp3s16");
-        symlink_in(proc, "4242/fd/7", "/dev/dri/card1");
-        symlink_in(proc, "4242/fd/8", "/dev/null");
-        sys_link(f, "class/drm/card1", ASPEED, "drm/card1");
+        testbed_device_link(f->tb, "class/net/enp3s16", VF0, "net/enp3s16");
+        test_symlink_in(proc, "4242/fd/7", "/dev/dri/card1");
+        test_symlink_in(proc, "4242/fd/8", "/dev/null");
+        testbed_device_link(f->tb, "class/drm/card1", ASPEED, "drm/card1");
         /* A VM holds the group of the VF on vfio-pci. */
-        symlink_in(proc, "4243/fd/3", "/dev/vfio/5");
+        test_symlink_in(proc, "4243/fd/3", "/dev/vfio/5");
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
@@ -143,12 +123,6 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
 /* ---- calls ---- */
 
 typedef HarnessCall Call;
-
-static char *object_path(const char *address) {
-        g_autofree char *s = g_strdelimit(g_strdup(address), ":.", '_');
-
-        return g_strconcat(PASSTHRU_DEVICES_PATH "/", s, NULL);
-}
 
 /* Options as "key", GVariant*, ..., NULL. */
 static GVariant *options_v(va_list ap) {
@@ -210,17 +184,6 @@ static GVariant *call_ok(Fixture *f, const char *method, const char *address, ..
         return changes;
 }
 
-static void assert_dbus_error(GError *error, const char *name, const char *mentions) {
-        g_autofree char *remote = NULL;
-
-        g_assert_nonnull(error);
-        remote = g_dbus_error_get_remote_error(error);
-        if (g_strcmp0(remote, name) != 0)
-                g_error("expected %s, got %s: %s", name, remote, error->message);
-        if (mentions && !strstr(error->message, mentions))
-                g_error("error \"%s\" does not mention \"%s\"", error->message, mentions);
-}
-
 static void assert_changes(GVariant *changes, const char *expected) {
         g_autofree char *printed = g_variant_print(changes, FALSE);
 
@@ -228,7 +191,7 @@ static void assert_changes(GVariant *changes, const char *expected) {
 }
 
 static char *device_string(Fixture *f, const char *address, const char *property) {
-        g_autofree char *path = object_path(address);
+        g_autofree char *path = harness_device_path(address);
         g_autoptr(GVariant) v = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, property);
 
         return g_variant_dup_string(v, NULL);
@@ -262,7 +225,7 @@ static char *record(Fixture *f, const char *address) {
 static void test_bind_unbind(Fixture *f, gconstpointer data) {
         g_autoptr(GVariant) bound = NULL, unbound = NULL, signal = NULL;
         g_autofree char *rec = NULL, *original = NULL, *driver = NULL, *state = NULL, *printed = NULL;
-        g_autofree char *path = object_path(NVME);
+        g_autofree char *path = harness_device_path(NVME);
         Call c;
 
         SKIP_WITHOUT_DAEMON(f);
@@ -325,7 +288,7 @@ static void test_group_not_viable(Fixture *f, gconstpointer data) {
 
         SKIP_WITHOUT_DAEMON(f);
         changes = call(f, "Bind", GPU_AUDIO, &error, NULL);
-        assert_dbus_error(error, PASSTHRU_ERROR_GROUP_NOT_VIABLE, "0000:01:00.0 (nouveau)");
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_GROUP_NOT_VIABLE, "0000:01:00.0 (nouveau)");
         assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
         g_assert_null(record(f, GPU_AUDIO));
 }
@@ -360,8 +323,8 @@ static void test_rollback(Fixture *f, gconstpointer data) {
         SKIP_WITHOUT_DAEMON(f);
         kernel_emulator_refuse(f->kernel, "vfio-pci", GPU_AUDIO);
         changes = call(f, "Bind", GPU, &error, "group", g_variant_new_boolean(TRUE), NULL);
-        assert_dbus_error(error, PASSTHRU_ERROR_FAILED,
-                          "0000:01:00.1 failed while verifying the bound driver");
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_FAILED,
+                                  "0000:01:00.1 failed while verifying the bound driver");
         g_assert_nonnull(strstr(error->message, "no driver had taken it"));
         g_assert_nonnull(strstr(error->message, "given back"));
         assert_kernel(f, GPU, "nouveau", NULL);
@@ -385,8 +348,8 @@ static void test_fault_point(Fixture *f, gconstpointer data) {
         }
         /* Writes: GPU override, unbind, probe; audio override, unbind (the 5th) fails. */
         changes = call(f, "Bind", GPU, &error, "group", g_variant_new_boolean(TRUE), NULL);
-        assert_dbus_error(error, PASSTHRU_ERROR_FAILED,
-                          "0000:01:00.1 failed while unbinding from its driver");
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_FAILED,
+                                  "0000:01:00.1 failed while unbinding from its driver");
         g_assert_nonnull(strstr(error->message, "Input/output error"));
         assert_kernel(f, GPU, "nouveau", NULL);
         assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
@@ -431,7 +394,7 @@ static void wait_a_second(void) {
 
 static gboolean blockers_mention_drm(gpointer data) {
         Fixture *f = data;
-        g_autofree char *path = object_path(E1000);
+        g_autofree char *path = harness_device_path(E1000);
         g_autoptr(GVariant) blockers =
                 harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Blockers");
         g_autofree char *printed = g_variant_print(blockers, FALSE);
@@ -451,21 +414,21 @@ static void test_host_use_timer(Fixture *f, gconstpointer data) {
 
         SKIP_WITHOUT_DAEMON(f);
         g_assert_false(blockers_mention_drm(f));
-        symlink_in(proc, "4244/fd/9", "/dev/dri/card3");
-        sys_link(f, "class/drm/card3", E1000, "drm/card3");
+        test_symlink_in(proc, "4244/fd/9", "/dev/dri/card3");
+        testbed_device_link(f->tb, "class/drm/card3", E1000, "drm/card3");
         wait_blockers_drm(f);
 }
 
 static void test_protected(Fixture *f, gconstpointer data) {
         g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL, e6 = NULL, e7 = NULL;
         g_autoptr(GVariant) forced = NULL, blockers = NULL, assignable = NULL;
-        g_autofree char *path = object_path(NVME);
+        g_autofree char *path = harness_device_path(NVME);
         g_autofree char *printed = NULL, *proc = NULL, *e1000_path = NULL;
 
         SKIP_WITHOUT_DAEMON(f);
         /* The disk under /: never, not even forced. */
         (void) call(f, "Bind", NVME, &e1, "force", g_variant_new_boolean(TRUE), NULL);
-        assert_dbus_error(e1, PASSTHRU_ERROR_PROTECTED_DEVICE, "the root filesystem");
+        harness_assert_dbus_error(e1, PASSTHRU_ERROR_PROTECTED_DEVICE, "the root filesystem");
         blockers = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Blockers");
         printed = g_variant_print(blockers, FALSE);
         g_assert_nonnull(strstr(printed, "the root filesystem"));
@@ -473,28 +436,28 @@ static void test_protected(Fixture *f, gconstpointer data) {
         g_assert_false(g_variant_get_boolean(assignable));
 
         (void) call(f, "Bind", PCI_BRIDGE, &e2, "force", g_variant_new_boolean(TRUE), NULL);
-        assert_dbus_error(e2, PASSTHRU_ERROR_PROTECTED_DEVICE, "bridge");
+        harness_assert_dbus_error(e2, PASSTHRU_ERROR_PROTECTED_DEVICE, "bridge");
         (void) call(f, "Bind", PF, &e3, "force", g_variant_new_boolean(TRUE), NULL);
-        assert_dbus_error(e3, PASSTHRU_ERROR_PROTECTED_DEVICE, "SR-IOV");
+        harness_assert_dbus_error(e3, PASSTHRU_ERROR_PROTECTED_DEVICE, "SR-IOV");
         (void) call(f, "Bind", ASPEED, &e4, "group", g_variant_new_boolean(TRUE), NULL);
-        assert_dbus_error(e4, PASSTHRU_ERROR_DEVICE_IN_USE, "DRM");
+        harness_assert_dbus_error(e4, PASSTHRU_ERROR_DEVICE_IN_USE, "DRM");
         (void) call(f, "Bind", VF0, &e5, NULL);
-        assert_dbus_error(e5, PASSTHRU_ERROR_PROTECTED_DEVICE, "default route");
+        harness_assert_dbus_error(e5, PASSTHRU_ERROR_PROTECTED_DEVICE, "default route");
         g_assert_nonnull(strstr(e5->message, "force"));
         assert_kernel(f, VF0, "igbvf", NULL);
 
         /* Giving back what a VM holds open would block in the kernel: refused. */
         (void) call(f, "Unbind", "0000:03:10.4", &e6, NULL);
-        assert_dbus_error(e6, PASSTHRU_ERROR_DEVICE_IN_USE, "/dev/vfio/5");
+        harness_assert_dbus_error(e6, PASSTHRU_ERROR_DEVICE_IN_USE, "/dev/vfio/5");
         assert_kernel(f, "0000:03:10.4", "vfio-pci", NULL);
 
         /* A handle opened after the daemon started is seen at the next Bind, and in Blockers. */
         proc = g_build_filename(f->dir, "proc", NULL);
-        symlink_in(proc, "4244/fd/9", "/dev/dri/card3");
-        sys_link(f, "class/drm/card3", E1000, "drm/card3");
+        test_symlink_in(proc, "4244/fd/9", "/dev/dri/card3");
+        testbed_device_link(f->tb, "class/drm/card3", E1000, "drm/card3");
         (void) call(f, "Bind", E1000, &e7, NULL);
-        assert_dbus_error(e7, PASSTHRU_ERROR_DEVICE_IN_USE, "DRM");
-        e1000_path = object_path(E1000);
+        harness_assert_dbus_error(e7, PASSTHRU_ERROR_DEVICE_IN_USE, "DRM");
+        e1000_path = harness_device_path(E1000);
         g_clear_pointer(&blockers, g_variant_unref);
         g_clear_pointer(&printed, g_free);
         blockers = harness_get_property(f->h, e1000_path, PASSTHRU_DEVICE_INTERFACE, "Blockers");
@@ -514,7 +477,7 @@ static void test_boot_vga_console(Fixture *f, gconstpointer data) {
 
         SKIP_WITHOUT_DAEMON(f);
         (void) call(f, "Bind", GPU, &error, "group", g_variant_new_boolean(TRUE), NULL);
-        assert_dbus_error(error, PASSTHRU_ERROR_PROTECTED_DEVICE, "boot VGA");
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_PROTECTED_DEVICE, "boot VGA");
         assert_kernel(f, GPU, "nouveau", NULL);
         forced = call_ok(f, "Bind", GPU, "group", g_variant_new_boolean(TRUE), "force",
                          g_variant_new_boolean(TRUE), NULL);
@@ -528,7 +491,7 @@ static void test_module_missing(Fixture *f, gconstpointer data) {
         SKIP_WITHOUT_DAEMON(f);
         /* The testbed's VF on vfio-pci means vfio-pci is loaded; the IOMMU backend is not. */
         (void) call(f, "Bind", NVME, &error, NULL);
-        assert_dbus_error(error, PASSTHRU_ERROR_FAILED, "vfio_iommu_type1 is not installed");
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_FAILED, "vfio_iommu_type1 is not installed");
         assert_kernel(f, NVME, "nvme", NULL);
 }
 
@@ -549,11 +512,12 @@ static void test_concurrent(Fixture *f, gconstpointer data) {
                         g_autofree char *remote = g_dbus_error_get_remote_error(calls[i].error);
 
                         if (g_strcmp0(remote, PASSTHRU_ERROR_LIMIT_EXCEEDED) == 0) {
-                                assert_dbus_error(calls[i].error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
-                                                  "per client");
+                                harness_assert_dbus_error(calls[i].error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                                                          "per client");
                                 limited++;
                         } else {
-                                assert_dbus_error(calls[i].error, PASSTHRU_ERROR_BUSY, "IOMMU group 9");
+                                harness_assert_dbus_error(calls[i].error, PASSTHRU_ERROR_BUSY,
+                                                          "IOMMU group 9");
                                 busy++;
                         }
                         g_error_free(calls[i].error);
@@ -608,12 +572,12 @@ static void test_hang(Fixture *f, gconstpointer data) {
         g_assert_false(c.done);
 
         finish_call(&c);
-        assert_dbus_error(c.error, PASSTHRU_ERROR_TIMEOUT, "unbinding from its driver");
+        harness_assert_dbus_error(c.error, PASSTHRU_ERROR_TIMEOUT, "unbinding from its driver");
         g_clear_error(&c.error);
         state = device_string(f, NVME, "State");
         g_assert_cmpstr(state, ==, "stuck");
         (void) call(f, "Unbind", NVME, &stuck, NULL);
-        assert_dbus_error(stuck, PASSTHRU_ERROR_STUCK, "0000:06:00.0 is stuck");
+        harness_assert_dbus_error(stuck, PASSTHRU_ERROR_STUCK, "0000:06:00.0 is stuck");
 
         /* The kernel returns: the worker finishes its steps, the device is free again. */
         kernel_emulator_release(f->kernel);
@@ -635,13 +599,13 @@ static void test_independent_groups(Fixture *f, gconstpointer data) {
         wait_state(f, NVME, "busy");
 
         finish_call(&vf);
-        assert_dbus_error(vf.error, PASSTHRU_ERROR_FAILED, "given back");
+        harness_assert_dbus_error(vf.error, PASSTHRU_ERROR_FAILED, "given back");
         g_clear_error(&vf.error);
         assert_kernel(f, VF0, "igbvf", NULL);
         g_assert_false(nvme.done);
 
         finish_call(&nvme);
-        assert_dbus_error(nvme.error, PASSTHRU_ERROR_TIMEOUT, NVME);
+        harness_assert_dbus_error(nvme.error, PASSTHRU_ERROR_TIMEOUT, NVME);
         g_clear_error(&nvme.error);
         kernel_emulator_release(f->kernel);
         wait_state(f, NVME, "vfio");
@@ -652,7 +616,7 @@ static void test_polkit_refused(Fixture *f, gconstpointer data) {
 
         SKIP_WITHOUT_DAEMON(f);
         (void) call(f, "Bind", NVME, &error, NULL);
-        assert_dbus_error(error, PASSTHRU_ERROR_NOT_AUTHORIZED, MANAGE_DEVICES);
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_NOT_AUTHORIZED, MANAGE_DEVICES);
         assert_kernel(f, NVME, "nvme", NULL);
         g_assert_null(record(f, NVME));
         g_assert_cmpuint(f->polkit.calls, ==, f->config->polkit == POLKIT_ABSENT ? 0 : 1);
@@ -669,7 +633,7 @@ static void test_polkit_root_rule(Fixture *f, gconstpointer data) {
         if (getuid() != 0) {
                 /* This process is the unprivileged caller: asked, and refused. */
                 (void) call(f, "Bind", NVME, &error, NULL);
-                assert_dbus_error(error, PASSTHRU_ERROR_NOT_AUTHORIZED, MANAGE_DEVICES);
+                harness_assert_dbus_error(error, PASSTHRU_ERROR_NOT_AUTHORIZED, MANAGE_DEVICES);
                 g_assert_cmpuint(f->polkit.calls, ==, 1);
                 g_test_skip("not root: the root half of the rule needs a root caller");
                 return;
@@ -781,7 +745,7 @@ static void test_polkit_caller_gone(Fixture *f, gconstpointer data) {
 static void test_external_change(Fixture *f, gconstpointer data) {
         g_autofree char *unbind =
                 g_build_filename(testbed_sys_dir(f->tb), "bus/pci/drivers/igbvf/unbind", NULL);
-        g_autofree char *path = object_path(VF0);
+        g_autofree char *path = harness_device_path(VF0);
         g_autoptr(GVariant) signal = NULL, props = NULL;
         g_autofree char *printed = NULL;
 
@@ -833,7 +797,7 @@ static void test_unbind_driver(Fixture *f, gconstpointer data) {
         assert_changes(changes, "[('0000:03:10.4', 'vfio-pci', 'pci-stub')]");
         assert_kernel(f, "0000:03:10.4", "pci-stub", NULL);
         (void) call(f, "Unbind", VF0, &error, "driver", g_variant_new_string("../x"), NULL);
-        assert_dbus_error(error, PASSTHRU_ERROR_INVALID_ARGUMENT, "driver name");
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_INVALID_ARGUMENT, "driver name");
 }
 
 #define CLIENT(f, ...) HARNESS_RUN((f)->h, __VA_ARGS__)
@@ -892,10 +856,10 @@ static void test_unbind_driver_bypass(Fixture *f, gconstpointer data) {
 
                 (void) call(f, "Unbind", protected[i], &to_vfio, "driver", g_variant_new_string("vfio-pci"),
                             NULL);
-                assert_dbus_error(to_vfio, PASSTHRU_ERROR_INVALID_ARGUMENT, "use Bind");
+                harness_assert_dbus_error(to_vfio, PASSTHRU_ERROR_INVALID_ARGUMENT, "use Bind");
                 (void) call(f, "Unbind", protected[i], &to_stub, "driver", g_variant_new_string("pci-stub"),
                             NULL);
-                assert_dbus_error(to_stub, PASSTHRU_ERROR_PROTECTED_DEVICE, NULL);
+                harness_assert_dbus_error(to_stub, PASSTHRU_ERROR_PROTECTED_DEVICE, NULL);
                 assert_kernel(f, protected[i], before, NULL);
                 g_assert_null(record(f, protected[i]));
         }
@@ -904,7 +868,7 @@ static void test_unbind_driver_bypass(Fixture *f, gconstpointer data) {
                 g_autoptr(GError) half = NULL;
 
                 (void) call(f, "Unbind", GPU_AUDIO, &half, "driver", g_variant_new_string("vfio-pci"), NULL);
-                assert_dbus_error(half, PASSTHRU_ERROR_INVALID_ARGUMENT, NULL);
+                harness_assert_dbus_error(half, PASSTHRU_ERROR_INVALID_ARGUMENT, NULL);
                 assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
         }
         /* A module nobody offers for the device is neither loaded nor used. */
@@ -912,7 +876,7 @@ static void test_unbind_driver_bypass(Fixture *f, gconstpointer data) {
                 g_autoptr(GError) unknown = NULL;
 
                 (void) call(f, "Unbind", E1000, &unknown, "driver", g_variant_new_string("evil"), NULL);
-                assert_dbus_error(unknown, PASSTHRU_ERROR_INVALID_ARGUMENT, "it offers: e1000");
+                harness_assert_dbus_error(unknown, PASSTHRU_ERROR_INVALID_ARGUMENT, "it offers: e1000");
                 assert_kernel(f, E1000, "e1000", NULL);
         }
         /* An unprotected device may change host drivers; its original is recorded, and a plain
@@ -952,7 +916,7 @@ static void test_every_path_gated(Fixture *f, gconstpointer data) {
         kernel_emulator_add_driver(f->kernel, "pci-stub");
         for (size_t d = 0; d < G_N_ELEMENTS(protected); d++) {
                 g_autofree char *driver = kernel_emulator_driver(f->kernel, protected[d]);
-                g_autofree char *path = object_path(protected[d]);
+                g_autofree char *path = harness_device_path(protected[d]);
 
                 for (size_t m = 0; m < G_N_ELEMENTS(methods); m++)
                         for (size_t o = 0; o < G_N_ELEMENTS(options); o++)

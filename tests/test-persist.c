@@ -44,21 +44,6 @@ typedef struct {
 
 /* ---- fixture ---- */
 
-static void write_file(const char *path, const char *contents) {
-        g_autofree char *parent = g_path_get_dirname(path);
-        g_autoptr(GError) error = NULL;
-
-        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
-        g_file_set_contents(path, contents, -1, &error);
-        g_assert_no_error(error);
-}
-
-static void write_in(const char *dir, const char *rel, const char *contents) {
-        g_autofree char *path = g_build_filename(dir, rel, NULL);
-
-        write_file(path, contents);
-}
-
 static char *read_conf(Fixture *f) {
         char *contents = NULL;
 
@@ -87,19 +72,10 @@ static void daemon_stop(Fixture *f) {
 /* The default route leaves through the e1000's interface enp7s0 (a protection --force and
  * allow-protected = yes override: the host survives losing it). */
 static void route_through_e1000(Fixture *f, const char *proc) {
-        const char *devpath = testbed_devpath(f->tb, E1000) + strlen("/devices");
-        g_autofree char *dir =
-                g_build_filename(testbed_sys_dir(f->tb), "devices", devpath, "net", "enp7s0", NULL);
-        g_autofree char *net = g_build_filename(testbed_sys_dir(f->tb), "class", "net", NULL);
-        g_autofree char *link = g_build_filename(net, "enp7s0", NULL);
-        g_autofree char *target = g_strdup_printf("../../devices%s/net/enp7s0", devpath);
-
-        write_in(proc, "net/route",
-                 "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
-                 "enp7s0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
-        g_assert_no_errno(g_mkdir_with_parents(dir, 0755));
-        g_assert_no_errno(g_mkdir_with_parents(net, 0755));
-        g_assert_no_errno(symlink(target, link));
+        test_write_file(proc, "net/route",
+                        "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+                        "enp7s0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+        testbed_device_link(f->tb, "class/net/enp7s0", E1000, "net/enp7s0");
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
@@ -116,27 +92,14 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         f->dir = g_dir_make_tmp("passthru-persist-XXXXXX", &error);
         g_assert_no_error(error);
         proc = g_build_filename(f->dir, "proc", NULL);
-        write_in(proc, "swaps", "Filename\tType\tSize\tUsed\tPriority\n");
-        write_in(proc, "net/route",
-                 "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        test_write_idle_proc(proc);
         if (f->config->route_e1000)
                 route_through_e1000(f, proc);
         if (f->config->host_uses) {
-                g_autofree char *dir = g_build_filename(testbed_sys_dir(f->tb), "devices",
-                                                        testbed_devpath(f->tb, NVME) + strlen("/devices"),
-                                                        "nvme/nvme0/nvme0n1/nvme0n1p2", NULL);
-                g_autofree char *target = g_strdup_printf("../../devices%s/nvme/nvme0/nvme0n1/nvme0n1p2",
-                                                          testbed_devpath(f->tb, NVME) + strlen("/devices"));
-                g_autofree char *block = g_build_filename(testbed_sys_dir(f->tb), "dev", "block", NULL);
-                g_autofree char *link = g_build_filename(block, "259:2", NULL);
-
-                write_in(proc, "self/mountinfo",
-                         "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n");
-                g_assert_no_errno(g_mkdir_with_parents(dir, 0755));
-                g_assert_no_errno(g_mkdir_with_parents(block, 0755));
-                g_assert_no_errno(symlink(target, link));
-        } else
-                write_in(proc, "self/mountinfo", "");
+                test_write_file(proc, "self/mountinfo",
+                                "22 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw\n");
+                testbed_device_link(f->tb, "dev/block/259:2", NVME, "nvme/nvme0/nvme0n1/nvme0n1p2");
+        }
         testbed_assert_contained(f->tb);
         f->conf_dir = g_build_filename(f->dir, "etc", "passthru", NULL);
         f->conf_path = g_build_filename(f->conf_dir, "devices.conf", NULL);
@@ -144,7 +107,7 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         etc = g_path_get_dirname(f->conf_dir);
         g_assert_no_errno(g_mkdir_with_parents(f->config->no_dir ? etc : f->conf_dir, 0755));
         if (f->config->conf)
-                write_file(f->conf_path, f->config->conf);
+                test_write_path(f->conf_path, f->config->conf);
         if (f->config->pf_no_vfs)
                 testbed_set_attr(f->tb, PF, "sriov_numvfs", "0");
         daemon_start(f);
@@ -193,17 +156,6 @@ static GVariant *bind_persist(Fixture *f, const char *method, const char *addres
                     error);
 }
 
-static void assert_dbus_error(GError *error, const char *name, const char *mentions) {
-        g_autofree char *remote = NULL;
-
-        g_assert_nonnull(error);
-        remote = g_dbus_error_get_remote_error(error);
-        if (g_strcmp0(remote, name) != 0)
-                g_error("expected %s, got %s: %s", name, remote, error->message);
-        if (mentions && !strstr(error->message, mentions))
-                g_error("error \"%s\" does not mention \"%s\"", error->message, mentions);
-}
-
 /* The GetConfig row of address: "state reason", or NULL when it has none. */
 static char *config_state(Fixture *f, const char *address) {
         g_autoptr(GError) error = NULL;
@@ -224,14 +176,8 @@ static char *config_state(Fixture *f, const char *address) {
         return NULL;
 }
 
-static char *object_path(const char *address) {
-        g_autofree char *s = g_strdelimit(g_strdup(address), ":.", '_');
-
-        return g_strconcat(PASSTHRU_DEVICES_PATH "/", s, NULL);
-}
-
 static bool device_persistent(Fixture *f, const char *address) {
-        g_autofree char *path = object_path(address);
+        g_autofree char *path = harness_device_path(address);
         g_autoptr(GVariant) v = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Persistent");
 
         return g_variant_get_boolean(v);
@@ -257,7 +203,7 @@ static gboolean tick(gpointer data) {
 /* The daemon's own view: the driver it shows, and no operation under way any more (its
  * remembered state follows once the transaction is over). */
 static bool daemon_sees(Fixture *f, const char *address, const char *driver) {
-        g_autofree char *path = object_path(address);
+        g_autofree char *path = harness_device_path(address);
         g_autoptr(GVariant) d = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "Driver");
         g_autoptr(GVariant) state = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "State");
 
@@ -426,11 +372,11 @@ static void test_corrupt(Fixture *f, gconstpointer data) {
         devices = call(f, "ListDevices", NULL, NULL, NULL);
         g_assert_nonnull(devices);
         entries = call(f, "GetConfig", NULL, "(a(sa{sv}ss))", &config_error);
-        assert_dbus_error(config_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
+        harness_assert_dbus_error(config_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
         persisted = call(f, "Persist", g_variant_new("(sb)", E1000, TRUE), "()", &persist_error);
-        assert_dbus_error(persist_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
+        harness_assert_dbus_error(persist_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
         bound = bind_persist(f, "Bind", E1000, &bind_error);
-        assert_dbus_error(bind_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
+        harness_assert_dbus_error(bind_error, PASSTHRU_ERROR_CONFIG_INVALID, "devices.conf:3:");
         /* Refused before anything moved. */
         assert_driver(f, E1000, "e1000");
         assert_driver(f, NVME, "nvme");
@@ -445,7 +391,7 @@ static void test_hand_edit(Fixture *f, gconstpointer data) {
 
         SKIP_WITHOUT_DAEMON(f);
         assert_driver(f, NVME, "nvme");
-        write_file(f->conf_path, "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n");
+        test_write_path(f->conf_path, "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n");
         changed = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
                                       "ConfigChanged");
         wait_driver(f, NVME, "vfio-pci");
@@ -466,7 +412,7 @@ static void test_dir_made(Fixture *f, gconstpointer data) {
         conf = read_conf(f);
         g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
         edit = g_strconcat(conf, "\n[0000:07:00.0]\nid = 8086:100e\nclass = 0x020000\n", NULL);
-        write_file(f->conf_path, edit);
+        test_write_path(f->conf_path, edit);
         edited = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
                                      "ConfigChanged");
         wait_driver(f, E1000, "vfio-pci");
@@ -518,10 +464,10 @@ static void test_polkit_deny(Fixture *f, gconstpointer data) {
 
         SKIP_WITHOUT_DAEMON(f);
         persisted = call(f, "Persist", g_variant_new("(sb)", NVME, TRUE), "()", &persist_error);
-        assert_dbus_error(persist_error, PASSTHRU_ERROR_NOT_AUTHORIZED, CONFIGURE_HOST);
+        harness_assert_dbus_error(persist_error, PASSTHRU_ERROR_NOT_AUTHORIZED, CONFIGURE_HOST);
         g_assert_cmpstr(f->polkit.action, ==, CONFIGURE_HOST);
         bound = bind_persist(f, "Bind", NVME, &bind_error);
-        assert_dbus_error(bind_error, PASSTHRU_ERROR_NOT_AUTHORIZED, CONFIGURE_HOST);
+        harness_assert_dbus_error(bind_error, PASSTHRU_ERROR_NOT_AUTHORIZED, CONFIGURE_HOST);
         g_assert_cmpstr(f->polkit.action, ==, CONFIGURE_HOST);
         assert_driver(f, NVME, "nvme");
         g_assert_false(g_file_test(f->conf_path, G_FILE_TEST_EXISTS));

@@ -603,14 +603,36 @@ void testbed_assert_contained(Testbed *tb) {
         contained_root = NULL;
 }
 
-void test_write_file(const char *dir, const char *rel, const char *contents) {
-        g_autofree char *path = g_build_filename(dir, rel, NULL);
+void test_write_path(const char *path, const char *contents) {
         g_autofree char *parent = g_path_get_dirname(path);
         g_autoptr(GError) error = NULL;
 
         g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
         g_file_set_contents(path, contents, -1, &error);
         g_assert_no_error(error);
+}
+
+void test_write_file(const char *dir, const char *rel, const char *contents) {
+        g_autofree char *path = g_build_filename(dir, rel, NULL);
+
+        test_write_path(path, contents);
+}
+
+void test_symlink_in(const char *dir, const char *rel, const char *target) {
+        g_autofree char *path = g_build_filename(dir, rel, NULL);
+        g_autofree char *parent = g_path_get_dirname(path);
+
+        g_assert_no_errno(g_mkdir_with_parents(parent, 0755));
+        g_assert_no_errno(symlink(target, path));
+}
+
+void testbed_device_link(Testbed *tb, const char *link, const char *address, const char *below) {
+        const char *devpath = testbed_devpath(tb, address) + strlen("/devices");
+        g_autofree char *target = g_strdup_printf("../../devices%s/%s", devpath, below);
+        g_autofree char *dir = g_build_filename(testbed_sys_dir(tb), "devices", devpath, below, NULL);
+
+        g_assert_no_errno(g_mkdir_with_parents(dir, 0755));
+        test_symlink_in(testbed_sys_dir(tb), link, target);
 }
 
 void test_write_idle_proc(const char *proc) {

@@ -63,10 +63,17 @@ void testbed_set_attr(Testbed *tb, const char *address, const char *attr, const 
 void testbed_remove_attr(Testbed *tb, const char *address, const char *attr);
 /* Symlink at root-relative path, to a root-relative target; written as a relative link. */
 void testbed_symlink(Testbed *tb, const char *link, const char *target);
+/* A kernel-style relative link from sys/LINK (two levels deep: "class/net/enp7s0",
+ * "dev/block/259:2") to the directory BELOW of the device at address, which is made. */
+void testbed_device_link(Testbed *tb, const char *link, const char *address, const char *below);
 void testbed_uevent(Testbed *tb, const char *address, const char *action);
 
+/* Writes path, making its directories; fails the test on error. */
+void test_write_path(const char *path, const char *contents);
 /* Writes DIR/REL, making its directories; fails the test on error. */
 void test_write_file(const char *dir, const char *rel, const char *contents);
+/* A symlink DIR/REL -> target, making its directories; fails the test on error. */
+void test_symlink_in(const char *dir, const char *rel, const char *target);
 /* A /proc fixture (for --proc-root) of a host that uses none of the devices: no mounts, no
  * swap, no routes. */
 void test_write_idle_proc(const char *proc);
