@@ -314,13 +314,19 @@ function loadPlan() {
                 }
                 $("plan-confirm").disabled = false;
             })
-            .catch(error => {
-                if (serial !== plan.serial)
-                    return;
-                $("plan-dialog").dataset.phase = "error";
-                $("plan-intro").textContent = "";
-                showPlanError(error);
-            });
+            .catch(planFailed(serial));
+}
+
+/* The catch of a plan's dry run or of its call: the error in the dialog, unless another
+ * call has started since (serial). */
+function planFailed(serial) {
+    return error => {
+        if (serial !== plan.serial)
+            return;
+        $("plan-dialog").dataset.phase = "error";
+        $("plan-intro").textContent = "";
+        showPlanError(error);
+    };
 }
 
 function openPlan(method, device) {
@@ -361,13 +367,7 @@ function confirmPlan() {
                 const done = changes.map(([a, b, n]) => a + ": " + (b || "none") + " → " + (n || "none")).join("; ");
                 notify("success", (method === "Bind" ? "Bound. " : "Given back. ") + (done || "Nothing needed changing."));
             })
-            .catch(error => {
-                if (serial !== plan.serial)
-                    return;
-                $("plan-dialog").dataset.phase = "error";
-                $("plan-intro").textContent = "";
-                showPlanError(error);
-            });
+            .catch(planFailed(serial));
 }
 
 /* ---- persistence: offered only when the daemon has Manager.Persist ---- */
