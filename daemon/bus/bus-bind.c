@@ -15,8 +15,15 @@ typedef struct BindOptions {
         const char *driver; /* Unbind: give the device to this driver */
 } BindOptions;
 
-static int read_option(sd_bus_message *msg, BindOperation op, const char *key, BindOptions *o,
-                       sd_bus_error *error) {
+typedef struct {
+        BindOperation op;
+        BindOptions options;
+} OptionsRead;
+
+static int read_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        OptionsRead *read = userdata;
+        BindOperation op = read->op;
+        BindOptions *o = &read->options;
         bool *flag = NULL;
         int b, r;
 
@@ -48,28 +55,13 @@ static int read_option(sd_bus_message *msg, BindOperation op, const char *key, B
 }
 
 static int parse_options(sd_bus_message *msg, BindOperation op, BindOptions *ret, sd_bus_error *error) {
-        BindOptions o = {};
-        const char *key;
+        OptionsRead read = { .op = op };
         int r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        r = bus_read_options(msg, read_option, &read, error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r >= 0)
-                        r = read_option(msg, op, key, &o, error);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
-        *ret = o;
+        *ret = read.options;
         return 0;
 }
 

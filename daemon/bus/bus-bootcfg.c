@@ -15,44 +15,37 @@
 #include "strv.h"
 #include "config.h"
 
+static const char *const option_names[] = { "dry-run", "initramfs", "cmdline", "remove", "iommu-pt" };
+
+/* userdata: the flags of option_names, in that order. */
+static int read_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        bool **flags = userdata;
+        size_t i;
+        int b, r;
+
+        for (i = 0; i < ELEMENTSOF(option_names); i++)
+                if (streq(key, option_names[i]))
+                        break;
+        if (i == ELEMENTSOF(option_names))
+                return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                         "ApplyBootConfig does not know the option '%s'; it takes "
+                                         "dry-run, initramfs, cmdline, remove and iommu-pt.",
+                                         key);
+        r = sd_bus_message_read(msg, "v", "b", &b);
+        if (r < 0)
+                return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                         "Option '%s' has the wrong type: every option of "
+                                         "ApplyBootConfig is a boolean.",
+                                         key);
+        *flags[i] = b;
+        return 0;
+}
+
 static int parse_options(sd_bus_message *msg, BootOptions *o, bool *ret_dry_run, sd_bus_error *error) {
-        static const char *const names[] = { "dry-run", "initramfs", "cmdline", "remove", "iommu-pt" };
         bool *flags[] = { ret_dry_run, &o->initramfs, &o->cmdline, &o->remove, &o->iommu_pt };
-        const char *key;
-        int r;
 
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                size_t i;
-                int b;
-
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                for (i = 0; i < ELEMENTSOF(names); i++)
-                        if (streq(key, names[i]))
-                                break;
-                if (i == ELEMENTSOF(names))
-                        return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
-                                                 "ApplyBootConfig does not know the option '%s'; it takes "
-                                                 "dry-run, initramfs, cmdline, remove and iommu-pt.",
-                                                 key);
-                r = sd_bus_message_read(msg, "v", "b", &b);
-                if (r < 0)
-                        return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
-                                                 "Option '%s' has the wrong type: every option of "
-                                                 "ApplyBootConfig is a boolean.",
-                                                 key);
-                *flags[i] = b;
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        _Static_assert(ELEMENTSOF(flags) == ELEMENTSOF(option_names), "a flag for each option name");
+        return bus_read_options(msg, read_option, flags, error);
 }
 
 static const char *file_action(const BootFileChange *f) {

@@ -59,3 +59,24 @@ int bus_reply_rows(sd_bus_message *msg, const char *row, size_t n,
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
+
+int bus_read_options(sd_bus_message *msg, BusOptionReader read_one, void *userdata, sd_bus_error *error) {
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r >= 0)
+                        r = read_one(msg, key, userdata, error);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}

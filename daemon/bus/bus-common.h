@@ -44,6 +44,10 @@ int bus_reply_rows(sd_bus_message *msg, const char *row, size_t n,
                    const void *userdata);
 
 /* The method error for a model's refusal (or r itself when nothing was refused). */
+/* Reads a method's a{sv} options: read_one is called with the message positioned at each
+ * key's variant and must read it (or fail, setting error). */
+typedef int (*BusOptionReader)(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error);
+int bus_read_options(sd_bus_message *msg, BusOptionReader read_one, void *userdata, sd_bus_error *error);
 int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r);
 /* The Bus a fallback vtable's handler runs for (its slot's userdata). */
 Bus *bus_from_message(sd_bus_message *msg);
