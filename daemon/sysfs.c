@@ -133,20 +133,28 @@ int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret) {
         return 0;
 }
 
+/* The target of the link at path (under the root), NUL-terminated. */
+static int read_link(Sysfs *s, const char *path, char target[static PATH_MAX]) {
+        ssize_t n = readlinkat(s->root_fd, path, target, PATH_MAX - 1);
+
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        return 0;
+}
+
 int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char **ret) {
         char path[PATH_MAX], target[PATH_MAX];
         const char *name;
         char *copy;
-        ssize_t n;
         int r;
 
         r = device_path(devpath, link, path);
         if (r < 0)
                 return r;
-        n = readlinkat(s->root_fd, path, target, sizeof(target) - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
+        r = read_link(s, path, target);
+        if (r < 0)
+                return r;
         name = strrchr(target, '/');
         name = name ? name + 1 : target;
         if (!*name)
@@ -161,12 +169,11 @@ int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char *
 int sysfs_link_devpath(Sysfs *s, const char *link, char **ret) {
         char target[PATH_MAX];
         const char *p;
-        ssize_t n;
+        int r;
 
-        n = readlinkat(s->root_fd, link, target, sizeof(target) - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
+        r = read_link(s, link, target);
+        if (r < 0)
+                return r;
         p = strstr(target, "devices/");
         if (!p)
                 return -EINVAL;
