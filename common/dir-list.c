@@ -39,31 +39,62 @@ static int append(char ***names, size_t *n, size_t *allocated, const char *name)
         return 0;
 }
 
-int dir_list_at(int dirfd, const char *path, const char *prefix, const char *suffix, char ***ret) {
-        size_t n = 0, allocated = 16;
-        _cleanup_strv_free_ char **names = calloc(allocated, sizeof(char *));
-        struct dirent *de;
-        DIR *d;
+int dir_for_each_at(int dirfd, const char *path, int (*f)(int dfd, const char *name, void *data),
+                    void *data) {
+        /* 8 KiB: a few hundred entries a system call. */
+        union {
+                struct dirent64 first;
+                char bytes[8192];
+        } buffer;
         int fd, r = 0;
 
-        if (!names)
-                return -ENOMEM;
         fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = -errno;
-                close(fd);
+        while (r >= 0) {
+                ssize_t n = getdents64(fd, buffer.bytes, sizeof(buffer.bytes));
+
+                if (n < 0)
+                        r = -errno;
+                if (n <= 0)
+                        break;
+                for (ssize_t at = 0; at < n && r >= 0;) {
+                        const struct dirent64 *de = (const struct dirent64 *) (buffer.bytes + at);
+
+                        at += de->d_reclen;
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                                r = f(fd, de->d_name, data);
+                }
+        }
+        close(fd);
+        return r;
+}
+
+typedef struct Listing {
+        const char *prefix, *suffix;
+        char **names;
+        size_t n, allocated;
+} Listing;
+
+static int list_entry(int dfd, const char *name, void *data) {
+        Listing *l = data;
+
+        return name_matches(name, l->prefix, l->suffix) ? append(&l->names, &l->n, &l->allocated, name) : 0;
+}
+
+int dir_list_at(int dirfd, const char *path, const char *prefix, const char *suffix, char ***ret) {
+        Listing l = { .prefix = prefix, .suffix = suffix, .allocated = 16 };
+        int r;
+
+        l.names = calloc(l.allocated, sizeof(char *));
+        if (!l.names)
+                return -ENOMEM;
+        r = dir_for_each_at(dirfd, path, list_entry, &l);
+        if (r < 0) {
+                strv_free(l.names);
                 return r;
         }
-        while (r >= 0 && (de = readdir(d)))
-                if (name_matches(de->d_name, prefix, suffix))
-                        r = append(&names, &n, &allocated, de->d_name);
-        closedir(d);
-        if (r < 0)
-                return r;
-        strv_sort(names);
-        *ret = TAKE_PTR(names);
+        strv_sort(l.names);
+        *ret = l.names;
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 
 #include "device.h"
+#include "dir-list.h"
 #include "log.h"
 #include "passthru-dbus.h"
 #include "refusal.h"
@@ -90,26 +91,25 @@ static int add_use(SafetyHost *h, char *devpath, const char *what, const char *e
         return 0;
 }
 
-/* Calls f for each entry of dirfd/path but "." and ".."; a missing directory has none. */
+typedef struct EntryCall {
+        SafetyHost *host;
+        int (*f)(SafetyHost *h, int dfd, const char *name, void *data);
+        void *data;
+} EntryCall;
+
+static int call_entry(int dfd, const char *name, void *data) {
+        const EntryCall *c = data;
+
+        return c->f(c->host, dfd, name, c->data);
+}
+
+/* Calls f for each entry of dirfd/path but "." and ".."; a directory that is gone (a process
+ * that ended meanwhile) or not ours to read has none. f fails only for want of memory. */
 static int for_each_entry(SafetyHost *h, int at_fd, const char *path,
                           int (*f)(SafetyHost *h, int dfd, const char *name, void *data), void *data) {
-        struct dirent *de;
-        DIR *d;
-        int fd, r = 0;
+        int r = dir_for_each_at(at_fd, path, call_entry, &(EntryCall){ .host = h, .f = f, .data = data });
 
-        fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return 0; /* gone, or not ours to read */
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        while (r >= 0 && (de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        r = f(h, dirfd(d), de->d_name, data);
-        closedir(d);
-        return r;
+        return r == -ENOMEM ? r : 0;
 }
 
 /* Calls f for each line of a file under /proc; a missing file has none. */
