@@ -266,8 +266,8 @@ static void refresh_moves(Transaction *t) {
         }
 }
 
+/* After the caller heard the outcome; the moves were read again before that. */
 static void transaction_end(Transaction *t) {
-        refresh_moves(t);
         set_busy(t, false);
         transaction_unlink(t);
         transaction_free(t);

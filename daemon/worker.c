@@ -202,23 +202,27 @@ static void finish(Worker *w) {
                 w->params.on_done(w, w->error, w->n_done, w->params.userdata);
 }
 
+/* Every step's result that is there, and the end: one wake-up, not one a step. */
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Worker *w = userdata;
-        int32_t r;
-        ssize_t n;
 
-        n = read(fd, &r, sizeof(r));
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
-        if (n != sizeof(r)) {
-                finish(w);
-                return 0;
+        for (;;) {
+                int32_t r;
+                ssize_t n = read(fd, &r, sizeof(r));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                if (n != sizeof(r)) {
+                        finish(w);
+                        return 0;
+                }
+                if (r < 0)
+                        w->error = r;
+                else
+                        w->n_done++;
         }
-        if (r < 0)
-                w->error = r;
-        else
-                w->n_done++;
-        return 0;
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -266,6 +270,10 @@ int worker_start(const WorkerParams *p, const WorkerStep *steps, size_t n_steps,
         w->fd = fds[0];
         (void) fcntl(w->fd, F_SETFL, O_NONBLOCK);
         r = sd_event_add_io(p->event, &w->io, w->fd, EPOLLIN, on_io, w);
+        /* Before the uevents the change itself causes: the caller hears first, the model
+         * catches up after. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(w->io, SD_EVENT_PRIORITY_IMPORTANT);
         if (r >= 0)
                 r = sd_event_add_time_relative(p->event, &w->timer, CLOCK_MONOTONIC, p->timeout_usec, 0,
                                                on_timeout, w);
