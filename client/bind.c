@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bind.h"
 #include "bus.h"
+#include "changes-text.h"
 #include "output.h"
 #include "passthru-dbus.h"
 
@@ -73,17 +74,14 @@ static int print_changes_text(sd_bus_message *reply, const char *address, const 
         int r;
 
         while ((r = sd_bus_message_read(reply, "(sss)", &a, &from, &to)) > 0) {
-                r = print_line("%s%s: %s -> %s", o->dry_run ? "would move " : "", a, *from ? from : "-",
-                               *to ? to : "-");
-                if (r < 0)
-                        return r;
+                changes_text_row(stdout, o->dry_run, a, from, to);
                 n++;
         }
         if (r < 0)
                 return client_error_errno(r, "Failed to read the reply: %m");
         if (n == 0)
-                return print_line("Nothing to change for %s.", address);
-        return 0;
+                changes_text_none(stdout, address);
+        return flush_stdout();
 }
 
 static int run(sd_bus *bus, const char *member, const char *address, const ClientOptions *o) {

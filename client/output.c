@@ -58,7 +58,7 @@ int json_snake_case_keys(json_object *props, json_object **ret) {
         return 0;
 }
 
-static int flush_stdout(void) {
+int flush_stdout(void) {
         if (fflush(stdout) != 0 || ferror(stdout))
                 return client_error_errno(errno > 0 ? errno : EIO, "Failed to write to standard output: %m");
         return 0;

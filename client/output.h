@@ -44,6 +44,8 @@ int text_vformat(char **ret, const char *fmt, va_list ap) _printf_(2, 0);
 
 /* Writes a finished line of text (a newline is added). */
 int print_line(const char *fmt, ...) _printf_(1, 2);
+/* Flushes standard output; a failure to write it is reported and returned. */
+int flush_stdout(void);
 
 typedef struct Table Table;
 

@@ -112,10 +112,16 @@ HarnessRun harness_run(Harness *h, const char *const *argv) {
         return r;
 }
 
+const char *harness_client_path(void) {
+        const char *memcheck = g_getenv("PASSTHRUCTL_MEMCHECK");
+
+        return g_getenv("PASSTHRU_TEST_WRAPPER") && memcheck ? memcheck : g_getenv("PASSTHRUCTL");
+}
+
 HarnessRun harness_run_client(Harness *h, const char *const *args) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
 
-        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        g_ptr_array_add(argv, (char *) harness_client_path());
         for (const char *const *a = args; *a; a++)
                 g_ptr_array_add(argv, (char *) *a);
         g_ptr_array_add(argv, NULL);

@@ -35,7 +35,7 @@ static GSubprocess *spawn_client(ClientFixture *f, GSubprocessFlags flags, const
         g_autoptr(GError) error = NULL;
         GSubprocess *p;
 
-        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        g_ptr_array_add(argv, (char *) harness_client_path());
         for (const char *const *a = args; *a; a++)
                 g_ptr_array_add(argv, (char *) *a);
         g_ptr_array_add(argv, NULL);
@@ -523,7 +523,7 @@ static void test_monitor_json(ClientFixture *f, gconstpointer data) {
 #define ADD(path, func) g_test_add(path, ClientFixture, NULL, fixture_setup, func, fixture_teardown)
 
 int main(int argc, char *argv[]) {
-        const char *client = g_getenv("PASSTHRUCTL");
+        const char *client = harness_client_path();
 
         g_test_init(&argc, &argv, NULL);
         if (test_skip_all("/client", harness_unavailable_reason()))

@@ -604,7 +604,7 @@ static ClientRun run_client(Fixture *f, const char *const *args) {
         g_autoptr(GError) error = NULL;
         ClientRun r = {};
 
-        g_ptr_array_add(argv, (char *) g_getenv("PASSTHRUCTL"));
+        g_ptr_array_add(argv, (char *) harness_client_path());
         for (const char *const *a = args; *a; a++)
                 g_ptr_array_add(argv, (char *) *a);
         g_ptr_array_add(argv, NULL);
@@ -631,7 +631,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ClientRun, client_run_clear)
 /* passthructl persist, config (text and JSON), bind --persist, unbind --persist. */
 static void test_client(Fixture *f, gconstpointer data) {
         SKIP_WITHOUT_DAEMON(f);
-        if (!g_getenv("PASSTHRUCTL")) {
+        if (!harness_client_path()) {
                 g_test_skip("$PASSTHRUCTL does not name the built client: run through meson test");
                 return;
         }
