@@ -23,6 +23,8 @@ struct Worker {
         const WorkerStep *steps;
         int error;
         bool timed_out;
+        bool reported; /* the caller has heard the outcome */
+        bool detached; /* freed by its owner; only the child's exit is awaited */
 };
 
 void worker_steps_free(WorkerStep *steps, size_t n) {
@@ -184,16 +186,10 @@ static void count_writes(Worker *w) {
                         (*w->params.write_count)++;
 }
 
-static void finish(Worker *w) {
-        int status;
-
-        w->io = sd_event_source_disable_unref(w->io);
+/* Tells the caller, once: the child has reported its last step (or a failure), or died. */
+static void report(Worker *w) {
+        w->reported = true;
         w->timer = sd_event_source_disable_unref(w->timer);
-        /* The pipe closes when the child exits: this wait is short. */
-        (void) waitpid(w->pid, &status, 0);
-        w->pid = 0;
-        if (w->error == 0 && w->n_done < w->n_steps)
-                w->error = -EPIPE; /* the child died between steps */
         count_writes(w);
         if (w->timed_out) {
                 if (w->params.on_late_exit)
@@ -202,7 +198,31 @@ static void finish(Worker *w) {
                 w->params.on_done(w, w->error, w->n_done, w->params.userdata);
 }
 
-/* Every step's result that is there, and the end: one wake-up, not one a step. */
+/* The pipe closed: the child is exiting, so this wait is short. A worker its owner freed
+ * meanwhile (detached) goes with its event source. */
+static void reap(Worker *w) {
+        (void) waitpid(w->pid, NULL, 0);
+        w->pid = 0;
+        if (w->detached) {
+                sd_event_source *io = w->io;
+
+                /* The loop's reference is the last: giving it up frees the source and, by
+                 * its destroy callback, w. */
+                (void) sd_event_source_set_enabled(io, SD_EVENT_OFF);
+                (void) sd_event_source_set_floating(io, false);
+                return;
+        }
+        w->io = sd_event_source_disable_unref(w->io);
+        if (!w->reported) {
+                if (w->error == 0 && w->n_done < w->n_steps)
+                        w->error = -EPIPE; /* the child died between steps */
+                report(w);
+        }
+}
+
+/* Every step's result that is there: one wake-up, not one a step. The caller hears as soon
+ * as the last one is in, not after the child's exit, which tears down a forked copy of the
+ * daemon (tens of milliseconds under TCG); the child is reaped when its pipe closes. */
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Worker *w = userdata;
 
@@ -212,10 +232,13 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0 && errno == EAGAIN)
+                if (n < 0 && errno == EAGAIN) {
+                        if (!w->reported && (w->error < 0 || w->n_done >= w->n_steps))
+                                report(w);
                         return 0;
+                }
                 if (n != sizeof(r)) {
-                        finish(w);
+                        reap(w);
                         return 0;
                 }
                 if (r < 0)
@@ -283,15 +306,36 @@ int worker_start(const WorkerParams *p, const WorkerStep *steps, size_t n_steps,
         return 0;
 }
 
-Worker *worker_free(Worker *w) {
-        if (!w)
-                return NULL;
-        sd_event_source_disable_unref(w->io);
-        sd_event_source_disable_unref(w->timer);
-        if (w->pid > 0)
-                (void) kill(w->pid, SIGKILL);
+static void free_worker(void *userdata) {
+        Worker *w = userdata;
+
         if (w->fd >= 0)
                 close(w->fd);
         free(w);
+}
+
+/* Reported in full, the child only has its exit left: the event loop takes the pipe's
+ * source, reaps the child when the pipe closes and frees w with the source (or when the
+ * loop itself ends). */
+static bool detach(Worker *w) {
+        if (!w->reported || w->pid <= 0 || !w->io || sd_event_source_set_floating(w->io, true) < 0)
+                return false;
+        (void) sd_event_source_set_destroy_callback(w->io, free_worker);
+        w->detached = true;
+        /* w->io stays as the source's name; the reference is the loop's now. */
+        (void) sd_event_source_unref(w->io);
+        return true;
+}
+
+Worker *worker_free(Worker *w) {
+        if (!w)
+                return NULL;
+        w->timer = sd_event_source_disable_unref(w->timer);
+        if (detach(w))
+                return NULL;
+        sd_event_source_disable_unref(w->io);
+        if (w->pid > 0)
+                (void) kill(w->pid, SIGKILL);
+        free_worker(w);
         return NULL;
 }
