@@ -8,6 +8,7 @@
 #include "bootcfg.h"
 #include "bus.h"
 #include "check.h"
+#include "client-options.h"
 #include "config.h" /* the build's: PROJECT_VERSION */
 #include "config-verbs.h"
 #include "list.h"
@@ -67,21 +68,6 @@ static void help(void) {
                "\nWithout a command, 'list' is run. See passthructl(1).\n");
 }
 
-enum {
-        ARG_VERSION = 0x100,
-        ARG_JSON,
-        ARG_BUS_ADDRESS,
-        ARG_GROUP,
-        ARG_DRY_RUN,
-        ARG_FORCE,
-        ARG_DRIVER,
-        ARG_PERSIST,
-        ARG_NO_INITRAMFS,
-        ARG_NO_CMDLINE,
-        ARG_REMOVE,
-        ARG_IOMMU_PT,
-};
-
 /* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
 static int parse_argv(int argc, char *argv[], ClientOptions *o) {
         static const struct option options[] = {
@@ -89,12 +75,7 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "host", required_argument, NULL, 'H' },
-                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
-                { "group", no_argument, NULL, ARG_GROUP },
-                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
-                { "force", no_argument, NULL, ARG_FORCE },
-                { "driver", required_argument, NULL, ARG_DRIVER },
-                { "persist", no_argument, NULL, ARG_PERSIST },
+                CLIENT_BIND_OPTIONS,
                 { "no-initramfs", no_argument, NULL, ARG_NO_INITRAMFS },
                 { "no-cmdline", no_argument, NULL, ARG_NO_CMDLINE },
                 { "remove", no_argument, NULL, ARG_REMOVE },

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "changes-text.h"
+#include "client-options.h"
 #include "macros.h"
 #include "config.h" /* the build's: LIBEXECDIR */
 #include "passthru-dbus.h"
@@ -72,14 +73,8 @@ _noreturn_ static void hand_over(char *argv[]) {
 /* 1 when the front runs the command itself; 0 to hand it over (the full client parses it
  * again and says what is wrong with it, if anything). argv is permuted. */
 static int parse_request(int argc, char *argv[], Request *req) {
-        enum { ARG_BUS_ADDRESS = 0x100, ARG_GROUP, ARG_DRY_RUN, ARG_FORCE, ARG_DRIVER, ARG_PERSIST };
         static const struct option options[] = {
-                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
-                { "group", no_argument, NULL, ARG_GROUP },
-                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
-                { "force", no_argument, NULL, ARG_FORCE },
-                { "driver", required_argument, NULL, ARG_DRIVER },
-                { "persist", no_argument, NULL, ARG_PERSIST },
+                CLIENT_BIND_OPTIONS,
                 {},
         };
         int c;
