@@ -149,7 +149,9 @@ static int fill(Transport *t, int64_t deadline_usec) {
 
 int transport_read_auth(Transport *t, int64_t deadline_usec) {
         for (;;) {
-                uint8_t *end = memmem(t->buffer + t->consumed, t->n - t->consumed, "\r\n", 2);
+                /* Nothing read yet: no buffer either. */
+                uint8_t *end =
+                        t->buffer ? memmem(t->buffer + t->consumed, t->n - t->consumed, "\r\n", 2) : NULL;
                 int r;
 
                 if (end) {
@@ -169,7 +171,7 @@ int transport_read_auth(Transport *t, int64_t deadline_usec) {
 
 int transport_next_message(Transport *t, int64_t deadline_usec, WireMessage *ret) {
         for (;;) {
-                const uint8_t *start = t->buffer + t->consumed;
+                const uint8_t *start = t->buffer ? t->buffer + t->consumed : NULL;
                 size_t have = t->n - t->consumed, length;
                 int r;
 
