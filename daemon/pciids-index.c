@@ -11,6 +11,9 @@
  * "too long". */
 #define LINE_MAX_CONTENT 1023
 
+/* For the few helpers every line goes through: inlined, their widths become constants. */
+#define _hot_ inline __attribute__((always_inline))
+
 /* A top-level block: its name on the header line and its nested lines [body, end). */
 typedef struct Block {
         uint32_t id;
@@ -74,21 +77,20 @@ static const uint8_t hex_value[256] = {
         ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
-/* width hex digits at p (the caller knows they are there); the number, or -1. */
-static int read_hex(const char *p, unsigned width) {
-        int id = 0, bad = 0;
+/* width (2 or 4) hex digits at p (the caller knows they are there); the number, or -1. */
+static _hot_ int read_hex(const char *p, unsigned width) {
+        const unsigned char *u = (const unsigned char *) p;
+        int a = hex_value[u[0]], b = hex_value[u[1]], c, d;
 
-        for (unsigned i = 0; i < width; i++) {
-                int d = hex_value[(unsigned char) p[i]] - 1;
-
-                bad |= d;
-                id = id << 4 | d;
-        }
-        return bad < 0 ? -1 : id;
+        if (width == 2)
+                return a && b ? (a - 1) << 4 | (b - 1) : -1;
+        c = hex_value[u[2]];
+        d = hex_value[u[3]];
+        return a && b && c && d ? (a - 1) << 12 | (b - 1) << 8 | (c - 1) << 4 | (d - 1) : -1;
 }
 
 /* width hex digits at p, then a blank, before end; the ID, or -1. */
-static int read_id(const char *p, const char *end, unsigned width) {
+static _hot_ int read_id(const char *p, const char *end, unsigned width) {
         if (end - p <= (ptrdiff_t) width || !is_blank(p[width]))
                 return -1;
         return read_hex(p, width);
@@ -139,8 +141,8 @@ static bool read_name(const PciIdsIndex *x, const Line *l, const char *after, ui
 }
 
 /* A nested entry: n_ids IDs (two for a subsystem) of width digits each, then a name. */
-static bool read_entry(const PciIdsIndex *x, const Line *l, unsigned width, unsigned n_ids,
-                       int ids[static 2], uint32_t *ret_name, uint32_t *ret_len) {
+static _hot_ bool read_entry(const PciIdsIndex *x, const Line *l, unsigned width, unsigned n_ids,
+                             int ids[static 2], uint32_t *ret_name, uint32_t *ret_len) {
         const char *p = l->start;
 
         for (unsigned i = 0; i < n_ids; i++) {
@@ -152,7 +154,7 @@ static bool read_entry(const PciIdsIndex *x, const Line *l, unsigned width, unsi
         return read_name(x, l, p, ret_name, ret_len);
 }
 
-static int list_add(List *list, const void *item, size_t size) {
+static _hot_ int list_add(List *list, const void *item, size_t size) {
         if ((list->n & (list->n - 1)) == 0) { /* grows at each power of two */
                 void *grown = realloc(list->items, (list->n ? list->n * 2 : 64) * size);
 
