@@ -437,8 +437,8 @@ static bool find_entry(const PciIdsIndex *x, const Block *b, unsigned width, int
 }
 
 /* Below the device's line, up to the next device (or block), the entry for the subsystem. */
-static bool find_subsystem(const PciIdsIndex *x, const char *device_line, int subvendor, int subdevice,
-                           uint32_t *ret_name, uint32_t *ret_len) {
+static bool find_subsystem(const PciIdsIndex *x, const char *device_line, int device, int subvendor,
+                           int subdevice, uint32_t *ret_name, uint32_t *ret_len) {
         const char *end = x->data + x->size;
         int ids[2];
         Line l;
@@ -448,7 +448,9 @@ static bool find_subsystem(const PciIdsIndex *x, const char *device_line, int su
                 read_line(x, p, &l);
                 if (l.bad || l.empty)
                         continue;
-                if (l.nest == 0 || (l.nest == 1 && read_entry(x, &l, 4, 1, ids, ret_name, ret_len)))
+                /* the next device ends the list; the same device again is a line libpci refuses */
+                if (l.nest == 0 ||
+                    (l.nest == 1 && read_entry(x, &l, 4, 1, ids, ret_name, ret_len) && ids[0] != device))
                         return false;
                 if (l.nest == 2 && read_entry(x, &l, 4, 2, ids, ret_name, ret_len) && ids[0] == subvendor &&
                     ids[1] == subdevice)
@@ -486,7 +488,8 @@ const char *pciids_index_subsystem(const PciIdsIndex *x, uint16_t vendor, uint16
         uint32_t name, len;
 
         /* libpci asks the device's own list only for non-zero vendor and device IDs. */
-        if (line && vendor > 0 && device > 0 && find_subsystem(x, line, subvendor, subdevice, &name, &len))
+        if (line && vendor > 0 && device > 0 &&
+            find_subsystem(x, line, device, subvendor, subdevice, &name, &len))
                 return format_name(x, name, len, "", buf);
         for (size_t i = 0; i < x->generic.n; i++)
                 if (generic[i].id == subvendor && find_entry(x, &generic[i], 4, subdevice, &name, &len))
