@@ -53,7 +53,7 @@ typedef struct Line {
         const char *next;
         unsigned nest;
         bool empty; /* blank or a comment */
-        bool bad;   /* too long, or a NUL in it */
+        bool bad;   /* too long, or a NUL in it; nest is then 0 or 1 (nested) */
 } Line;
 
 typedef enum Context {
@@ -113,6 +113,7 @@ static void read_line(const PciIdsIndex *x, const char *p, Line *ret) {
         e = content_end(x, p, nl ?: text_end);
         if (!e || e - p >= LINE_MAX_CONTENT) {
                 ret->bad = true;
+                ret->nest = *p == '\t'; /* 0: a top-level line, whatever it was */
                 return;
         }
         if (e > p && is_blank(e[-1]))
@@ -302,7 +303,14 @@ static int index_text(PciIdsIndex *x) {
                 Line l;
 
                 read_line(x, p, &l);
-                if (l.bad)
+                if (l.bad && l.nest == 0) {
+                        /* a refused header: what is nested below it belongs to no block */
+                        if (open)
+                                open->end = p - x->data;
+                        open = NULL;
+                        context = CONTEXT_SKIP;
+                        r = 0;
+                } else if (l.bad)
                         r = 0;
                 else if (l.empty)
                         r = 1;
@@ -446,9 +454,10 @@ static bool find_subsystem(const PciIdsIndex *x, const char *device_line, int de
         read_line(x, device_line, &l);
         for (const char *p = l.next; p < end; p = l.next) {
                 read_line(x, p, &l);
-                if (l.bad || l.empty)
+                if (l.empty || (l.bad && l.nest > 0))
                         continue;
-                /* the next device ends the list; the same device again is a line libpci refuses */
+                /* the next device or block ends the list; the same device again is a line libpci
+                 * refuses */
                 if (l.nest == 0 ||
                     (l.nest == 1 && read_entry(x, &l, 4, 1, ids, ret_name, ret_len) && ids[0] != device))
                         return false;

@@ -422,7 +422,10 @@ static void test_malformed(void) {
 static void test_line_length(void) {
         g_autofree char *fits = g_strnfill(1022 - 6, 'f'), *too_long = g_strnfill(1023 - 6, 'g');
         g_autofree char *ok_text = g_strdup_printf("1111  %s\n", fits);
-        g_autofree char *bad_text = g_strdup_printf("0001  one\n1111  %s\n2222  after\n", too_long);
+        g_autofree char *bad_text =
+                g_strdup_printf("0001  one\n\t0001  dev\n1111  %s\n\t0009  below it\n\t\t0001 0002  sub\n"
+                                "2222  after\n",
+                                too_long);
         char buf[PCIIDS_NAME_SIZE], *path;
         size_t first;
         Reader r = {};
@@ -432,11 +435,14 @@ static void test_line_length(void) {
         g_assert_nonnull(vendor(x, 0x1111, buf));
         crafted_done(&r, path);
 
-        x = crafted(&r, bad_text, strlen(bad_text), strlen("0001  one\n"), &path);
+        x = crafted(&r, bad_text, strlen(bad_text), strlen("0001  one\n\t0001  dev\n"), &path);
         g_assert_cmpuint(pciids_index_malformed(x, &first), ==, 1);
-        g_assert_cmpuint(first, ==, 2);
+        g_assert_cmpuint(first, ==, 3);
         g_assert_null(vendor(x, 0x1111, buf));
         g_assert_cmpstr(vendor(x, 0x2222, buf), ==, "after");
+        /* what was nested below the refused line is not the vendor's above it */
+        g_assert_null(pciids_index_device(x, 0x0001, 0x0009, buf));
+        g_assert_null(pciids_index_subsystem(x, 0x0001, 0x0001, 0x0001, 0x0002, buf));
         crafted_done(&r, path);
 }
 
