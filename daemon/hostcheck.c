@@ -290,15 +290,15 @@ static int check_iommu_kernel(const HostFacts *f, HostChecks *c) {
 static int check_iommu_pt(const HostFacts *f, HostChecks *c) {
         if (f->n_iommu_groups == 0)
                 return add(c, "iommu-pt", HOST_CHECK_SKIP, text("no IOMMU groups"), no_remedy());
-        if (f->n_identity_groups == f->n_iommu_groups)
+        if (!f->translated_group)
                 return add(
                         c, "iommu-pt", HOST_CHECK_PASS,
                         text("host devices bypass translation (iommu=pt: every group is of type identity)"),
                         no_remedy());
         /* Advice, not a fault: translation costs host DMA speed but protects against devices. */
         return add(c, "iommu-pt", HOST_CHECK_PASS,
-                   text("host devices use translated DMA (%zu of %zu groups)",
-                        f->n_iommu_groups - f->n_identity_groups, f->n_iommu_groups),
+                   text("host devices use translated DMA (group %s is of type %s)", f->translated_group,
+                        f->translated_type ?: "unknown"),
                    text("Optional: add iommu=pt to " GRUB_REMEDY " so host devices skip translation; "
                         "devices given to VMs stay isolated. Leave it out where host devices must be "
                         "fenced (Thunderbolt, untrusted hardware)."));

@@ -54,6 +54,8 @@ void host_facts_done(HostFacts *f) {
         config_lines_done(&f->modprobe);
         config_lines_done(&f->initramfs_modules);
         free(f->initramfs_image);
+        free(f->translated_group);
+        free(f->translated_type);
         free(f->vfio_nodes);
         boot_facts_done(&f->boot);
         *f = (HostFacts){};
@@ -193,16 +195,23 @@ static void read_iommu(HostFacts *f, Sysfs *s) {
         _cleanup_strv_free_ char **groups = NULL;
 
         f->n_iommus = count_sysfs_dir(s, "class/iommu");
-        f->n_iommu_groups = f->n_identity_groups = 0;
+        f->n_iommu_groups = 0;
+        f->translated_group = mfree(f->translated_group);
+        f->translated_type = mfree(f->translated_type);
         if (sysfs_list_prefixed(s, "kernel/iommu_groups", NULL, &groups) < 0)
                 return;
         f->n_iommu_groups = strv_length(groups);
+        /* Most hosts translate: the first group usually answers. */
         for (char **g = groups; *g; g++) {
                 _cleanup_free_ char *path = NULL, *type = NULL;
 
-                if (asprintf(&path, "kernel/iommu_groups/%s/type", *g) >= 0 &&
-                    sysfs_read_attr(s, NULL, path, &type) >= 0 && streq(type, "identity"))
-                        f->n_identity_groups++;
+                if (asprintf(&path, "kernel/iommu_groups/%s/type", *g) < 0)
+                        return;
+                if (sysfs_read_attr(s, NULL, path, &type) >= 0 && streq(type, "identity"))
+                        continue;
+                f->translated_group = strdup(*g);
+                f->translated_type = TAKE_PTR(type);
+                return;
         }
 }
 

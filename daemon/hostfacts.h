@@ -108,9 +108,13 @@ typedef struct HostFacts {
         Klog *klog;
 
         /* read before every check run */
-        size_t n_iommus;          /* /sys/class/iommu */
-        size_t n_iommu_groups;    /* /sys/kernel/iommu_groups */
-        size_t n_identity_groups; /* groups of type "identity" (iommu=pt) */
+        size_t n_iommus;       /* /sys/class/iommu */
+        size_t n_iommu_groups; /* /sys/kernel/iommu_groups */
+        /* The first group (in listing order) not of type "identity" (iommu=pt), and its type
+         * ("DMA", "DMA-FQ"; NULL when unreadable); NULL: every group is identity. The rest are
+         * not read: one such group answers the question. */
+        char *translated_group;
+        char *translated_type;
         ModuleFacts modules[_HOST_MODULE_MAX];
         bool unsafe_interrupts_allowed; /* vfio_iommu_type1's parameter reads Y */
         ConfigLines boot_modules;       /* /etc/modules and each .conf in /etc/modules-load.d */

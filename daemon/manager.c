@@ -89,7 +89,7 @@ static int open_sources(Manager *m) {
                 return r;
         r = pciids_new(m->options.pci_ids, &m->sources.ids);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up libpci: %m");
+                return log_error_errno(r, "Failed to set up the pci.ids reader: %m");
         r = kmod_open(m->options.modules_dir, m->options.modprobe_config ? config : NULL, &m->sources.kmod);
         if (r < 0)
                 return r;

@@ -25,7 +25,7 @@ typedef struct HostUseScan HostUseScan;
 
 typedef struct ManagerOptions {
         const char *sysfs_root;          /* NULL: /sys */
-        const char *pci_ids;             /* NULL: libpci's default pci.ids */
+        const char *pci_ids;             /* NULL: the build's default pci.ids */
         const char *modules_dir;         /* NULL: /lib/modules/$(uname -r) */
         const char *modprobe_config;     /* NULL: the system's modprobe.d */
         const char *runtime_dir;         /* NULL: /run/passthru */

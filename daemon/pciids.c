@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <pci/pci.h>
-#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
+#include "config.h"
 #include "log.h"
+#include "pciids-index.h"
 #include "pciids.h"
 #include "utf8.h"
-
-/* Unknown IDs give NULL rather than a number; pci.ids is the one source (no hwdb, never DNS),
- * so the names are the same on every host and in every test. */
-#define LOOKUP_FLAGS (PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB)
 
 typedef enum NameKind {
         NAME_VENDOR,
@@ -19,8 +20,7 @@ typedef enum NameKind {
 } NameKind;
 
 /* The last answer of each kind: functions are looked up in address order, and the VFs of a
- * card (hundreds) follow each other with the same IDs. libpci's look-up formats its answer
- * with vsnprintf every time. */
+ * card (hundreds) follow each other with the same IDs. */
 typedef struct LastName {
         bool valid;
         uint64_t key;
@@ -28,7 +28,11 @@ typedef struct LastName {
 } LastName;
 
 struct PciIds {
-        struct pci_access *access;
+        char *path;         /* NULL: PCI_IDS_PATH */
+        bool tried;         /* read (or failed to) since the last release */
+        bool warned;        /* a problem with the file was logged: once a lifetime */
+        char *text;         /* the whole file, decompressed */
+        PciIdsIndex *index; /* NULL: no names */
         LastName last[_NAME_KIND_MAX];
 };
 
@@ -39,66 +43,151 @@ static void forget_last_names(PciIds *p) {
         }
 }
 
-/* libpci reports through callbacks that pci_init() would set; we never call pci_init()
- * (no scan, no config space access), so route them to our log. */
-_printf_(2, 0) static void libpci_log(int level, const char *fmt, va_list ap) {
-        char buf[512];
-
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        log_full_errno(level, 0, "libpci: %s", buf);
-}
-
-_printf_(1, 2) static void libpci_message(char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        libpci_log(LOG_DEBUG, fmt, ap);
-        va_end(ap);
-}
-
-/* libpci's error callback must not return; it is only called when libpci cannot go on. */
-_printf_(1, 2) _noreturn_ static void libpci_fatal(char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        libpci_log(LOG_ERR, fmt, ap);
-        va_end(ap);
-        exit(EXIT_FAILURE);
-}
-
 int pciids_new(const char *ids_file, PciIds **ret) {
         _cleanup_free_ PciIds *p = calloc(1, sizeof(PciIds));
 
         if (!p)
                 return -ENOMEM;
-        p->access = pci_alloc();
-        if (!p->access)
-                return -ENOMEM;
-        p->access->error = libpci_fatal;
-        p->access->warning = libpci_message;
-        p->access->debug = libpci_message;
-        if (ids_file)
-                pci_set_name_list_path(p->access, (char *) ids_file, 0);
+        if (ids_file) {
+                p->path = strdup(ids_file);
+                if (!p->path)
+                        return -ENOMEM;
+        }
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+void pciids_release(PciIds *p) {
+        forget_last_names(p);
+        p->index = pciids_index_free(p->index);
+        p->text = mfree(p->text);
+        p->tried = false;
 }
 
 PciIds *pciids_free(PciIds *p) {
         if (!p)
                 return NULL;
-        forget_last_names(p);
-        pci_cleanup(p->access);
+        pciids_release(p);
+        free(p->path);
         free(p);
         return NULL;
 }
 
-void pciids_release(PciIds *p) {
-        forget_last_names(p);
-        pci_free_name_list(p->access);
+/* The whole of a gzip file (zlib reads a plain one as it is, too). gzdopen() takes fd. */
+static int read_gzip(int fd, char **ret, size_t *ret_size) {
+        gzFile f = gzdopen(fd, "rb");
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0, allocated = 0;
+        int n;
+
+        if (!f) {
+                close(fd);
+                return -ENOMEM;
+        }
+        do {
+                if (allocated - size < 65536) {
+                        char *grown = realloc(text, allocated = allocated * 2 + 65536);
+
+                        if (!grown) {
+                                gzclose(f);
+                                return -ENOMEM;
+                        }
+                        text = grown;
+                }
+                n = gzread(f, text + size, allocated - size);
+                if (n > 0)
+                        size += n;
+        } while (n > 0);
+        if (gzclose(f) != Z_OK || n < 0)
+                return -EIO;
+        *ret = TAKE_PTR(text);
+        *ret_size = size;
+        return 0;
 }
 
-/* libpci returns its own buffer (ours) or NULL when the ID is unknown. pci.ids is not
- * checked for encoding (a Latin-1 name is a byte D-Bus refuses): invalid bytes are escaped. */
+static int read_plain(int fd, size_t size, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *text = malloc(size ?: 1);
+        size_t done = 0;
+
+        if (!text)
+                return -ENOMEM;
+        while (done < size) {
+                ssize_t n = read(fd, text + done, size - done);
+
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                done += n;
+        }
+        *ret = TAKE_PTR(text);
+        *ret_size = done;
+        return 0;
+}
+
+/* libpci's rule: a file named .gz that is not there may be there uncompressed. */
+static int open_ids(const char *path) {
+        size_t len = strlen(path);
+        _cleanup_free_ char *plain = NULL;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd >= 0 || len < 3 || !streq(path + len - 3, ".gz"))
+                return fd < 0 ? -errno : fd;
+        plain = strndup(path, len - 3);
+        if (!plain)
+                return -ENOMEM;
+        fd = open(plain, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
+static int read_ids(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        unsigned char magic[2];
+        struct stat st;
+
+        fd = open_ids(path);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (pread(fd, magic, sizeof(magic), 0) == sizeof(magic) && magic[0] == 0x1f && magic[1] == 0x8b)
+                return read_gzip(TAKE_FD(fd), ret, ret_size);
+        return read_plain(fd, st.st_size, ret, ret_size);
+}
+
+/* Read and indexed once, on the first look-up after start or after a release. A file that
+ * cannot be read means no names, as a malformed line means no entry: never an exit. */
+static const PciIdsIndex *get_index(PciIds *p) {
+        const char *path = p->path ?: PCI_IDS_PATH;
+        size_t size = 0, first_line, n;
+        int r;
+
+        if (p->tried)
+                return p->index;
+        p->tried = true;
+        r = read_ids(path, &p->text, &size);
+        if (r >= 0)
+                r = pciids_index_new(p->text, size, &p->index);
+        if (r < 0) {
+                p->text = mfree(p->text);
+                if (!p->warned)
+                        log_warning_errno(r, "Failed to read %s, devices have no names: %m", path);
+                p->warned = true;
+                return NULL;
+        }
+        n = pciids_index_malformed(p->index, &first_line);
+        if (n > 0 && !p->warned)
+                log_warning("%s:%zu: malformed line, ignoring it (%zu such lines in all, each ignored).",
+                            path, first_line, n);
+        p->warned = p->warned || n > 0;
+        return p->index;
+}
+
+/* pci.ids is not checked for encoding (a Latin-1 name is a byte D-Bus refuses): invalid
+ * bytes are escaped. */
 static char *dup_name(const char *name) {
         char *copy;
 
@@ -120,7 +209,7 @@ static const LastName *last_for(const PciIds *p, NameKind kind, uint64_t key) {
         return l->valid && l->key == key ? l : NULL;
 }
 
-/* Keeps libpci's answer for key (escaped) and returns a copy of it. */
+/* Keeps the answer for key (escaped) and returns a copy of it. */
 static char *remember(PciIds *p, NameKind kind, uint64_t key, const char *looked_up) {
         LastName *l = &p->last[kind];
 
@@ -131,56 +220,56 @@ static char *remember(PciIds *p, NameKind kind, uint64_t key, const char *looked
 }
 
 char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
+        const PciIdsIndex *x;
         const LastName *l;
-        char buf[256];
+        char buf[PCIIDS_NAME_SIZE];
 
         l = last_for(p, NAME_VENDOR, vendor);
         if (l)
                 return copy_of(l);
-        return remember(
-                p, NAME_VENDOR, vendor,
-                pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_VENDOR, vendor));
+        x = get_index(p);
+        return remember(p, NAME_VENDOR, vendor, x ? pciids_index_vendor(x, vendor, buf) : NULL);
 }
 
 char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
+        const PciIdsIndex *x;
         const LastName *l;
         uint64_t key = (uint64_t) vendor << 16 | device;
-        char buf[256];
+        char buf[PCIIDS_NAME_SIZE];
 
         l = last_for(p, NAME_DEVICE, key);
         if (l)
                 return copy_of(l);
-        return remember(p, NAME_DEVICE, key,
-                        pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_DEVICE,
-                                        vendor, device));
+        x = get_index(p);
+        return remember(p, NAME_DEVICE, key, x ? pciids_index_device(x, vendor, device, buf) : NULL);
 }
 
 char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
                             uint16_t subdevice) {
+        const PciIdsIndex *x;
         const LastName *l;
         uint64_t key =
                 (uint64_t) vendor << 48 | (uint64_t) device << 32 | (uint64_t) subvendor << 16 | subdevice;
-        char buf[256];
+        char buf[PCIIDS_NAME_SIZE];
 
         l = last_for(p, NAME_SUBSYSTEM, key);
         if (l)
                 return copy_of(l);
+        x = get_index(p);
         return remember(p, NAME_SUBSYSTEM, key,
-                        pci_lookup_name(p->access, buf, sizeof(buf),
-                                        LOOKUP_FLAGS | PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor,
-                                        device, subvendor, subdevice));
+                        x ? pciids_index_subsystem(x, vendor, device, subvendor, subdevice, buf) : NULL);
 }
 
 char *pciids_class_name(PciIds *p, uint32_t class_code) {
+        const PciIdsIndex *x;
         const LastName *l;
         uint64_t key = class_code >> 8;
-        char buf[256];
+        char buf[PCIIDS_NAME_SIZE];
 
         l = last_for(p, NAME_CLASS, key);
         if (l)
                 return copy_of(l);
+        x = get_index(p);
         /* Base class and subclass, as lspci shows it ("VGA compatible controller"). */
-        return remember(p, NAME_CLASS, key,
-                        pci_lookup_name(p->access, buf, sizeof(buf), LOOKUP_FLAGS | PCI_LOOKUP_CLASS,
-                                        (int) (class_code >> 8)));
+        return remember(p, NAME_CLASS, key, x ? pciids_index_class(x, class_code >> 8, buf) : NULL);
 }

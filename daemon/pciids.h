@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Human names for PCI IDs from the pci.ids database, through libpci. Only the name lookup of
- * libpci is used: device data comes from sysfs, never from libpci's own scan. */
+/* Human names for PCI IDs from the pci.ids database, the names lspci (libpci 3.9) shows:
+ * the file is read and indexed on the first look-up (pciids-index.c), kept until released. */
 
 #include <stdint.h>
 
@@ -10,11 +10,12 @@
 
 typedef struct PciIds PciIds;
 
-/* ids_file NULL means libpci's compiled-in default (/usr/share/misc/pci.ids). */
+/* ids_file NULL means the build's default (PCI_IDS_PATH, the meson option pci_ids). Nothing
+ * is read here: a missing or malformed file costs names, never the daemon. */
 int pciids_new(const char *ids_file, PciIds **ret);
 PciIds *pciids_free(PciIds *p);
-/* Frees the parsed pci.ids (about 2 MB of heap); the next look-up parses it again. For when
- * the names of every known function have been looked up. */
+/* Frees the read pci.ids (the file's size in heap); the next look-up reads it again. For
+ * when the names of every known function have been looked up. */
 void pciids_release(PciIds *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PciIds *, pciids_free);
 

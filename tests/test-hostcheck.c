@@ -265,7 +265,7 @@ static void test_intel_ready(HostFixture *f, gconstpointer data) {
                                "DMAR-IR: Enabled IRQ remapping in x2apic mode");
         /* iommu=pt is advice: a pass that says how. */
         c = assert_check(f, "iommu-pt", HOST_CHECK_PASS);
-        assert_contains(c->summary, "translated DMA (7 of 7 groups)");
+        assert_contains(c->summary, "translated DMA (group 0 is of type DMA-FQ)");
         assert_contains(c->remedy, "iommu=pt");
         assert_contains(c->remedy, "update-grub");
         g_assert_cmpstr(assert_check(f, "modules-boot", HOST_CHECK_PASS)->summary, ==,
@@ -275,6 +275,48 @@ static void test_intel_ready(HostFixture *f, gconstpointer data) {
         assert_check(f, "vfio-boot", HOST_CHECK_SKIP);
         assert_check(f, "initramfs", HOST_CHECK_SKIP);
         assert_status(f, HOST_STATUS_READY);
+}
+
+/* Group types are read up to the first that is not identity, the one the check names. */
+static void set_group_type(const char *sys, int group, const char *type) {
+        g_autofree char *path = g_strdup_printf("%s/kernel/iommu_groups/%d/type", sys, group);
+
+        if (!type)
+                g_assert_no_errno(g_unlink(path));
+        else
+                g_assert_true(g_file_set_contents(path, type, -1, NULL));
+}
+
+static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
+        g_autofree char *sys = host_path(f, "sys"), *copy = g_build_filename(f->tmp, "sys", NULL);
+        const char *argv[] = { "cp", "-a", sys, copy, NULL };
+        _cleanup_(sysfs_freep) Sysfs *s = NULL;
+        Sysfs *recorded = f->roots.sysfs;
+        int status;
+
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                   &status, NULL));
+        g_assert_cmpint(status, ==, 0);
+        for (int g = 0; g < 7; g++)
+                set_group_type(copy, g, "identity\n");
+        g_assert_cmpint(sysfs_open(copy, &s), ==, 0);
+        f->roots.sysfs = s;
+
+        run_checks(f);
+        g_assert_cmpstr(assert_check(f, "iommu-pt", HOST_CHECK_PASS)->summary, ==,
+                        "host devices bypass translation (iommu=pt: every group is of type identity)");
+        set_group_type(copy, 5, "DMA\n");
+        set_group_type(copy, 3, NULL);
+        run_checks(f);
+        g_assert_cmpstr(assert_check(f, "iommu-pt", HOST_CHECK_PASS)->summary, ==,
+                        "host devices use translated DMA (group 3 is of type unknown)");
+        set_group_type(copy, 3, "identity\n");
+        run_checks(f);
+        g_assert_cmpstr(assert_check(f, "iommu-pt", HOST_CHECK_PASS)->summary, ==,
+                        "host devices use translated DMA (group 5 is of type DMA)");
+        /* the count of groups in the other checks is still every group */
+        assert_contains(assert_check(f, "iommu-kernel", HOST_CHECK_PASS)->summary, "7 IOMMU groups");
+        f->roots.sysfs = recorded;
 }
 
 static void test_intel_wrapped_log(HostFixture *f, gconstpointer data) {
@@ -742,6 +784,7 @@ static const HostParam recorded_noiommu = { "recorded-noiommu", "kmsg" };
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         ADD("/hostcheck/intel/ready", intel, test_intel_ready);
+        ADD("/hostcheck/intel/iommu-pt", intel, test_intel_iommu_pt);
         ADD("/hostcheck/intel/wrapped-log", intel_wrapped, test_intel_wrapped_log);
         ADD("/hostcheck/intel/no-interrupt-remapping", intel, test_intel_no_ir);
         ADD("/hostcheck/intel/persistent", intel, test_intel_persistent);
