@@ -212,7 +212,8 @@ static void notify_changed(Manager *m, Device *d, unsigned changes, const char *
                 NOTIFY(m, device_changed, d, changes, old_driver);
 }
 
-static void update_device(Manager *m, Device *d, Device *fresh) {
+/* Returns what changed (DEVICE_CHANGE_*). */
+static unsigned update_device(Manager *m, Device *d, Device *fresh) {
         _cleanup_free_ char *old_driver = d->driver ? strdup(d->driver) : NULL;
         unsigned changes = device_update(d, fresh);
 
@@ -220,6 +221,7 @@ static void update_device(Manager *m, Device *d, Device *fresh) {
         if (changes & DEVICE_CHANGE_DRIVER)
                 log_info("%s: driver %s -> %s.", d->address_str, strna(old_driver), strna(d->driver));
         notify_changed(m, d, changes, old_driver);
+        return changes;
 }
 
 /* A VF coming or going changes its PF's VirtualFunctions: read the PF again. */
@@ -249,10 +251,10 @@ int manager_device_refresh(Manager *m, const char *devpath) {
         if (r < 0)
                 return log_warning_errno(r, "Failed to read device %s, ignoring: %m", devpath);
         d = manager_find_device(m, &fresh->address);
-        if (d) {
-                update_device(m, d, TAKE_PTR(fresh));
-                return rebuild_groups(m);
-        }
+        /* A read that finds what the model has (a bind's uevents after the transaction's own
+         * look) rebuilds nothing and checks the host no more. */
+        if (d)
+                return update_device(m, d, TAKE_PTR(fresh)) != 0 ? rebuild_groups(m) : 0;
         r = add_device(m, fresh);
         if (r < 0)
                 return log_error_errno(r, "Failed to add device %s: %m", devpath);
