@@ -77,7 +77,6 @@ SafetyHost *safety_host_free(SafetyHost *h) {
         return NULL;
 }
 
-/* A sysfs link ("dev/block/8:1" -> "../../devices/pci.../block/sda/sda1") as a devpath. */
 static int add_use(SafetyHost *h, char *devpath, const char *what, const char *error, bool forceable) {
         HostUse *grown = realloc(h->uses, sizeof(HostUse) * (h->n_uses + 1));
 

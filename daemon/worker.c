@@ -186,6 +186,11 @@ static void count_writes(Worker *w) {
                         (*w->params.write_count)++;
 }
 
+/* Every step has reported, or one failed: nothing but the child's exit is left. */
+static bool all_reported(const Worker *w) {
+        return w->n_done >= w->n_steps || w->error < 0;
+}
+
 /* Tells the caller, once: the child has reported its last step (or a failure), or died. */
 static void report(Worker *w) {
         w->reported = true;
@@ -233,7 +238,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN) {
-                        if (!w->reported && (w->error < 0 || w->n_done >= w->n_steps))
+                        if (!w->reported && all_reported(w))
                                 report(w);
                         return 0;
                 }
@@ -252,8 +257,8 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Worker *w = userdata;
 
         w->timer = sd_event_source_disable_unref(w->timer);
-        /* Every step reported, or one failed: only the exit is pending, and that cannot hang. */
-        if (w->n_done >= w->n_steps || w->error < 0)
+        /* Only the exit is pending, and that cannot hang. */
+        if (all_reported(w))
                 return 0;
         w->timed_out = true;
         log_warning("Sysfs worker %d did not finish in time; step %zu (%s %s) is hanging in the kernel.",
