@@ -383,6 +383,11 @@ int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret) {
         r = boot_setup_detect(rootfd, &s);
         if (r < 0)
                 return r;
+        for (char *const *w = in->left_out; w && *w; w++) {
+                r = strv_extend(&p.warnings, *w);
+                if (r < 0)
+                        return r;
+        }
         r = plan_needs(&p, rootfd, &s, in, &needs);
         if (r < 0)
                 return r;

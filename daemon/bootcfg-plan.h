@@ -25,6 +25,7 @@ typedef struct BootPlanInput {
         bool initramfs;              /* plan the initramfs part */
         bool cmdline;                /* plan the command-line part */
         bool remove;                 /* take passthru's parts out instead */
+        char *const *left_out;       /* remembered devices the gate kept out, as sentences */
 } BootPlanInput;
 
 typedef struct BootFileChange {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -206,19 +207,28 @@ static void read_names(Device *d, PciIds *ids, const Device *known) {
         d->class_name = pciids_class_name(ids, d->class_code);
 }
 
-static int read_driver(Device *d, Sysfs *s) {
+int device_read_driver(Sysfs *s, const char *devpath, char **ret_driver, char **ret_override) {
+        _cleanup_free_ char *driver = NULL, *override = NULL;
         int r;
 
-        r = optional(sysfs_read_link_name(s, d->devpath, "driver", &d->driver));
+        assert(s);
+        assert(devpath);
+        r = optional(sysfs_read_link_name(s, devpath, "driver", &driver));
         if (r < 0)
                 return r;
-        r = optional(sysfs_read_attr(s, d->devpath, "driver_override", &d->driver_override));
+        r = optional(sysfs_read_attr(s, devpath, "driver_override", &override));
         if (r < 0)
                 return r;
         /* The kernel shows an unset override as "(null)". */
-        if (d->driver_override && (streq(d->driver_override, "(null)") || !*d->driver_override))
-                d->driver_override = (free(d->driver_override), NULL);
+        if (override && (streq(override, "(null)") || !*override))
+                override = mfree(override);
+        *ret_driver = TAKE_PTR(driver);
+        *ret_override = TAKE_PTR(override);
         return 0;
+}
+
+static int read_driver(Device *d, Sysfs *s) {
+        return device_read_driver(s, d->devpath, &d->driver, &d->driver_override);
 }
 
 static int read_group(Device *d, Sysfs *s) {

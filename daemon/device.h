@@ -78,6 +78,9 @@ int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device 
  * a parse of pci.ids (released between hotplugs, see manager.c). */
 int device_new_from_sysfs_known(const DeviceSources *src, const char *devpath, const Device *known,
                                 Device **ret);
+/* The two facts every driver change acts on, read from sysfs now: the driver link's name
+ * (NULL: unbound) and driver_override (NULL: not set). */
+int device_read_driver(Sysfs *s, const char *devpath, char **ret_driver, char **ret_override);
 Device *device_free(Device *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "operations.h"
 #include "persist.h"
 #include "transaction.h"
 
@@ -164,6 +165,8 @@ static int run(int argc, char *argv[]) {
         /* After the engine too: transactions still under way report to it when stopped. */
         _cleanup_(persist_freep) Persist *persist = NULL;
         _cleanup_(bus_freep) Bus *bus = NULL;
+        /* After the engine: a transaction stopped under way reports to its operation. */
+        _cleanup_(operations_freep) Operations *operations = NULL;
         _cleanup_(transactions_freep) Transactions *transactions = NULL;
         const char *bus_address = NULL, *config_dir = NULL;
         bool polkit_for_root = false;
@@ -184,7 +187,9 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = transactions_new(m, &transactions);
         if (r >= 0)
-                r = persist_new(m, transactions, config_dir, &persist);
+                r = persist_new(m, config_dir, &persist);
+        if (r >= 0)
+                r = operations_new(m, transactions, persist, &operations);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, persist);
         /* Before the bus: the entries are read (and Persistent set) before anyone can ask;
@@ -192,7 +197,7 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = persist_start(persist);
         if (r >= 0)
-                r = bus_new(m, transactions, persist, bus_address, polkit_for_root, &bus);
+                r = bus_new(m, operations, persist, bus_address, polkit_for_root, &bus);
         if (r < 0)
                 return r;
         log_info("passthrud %s running.", PROJECT_VERSION);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <libudev.h>
 #include <limits.h>
 #include <malloc.h>
@@ -262,6 +263,62 @@ int manager_device_refresh(Manager *m, const char *devpath) {
         r = rebuild_groups(m);
         refresh_physical_function(m, d->physical_function);
         return r;
+}
+
+/* The table against the kernel for one device: another tool (an admin's echo, driverctl,
+ * libvirt) may have moved it, and its uevents may not have been read yet. */
+static int sync_device(Manager *m, const PciAddress *a) {
+        _cleanup_free_ char *driver = NULL, *override = NULL, *devpath = NULL;
+        Device *d = manager_find_device(m, a);
+        int r;
+
+        if (!d)
+                return 0;
+        r = device_read_driver(m->sources.sysfs, d->devpath, &driver, &override);
+        if (r == -ENOENT || r == -ENODEV)
+                return 0; /* going away: its remove event follows */
+        if (r < 0)
+                return log_warning_errno(r, "Failed to read the driver of %s: %m", d->address_str);
+        if (streq_ptr(driver, d->driver) && streq_ptr(override, d->driver_override))
+                return 0;
+        log_info("%s: the kernel shows driver %s, override %s; the table had %s, %s: reading it again.",
+                 d->address_str, strna(driver), strna(override), strna(d->driver),
+                 strna(d->driver_override));
+        devpath = strdup(d->devpath);
+        if (!devpath)
+                return -ENOMEM;
+        r = manager_device_refresh(m, devpath);
+        return r < 0 ? r : 1;
+}
+
+int manager_sync_group(Manager *m, const PciAddress *a) {
+        _cleanup_free_ PciAddress *members = NULL;
+        Device *d;
+        Group *g;
+        size_t n = 1;
+        int r, changed = 0;
+
+        assert(m);
+        assert(a);
+        d = manager_find_device(m, a);
+        if (!d)
+                return 0;
+        g = d->iommu_group >= 0 ? manager_find_group(m, d->iommu_group) : NULL;
+        if (g)
+                n = g->n_devices;
+        /* A refresh may rebuild the groups: walk a copy of the addresses. */
+        members = calloc(n, sizeof(PciAddress));
+        if (!members)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                members[i] = g ? g->devices[i]->address : *a;
+        for (size_t i = 0; i < n; i++) {
+                r = sync_device(m, &members[i]);
+                if (r < 0)
+                        return r;
+                changed |= r;
+        }
+        return changed;
 }
 
 int manager_device_remove(Manager *m, const char *devpath) {

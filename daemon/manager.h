@@ -99,6 +99,10 @@ uint64_t manager_operation_timeout(Manager *m);
 /* Reads the device at devpath again (or for the first time) and reports what changed. */
 int manager_device_refresh(Manager *m, const char *devpath);
 int manager_device_remove(Manager *m, const char *devpath);
+/* Reads the driver link and driver_override of the device at a and of its IOMMU group mates
+ * from sysfs; each that differs from the table is read again whole (listeners are told).
+ * Every driver change plans on what this leaves. Returns 1 when something differed. */
+int manager_sync_group(Manager *m, const PciAddress *a);
 /* Reads what the host uses again (mounts, routes, open handles, consoles) and updates every
  * device's Blockers and Assignable. */
 void manager_refresh_blockers(Manager *m);

@@ -8,7 +8,6 @@
 #include "persist.h"
 #include "plan.h"
 #include "refusal.h"
-#include "transaction.h"
 #include "worker.h"
 
 /* An edit retried this often when the admin keeps editing the file under us. */
@@ -38,7 +37,8 @@ struct SriovJob {
 
 struct Persist {
         Manager *manager;
-        Transactions *transactions;
+        persist_apply_t apply; /* puts an entry's device on vfio-pci (operations.c) */
+        void *apply_data;
         char *dir;
 
         Config *config;   /* in force; NULL when no good file was ever read */
@@ -252,55 +252,8 @@ static void want(Persist *p, const PciAddress *a) {
         schedule_apply(p);
 }
 
-static void on_transaction_done(const Plan *plan, const Refusal *failure, void *userdata) {
-        Persist *p = userdata;
-
-        for (size_t i = 0; i < plan->n_moves; i++) {
-                const Move *mv = &plan->moves[i];
-
-                status_set_reason(p, &mv->address, failure ? failure->message : NULL);
-                if (failure)
-                        log_warning("%s: re-applying the configuration failed: %s", mv->address_str,
-                                    failure->message);
-                else
-                        log_info("%s: on vfio-pci, as the configuration asks.", mv->address_str);
-        }
-}
-
-static int make_plan(Persist *p, const ConfigEntry *e, const Device *d, Plan *ret, Refusal *ret_refusal) {
-        _cleanup_(refusal_done) Refusal refusal = {};
-        Group *g = d->iommu_group >= 0 ? manager_find_group(p->manager, d->iommu_group) : NULL;
-        BindRequest req = {
-                .op = BIND_OPERATION_BIND,
-                .address = e->address,
-                .group = persist_group_complete(p->config, g, &e->address),
-        };
-        int r;
-
-        r = plan_make(&p->manager->table, p->manager->sources.host, &req, ret, &refusal);
-        if (r >= 0 || !e->allow_protected || !streq_ptr(refusal.name, PASSTHRU_ERROR_PROTECTED_DEVICE)) {
-                if (r < 0) {
-                        *ret_refusal = refusal;
-                        refusal = (Refusal){};
-                }
-                return r;
-        }
-        /* The admin wrote allow-protected = yes for this entry: it overrides what --force
-         * would, and the log says what was overridden. What force cannot override (the disk
-         * under /, a bridge) stays refused, with that refusal. */
-        plan_done(ret);
-        req.force = true;
-        r = plan_make(&p->manager->table, p->manager->sources.host, &req, ret, ret_refusal);
-        if (r >= 0)
-                log_warning("%s: taking it although it is protected (%s), because its entry says "
-                            "allow-protected = yes.",
-                            d->address_str, refusal.message);
-        return r;
-}
-
 static void apply_entry(Persist *p, const ConfigEntry *e) {
         _cleanup_(refusal_done) Refusal refusal = {};
-        _cleanup_(plan_done) Plan plan = {};
         Device *d = manager_find_device(p->manager, &e->address);
         Status *s = status_get(p, &e->address);
         ConfigState state = config_entry_state(e, d);
@@ -325,12 +278,9 @@ static void apply_entry(Persist *p, const ConfigEntry *e) {
          * when they appear. */
         if (s && apply_sriov(p, e, d, s) != 0)
                 return;
-        /* Already on vfio-pci, or moving now (a client's call or a group mate's entry). */
-        if (!e->vfio || streq_ptr(d->driver, VFIO_PCI) || d->busy || d->stuck)
+        if (!e->vfio || !p->apply)
                 return;
-        r = make_plan(p, e, d, &plan, &refusal);
-        if (r >= 0 && plan.n_moves > 0)
-                r = transaction_start(p->transactions, &plan, on_transaction_done, p, &refusal);
+        r = p->apply(p->config, e, &refusal, p->apply_data);
         if (r < 0) {
                 log_warning("%s: not re-applied: %s", d->address_str, strna(refusal.message));
                 status_set_reason(p, &e->address, refusal.message ?: "the daemon could not plan it");
@@ -596,6 +546,10 @@ const Config *persist_config(Persist *p) {
         return p->config;
 }
 
+const char *persist_dir(Persist *p) {
+        return p->dir;
+}
+
 const char *persist_load_error(Persist *p) {
         return p->load_error;
 }
@@ -615,14 +569,13 @@ ConfigState persist_entry_state(Persist *p, const ConfigEntry *e, const char **r
 
 /* ---- life ---- */
 
-int persist_new(Manager *m, Transactions *t, const char *config_dir, Persist **ret) {
+int persist_new(Manager *m, const char *config_dir, Persist **ret) {
         _cleanup_(persist_freep) Persist *p = calloc(1, sizeof(Persist));
         int r;
 
         if (!p)
                 return -ENOMEM;
         p->manager = m;
-        p->transactions = t;
         p->dir = strdup(config_dir ?: CONFIG_DIR);
         if (!p->dir)
                 return -ENOMEM;
@@ -657,6 +610,15 @@ Persist *persist_free(Persist *p) {
         free(p->dir);
         free(p);
         return NULL;
+}
+
+void persist_set_applier(Persist *p, persist_apply_t apply, void *userdata) {
+        p->apply = apply;
+        p->apply_data = userdata;
+}
+
+void persist_note_outcome(Persist *p, const PciAddress *a, const char *reason) {
+        status_set_reason(p, a, reason);
 }
 
 void persist_set_listener(Persist *p, persist_changed_t changed, void *userdata) {

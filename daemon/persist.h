@@ -5,11 +5,11 @@
  * loaded devices.conf (devices-conf.h owns the format), each entry's state and the reason
  * of a refusal, the Persistent flag of devices, picking up hand edits, and re-application.
  *
- * Re-application goes through the same gate as a manual bind: plan_make() then
- * transaction_start(). It runs at start-up for every entry, on hotplug for an entry whose
- * device appears, and on reload for entries that are new or changed. An entry whose device
- * is already on vfio-pci is never planned: no sysfs write, no uevent, a guest using it never
- * notices. A device whose identity does not match is left alone (state mismatch).
+ * Re-application is the use case of operations.c (operation_reapply(), through the applier
+ * set here), with the same gate as a manual bind. It runs at start-up for every entry, on hotplug for an
+ * entry whose device appears, and on reload for entries that are new or changed. An entry whose device is
+ * already on vfio-pci is never planned: no sysfs write, no uevent, a guest using it never notices. A device
+ * whose identity does not match is left alone (state mismatch).
  *
  * Hand edits are picked up on change (inotify on the config directory, when it exists at
  * start-up) and on SIGHUP (persist_reload(), systemd's ExecReload=). A file that does not
@@ -25,7 +25,6 @@
 #include "pci-address.h"
 
 typedef struct Manager Manager;
-typedef struct Transactions Transactions;
 typedef struct Refusal Refusal;
 typedef struct Group Group;
 typedef struct Persist Persist;
@@ -33,11 +32,19 @@ typedef struct Persist Persist;
 /* Told when the remembered configuration changed (an edit, a reload that read other text). */
 typedef void (*persist_changed_t)(void *userdata);
 
-int persist_new(Manager *m, Transactions *t, const char *config_dir, Persist **ret);
+int persist_new(Manager *m, const char *config_dir, Persist **ret);
 Persist *persist_free(Persist *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Persist *, persist_free);
 
 void persist_set_listener(Persist *p, persist_changed_t changed, void *userdata);
+
+/* Puts an entry's device on vfio-pci: 1 started, 0 nothing to do, <0 refused (refusal set).
+ * Set once by the daemon's owner (operation_reapply()); without it nothing is re-applied. */
+typedef int (*persist_apply_t)(const Config *c, const ConfigEntry *e, Refusal *refusal, void *userdata);
+void persist_set_applier(Persist *p, persist_apply_t apply, void *userdata);
+/* The outcome of re-applying the device at a: reason NULL on success, else the sentence that
+ * GetConfig shows with state refused. */
+void persist_note_outcome(Persist *p, const PciAddress *a, const char *reason);
 
 /* Loads the file, starts listening to the Manager and watching the directory, and schedules
  * every entry for re-application. A bad file is not a failure: the daemon serves without. */
@@ -57,6 +64,8 @@ int persist_check_editable(Persist *p, Refusal *refusal);
 
 /* The configuration in force; NULL when there was never a good one. */
 const Config *persist_config(Persist *p);
+/* The configuration directory (--config-dir, else /etc/passthru). */
+const char *persist_dir(Persist *p);
 /* "PATH:LINE: MESSAGE" when the file on disk could not be read last time; else NULL. */
 const char *persist_load_error(Persist *p);
 /* The state of an entry of persist_config(); *ret_reason is the refusal's sentence ("" when

@@ -35,6 +35,18 @@ void plan_done(Plan *p) {
         *p = (Plan){};
 }
 
+bool move_is_override_only(const Move *mv) {
+        return streq_ptr(mv->from_driver, VFIO_PCI) && streq_ptr(mv->to_driver, VFIO_PCI);
+}
+
+bool move_reached(const Move *mv, const char *driver) {
+        if (!mv->to_driver)
+                return !driver;
+        if (streq(mv->to_driver, PLAN_HOST_DRIVER))
+                return driver && !streq(driver, VFIO_PCI);
+        return streq_ptr(driver, mv->to_driver);
+}
+
 const char *move_target_label(const Move *mv) {
         if (!mv->to_driver)
                 return "";
@@ -249,6 +261,12 @@ static int move_target(const Device *x, const BindRequest *req, Move *mv, Refusa
         return unbind_target(x, req->driver, mv);
 }
 
+static bool may_force(const BindRequest *req, const Device *d) {
+        if (!req->force || req->op != BIND_OPERATION_BIND)
+                return false;
+        return !req->may_force || req->may_force(d, req->may_force_data);
+}
+
 static int plan_members(const DeviceTable *t, SafetyHost *host, const BindRequest *req, Device **members,
                         size_t n, Plan *p, Refusal *refusal) {
         int r;
@@ -265,9 +283,9 @@ static int plan_members(const DeviceTable *t, SafetyHost *host, const BindReques
                 r = move_init(mv, members[i]);
                 if (r >= 0)
                         r = move_target(members[i], req, mv, refusal);
-                if (r >= 0)
-                        r = gate(host, members[i], mv, req->force && req->op == BIND_OPERATION_BIND,
-                                 refusal);
+                /* Setting the override of a device on vfio-pci moves nothing: a VM may hold it. */
+                if (r >= 0 && !move_is_override_only(mv))
+                        r = gate(host, members[i], mv, may_force(req, members[i]), refusal);
                 if (r < 0)
                         return r;
         }

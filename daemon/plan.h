@@ -15,6 +15,7 @@
 #include "pci-address.h"
 
 typedef struct DeviceTable DeviceTable;
+typedef struct Device Device;
 typedef struct SafetyHost SafetyHost;
 typedef struct Refusal Refusal;
 
@@ -38,6 +39,10 @@ typedef struct BindRequest {
         bool force;         /* Bind: override the reasons that can be overridden */
         const char *driver; /* Unbind: this host driver, not the recorded one */
         bool driver_loaded; /* the caller saw that driver loaded (driver_override can bind it) */
+        /* With force: the devices force applies to (NULL: all), as a remembered entry's
+         * allow-protected covers its own function only. */
+        bool (*may_force)(const Device *d, void *userdata);
+        void *may_force_data;
 } BindRequest;
 
 /* One device of a plan: where it is and where it goes. */
@@ -63,6 +68,14 @@ void plan_done(Plan *p);
 /* The moves for the request, in order, into an empty Plan; an empty plan means there is
  * nothing to do. A refusal returns <0 with refusal set. */
 int plan_make(const DeviceTable *t, SafetyHost *host, const BindRequest *req, Plan *ret, Refusal *refusal);
+
+/* A Bind of a device that is on vfio-pci already (left there by ids=, new_id or another
+ * tool without driver_override): only its driver_override is set; it is never unbound or
+ * probed again, so a VM using it notices nothing. */
+bool move_is_override_only(const Move *mv);
+
+/* Whether a device whose driver is now driver (NULL: none) is where the move sent it. */
+bool move_reached(const Move *mv, const char *driver);
 
 /* "vfio-pci", "e1000e", "" (unbound) or PLAN_HOST_DRIVER_LABEL. */
 const char *move_target_label(const Move *mv);

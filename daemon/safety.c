@@ -413,7 +413,8 @@ int safety_device_blockers(SafetyHost *h, const Device *d, char ***ret) {
         return 0;
 }
 
-int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refusal) {
+/* in_use: whether reasons of use (an open handle, a VM) count. */
+static int refuse(SafetyHost *h, const Device *d, bool force, bool in_use, Refusal *refusal) {
         const Reason *pick = NULL;
         Reason *reasons;
         size_t n;
@@ -424,10 +425,11 @@ int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refu
                 return r;
         /* A reason force cannot override wins over one it can. */
         for (size_t i = 0; i < n; i++)
-                if (!reasons[i].forceable && !pick)
+                if (!reasons[i].forceable && !pick &&
+                    (in_use || !streq(reasons[i].error, PASSTHRU_ERROR_DEVICE_IN_USE)))
                         pick = &reasons[i];
         for (size_t i = 0; i < n && !force; i++)
-                if (!pick)
+                if (!pick && (in_use || !streq(reasons[i].error, PASSTHRU_ERROR_DEVICE_IN_USE)))
                         pick = &reasons[i];
         if (pick)
                 r = refusal_set(refusal, pick->error, "%s cannot leave the host. %s%s", d->address_str,
@@ -435,6 +437,14 @@ int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refu
                                 pick->forceable ? " Pass the force option to do it anyway." : "");
         reasons_free(reasons, n);
         return r;
+}
+
+int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refusal) {
+        return refuse(h, d, force, true, refusal);
+}
+
+int safety_refuse_keep(SafetyHost *h, const Device *d, bool force, Refusal *refusal) {
+        return refuse(h, d, force, !streq_ptr(d->driver, "vfio-pci"), refusal);
 }
 
 int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal) {

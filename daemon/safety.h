@@ -32,5 +32,8 @@ int safety_device_blockers(SafetyHost *h, const Device *d, char ***ret);
  * not be taken from the host (to vfio-pci or to another driver); force overrides the
  * reasons where overriding makes sense. */
 int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refusal);
+/* The same for keeping d on vfio-pci (remembering it, binding it early at boot): a device
+ * already on vfio-pci may be in use by a VM, which is what keeping it is for. */
+int safety_refuse_keep(SafetyHost *h, const Device *d, bool force, Refusal *refusal);
 /* Refuses giving back a device a VM still holds open. */
 int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal);

@@ -202,6 +202,11 @@ static int add_move_steps(WorkerStep **steps, size_t *n, const Move *mv, const c
         int r;
 
         r = override_path(mv, &path);
+        if (r >= 0 && move_is_override_only(mv)) {
+                r = worker_steps_add(steps, n, WORKER_STEP_WRITE, path, to_override ?: "\n", index);
+                return r < 0 ? r
+                             : worker_steps_add(steps, n, WORKER_STEP_CHECK, mv->devpath, VFIO_PCI, index);
+        }
         if (r >= 0)
                 r = worker_steps_add(steps, n, WORKER_STEP_WRITE, path, override, index);
         if (r >= 0)
@@ -413,8 +418,37 @@ static void on_timeout(Transaction *t, size_t n_done) {
         /* The transaction stays until the child returns; the group stays busy meanwhile. */
 }
 
+/* The worker checked each link right after its probe; the answer is what the kernel shows
+ * now, after every step, since another tool may have moved a device meanwhile. */
+static bool all_reached(Transaction *t) {
+        for (size_t i = 0; i < t->plan.n_moves; i++) {
+                Device *d = move_device(t, i);
+
+                if (!d || !move_reached(&t->plan.moves[i], d->driver))
+                        return false;
+        }
+        return true;
+}
+
+static void finish_elsewhere(Transaction *t) {
+        _cleanup_free_ char *places = describe_places(t), *message = NULL;
+
+        if (asprintf(
+                    &message,
+                    "%s of %s finished, but the kernel shows the devices elsewhere afterwards: %s. "
+                    "Another program changed a driver meanwhile; look with 'passthructl show' and try again.",
+                    bind_operation_to_string(t->plan.op), t->plan.moves[0].address_str,
+                    strempty(places)) < 0)
+                message = NULL;
+        log_error("%s", strna(message));
+        tell(t, PASSTHRU_ERROR_FAILED, message ?: "The devices are not where the operation sent them.");
+        transaction_end(t);
+}
+
 static void finish_applied(Transaction *t) {
         refresh_moves(t);
+        if (!all_reached(t))
+                return finish_elsewhere(t);
         /* Given back from vfio-pci: the record has served. A device moved between host
          * drivers keeps its record, so a plain Unbind still knows where it came from. */
         for (size_t i = 0; i < t->plan.n_moves && t->plan.op == BIND_OPERATION_UNBIND; i++) {

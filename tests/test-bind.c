@@ -1076,6 +1076,54 @@ static void test_every_path_gated(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(refused, ==, G_N_ELEMENTS(protected) * (2 * G_N_ELEMENTS(options) * 2 - 4));
 }
 
+/* Another tool moved the device and its uevents have not been read: Bind and Unbind plan
+ * on what the kernel shows, not on the daemon's table, and listeners hear the change. */
+static void test_stale_view(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) back = NULL, bound = NULL, signal = NULL;
+        g_autofree char *printed = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        /* Bound to vfio-pci behind the daemon's back, no uevent. */
+        testbed_set_attr(f->tb, E1000, "driver_override", "vfio-pci");
+        testbed_set_driver(f->tb, E1000, "vfio-pci");
+        back = call_ok(f, "Unbind", E1000, NULL);
+        assert_changes(back, "[('0000:07:00.0', 'vfio-pci', 'e1000')]");
+        assert_kernel(f, E1000, "e1000", NULL);
+        signal = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                     "DriverChanged");
+        printed = g_variant_print(signal, FALSE);
+        g_assert_cmpstr(printed, ==, "('0000:07:00.0', 'e1000', 'vfio-pci')");
+        /* Given back behind its back again while the table says vfio-pci: Bind moves it. */
+        bound = call_ok(f, "Bind", E1000, "group", g_variant_new_boolean(TRUE), NULL);
+        g_clear_pointer(&bound, g_variant_unref);
+        testbed_set_attr(f->tb, E1000, "driver_override", "");
+        testbed_set_attr(f->tb, ASPEED, "driver_override", "");
+        testbed_set_driver(f->tb, E1000, "e1000");
+        testbed_set_driver(f->tb, ASPEED, "ast");
+        bound = call_ok(f, "Bind", E1000, "group", g_variant_new_boolean(TRUE), NULL);
+        assert_changes(bound,
+                       "[('0000:07:00.0', 'e1000', 'vfio-pci'), ('0000:07:01.0', 'ast', 'vfio-pci')]");
+        assert_kernel(f, E1000, "vfio-pci", "vfio-pci");
+        assert_kernel(f, ASPEED, "vfio-pci", "vfio-pci");
+}
+
+/* A device on vfio-pci without the override (ids=, new_id, another tool): Bind only sets the
+ * override; no unbind, no probe, so a VM holding it notices nothing. */
+static void test_override_only(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) bound = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        testbed_set_driver(f->tb, E1000, "vfio-pci");
+        testbed_set_driver(f->tb, ASPEED, "vfio-pci");
+        testbed_uevent(f->tb, E1000, "bind");
+        testbed_uevent(f->tb, ASPEED, "bind");
+        bound = call_ok(f, "Bind", E1000, NULL);
+        assert_changes(bound, "[('0000:07:00.0', 'vfio-pci', 'vfio-pci')]");
+        assert_kernel(f, E1000, "vfio-pci", "vfio-pci");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, E1000), ==, 0);
+        g_assert_null(record(f, E1000));
+}
+
 static const Config plain = { .polkit = POLKIT_ALLOW };
 static const Config no_vfio = { .no_vfio = true, .polkit = POLKIT_ALLOW };
 static const Config host_uses = { .host_uses = true, .polkit = POLKIT_ALLOW };
@@ -1120,6 +1168,8 @@ int main(int argc, char *argv[]) {
         ADD("polkit-recheck", polkit_hold, test_polkit_recheck);
         ADD("polkit-caller-gone", polkit_hold, test_polkit_caller_gone);
         ADD("external-change", plain, test_external_change);
+        ADD("stale-view", plain, test_stale_view);
+        ADD("override-only", plain, test_override_only);
         ADD("restart", plain, test_restart);
         ADD("unbind-driver", plain, test_unbind_driver);
         ADD("fault-point", fault_5th_write, test_fault_point);

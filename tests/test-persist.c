@@ -30,6 +30,7 @@ typedef struct {
         const char *conf; /* devices.conf before the daemon starts; NULL: none */
         bool pf_no_vfs;   /* the SR-IOV PF reads sriov_numvfs 0 */
         bool no_dir;      /* the config directory does not exist at start-up */
+        bool console;     /* a framebuffer console is bound (the boot VGA is protected) */
 } Config;
 
 typedef struct {
@@ -108,6 +109,11 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         g_assert_no_errno(g_mkdir_with_parents(f->config->no_dir ? etc : f->conf_dir, 0755));
         if (f->config->conf)
                 test_write_path(f->conf_path, f->config->conf);
+        if (f->config->console) {
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/bind", "1\n");
+                test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/name",
+                                "(M) frame buffer device\n");
+        }
         if (f->config->pf_no_vfs)
                 testbed_set_attr(f->tb, PF, "sriov_numvfs", "0");
         daemon_start(f);
@@ -674,6 +680,130 @@ static void test_client(Fixture *f, gconstpointer data) {
         g_assert_cmpint(misplaced.status, ==, 64); /* EX_USAGE */
 }
 
+/* Persist and Bind with persist refuse what Bind refuses for the device itself, with Bind's
+ * sentence, and write nothing: the root disk's controller, a bridge, an SR-IOV PF with VFs;
+ * forcing a move does not make a protected device remembered. */
+static void test_persist_gate(Fixture *f, gconstpointer data) {
+        static const struct {
+                const char *address, *mentions;
+        } refused[] = {
+                { NVME, "root" },
+                { "0000:00:1e.0", "bridge" },
+                { PF, "virtual functions" },
+        };
+        g_autoptr(GError) forced_error = NULL;
+        g_autoptr(GVariant) forced = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply =
+                        call(f, "Persist", g_variant_new("(sb)", refused[i].address, TRUE), "()", &error);
+
+                g_test_message("Persist %s: %s", refused[i].address, error ? error->message : "accepted");
+                harness_assert_dbus_error(error, PASSTHRU_ERROR_PROTECTED_DEVICE, refused[i].mentions);
+                g_assert_nonnull(strstr(error->message, "cannot leave the host"));
+        }
+        /* The NIC of the default route may be forced off the host, but not remembered so. */
+        forced = call(f, "Bind", g_variant_new_parsed("(%s, {'persist': <true>, 'force': <true>})", E1000),
+                      "(a(sss))", &forced_error);
+        harness_assert_dbus_error(forced_error, PASSTHRU_ERROR_PROTECTED_DEVICE, "default route");
+        assert_driver(f, E1000, "e1000");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, E1000), ==, 0);
+        g_assert_false(g_file_test(f->conf_path, G_FILE_TEST_EXISTS));
+}
+
+/* Entries written by hand for devices the gate refuses: GetConfig says refused with the
+ * reason, start-up leaves them, and the boot configuration leaves them out of every file,
+ * naming each among its warnings. */
+static const char hand_protected_conf[] = "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n\n"
+                                          "[0000:00:1e.0]\nid = 8086:244e\nclass = 0x060401\n\n"
+                                          "[0000:03:00.0]\nid = 8086:1521\nclass = 0x020000\n\n"
+                                          "[0000:03:10.4]\nid = 8086:1520\nclass = 0x020000\n";
+
+static void test_boot_gate(Fixture *f, gconstpointer data) {
+        static const char *const refused[] = { NVME, "0000:00:1e.0", PF };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL, files = NULL, warnings = NULL;
+        g_autofree char *all_warnings = NULL;
+        g_autofree char *kept = NULL;
+        const char *path, *action, *diff;
+        GVariantIter iter;
+
+        SKIP_WITHOUT_DAEMON(f);
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+                g_autofree char *state = config_state(f, refused[i]);
+
+                g_test_message("%s: %s", refused[i], state);
+                g_assert_true(g_str_has_prefix(state, "refused "));
+                g_assert_cmpuint(kernel_emulator_writes(f->kernel, refused[i]), ==, 0);
+        }
+        kept = config_state(f, VF4);
+        g_assert_cmpstr(kept, ==, "applied");
+        reply = call(f, "ApplyBootConfig", g_variant_new_parsed("({'dry-run': <true>},)"), "(a(sss)asas)",
+                     &error);
+        g_assert_no_error(error);
+        files = g_variant_get_child_value(reply, 0);
+        warnings = g_variant_get_child_value(reply, 2);
+        all_warnings = g_strjoinv("\n", (char **) g_variant_get_strv(warnings, NULL));
+        g_test_message("warnings:\n%s", all_warnings);
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+                g_autofree char *left_out = g_strconcat(refused[i], " is left out of early binding", NULL);
+
+                g_assert_nonnull(strstr(all_warnings, left_out));
+        }
+        /* Where this machine's boot setup gives the list, only the kept device is on it. */
+        g_variant_iter_init(&iter, files);
+        while (g_variant_iter_next(&iter, "(&s&s&s)", &path, &action, &diff)) {
+                if (!g_str_equal(path, "/etc/passthru/early-bind.list"))
+                        continue;
+                g_assert_nonnull(strstr(diff, "0000:03:10.4"));
+                for (size_t i = 0; i < G_N_ELEMENTS(refused); i++)
+                        g_assert_null(strstr(diff, refused[i]));
+        }
+}
+
+/* allow-protected covers the function whose section holds it: the boot VGA's audio entry
+ * with it does not take the boot VGA (with the console on it) along. */
+static const char allow_mate_conf[] = "[0000:01:00.0]\nid = 10de:1b80\nclass = 0x030000\n\n"
+                                      "[0000:01:00.1]\nid = 10de:10f0\nclass = 0x040300\n"
+                                      "allow-protected = yes\n";
+
+static void test_allow_protected_own(Fixture *f, gconstpointer data) {
+        StateWait w = { f, "0000:01:00.0", "refused " };
+        g_autofree char *gpu = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        harness_wait_until(state_has_prefix, &w, "the refusal");
+        gpu = config_state(f, "0000:01:00.0");
+        g_test_message("GPU: %s", gpu);
+        g_assert_nonnull(strstr(gpu, "boot VGA"));
+        assert_driver(f, "0000:01:00.0", "nouveau");
+        assert_driver(f, "0000:01:00.1", "snd_hda_intel");
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, "0000:01:00.0"), ==, 0);
+        g_assert_cmpuint(kernel_emulator_writes(f->kernel, "0000:01:00.1"), ==, 0);
+}
+
+/* Unbind with group and persist forgets every endpoint of the group, also those already on
+ * their host driver. */
+static const char group_mates_conf[] = "[0000:07:00.0]\nid = 8086:100e\nclass = 0x020000\nvfio = no\n\n"
+                                       "[0000:07:01.0]\nid = 1a03:2000\nclass = 0x030000\nvfio = no\n";
+
+static void test_forget_group(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree char *conf = NULL;
+
+        SKIP_WITHOUT_DAEMON(f);
+        reply = call(f, "Unbind", g_variant_new_parsed("(%s, {'persist': <true>, 'group': <true>})", E1000),
+                     "(a(sss))", &error);
+        g_assert_no_error(error);
+        conf = read_conf(f);
+        g_test_message("devices.conf now:\n%s", conf);
+        g_assert_null(strstr(conf, "0000:07:00.0"));
+        g_assert_null(strstr(conf, "0000:07:01.0"));
+}
+
 static const Config plain = {};
 static const Config no_dir = { .no_dir = true };
 static const Config startup = { .conf = startup_conf };
@@ -683,6 +813,10 @@ static const Config protected_allowed = { .conf = protected_allowed_conf,
                                           .host_uses = true,
                                           .route_e1000 = true };
 static const Config deny = { .deny = true };
+static const Config gate = { .host_uses = true, .route_e1000 = true };
+static const Config hand_protected = { .conf = hand_protected_conf, .host_uses = true };
+static const Config allow_mate = { .conf = allow_mate_conf, .console = true };
+static const Config group_mates = { .conf = group_mates_conf };
 static const Config group = { .conf = group_conf };
 static const Config half_group = { .conf = half_group_conf };
 static const Config sriov_same = { .conf = sriov_same_conf };
@@ -711,5 +845,9 @@ int main(int argc, char *argv[]) {
         ADD("sriov-same", sriov_same, test_sriov_same);
         ADD("sriov-other", sriov_other, test_sriov_other);
         ADD("sriov-create", sriov_create, test_sriov_create);
+        ADD("persist-gate", gate, test_persist_gate);
+        ADD("boot-gate", hand_protected, test_boot_gate);
+        ADD("allow-protected-own", allow_mate, test_allow_protected_own);
+        ADD("forget-group", group_mates, test_forget_group);
         return g_test_run();
 }

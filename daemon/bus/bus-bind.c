@@ -4,10 +4,9 @@
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
-#include "persist.h"
+#include "operations.h"
 #include "polkit.h"
 #include "refusal.h"
-#include "transaction.h"
 
 typedef struct BindOptions {
         bool group, dry_run, force;
@@ -96,9 +95,6 @@ struct BindCall {
         Bus *bus;
         sd_bus_message *msg;
         BindCall *next;
-        bool persist; /* remember (Bind) or forget (Unbind) once the devices moved */
-        BindOperation op;
-        PciAddress address;
 };
 
 static size_t count_calls(Bus *b, const char *sender) {
@@ -120,32 +116,12 @@ static void call_free(BindCall *c) {
         free(c);
 }
 
-/* The address asked for and every device the plan moved. */
-static int remember_or_forget(Persist *persist, BindOperation op, const PciAddress *a, const Plan *plan,
-                              Refusal *refusal) {
-        _cleanup_free_ PciAddress *addresses = calloc(plan->n_moves + 1, sizeof(PciAddress));
-        size_t n = 0;
-
-        if (!addresses)
-                return -ENOMEM;
-        addresses[n++] = *a;
-        for (size_t i = 0; i < plan->n_moves; i++)
-                if (!pci_address_equal(&plan->moves[i].address, a))
-                        addresses[n++] = plan->moves[i].address;
-        return op == BIND_OPERATION_BIND ? persist_remember(persist, addresses, n, refusal)
-                                         : persist_forget(persist, addresses, n, refusal);
-}
-
 /* The caller may have left meanwhile: the transaction finished all the same (a sysfs
  * sequence is never abandoned half-way), and the reply goes nowhere. */
-static void on_transaction_done(const Plan *plan, const Refusal *failure, void *userdata) {
-        _cleanup_(refusal_done) Refusal refusal = {};
+static void on_operation_done(const Plan *plan, const Refusal *failure, void *userdata) {
         BindCall *c = userdata;
         int r;
 
-        if (!failure && c->persist &&
-            remember_or_forget(c->bus->persist, c->op, &c->address, plan, &refusal) < 0)
-                failure = &refusal;
         if (failure)
                 r = sd_bus_reply_method_errorf(c->msg, failure->name ?: PASSTHRU_ERROR_FAILED, "%s",
                                                strna(failure->message));
@@ -157,35 +133,27 @@ static void on_transaction_done(const Plan *plan, const Refusal *failure, void *
         call_free(c);
 }
 
-static int start(Bus *b, sd_bus_message *msg, const BindRequest *req, bool persist, Plan *plan,
-                 sd_bus_error *error) {
-        _cleanup_(refusal_done) Refusal refusal = {};
-        BindCall *c;
-        int r;
+/* A client may not hold more than its share of transactions (each runs a worker child). */
+static int check_limits(Bus *b, sd_bus_message *msg, sd_bus_error *error) {
+        if (count_calls(b, sd_bus_message_get_sender(msg)) < BIND_CALLS_PER_CLIENT &&
+            count_calls(b, NULL) < BIND_CALLS_TOTAL)
+                return 0;
+        return sd_bus_error_setf(error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                                 "Too many driver changes are under way (at most %d per client, %d in "
+                                 "all); try again when they have finished.",
+                                 BIND_CALLS_PER_CLIENT, BIND_CALLS_TOTAL);
+}
 
-        if (count_calls(b, sd_bus_message_get_sender(msg)) >= BIND_CALLS_PER_CLIENT ||
-            count_calls(b, NULL) >= BIND_CALLS_TOTAL)
-                return sd_bus_error_setf(
-                        error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
-                        "Too many driver changes are under way (at most %d per client, %d in "
-                        "all); try again when they have finished.",
-                        BIND_CALLS_PER_CLIENT, BIND_CALLS_TOTAL);
-        c = calloc(1, sizeof(BindCall));
+static BindCall *call_new(Bus *b, sd_bus_message *msg) {
+        BindCall *c = calloc(1, sizeof(BindCall));
+
         if (!c)
-                return -ENOMEM;
+                return NULL;
         c->bus = b;
         c->msg = sd_bus_message_ref(msg);
-        c->persist = persist;
-        c->op = req->op;
-        c->address = req->address;
         c->next = b->bind_calls;
         b->bind_calls = c;
-        r = transaction_start(b->transactions, plan, on_transaction_done, c, &refusal);
-        if (r < 0) {
-                call_free(c);
-                return bus_error_from_refusal(error, &refusal, r);
-        }
-        return 1;
+        return c;
 }
 
 int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperation op,
@@ -193,7 +161,7 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
         _cleanup_(refusal_done) Refusal refusal = {};
         _cleanup_(plan_done) Plan plan = {};
         BindOptions o = {};
-        BindRequest req;
+        BindCall *c;
         int r;
 
         r = parse_options(msg, op, &o, error);
@@ -207,28 +175,26 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
                               : polkit_check(b->polkit, msg, error);
                 if (r <= 0)
                         return r < 0 ? r : 1;
-                /* A real change looks at what the host uses right now; a plan uses what the
-                 * daemon saw last, so unauthenticated callers cost no more than a read. */
-                manager_refresh_blockers(b->manager);
+                r = check_limits(b, msg, error);
+                if (r < 0)
+                        return r;
         }
-        req = (BindRequest){ .op = op,
-                             .address = *a,
-                             .group = o.group,
-                             .force = o.force,
-                             .driver = o.driver,
-                             .driver_loaded = o.driver && manager_driver_loaded(b->manager, o.driver) };
-        r = plan_make(&b->manager->table, b->manager->sources.host, &req, &plan, &refusal);
+        c = call_new(b, msg);
+        if (!c)
+                return -ENOMEM;
+        r = operation_run(b->operations,
+                          &(OperationRequest){ .op = op,
+                                               .address = *a,
+                                               .group = o.group,
+                                               .force = o.force,
+                                               .dry_run = o.dry_run,
+                                               .persist = o.persist,
+                                               .driver = o.driver },
+                          &plan, on_operation_done, c, &refusal);
+        if (r > 0)
+                return 1; /* started: on_operation_done answers */
+        call_free(c);
         if (r < 0)
                 return bus_error_from_refusal(error, &refusal, r);
-        /* A file that cannot be edited fails the call before any driver moved. */
-        if (o.persist && !o.dry_run) {
-                r = persist_check_editable(b->persist, &refusal);
-                if (r >= 0 && plan.n_moves == 0)
-                        r = remember_or_forget(b->persist, op, a, &plan, &refusal);
-                if (r < 0)
-                        return bus_error_from_refusal(error, &refusal, r);
-        }
-        if (o.dry_run || plan.n_moves == 0)
-                return reply_moves(b->manager, msg, &plan, false);
-        return start(b, msg, &req, o.persist, &plan, error);
+        return reply_moves(b->manager, msg, &plan, false);
 }

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
+#include "persist.h"
 #include "polkit.h"
 #include "strv.h"
 #include "config.h"
@@ -132,6 +133,7 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         _cleanup_close_ int rootfd = -EBADF;
         BootOptions o = { .initramfs = true, .cmdline = true };
         _cleanup_free_ EarlyBindEntry *entries = NULL;
+        _cleanup_strv_free_ char **left_out = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *request = NULL;
         BootPlanInput in;
@@ -160,7 +162,11 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         c = calloc(1, sizeof(BootCall));
         if (!c)
                 return -ENOMEM;
-        r = manager_boot_input(b->manager, NULL, &o, &in, &entries, &config_error);
+        /* A real change looks at what the host uses right now, as a Bind does. */
+        if (!dry_run)
+                manager_refresh_blockers(b->manager);
+        r = manager_boot_input(b->manager, persist_dir(b->persist), &o, &in, &entries, &left_out,
+                               &config_error);
         if (r >= 0)
                 r = boot_plan_make(rootfd, &in, &c->plan);
         if (r < 0) {

@@ -9,7 +9,7 @@
 #include "macros.h"
 
 typedef struct Manager Manager;
-typedef struct Transactions Transactions;
+typedef struct Operations Operations;
 typedef struct Polkit Polkit;
 typedef struct BusChanges BusChanges;
 typedef struct BindCall BindCall;
@@ -19,8 +19,8 @@ typedef struct BootCall BootCall;
 
 typedef struct Bus {
         Manager *manager;
-        Transactions *transactions;
-        Persist *persist; /* what the host remembers (Persist, GetConfig, Bind/Unbind persist) */
+        Operations *operations; /* the use cases: bind, unbind, remember (operations.h) */
+        Persist *persist;       /* what the host remembers (Persist, GetConfig, Bind/Unbind persist) */
         sd_bus *bus;
         Polkit *polkit;
         BusChanges *changes;

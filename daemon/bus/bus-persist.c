@@ -4,6 +4,7 @@
 #include "log.h"
 #include "manager.h"
 #include "passthru-dbus.h"
+#include "operations.h"
 #include "persist.h"
 #include "polkit.h"
 #include "refusal.h"
@@ -28,18 +29,32 @@ int bus_persist_method_persist(sd_bus_message *msg, void *userdata, sd_bus_error
         r = polkit_check(b->polkit, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = enabled ? persist_remember(b->persist, &a, 1, &refusal)
-                    : persist_forget(b->persist, &a, 1, &refusal);
+        r = operation_remember(b->operations, &a, enabled, &refusal);
         if (r < 0)
                 return bus_error_from_refusal(error, &refusal, r);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int append_entry(sd_bus_message *reply, Persist *p, const ConfigEntry *e) {
+/* The state GetConfig shows: an entry still waiting says why the gate would refuse it, if it
+ * would (from the last look at the host: reading costs no more than a read). */
+static ConfigState entry_state(Bus *b, const ConfigEntry *e, Refusal *refusal, const char **ret_reason) {
+        ConfigState state = persist_entry_state(b->persist, e, ret_reason);
+
+        if (state == CONFIG_STATE_PENDING && operation_check_entry(b->operations, e, refusal) < 0 &&
+            refusal->message) {
+                *ret_reason = refusal->message;
+                return CONFIG_STATE_REFUSED;
+        }
+        return state;
+}
+
+static int append_entry(sd_bus_message *reply, Bus *b, const ConfigEntry *e) {
+        _cleanup_(refusal_done) Refusal refusal = {};
         const ConfigIdentity *id = &e->identity;
         char address[PCI_ADDRESS_STRING_MAX];
         const char *reason;
-        ConfigState state = persist_entry_state(p, e, &reason);
+        ConfigState state = entry_state(b, e, &refusal, &reason);
+        const Device *d = manager_find_device(b->manager, &e->address);
         int r;
 
         r = sd_bus_message_open_container(reply, 'r', "sa{sv}ss");
@@ -56,6 +71,9 @@ static int append_entry(sd_bus_message *reply, Persist *p, const ConfigEntry *e)
                                           id->subsystem_device_id);
         if (r >= 0 && id->serial)
                 r = sd_bus_message_append(reply, "{sv}", "serial", "s", id->serial);
+        /* The name of the card there now, when it is the one remembered. */
+        if (r >= 0 && d && state != CONFIG_STATE_MISMATCH && d->device_name)
+                r = sd_bus_message_append(reply, "{sv}", "name", "s", d->device_name);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}{sv}", "vfio", "b", e->vfio, "allow-protected", "b",
                                           e->allow_protected);
@@ -88,7 +106,7 @@ int bus_persist_method_get_config(sd_bus_message *msg, void *userdata, sd_bus_er
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', PASSTHRU_CONFIG_ROW_SIGNATURE);
         for (size_t i = 0; c && i < config_n_entries(c) && r >= 0; i++)
-                r = append_entry(reply, b->persist, config_entry(c, i));
+                r = append_entry(reply, b, config_entry(c, i));
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)

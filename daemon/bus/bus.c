@@ -146,15 +146,15 @@ Bus *bus_free(Bus *b) {
         return NULL;
 }
 
-int bus_new(Manager *m, Transactions *transactions, Persist *persist, const char *address,
-            bool polkit_for_root, Bus **ret) {
+int bus_new(Manager *m, Operations *operations, Persist *persist, const char *address, bool polkit_for_root,
+            Bus **ret) {
         _cleanup_(bus_freep) Bus *b = calloc(1, sizeof(Bus));
         int r;
 
         if (!b)
                 return -ENOMEM;
         b->manager = m;
-        b->transactions = transactions;
+        b->operations = operations;
         b->persist = persist;
         r = polkit_new(polkit_for_root, &b->polkit);
         if (r >= 0)
