@@ -351,6 +351,24 @@ static void test_hostile_list(SysfsFixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(err, "malformed"));
 }
 
+/* A bridge listed by hand (with its true identity) is never overridden: the devices behind it
+ * would lose their path. */
+static void test_bridge_refused(SysfsFixture *f, gconstpointer data) {
+        const Shell *s = data;
+        g_autofree char *err = NULL, *o = NULL;
+
+        if (!shell_found(s))
+                return;
+        add_device(f, "0000:00:1c.0", "0x8086", "0xa110", "0x8086", "0x7270", "0x060400");
+        g_assert_true(g_file_set_contents(f->list, "0000:00:1c.0 0x8086 0xa110 0x8086 0x7270 0x060400\n", -1,
+                                          NULL));
+        run_early_bind(f, s->shell, &err);
+        o = driver_override(f, "0000:00:1c.0");
+        g_assert_cmpstr(o, ==, "(null)");
+        g_assert_nonnull(strstr(err, "is a bridge"));
+        g_assert_false(g_file_test(f->modprobe_log, G_FILE_TEST_EXISTS));
+}
+
 /* ---- the static scripts ---- */
 
 typedef struct {
@@ -534,6 +552,7 @@ int main(int argc, char *argv[]) {
                         { "early-off", test_early_off },
                         { "no-list", test_no_list },
                         { "hostile-list", test_hostile_list },
+                        { "bridge-refused", test_bridge_refused },
                 };
 
                 for (size_t j = 0; j < G_N_ELEMENTS(cases); j++) {
