@@ -74,8 +74,8 @@ static int compare_members(const void *a, const void *b) {
 }
 
 /* Sorted by group, the members of each group come as one run: one pass makes the groups,
- * already in order. (A scan of the groups made so far for each device was quadratic: 12M
- * instructions with 2,000 groups.) */
+ * already in order, where a scan of the groups made so far for each device would be
+ * quadratic. */
 int groups_build(Device **devices, size_t n_devices, Group ***ret, size_t *ret_n) {
         _cleanup_free_ Member *members = calloc(n_devices ?: 1, sizeof(Member));
         Group **groups = calloc(n_devices ?: 1, sizeof(Group *));

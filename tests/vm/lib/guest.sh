@@ -161,6 +161,17 @@ vm_stop_passthrud() {
 }
 
 # vm_as_alice CMD...: run as the unprivileged user the guest creates.
+# The root a package named in the scenario's `# vm: debs=` header was unpacked into.
+vm_deb_root() {
+    local arg
+    for arg in $(cat /proc/cmdline); do
+        [[ $arg == passthru.debs=* ]] || continue
+        tr ',' '\n' <<<"${arg#passthru.debs=}" | grep -m1 "/debs/$1_"
+        return 0
+    done
+    return 1
+}
+
 vm_as_alice() { runuser -u alice -- "$@"; }
 
 # A login session without logind ------------------------------------------------------
