@@ -7,6 +7,8 @@
 #include "log.h"
 #include "pci-dsn.h"
 #include "pciids.h"
+#include "holders.h"
+#include "reset.h"
 #include "safety.h"
 #include "strv.h"
 #include "sysfs.h"
@@ -37,9 +39,11 @@ Device *device_free(Device *d) {
         free(d->original_driver);
         free(d->original_override);
         strv_free(d->reset_methods);
+        free(d->reset_verdict);
         free(d->physical_function);
         strv_free(d->virtual_functions);
         strv_free(d->blockers);
+        strv_free(d->holders);
         free(d);
         return NULL;
 }
@@ -305,6 +309,11 @@ static int read_misc(Device *d, const DeviceSources *src) {
         if (r < 0)
                 return r;
         r = strv_split(strempty(resets), " \n", &d->reset_methods);
+        if (r >= 0)
+                r = reset_verdict(d->address_str, d->vendor_id, d->device_id, d->reset_methods,
+                                  reset_vendor_reset_generation(d->vendor_id, d->device_id) &&
+                                          sysfs_module_present(src->sysfs, "vendor_reset", NULL),
+                                  &d->reset_verdict);
         if (r < 0)
                 return r;
 
@@ -320,11 +329,12 @@ static int read_misc(Device *d, const DeviceSources *src) {
  * it). Escaped once, here, so no device's data can break a reply that lists the others. */
 static int make_valid_utf8(Device *d) {
         char **strings[] = {
-                &d->vendor_name,     &d->device_name,     &d->subsystem_name,
-                &d->class_name,      &d->modalias,        &d->driver,
-                &d->driver_override, &d->original_driver, &d->physical_function,
+                &d->vendor_name,       &d->device_name,   &d->subsystem_name,  &d->class_name,
+                &d->modalias,          &d->driver,        &d->driver_override, &d->original_driver,
+                &d->physical_function, &d->reset_verdict,
         };
-        char **lists[] = { d->kernel_modules, d->reset_methods, d->virtual_functions, d->blockers };
+        char **lists[] = { d->kernel_modules, d->reset_methods, d->virtual_functions, d->blockers,
+                           d->holders };
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
@@ -384,6 +394,8 @@ int device_new_from_sysfs_known(const DeviceSources *src, const char *devpath, c
         if (r < 0)
                 return log_debug_errno(r, "Failed to read %s: %m", devpath);
         r = safety_device_blockers(src->host, d, &d->blockers);
+        if (r >= 0)
+                r = holders_of_device(safety_host_holders(src->host), d, &d->holders);
         if (r < 0)
                 return r;
         r = make_valid_utf8(d);
@@ -425,6 +437,7 @@ static bool identity_equal(const Device *a, const Device *b) {
                streq_ptr(a->device_name, b->device_name) && streq_ptr(a->class_name, b->class_name) &&
                streq_ptr(a->modalias, b->modalias) && strv_equal(a->kernel_modules, b->kernel_modules) &&
                strv_equal(a->reset_methods, b->reset_methods) &&
+               streq_ptr(a->reset_verdict, b->reset_verdict) &&
                streq_ptr(a->subsystem_name, b->subsystem_name);
 }
 
@@ -439,6 +452,8 @@ static unsigned compare(const Device *d, const Device *fresh) {
                 changes |= DEVICE_CHANGE_IOMMU_GROUP;
         if (!strv_equal(d->blockers, fresh->blockers))
                 changes |= DEVICE_CHANGE_BLOCKERS | DEVICE_CHANGE_ASSIGNABLE;
+        if (!strv_equal(d->holders, fresh->holders))
+                changes |= DEVICE_CHANGE_HOLDERS;
         if (d->sriov_numvfs != fresh->sriov_numvfs || d->sriov_totalvfs != fresh->sriov_totalvfs ||
             !streq_ptr(d->physical_function, fresh->physical_function) ||
             !strv_equal(d->virtual_functions, fresh->virtual_functions))
@@ -478,10 +493,37 @@ unsigned device_update(Device *d, Device *fresh) {
         SWAP_FIELD(d->boot_vga, fresh->boot_vga);
         SWAP_FIELD(d->numa_node, fresh->numa_node);
         SWAP_FIELD(d->reset_methods, fresh->reset_methods);
+        SWAP_FIELD(d->reset_verdict, fresh->reset_verdict);
         SWAP_FIELD(d->physical_function, fresh->physical_function);
         SWAP_FIELD(d->virtual_functions, fresh->virtual_functions);
         SWAP_FIELD(d->sriov_numvfs, fresh->sriov_numvfs);
         SWAP_FIELD(d->sriov_totalvfs, fresh->sriov_totalvfs);
         SWAP_FIELD(d->blockers, fresh->blockers);
+        SWAP_FIELD(d->holders, fresh->holders);
+        return changes;
+}
+
+unsigned device_update_host_use(Device *d, SafetyHost *host) {
+        _cleanup_strv_free_ char **blockers = NULL, **holders = NULL;
+        unsigned changes = 0;
+
+        if (safety_device_blockers(host, d, &blockers) < 0 ||
+            holders_of_device(safety_host_holders(host), d, &holders) < 0)
+                return 0;
+        /* Names of processes and programs are any bytes; D-Bus takes UTF-8 only. */
+        for (char **s = blockers; *s; s++)
+                if (utf8_make_valid(s) < 0)
+                        return 0;
+        for (char **s = holders; *s; s++)
+                if (utf8_make_valid(s) < 0)
+                        return 0;
+        if (!strv_equal(blockers, d->blockers)) {
+                SWAP_FIELD(d->blockers, blockers);
+                changes |= DEVICE_CHANGE_BLOCKERS | DEVICE_CHANGE_ASSIGNABLE;
+        }
+        if (!strv_equal(holders, d->holders)) {
+                SWAP_FIELD(d->holders, holders);
+                changes |= DEVICE_CHANGE_HOLDERS;
+        }
         return changes;
 }

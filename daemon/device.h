@@ -61,6 +61,7 @@ typedef struct Device {
         bool boot_vga;
         int numa_node; /* -1 when unknown */
         char **reset_methods;
+        char *reset_verdict;     /* one line: how it is reset between VMs (reset.c) */
         char *physical_function; /* address of the PF for a VF, else NULL */
         char **virtual_functions;
         unsigned sriov_numvfs, sriov_totalvfs;
@@ -68,6 +69,7 @@ typedef struct Device {
         bool persistent;
         bool busy, stuck;
         char **blockers;
+        char **holders; /* pairs: what holds it, the remedy (holders.c) */
 } Device;
 
 /* The function's address from the last component of its devpath. */
@@ -100,7 +102,11 @@ typedef enum DeviceChange {
         DEVICE_CHANGE_BOOT_VGA = 1 << 8,
         DEVICE_CHANGE_ORIGINAL_DRIVER = 1 << 9, /* passthru recorded or forgot it */
         DEVICE_CHANGE_PERSISTENT = 1 << 10,
+        DEVICE_CHANGE_HOLDERS = 1 << 11,
 } DeviceChange;
+
+/* Blockers and Holders anew from host (what the host uses now); the DeviceChange bits. */
+unsigned device_update_host_use(Device *d, SafetyHost *host);
 
 /* Moves the kernel-read fields of fresh into d, keeping what passthru itself tracks
  * (original driver, persistence, busy/stuck); returns the DeviceChange bits. */

@@ -9,6 +9,7 @@
 #include "devices-conf.h"
 #include "log.h"
 #include "pci-dsn.h"
+#include "reset.h"
 
 typedef enum ConfigKey {
         KEY_ID,
@@ -18,6 +19,7 @@ typedef enum ConfigKey {
         KEY_VFIO,
         KEY_SRIOV_NUMVFS,
         KEY_ALLOW_PROTECTED,
+        KEY_RESET_METHOD,
         _KEY_MAX,
         KEY_NONE = -1,
 } ConfigKey;
@@ -31,7 +33,11 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_VFIO] = "vfio",
         [KEY_SRIOV_NUMVFS] = "sriov-numvfs",
         [KEY_ALLOW_PROTECTED] = "allow-protected",
+        [KEY_RESET_METHOD] = "reset-method",
 };
+
+/* The longest value written: a reset-method list. */
+#define VALUE_MAX CONFIG_RESET_METHOD_MAX
 
 #define NO_LINE SIZE_MAX
 
@@ -270,6 +276,7 @@ static const char *const value_hints[_KEY_MAX] = {
         [KEY_VFIO] = "\"yes\" or \"no\"",
         [KEY_SRIOV_NUMVFS] = "a number of VFs from 0 to 65535",
         [KEY_ALLOW_PROTECTED] = "\"yes\" or \"no\"",
+        [KEY_RESET_METHOD] = "the kernel's reset methods separated by spaces, such as \"flr bus\"",
 };
 
 static int parse_value(ConfigKey k, Slice v, ConfigEntry *e) {
@@ -299,6 +306,8 @@ static int parse_value(ConfigKey k, Slice v, ConfigEntry *e) {
                 return parse_numvfs(v, &e->sriov_numvfs);
         case KEY_ALLOW_PROTECTED:
                 return parse_bool(v, &e->allow_protected);
+        case KEY_RESET_METHOD:
+                return reset_methods_normalize(v.p, v.n, e->reset_method);
         default:
                 return -EINVAL;
         }
@@ -673,7 +682,7 @@ static void emit_newline_if_needed(FILE *f, const char *buf, size_t size_now) {
 }
 
 /* The value the daemon writes for k, or false when the entry leaves k out. */
-static bool format_value(ConfigKey k, const ConfigEntry *e, char buf[static 32]) {
+static bool format_value(ConfigKey k, const ConfigEntry *e, char buf[static VALUE_MAX]) {
         const ConfigIdentity *id = &e->identity;
 
         switch (k) {
@@ -702,6 +711,9 @@ static bool format_value(ConfigKey k, const ConfigEntry *e, char buf[static 32])
         case KEY_ALLOW_PROTECTED:
                 snprintf(buf, 32, "%s", e->allow_protected ? "yes" : "no");
                 return true;
+        case KEY_RESET_METHOD:
+                snprintf(buf, VALUE_MAX, "%s", e->reset_method);
+                return e->reset_method[0];
         default:
                 return false;
         }
@@ -732,6 +744,8 @@ static bool value_equal(ConfigKey k, const ConfigEntry *a, const ConfigEntry *b)
                 return a->sriov_numvfs == b->sriov_numvfs;
         case KEY_ALLOW_PROTECTED:
                 return a->allow_protected == b->allow_protected;
+        case KEY_RESET_METHOD:
+                return streq(a->reset_method, b->reset_method);
         default:
                 return false;
         }
@@ -757,7 +771,7 @@ static ConfigKey key_of_line(const Section *s, size_t line) {
 
 static void emit_updated_section(FILE *f, char **buf, size_t *size, const Config *c, const Section *s,
                                  const ConfigEntry *e) {
-        char value[32];
+        char value[VALUE_MAX];
 
         for (size_t i = s->header_line; i <= s->last_line; i++) {
                 ConfigKey k = key_of_line(s, i);
@@ -776,7 +790,7 @@ static void emit_updated_section(FILE *f, char **buf, size_t *size, const Config
 }
 
 static void emit_new_section(FILE *f, char **buf, size_t *size, const Config *c, const ConfigEntry *e) {
-        char addr[PCI_ADDRESS_STRING_MAX], value[32];
+        char addr[PCI_ADDRESS_STRING_MAX], value[VALUE_MAX];
 
         fflush(f);
         emit_newline_if_needed(f, *buf, *size);
@@ -1072,5 +1086,6 @@ ConfigState config_entry_state(const ConfigEntry *e, const Device *d) {
                 return CONFIG_STATE_MISMATCH;
         bound = !e->vfio || streq_ptr(d->driver, "vfio-pci");
         vfs = e->sriov_numvfs < 0 || (unsigned) e->sriov_numvfs == d->sriov_numvfs;
-        return bound && vfs ? CONFIG_STATE_APPLIED : CONFIG_STATE_PENDING;
+        return bound && vfs && reset_methods_match(e->reset_method, d->reset_methods) ? CONFIG_STATE_APPLIED
+                                                                                      : CONFIG_STATE_PENDING;
 }

@@ -26,6 +26,7 @@
 #include "device.h"
 #include "macros.h"
 #include "pci-address.h"
+#include "reset.h"
 
 #define CONFIG_DIR "/etc/passthru"
 #define CONFIG_FILE "devices.conf"
@@ -35,6 +36,7 @@
 #define CONFIG_LINES_MAX 65536
 #define CONFIG_ENTRIES_MAX 4096
 #define CONFIG_SRIOV_NUMVFS_MAX 65535
+#define CONFIG_RESET_METHOD_MAX RESET_METHODS_TEXT_MAX
 
 /* Which card a remembered slot held. */
 typedef struct ConfigIdentity {
@@ -52,6 +54,7 @@ typedef struct ConfigEntry {
         bool vfio;            /* keep it on vfio-pci (default); false: only sriov_numvfs */
         int sriov_numvfs;     /* VFs to create at start-up; -1 when not set */
         bool allow_protected; /* start-up may take it though the safety checks protect it */
+        char reset_method[CONFIG_RESET_METHOD_MAX]; /* "flr bus": set at start-up; "" when not set */
 } ConfigEntry;
 
 typedef enum ConfigState {

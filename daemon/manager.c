@@ -389,18 +389,14 @@ static int enumerate_devices(Manager *m) {
 /* A display server opening a GPU or a new mount makes no udev event: look again now and then. */
 #define HOST_USE_INTERVAL_USEC (10ULL * 1000 * 1000)
 
-/* Every device's Blockers and Assignable anew from the current snapshot. */
+/* Every device's Blockers, Assignable and Holders anew from the current snapshot. */
 static void apply_blockers(Manager *m) {
         for (size_t i = 0; i < m->table.n_devices; i++) {
-                _cleanup_strv_free_ char **blockers = NULL;
                 Device *d = m->table.devices[i];
+                unsigned changes = device_update_host_use(d, m->sources.host);
 
-                if (safety_device_blockers(m->sources.host, d, &blockers) < 0 ||
-                    strv_equal(blockers, d->blockers))
-                        continue;
-                strv_free(d->blockers);
-                d->blockers = TAKE_PTR(blockers);
-                notify_changed(m, d, DEVICE_CHANGE_BLOCKERS | DEVICE_CHANGE_ASSIGNABLE, NULL);
+                if (changes)
+                        notify_changed(m, d, changes, NULL);
         }
 }
 

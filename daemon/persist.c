@@ -8,6 +8,7 @@
 #include "persist.h"
 #include "plan.h"
 #include "refusal.h"
+#include "reset-method.h"
 #include "worker.h"
 
 /* An edit retried this often when the admin keeps editing the file under us. */
@@ -66,7 +67,8 @@ bool persist_entry_equal(const ConfigEntry *a, const ConfigEntry *b) {
                (!x->has_subsystem || (x->subsystem_vendor_id == y->subsystem_vendor_id &&
                                       x->subsystem_device_id == y->subsystem_device_id)) &&
                x->class_code == y->class_code && streq_ptr(x->serial, y->serial) && a->vfio == b->vfio &&
-               a->sriov_numvfs == b->sriov_numvfs && a->allow_protected == b->allow_protected;
+               a->sriov_numvfs == b->sriov_numvfs && a->allow_protected == b->allow_protected &&
+               streq(a->reset_method, b->reset_method);
 }
 
 bool persist_group_complete(const Config *c, const Group *g, const PciAddress *address) {
@@ -278,6 +280,7 @@ static void apply_entry(Persist *p, const ConfigEntry *e) {
          * when they appear. */
         if (s && apply_sriov(p, e, d, s) != 0)
                 return;
+        reset_method_reapply(p->manager, d, e->reset_method);
         if (!e->vfio || !p->apply)
                 return;
         r = p->apply(p->config, e, &refusal, p->apply_data);
@@ -460,9 +463,69 @@ int persist_check_editable(Persist *p, Refusal *refusal) {
         return 0;
 }
 
+/* One change of the file, for one address; data is the edit's own. */
+typedef int (*change_t)(Persist *p, Config *c, const PciAddress *a, const void *data, Refusal *refusal);
+
+static int change_remember(Persist *p, Config *c, const PciAddress *a, const void *data, Refusal *refusal) {
+        _cleanup_(config_entry_done) ConfigEntry e = {};
+        Device *d = manager_find_device(p->manager, a);
+        const ConfigEntry *old = config_find(c, a);
+        int r;
+
+        if (!d)
+                return refusal_no_such_device(refusal, a);
+        r = config_entry_from_device(d, &e);
+        if (r < 0)
+                return r;
+        /* Keep what the admin wrote besides the identity. */
+        if (old) {
+                e.sriov_numvfs = old->sriov_numvfs;
+                e.allow_protected = old->allow_protected;
+                memcpy(e.reset_method, old->reset_method, sizeof(e.reset_method));
+        }
+        return config_set_entry(c, &e);
+}
+
+static int change_forget(Persist *p, Config *c, const PciAddress *a, const void *data, Refusal *refusal) {
+        int r = config_remove_entry(c, a);
+
+        return r == -ENOENT ? 0 : r;
+}
+
+/* data: the list to remember, "" to forget it. A device without an entry gets one that
+ * leaves it with the host (vfio = no); an entry that then says nothing more goes. */
+static int change_reset_method(Persist *p, Config *c, const PciAddress *a, const void *data,
+                               Refusal *refusal) {
+        _cleanup_(config_entry_done) ConfigEntry fresh = {};
+        const ConfigEntry *old = config_find(c, a);
+        Device *d = manager_find_device(p->manager, a);
+        const char *methods = data;
+        ConfigEntry e;
+        int r;
+
+        if (!old && !*methods)
+                return 0;
+        if (old && !*methods && !old->vfio && old->sriov_numvfs < 0)
+                return config_remove_entry(c, a);
+        if (old)
+                e = *old; /* shares old's strings: config_set_entry() copies what it keeps */
+        else {
+                if (!d)
+                        return refusal_no_such_device(refusal, a);
+                r = config_entry_from_device(d, &fresh);
+                if (r < 0)
+                        return r;
+                fresh.vfio = false;
+                e = fresh;
+        }
+        snprintf(e.reset_method, sizeof(e.reset_method), "%s", methods);
+        return config_set_entry(c, &e);
+}
+
 /* Loads the file afresh (a hand edit seen first, as a reload), makes the edit, saves, and
  * puts the result in force; a concurrent hand edit (-ESTALE) makes it start again. */
-static int edit(Persist *p, const PciAddress *addresses, size_t n, bool remember, Refusal *refusal) {
+static int edit(Persist *p, const PciAddress *addresses, size_t n, change_t change, const void *data,
+                const char *done, Refusal *refusal) {
         int r = 0;
 
         for (unsigned attempt = 0; attempt < EDIT_ATTEMPTS; attempt++) {
@@ -474,30 +537,10 @@ static int edit(Persist *p, const PciAddress *addresses, size_t n, bool remember
                 r = config_load(p->dir, &c, NULL);
                 if (r < 0)
                         return refuse_invalid(p, refusal);
-                for (size_t i = 0; i < n && r >= 0; i++) {
-                        _cleanup_(config_entry_done) ConfigEntry e = {};
-                        Device *d = manager_find_device(p->manager, &addresses[i]);
-
-                        if (!remember) {
-                                r = config_remove_entry(c, &addresses[i]);
-                                if (r == -ENOENT)
-                                        r = 0;
-                                continue;
-                        }
-                        if (!d)
-                                return refusal_no_such_device(refusal, &addresses[i]);
-                        r = config_entry_from_device(d, &e);
-                        if (r >= 0) {
-                                /* Keep what the admin wrote besides the identity. */
-                                const ConfigEntry *old = config_find(c, &addresses[i]);
-
-                                if (old) {
-                                        e.sriov_numvfs = old->sriov_numvfs;
-                                        e.allow_protected = old->allow_protected;
-                                }
-                                r = config_set_entry(c, &e);
-                        }
-                }
+                for (size_t i = 0; i < n && r >= 0; i++)
+                        r = change(p, c, &addresses[i], data, refusal);
+                if (refusal->name)
+                        return r;
                 if (r >= 0)
                         r = config_save(c, p->dir);
                 if (r == -ESTALE)
@@ -522,8 +565,7 @@ static int edit(Persist *p, const PciAddress *addresses, size_t n, bool remember
                 for (size_t i = 0; i < n; i++) {
                         char buf[PCI_ADDRESS_STRING_MAX];
 
-                        log_info("%s: %s.", pci_address_format(&addresses[i], buf),
-                                 remember ? "remembered" : "forgotten");
+                        log_info("%s: %s.", pci_address_format(&addresses[i], buf), done);
                 }
                 return 0;
         }
@@ -533,11 +575,16 @@ static int edit(Persist *p, const PciAddress *addresses, size_t n, bool remember
 }
 
 int persist_remember(Persist *p, const PciAddress *addresses, size_t n, Refusal *refusal) {
-        return edit(p, addresses, n, true, refusal);
+        return edit(p, addresses, n, change_remember, NULL, "remembered", refusal);
 }
 
 int persist_forget(Persist *p, const PciAddress *addresses, size_t n, Refusal *refusal) {
-        return edit(p, addresses, n, false, refusal);
+        return edit(p, addresses, n, change_forget, NULL, "forgotten", refusal);
+}
+
+int persist_remember_reset_method(Persist *p, const PciAddress *a, const char *methods, Refusal *refusal) {
+        return edit(p, a, 1, change_reset_method, methods,
+                    *methods ? "reset methods remembered" : "reset methods forgotten", refusal);
 }
 
 /* ---- queries ---- */

@@ -58,6 +58,9 @@ int persist_reload(Persist *p);
  * not parse), NoSuchDevice (remember), Failed (the file cannot be written). */
 int persist_remember(Persist *p, const PciAddress *addresses, size_t n, Refusal *refusal);
 int persist_forget(Persist *p, const PciAddress *addresses, size_t n, Refusal *refusal);
+/* Remembers the device's reset-method list ("flr bus"; "" forgets it), in its entry or in a
+ * new one that leaves it with the host (vfio = no). Refusals as above. */
+int persist_remember_reset_method(Persist *p, const PciAddress *a, const char *methods, Refusal *refusal);
 /* Whether an edit could be made now; ConfigInvalid otherwise. Asked before a Bind or Unbind
  * with persist changes a driver, so the call fails before anything moved. */
 int persist_check_editable(Persist *p, Refusal *refusal);

@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 
 #include "device.h"
 #include "dir-list.h"
+#include "holders.h"
 #include "log.h"
 #include "passthru-dbus.h"
 #include "refusal.h"
@@ -30,7 +32,8 @@ struct SafetyHost {
         size_t n_uses;
         int *vfio_groups; /* IOMMU groups whose /dev/vfio/N is open */
         size_t n_vfio_groups;
-        bool console; /* a text or framebuffer console is bound */
+        bool console;     /* a text or framebuffer console is bound */
+        Holders *holders; /* who holds which device, with the remedy (holders.c) */
 };
 
 typedef struct Reason {
@@ -45,10 +48,15 @@ int safety_host_new(const char *proc_root, Sysfs *sysfs, SafetyHost **ret) {
         if (!h)
                 return -ENOMEM;
         h->sysfs = sysfs;
+        if (holders_new(&h->holders) < 0) {
+                free(h);
+                return -ENOMEM;
+        }
         h->proc_fd = open(proc_root ?: "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (h->proc_fd < 0) {
                 int r = -errno;
 
+                holders_free(h->holders);
                 free(h);
                 return log_error_errno(r, "Failed to open %s: %m", proc_root ?: "/proc");
         }
@@ -66,12 +74,14 @@ static void clear_uses(SafetyHost *h) {
         h->vfio_groups = NULL;
         h->n_vfio_groups = 0;
         h->console = false;
+        holders_clear(h->holders);
 }
 
 SafetyHost *safety_host_free(SafetyHost *h) {
         if (!h)
                 return NULL;
         clear_uses(h);
+        holders_free(h->holders);
         close(h->proc_fd);
         free(h);
         return NULL;
@@ -232,10 +242,11 @@ static int add_vfio_group(SafetyHost *h, int group) {
         return 0;
 }
 
-/* One open file: /dev/dri/cardN and renderDN name a GPU, /dev/vfio/N an IOMMU group. */
+/* One open file of process pid (data): /dev/vfio/N names an IOMMU group; DRM, sound and
+ * nvidia nodes name who holds a device (holders.c). */
 static int add_handle(SafetyHost *h, int dfd, const char *name, void *data) {
-        _cleanup_free_ char *link = NULL;
-        char target[PATH_MAX], *devpath = NULL, *end;
+        const char *pid = data;
+        char target[PATH_MAX], *end;
         ssize_t n;
         long group;
 
@@ -243,20 +254,13 @@ static int add_handle(SafetyHost *h, int dfd, const char *name, void *data) {
         if (n <= 0)
                 return 0;
         target[n] = '\0';
-        if (strncmp(target, "/dev/dri/", 9) == 0 && !strchr(target + 9, '/')) {
-                if (asprintf(&link, "class/drm/%s", target + 9) < 0)
-                        return -ENOMEM;
-                if (sysfs_link_devpath(h->sysfs, link, &devpath) < 0)
-                        return 0;
-                return add_use(h, devpath, "a DRM device node held open by a display server or GPU program",
-                               PASSTHRU_ERROR_DEVICE_IN_USE, true);
-        }
         if (strncmp(target, "/dev/vfio/", 10) == 0) {
                 group = strtol(target + 10, &end, 10);
                 if (end != target + 10 && *end == '\0' && group >= 0 && group <= INT32_MAX)
                         return add_vfio_group(h, (int) group);
+                return 0;
         }
-        return 0;
+        return holders_add_open_node(h->holders, h->sysfs, h->proc_fd, pid, target);
 }
 
 static int add_process_handles(SafetyHost *h, int dfd, const char *pid, void *data) {
@@ -265,7 +269,7 @@ static int add_process_handles(SafetyHost *h, int dfd, const char *pid, void *da
         if (pid[0] < '1' || pid[0] > '9' || strspn(pid, "0123456789") != strlen(pid))
                 return 0;
         snprintf(path, sizeof(path), "%s/fd", pid);
-        return for_each_entry(h, dfd, path, add_handle, NULL);
+        return for_each_entry(h, dfd, path, add_handle, (void *) pid);
 }
 
 /* A bound vtconsole other than the dummy one means a console is drawn on the boot VGA. */
@@ -285,6 +289,7 @@ static void read_console(SafetyHost *h) {
 }
 
 int safety_host_refresh(SafetyHost *h) {
+        struct utsname u;
         int r;
 
         clear_uses(h);
@@ -295,6 +300,8 @@ int safety_host_refresh(SafetyHost *h) {
                 r = for_each_line(h, "net/route", route_line);
         if (r >= 0)
                 r = for_each_entry(h, h->proc_fd, ".", add_process_handles, NULL);
+        if (r >= 0)
+                r = holders_read_consoles(h->holders, h->sysfs, uname(&u) >= 0 ? u.release : NULL);
         if (r < 0)
                 return log_warning_errno(r, "Failed to read what the host uses: %m");
         read_console(h);
@@ -335,12 +342,15 @@ static void reasons_free(Reason *reasons, size_t n) {
         free(reasons);
 }
 
-static bool has_drm_client(SafetyHost *h, const Device *d) {
-        for (size_t i = 0; i < h->n_uses; i++)
-                if (streq(h->uses[i].error, PASSTHRU_ERROR_DEVICE_IN_USE) &&
-                    is_ancestor(d->devpath, h->uses[i].devpath))
-                        return true;
-        return false;
+/* A console or DRM client holding the device: the holder and its remedy, in one sentence. */
+static int holder_reasons(SafetyHost *h, const Device *d, Reason **reasons, size_t *n) {
+        _cleanup_strv_free_ char **texts = NULL;
+        int r;
+
+        r = holders_unsafe(h->holders, d, &texts);
+        for (char **t = texts; r >= 0 && t && *t; t++)
+                r = add_reason(reasons, n, PASSTHRU_ERROR_DEVICE_IN_USE, true, "%s", *t);
+        return r;
 }
 
 static int host_reasons(SafetyHost *h, const Device *d, Reason **reasons, size_t *n) {
@@ -358,6 +368,8 @@ static int host_reasons(SafetyHost *h, const Device *d, Reason **reasons, size_t
                         r = add_reason(reasons, n, PASSTHRU_ERROR_DEVICE_IN_USE, false,
                                        "A VM or program has its IOMMU group (/dev/vfio/%d) open.",
                                        d->iommu_group);
+        if (r >= 0)
+                r = holder_reasons(h, d, reasons, n);
         return r;
 }
 
@@ -378,7 +390,7 @@ static int device_reasons(SafetyHost *h, const Device *d, Reason **ret, size_t *
                                "It is an SR-IOV physical function with virtual functions "
                                "enabled; assign the virtual functions instead.");
         /* Not knowing what the host does with it (no host view), assume the console is there. */
-        if (r >= 0 && d->boot_vga && (!h || h->console || has_drm_client(h, d)))
+        if (r >= 0 && d->boot_vga && (!h || h->console || holders_has_drm_client(h->holders, d)))
                 r = add_reason(&reasons, &n, PASSTHRU_ERROR_PROTECTED_DEVICE, true,
                                "It is the boot VGA device and the host %s on it; binding it ends that.",
                                !h || h->console ? "console runs" : "display is");
@@ -445,6 +457,10 @@ int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refu
 
 int safety_refuse_keep(SafetyHost *h, const Device *d, bool force, Refusal *refusal) {
         return refuse(h, d, force, !streq_ptr(d->driver, "vfio-pci"), refusal);
+}
+
+const Holders *safety_host_holders(const SafetyHost *h) {
+        return h ? h->holders : NULL;
 }
 
 int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal) {

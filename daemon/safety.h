@@ -17,6 +17,7 @@ typedef struct Device Device;
 typedef struct Sysfs Sysfs;
 typedef struct SafetyHost SafetyHost;
 typedef struct Refusal Refusal;
+typedef struct Holders Holders;
 
 /* proc_root NULL: /proc. sysfs is borrowed. */
 int safety_host_new(const char *proc_root, Sysfs *sysfs, SafetyHost **ret);
@@ -35,5 +36,7 @@ int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refu
 /* The same for keeping d on vfio-pci (remembering it, binding it early at boot): a device
  * already on vfio-pci may be in use by a VM, which is what keeping it is for. */
 int safety_refuse_keep(SafetyHost *h, const Device *d, bool force, Refusal *refusal);
+/* Who holds which device (holders.c); NULL when h is. */
+const Holders *safety_host_holders(const SafetyHost *h);
 /* Refuses giving back a device a VM still holds open. */
 int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal);

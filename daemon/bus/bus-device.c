@@ -64,6 +64,20 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
 }
 
+/* The model keeps holders as a flat list of pairs; D-Bus gets them as structs. */
+static int property_get_holders(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (char **p = d->holders; r >= 0 && p && p[0] && p[1]; p += 2)
+                r = sd_bus_message_append(reply, "(ss)", p[0], p[1]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 /* userdata is the Device the fallback found; after polkit answers, it is found anew. */
 static int device_bind_or_unbind(sd_bus_message *msg, Device *d, BindOperation op, sd_bus_error *error) {
         PciAddress a = d->address;
@@ -110,7 +124,9 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, EMITS),
         SD_BUS_PROPERTY("Assignable", "b", property_get_assignable, 0, EMITS),
         SD_BUS_PROPERTY("Blockers", "as", NULL, offsetof(Device, blockers), EMITS),
+        SD_BUS_PROPERTY("Holders", "a(ss)", property_get_holders, 0, EMITS),
         SD_BUS_PROPERTY("ResetMethods", "as", NULL, offsetof(Device, reset_methods), EMITS),
+        SD_BUS_PROPERTY("ResetVerdict", "s", NULL, offsetof(Device, reset_verdict), EMITS),
         SD_BUS_PROPERTY("PhysicalFunction", "s", NULL, offsetof(Device, physical_function), EMITS),
         SD_BUS_PROPERTY("VirtualFunctions", "as", NULL, offsetof(Device, virtual_functions), EMITS),
         SD_BUS_PROPERTY("NumVfs", "u", NULL, offsetof(Device, sriov_numvfs), EMITS),
@@ -145,7 +161,7 @@ void bus_device_emit_removed(Bus *b, Device *d) {
 
 static const struct {
         unsigned change;
-        const char *properties[14];
+        const char *properties[15];
 } change_properties[] = {
         { DEVICE_CHANGE_DRIVER, { "Driver" } },
         { DEVICE_CHANGE_DRIVER_OVERRIDE, { "DriverOverride" } },
@@ -157,10 +173,11 @@ static const struct {
         { DEVICE_CHANGE_BOOT_VGA, { "BootVga" } },
         { DEVICE_CHANGE_ORIGINAL_DRIVER, { "OriginalDriver" } },
         { DEVICE_CHANGE_PERSISTENT, { "Persistent" } },
+        { DEVICE_CHANGE_HOLDERS, { "Holders" } },
         { DEVICE_CHANGE_IDENTITY,
           { "VendorId", "DeviceId", "SubsystemVendorId", "SubsystemDeviceId", "Class", "Revision",
             "ClassName", "VendorName", "DeviceName", "SubsystemName", "Modalias", "KernelModules",
-            "NumaNode", "ResetMethods" } },
+            "NumaNode", "ResetMethods", "ResetVerdict" } },
 };
 
 int bus_device_changed_properties(unsigned changes, char ***names) {

@@ -5,6 +5,7 @@
 #include "bus-list.h"
 #include "bus-manager.h"
 #include "bus-persist.h"
+#include "bus-reset.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -187,6 +188,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("a(sss)", changes), method_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Persist", SD_BUS_ARGS("s", address, "b", enabled), SD_BUS_NO_RESULT,
                                 bus_persist_method_persist, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetResetMethod", SD_BUS_ARGS("s", address, "as", methods, "a{sv}", options),
+                                SD_BUS_NO_RESULT, bus_reset_method_set, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" PASSTHRU_CONFIG_ROW_SIGNATURE, entries),
                                 bus_persist_method_get_config, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -79,6 +79,8 @@ static int append_entry(sd_bus_message *reply, Bus *b, const ConfigEntry *e) {
                                           e->allow_protected);
         if (r >= 0 && e->sriov_numvfs >= 0)
                 r = sd_bus_message_append(reply, "{sv}", "sriov-numvfs", "i", e->sriov_numvfs);
+        if (r >= 0 && e->reset_method[0])
+                r = sd_bus_message_append(reply, "{sv}", "reset-method", "s", e->reset_method);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)

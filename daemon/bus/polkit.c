@@ -16,6 +16,8 @@ static const struct {
         /* Bind and Unbind with the persist option ask for configure-host instead
          * (polkit_check_action()). */
         { PASSTHRU_MANAGER_INTERFACE, "Persist", POLKIT_ACTION_CONFIGURE_HOST },
+        /* With persist: configure-host, as Bind. */
+        { PASSTHRU_MANAGER_INTERFACE, "SetResetMethod", POLKIT_ACTION_MANAGE_DEVICES },
         { PASSTHRU_MANAGER_INTERFACE, "ApplyBootConfig", POLKIT_ACTION_CONFIGURE_HOST },
 };
 
