@@ -316,7 +316,8 @@ static int fbcon_vtconsole(Sysfs *sysfs) {
         return -1;
 }
 
-/* fbcon draws on the framebuffers there are: each fbN whose device is a PCI function. */
+/* fbcon draws on the framebuffers there are: each fbN below a PCI function (a firmware
+ * framebuffer's is below /devices/platform). */
 static int add_fb_consoles(Holders *h, Sysfs *sysfs, int vtcon) {
         _cleanup_strv_free_ char **fbs = NULL;
         int r;
@@ -328,7 +329,7 @@ static int add_fb_consoles(Holders *h, Sysfs *sysfs, int vtcon) {
                 _cleanup_free_ char *link = NULL, *devpath = NULL;
                 char *what = NULL, *remedy = NULL;
 
-                if (asprintf(&link, "class/graphics/%s/device", *fb) < 0)
+                if (asprintf(&link, "class/graphics/%s", *fb) < 0)
                         return -ENOMEM;
                 if (sysfs_link_devpath(sysfs, link, &devpath) < 0 || !strstr(devpath, "/pci"))
                         continue;
