@@ -854,6 +854,42 @@ static void test_entry_state(void) {
         g_assert_null(config_state_to_string(_CONFIG_STATE_MAX));
 }
 
+/* reset-method: the kernel's names in one form, kept through edits, part of the state. */
+static void test_reset_method(void) {
+        g_autoptr(Config) c = parse_ok(GPU "vfio = no\nreset-method =  flr   bus  # the kernel's order\n");
+        g_autoptr(Config) plain = parse_ok(GPU);
+        g_auto(ConfigError) error = {};
+        g_auto(ConfigEntry) e = {};
+        Config *bad = NULL;
+        char *const both[] = { (char *) "flr", (char *) "bus", NULL }, *const bus[] = { (char *) "bus",
+                                                                                        NULL };
+        Device d = { .vendor_id = 0x10de,
+                     .device_id = 0x1b80,
+                     .class_code = 0x030000,
+                     .reset_methods = (char **) bus };
+
+        g_assert_cmpstr(config_entry(c, 0)->reset_method, ==, "flr bus");
+        g_assert_cmpstr(config_entry(plain, 0)->reset_method, ==, "");
+        g_assert_cmpint(config_parse(GPU "reset-method = reset\n", strlen(GPU) + 21, "t", &bad, &error), ==,
+                        -EINVAL);
+        g_assert_cmpuint(error.line, ==, 4);
+        g_assert_null(bad);
+
+        /* Not yet as the entry asks while the kernel's list differs. */
+        g_assert_cmpint(config_entry_state(config_entry(c, 0), &d), ==, CONFIG_STATE_PENDING);
+        d.reset_methods = (char **) both;
+        g_assert_cmpint(config_entry_state(config_entry(c, 0), &d), ==, CONFIG_STATE_APPLIED);
+
+        /* Written when set, its line replaced when changed. */
+        e = copy_entry(config_entry(plain, 0));
+        strcpy(e.reset_method, "bus");
+        g_assert_cmpint(config_set_entry(plain, &e), ==, 0);
+        assert_text(plain, GPU "reset-method = bus\n");
+        strcpy(e.reset_method, "device_specific acpi flr af_flr pm bus cxl_bus");
+        g_assert_cmpint(config_set_entry(plain, &e), ==, 0);
+        assert_text(plain, GPU "reset-method = device_specific acpi flr af_flr pm bus cxl_bus\n");
+}
+
 /* ---- the Device Serial Number in config space ---- */
 
 static void put32(uint8_t *config, unsigned offset, uint32_t v) {
@@ -1031,6 +1067,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/config/identity/match", test_identity_match);
         g_test_add_func("/config/identity/from-device", test_identity_from_device);
         g_test_add_func("/config/state", test_entry_state);
+        g_test_add_func("/config/reset-method", test_reset_method);
         g_test_add_func("/config/dsn/buffer", test_dsn);
         ADD_FILE("/config/dsn/fd", test_dsn_from_fd);
         ADD_FILE("/config/dsn/device", test_dsn_device);
