@@ -584,6 +584,85 @@ static void test_sriov_create(Fixture *f, gconstpointer data) {
         assert_driver(f, PF, "igb");
 }
 
+static char *nvme_reset_method(Fixture *f) {
+        g_autofree char *path =
+                g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, NVME), "reset_method", NULL);
+        char *contents = NULL;
+
+        g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+        return g_strstrip(contents);
+}
+
+static gboolean nvme_resets_by_bus(gpointer data) {
+        g_autofree char *methods = nvme_reset_method(data);
+
+        return g_str_equal(methods, "bus");
+}
+
+static GVariant *set_reset_method(Fixture *f, const char *methods, bool persist, GError **error) {
+        g_auto(GStrv) list = g_strsplit(methods, " ", -1);
+
+        return call(f, "SetResetMethod",
+                    g_variant_new_parsed("(%s, %^as, {'persist': <%b>})", NVME, list, (gboolean) persist),
+                    "()", error);
+}
+
+/* SetResetMethod writes the kernel's list, remembers it (vfio = no: the NVMe stays with the
+ * host), and start-up puts it back; what the kernel does not offer is refused. */
+static void test_reset_method(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) unknown = NULL, twice = NULL, not_offered = NULL, e1 = NULL, e2 = NULL;
+        g_autoptr(GVariant) r1 = NULL, r2 = NULL;
+        g_autofree char *conf = NULL, *state = NULL, *methods = NULL, *after = NULL, *path = NULL;
+        g_autoptr(GVariant) shown = NULL;
+        guint tick;
+
+        SKIP_WITHOUT_DAEMON(f);
+        (void) set_reset_method(f, "reset", false, &unknown);
+        harness_assert_dbus_error(unknown, PASSTHRU_ERROR_INVALID_ARGUMENT, "not a reset method");
+        (void) set_reset_method(f, "flr flr", false, &twice);
+        harness_assert_dbus_error(twice, PASSTHRU_ERROR_INVALID_ARGUMENT, "twice");
+
+        r1 = set_reset_method(f, "bus", true, &e1);
+        g_assert_no_error(e1);
+        g_assert_cmpstr(f->polkit.action, ==, CONFIGURE_HOST);
+        methods = nvme_reset_method(f);
+        g_assert_cmpstr(methods, ==, "bus");
+        path = harness_device_path(NVME);
+        shown = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "ResetMethods");
+        g_assert_cmpstr(g_variant_get_strv(shown, NULL)[0], ==, "bus");
+        conf = read_conf(f);
+        g_assert_nonnull(strstr(conf, "[0000:06:00.0]\nid = 144d:a808\nsubsystem = 144d:a801\nclass = "
+                                      "0x010802\nvfio = no\nreset-method = bus\n"));
+        state = config_state(f, NVME);
+        g_assert_cmpstr(state, ==, "applied");
+
+        /* Not in the kernel's full list (the testbed's "default" is that word alone): refused,
+         * the list as it was. */
+        (void) set_reset_method(f, "pm", false, &not_offered);
+        harness_assert_dbus_error(not_offered, PASSTHRU_ERROR_INVALID_ARGUMENT, "does not offer");
+        g_free(methods);
+        methods = nvme_reset_method(f);
+        g_assert_cmpstr(methods, ==, "bus");
+        g_assert_cmpstr(f->polkit.action, ==, "org.passthru.manage-devices");
+
+        /* A new boot: the kernel's own list again; start-up writes the remembered one. */
+        daemon_stop(f);
+        testbed_set_attr(f->tb, NVME, "reset_method", "flr bus");
+        daemon_start(f);
+        tick = g_timeout_add(20, tick_continue, NULL);
+        harness_wait_until(nvme_resets_by_bus, f, "reset_method to be written again");
+        g_source_remove(tick);
+
+        /* default with persist: the kernel's list, and the entry (only there for it) goes. */
+        r2 = set_reset_method(f, "default", true, &e2);
+        g_assert_no_error(e2);
+        g_free(methods);
+        methods = nvme_reset_method(f);
+        g_assert_cmpstr(methods, ==, "default");
+        after = read_conf(f);
+        g_assert_null(strstr(after, "0000:06:00.0"));
+}
+
 typedef struct {
         char *out, *err;
         int status;
@@ -849,5 +928,6 @@ int main(int argc, char *argv[]) {
         ADD("boot-gate", hand_protected, test_boot_gate);
         ADD("allow-protected-own", allow_mate, test_allow_protected_own);
         ADD("forget-group", group_mates, test_forget_group);
+        ADD("reset-method", plain, test_reset_method);
         return g_test_run();
 }
