@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus.h"
 #include "check.h"
+#include "gpus.h"
 #include "objects.h"
 #include "output.h"
 #include "passthru-dbus.h"
@@ -45,7 +46,7 @@ static const char *host_status_colour(const char *host_status) {
         return "\033[1;31m";
 }
 
-static int print_text(const CheckRow *rows, size_t n, const char *host_status) {
+static int print_text(const CheckRow *rows, size_t n, json_object *gpus, const char *host_status) {
         bool colour = use_colour();
         const char *reset = colour ? "\033[0m" : "";
         int width = 0, r = 0;
@@ -60,6 +61,8 @@ static int print_text(const CheckRow *rows, size_t n, const char *host_status) {
                 if (r >= 0 && *rows[i].remedy)
                         r = print_line("%*s-> %s", 4 + 2 + width + 2, "", rows[i].remedy);
         }
+        if (r >= 0)
+                r = gpus_print_text(gpus);
         if (r >= 0)
                 r = print_line("\nHost status: %s%s%s", colour ? host_status_colour(host_status) : "",
                                host_status, reset);
@@ -84,7 +87,7 @@ static int row_to_json(const CheckRow *row, json_object **ret) {
         return 0;
 }
 
-static int print_json(const CheckRow *rows, size_t n, const char *host_status) {
+static int print_json(const CheckRow *rows, size_t n, json_object *gpus, const char *host_status) {
         _cleanup_json_ json_object *root = json_object_new_object(), *checks = json_object_new_array();
         int r = root && checks ? 0 : -ENOMEM;
 
@@ -99,6 +102,8 @@ static int print_json(const CheckRow *rows, size_t n, const char *host_status) {
                 r = json_set(root, "host_status", json_object_new_string(host_status));
         if (r >= 0)
                 r = json_set(root, "checks", TAKE_PTR(checks));
+        if (r >= 0)
+                r = json_set(root, "gpus", json_object_get(gpus));
         if (r < 0)
                 return client_oom();
         return json_print(root, true);
@@ -138,6 +143,7 @@ int verb_check(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *host_status = NULL;
         _cleanup_free_ CheckRow *rows = NULL;
+        _cleanup_json_ json_object *gpus = NULL;
         size_t n = 0;
         int r, status;
 
@@ -155,6 +161,9 @@ int verb_check(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
         status = exit_status(host_status);
         if (status < 0)
                 return status;
-        r = o->json ? print_json(rows, n, host_status) : print_text(rows, n, host_status);
+        r = gpus_collect(bus, &gpus);
+        if (r < 0)
+                return r;
+        r = o->json ? print_json(rows, n, gpus, host_status) : print_text(rows, n, gpus, host_status);
         return r < 0 ? r : status;
 }

@@ -14,6 +14,7 @@
 #include "list.h"
 #include "monitor.h"
 #include "passthructl.h"
+#include "reset-method.h"
 #include "show.h"
 
 typedef struct Verb {
@@ -36,6 +37,8 @@ static const Verb verbs[] = {
         { "persist", 2, 2, verb_persist, "ADDRESS on|off",
           "Remember (on) or forget (off) a function, without moving it now" },
         { "config", 0, 0, verb_config, "", "List remembered functions, their identity and state" },
+        { "reset-method", 2, 2, verb_reset_method, "ADDRESS METHODS",
+          "Set how a function is reset (flr,bus... or default); --persist remembers it" },
         { "boot-config", 0, 0, verb_boot_config, "",
           "Write (--dry-run: show) the boot configuration that binds early" },
 };
@@ -58,7 +61,8 @@ static void help(void) {
                "     --dry-run            Print the plan, change nothing\n"
                "     --force              bind: also a device the host uses, where that is survivable\n"
                "     --driver=NAME        unbind: give the function to this driver\n"
-               "     --persist            bind: also remember it; unbind: also forget it\n"
+               "     --persist            bind: also remember it; unbind: also forget it;\n"
+               "                          reset-method: also remember it (default: forget)\n"
                "\nOptions of boot-config:\n"
                "     --dry-run            Print the diffs and commands, change nothing\n"
                "     --no-initramfs       Leave early binding and the initramfs alone\n"
@@ -193,12 +197,13 @@ int main(int argc, char *argv[]) {
         }
         if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
                 return EXIT_USAGE;
-        if ((options.group || options.force || options.driver || options.persist ||
+        if ((options.group || options.force || options.driver ||
+             (options.persist && verb->run != verb_reset_method) ||
              (options.dry_run && verb->run != verb_boot_config)) &&
             verb->run != verb_bind && verb->run != verb_unbind) {
                 client_error_errno(EINVAL,
                                    "--group, --dry-run, --force, --driver and --persist go with bind and "
-                                   "unbind (and --dry-run with boot-config).");
+                                   "unbind (--dry-run also with boot-config, --persist with reset-method).");
                 return EXIT_USAGE;
         }
         if ((options.no_initramfs || options.no_cmdline || options.remove || options.iommu_pt) &&

@@ -67,6 +67,41 @@ static bool is_basic(char type) {
         return type != '\0' && strchr("ybnqiuxtdsog", type);
 }
 
+/* A struct of basic types only, such as "(ss)". */
+static bool is_basic_struct(const char *contents) {
+        size_t n = strlen(contents);
+
+        if (n < 3 || contents[0] != '(' || contents[n - 1] != ')')
+                return false;
+        for (size_t i = 1; i < n - 1; i++)
+                if (!is_basic(contents[i]))
+                        return false;
+        return true;
+}
+
+/* One struct of basic types as a JSON array of its members (Holders' (what, remedy)). */
+static int read_struct(sd_bus_message *m, const char *contents, json_object **ret) {
+        _cleanup_json_ json_object *members = json_object_new_array();
+        int r;
+
+        if (!members)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_STRUCT, NULL);
+        for (const char *t = contents + 1; r >= 0 && *t != ')'; t++) {
+                json_object *member;
+
+                r = read_basic(m, *t, &member);
+                if (r >= 0)
+                        r = json_append(members, member);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(members);
+        return 0;
+}
+
 /* One value of the current (variant's) type; *ret stays NULL when the type is skipped. */
 static int read_value(sd_bus_message *m, json_object **ret) {
         _cleanup_json_ json_object *array = NULL;
@@ -79,7 +114,8 @@ static int read_value(sd_bus_message *m, json_object **ret) {
                 return r < 0 ? r : -EBADMSG;
         if (is_basic(type))
                 return read_basic(m, type, ret);
-        if (type != SD_BUS_TYPE_ARRAY || !is_basic(contents[0]) || contents[1] != '\0') {
+        if (type != SD_BUS_TYPE_ARRAY ||
+            !((is_basic(contents[0]) && contents[1] == '\0') || is_basic_struct(contents))) {
                 *ret = NULL;
                 return sd_bus_message_skip(m, NULL);
         }
@@ -93,7 +129,8 @@ static int read_value(sd_bus_message *m, json_object **ret) {
         while ((r = sd_bus_message_at_end(m, false)) == 0) {
                 json_object *element;
 
-                r = read_basic(m, contents[0], &element);
+                r = contents[0] == '(' ? read_struct(m, contents, &element)
+                                       : read_basic(m, contents[0], &element);
                 if (r >= 0)
                         r = json_append(array, element);
                 if (r < 0)

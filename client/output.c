@@ -163,6 +163,14 @@ static void format_scalar(FILE *f, const char *name, json_object *v, bool quote)
                 else
                         fputs(json_object_get_string(v), f);
                 return;
+        case json_type_array:
+                /* A struct's members (a holder and its remedy): "what -> remedy". */
+                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                        if (i > 0)
+                                fputs(" -> ", f);
+                        format_scalar(f, name, json_object_array_get_idx(v, i), quote);
+                }
+                return;
         default:
                 fputs(json_object_get_string(v), f);
                 return;

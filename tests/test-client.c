@@ -25,6 +25,15 @@ static void fixture_setup(ClientFixture *f, gconstpointer data) {
         f->h = harness_new(f->tb);
 }
 
+/* fbcon draws on the GPU's framebuffer: a holder from the start. */
+static void fixture_setup_fb(ClientFixture *f, gconstpointer data) {
+        f->tb = testbed_new();
+        testbed_set_console(f->tb, true);
+        testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        testbed_device_link(f->tb, "class/graphics/fb0", GPU, "graphics/fb0");
+        f->h = harness_new(f->tb);
+}
+
 static void fixture_teardown(ClientFixture *f, gconstpointer data) {
         harness_free(f->h);
         testbed_free(f->tb);
@@ -235,6 +244,48 @@ static void test_show(ClientFixture *f, gconstpointer data) {
                 }
         g_assert_nonnull(strstr(r.out, "0000:00:01.0 driver=pcieport state=host"));
         g_assert_nonnull(strstr(r.out, "0000:01:00.1 driver=snd_hda_intel state=host"));
+}
+
+#define FBCON "the text console (fbcon, vtcon1) is drawn on its framebuffer fb0"
+#define UNBIND_FBCON "echo 0 > /sys/class/vtconsole/vtcon1/bind"
+
+/* show and check name what holds the GPU, with the remedy, and how it is reset. */
+static void test_holders(ClientFixture *f, gconstpointer data) {
+        g_auto(HarnessRun) show = RUN(f, "show", GPU);
+        g_auto(HarnessRun) json = RUN(f, "--json", "show", GPU);
+        g_auto(HarnessRun) check = RUN(f, "check");
+        g_auto(HarnessRun) check_json = RUN(f, "--json", "check");
+        g_auto(GStrv) lines = NULL;
+        json_object *shown, *holders, *checked, *gpus, *gpu = NULL;
+
+        g_assert_cmpint(show.status, ==, 0);
+        lines = lines_of(show.out);
+        g_assert_true(g_str_has_suffix(line_starting(lines, "Holders:"), " " FBCON " -> " UNBIND_FBCON));
+        g_assert_true(g_str_has_suffix(line_starting(lines, "ResetVerdict:"), " bus reset available"));
+        g_assert_nonnull(strstr(show.out, FBCON "; to end it: " UNBIND_FBCON "."));
+
+        shown = parse_json(json.out);
+        holders = member(shown, "holders");
+        g_assert_cmpuint(json_object_array_length(holders), ==, 1);
+        g_assert_cmpstr(
+                json_object_get_string(json_object_array_get_idx(json_object_array_get_idx(holders, 0), 1)),
+                ==, UNBIND_FBCON);
+        g_assert_cmpstr(member_string(shown, "reset_verdict"), ==, "bus reset available");
+
+        /* The display controllers (the GPU, the BMC's ASPEED) and the GPU's audio function. */
+        g_assert_nonnull(strstr(check.out,
+                                "\nGPUs:\n  0000:01:00.0  driver=nouveau  reset: bus reset available\n"
+                                "    held: " FBCON "\n      -> " UNBIND_FBCON "\n"
+                                "  0000:01:00.1  driver=snd_hda_intel  reset: bus reset available\n"));
+        checked = parse_json(check_json.out);
+        gpus = member(checked, "gpus");
+        g_assert_cmpuint(json_object_array_length(gpus), ==, 3);
+        g_assert_cmpstr(member_string(json_object_array_get_idx(gpus, 2), "address"), ==, "0000:07:01.0");
+        gpu = json_object_array_get_idx(gpus, 0);
+        g_assert_cmpstr(member_string(gpu, "address"), ==, GPU);
+        g_assert_cmpuint(json_object_array_length(member(gpu, "holders")), ==, 1);
+        json_object_put(shown);
+        json_object_put(checked);
 }
 
 static void test_show_json(ClientFixture *f, gconstpointer data) {
@@ -538,6 +589,7 @@ int main(int argc, char *argv[]) {
         ADD("/client/list-json-matches-show", test_list_json_matches_show);
         ADD("/client/show", test_show);
         ADD("/client/show-json", test_show_json);
+        g_test_add("/client/holders", ClientFixture, NULL, fixture_setup_fb, test_holders, fixture_teardown);
         ADD("/client/bad-address", test_bad_address);
         ADD("/client/usage", test_usage);
         ADD("/client/no-bus", test_no_bus);

@@ -753,6 +753,17 @@ static void test_client(Fixture *f, gconstpointer data) {
         g_auto(ClientRun) none = CLIENT(f, "config");
         g_assert_cmpstr(none.out, ==, "No device is remembered.\n");
 
+        g_auto(ClientRun) reset = CLIENT(f, "reset-method", NVME, "bus", "--persist");
+        g_assert_cmpint(reset.status, ==, 0);
+        g_assert_cmpstr(reset.out, ==, NVME ": reset methods bus (bus reset available); remembered.\n");
+        g_auto(ClientRun) reset_json = CLIENT(f, "--json", "config");
+        g_assert_nonnull(strstr(reset_json.out, "\"address\": \"0000:06:00.0\""));
+        g_auto(ClientRun) unknown = CLIENT(f, "reset-method", NVME, "flr,nope");
+        g_assert_cmpint(unknown.status, ==, 1);
+        g_assert_nonnull(strstr(unknown.err, "'nope' is not a reset method"));
+        g_auto(ClientRun) reset_default = CLIENT(f, "reset-method", NVME, "default", "--persist");
+        g_assert_cmpint(reset_default.status, ==, 0);
+
         g_auto(ClientRun) bad = CLIENT(f, "persist", NVME, "maybe");
         g_assert_cmpint(bad.status, ==, 1);
         g_auto(ClientRun) misplaced = CLIENT(f, "list", "--persist");
