@@ -524,13 +524,18 @@ static void test_half_group(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(kernel_emulator_writes(f->kernel, "0000:01:00.1"), ==, 0);
 }
 
-static char *pf_numvfs(Fixture *f) {
+/* A sysfs attribute of the testbed as the kernel (emulator) has it now. */
+static char *read_attr(Fixture *f, const char *address, const char *attr) {
         g_autofree char *path =
-                g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, PF), "sriov_numvfs", NULL);
+                g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, address), attr, NULL);
         char *contents = NULL;
 
         g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
         return g_strstrip(contents);
+}
+
+static char *pf_numvfs(Fixture *f) {
+        return read_attr(f, PF, "sriov_numvfs");
 }
 
 static const char sriov_same_conf[] =
@@ -585,12 +590,7 @@ static void test_sriov_create(Fixture *f, gconstpointer data) {
 }
 
 static char *nvme_reset_method(Fixture *f) {
-        g_autofree char *path =
-                g_build_filename(testbed_sys_dir(f->tb), testbed_devpath(f->tb, NVME), "reset_method", NULL);
-        char *contents = NULL;
-
-        g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
-        return g_strstrip(contents);
+        return read_attr(f, NVME, "reset_method");
 }
 
 static gboolean nvme_resets_by_bus(gpointer data) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-common.h"
 #include "log.h"
+#include "passthru-dbus.h"
 #include "refusal.h"
 #include "strv.h"
 
@@ -8,6 +9,20 @@ int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r) {
         if (!refusal->name)
                 return r;
         return sd_bus_error_set(error, refusal->name, refusal->message);
+}
+
+int bus_read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *error) {
+        const char *address;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &address);
+        if (r < 0)
+                return r;
+        if (pci_address_parse(address, ret) < 0)
+                return sd_bus_error_set(error, PASSTHRU_ERROR_INVALID_ADDRESS,
+                                        "Not a PCI address; expected DDDD:BB:SS.F or BB:SS.F, "
+                                        "for example 0000:01:00.0 or 01:00.0.");
+        return 0;
 }
 
 Bus *bus_from_message(sd_bus_message *msg) {

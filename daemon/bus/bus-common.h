@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 
 #include "macros.h"
+#include "pci-address.h"
 
 typedef struct Manager Manager;
 typedef struct Operations Operations;
@@ -49,5 +50,8 @@ int bus_reply_rows(sd_bus_message *msg, const char *row, size_t n,
 typedef int (*BusOptionReader)(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error);
 int bus_read_options(sd_bus_message *msg, BusOptionReader read_one, void *userdata, sd_bus_error *error);
 int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r);
+/* Reads a method's address argument (s) and parses it; the client's text is never echoed,
+ * only our own formatting is shown. InvalidAddress when it is not one. */
+int bus_read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *error);
 /* The Bus a fallback vtable's handler runs for (its slot's userdata). */
 Bus *bus_from_message(sd_bus_message *msg);

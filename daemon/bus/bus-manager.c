@@ -100,21 +100,6 @@ static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error
                               append_device_row_at, &b->manager->table);
 }
 
-/* The client's text is parsed and never echoed: only our own formatting is shown. */
-static int read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *error) {
-        const char *address;
-        int r;
-
-        r = sd_bus_message_read(msg, "s", &address);
-        if (r < 0)
-                return r;
-        if (pci_address_parse(address, ret) < 0)
-                return sd_bus_error_set(error, PASSTHRU_ERROR_INVALID_ADDRESS,
-                                        "Not a PCI address; expected DDDD:BB:SS.F or BB:SS.F, "
-                                        "for example 0000:01:00.0 or 01:00.0.");
-        return 0;
-}
-
 static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(refusal_done) Refusal refusal = {};
         Bus *b = userdata;
@@ -122,7 +107,7 @@ static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *
         Device *d;
         int r;
 
-        r = read_address(msg, &a, error);
+        r = bus_read_address(msg, &a, error);
         if (r < 0)
                 return r;
         d = manager_find_device(b->manager, &a);
@@ -138,7 +123,7 @@ static int method_bind_or_unbind(sd_bus_message *msg, Bus *b, BindOperation op, 
         /* After polkit answered, the same message is dispatched again: read it from the start. */
         r = sd_bus_message_rewind(msg, true);
         if (r >= 0)
-                r = read_address(msg, &a, error);
+                r = bus_read_address(msg, &a, error);
         if (r < 0)
                 return r;
         return bus_bind_method(b, msg, &a, op, error);

@@ -12,20 +12,17 @@
 int bus_persist_method_persist(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(refusal_done) Refusal refusal = {};
         Bus *b = userdata;
-        const char *address;
         PciAddress a;
         int enabled, r;
 
         /* After polkit answered, the same message is dispatched again: read it from the start. */
         r = sd_bus_message_rewind(msg, true);
         if (r >= 0)
-                r = sd_bus_message_read(msg, "sb", &address, &enabled);
+                r = bus_read_address(msg, &a, error);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "b", &enabled);
         if (r < 0)
                 return r;
-        if (pci_address_parse(address, &a) < 0)
-                return sd_bus_error_set(error, PASSTHRU_ERROR_INVALID_ADDRESS,
-                                        "Not a PCI address; expected DDDD:BB:SS.F or BB:SS.F, "
-                                        "for example 0000:01:00.0 or 01:00.0.");
         r = polkit_check(b->polkit, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;

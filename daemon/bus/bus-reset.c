@@ -32,7 +32,6 @@ int bus_reset_method_set(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         _cleanup_(refusal_done) Refusal refusal = {};
         _cleanup_strv_free_ char **methods = NULL;
         Bus *b = userdata;
-        const char *address;
         bool persist = false;
         PciAddress a;
         int r;
@@ -40,7 +39,7 @@ int bus_reset_method_set(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         /* After polkit answered, the same message is dispatched again: read it from the start. */
         r = sd_bus_message_rewind(msg, true);
         if (r >= 0)
-                r = sd_bus_message_read(msg, "s", &address);
+                r = bus_read_address(msg, &a, error);
         if (r >= 0)
                 r = sd_bus_message_read_strv(msg, &methods);
         if (r < 0)
@@ -51,10 +50,6 @@ int bus_reset_method_set(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = bus_read_options(msg, read_option, &persist, error);
         if (r < 0)
                 return r;
-        if (pci_address_parse(address, &a) < 0)
-                return sd_bus_error_set(error, PASSTHRU_ERROR_INVALID_ADDRESS,
-                                        "Not a PCI address; expected DDDD:BB:SS.F or BB:SS.F, "
-                                        "for example 0000:01:00.0 or 01:00.0.");
         /* Bad names are refused before anyone is asked for a password. */
         r = reset_methods_check(methods, &refusal);
         if (r < 0)
