@@ -5,9 +5,10 @@
  * Blockers property and given when a Bind or Unbind is refused. Each reason is a sentence a
  * person can act on. Some follow from the device alone (bridge, no IOMMU group, SR-IOV PF
  * with VFs); others from what the host does with it, read from /proc and /sys: the block
- * devices holding /, /usr, /boot and swap, the default-route interface, open DRM and
- * /dev/vfio handles, a console on the boot VGA. Roots are configurable so tests use
- * fixtures. */
+ * devices holding /, /usr, /boot and swap, the default-route interface, open /dev/vfio
+ * handles, a console on the boot VGA, and the holders that make a move unsafe (a console on
+ * a device's framebuffer, a DRM client: holders.c names them, from the same walk of /proc).
+ * Roots are configurable so tests use fixtures. */
 
 #include <stdbool.h>
 
