@@ -156,6 +156,8 @@ for who in root nobody; do
                 --object-path=$device_path --method=org.passthru.Device.Unbind "{'group': <true>}"
         expect org.passthru.Error.NotAuthorized "$who: ApplyBootConfig reaches polkit" "${g[@]}" \
                 --object-path=$manager --method=org.passthru.Manager.ApplyBootConfig "{}"
+        expect org.passthru.Error.NotAuthorized "$who: SetResetMethod reaches polkit" "${g[@]}" \
+                --object-path=$manager --method=org.passthru.Manager.SetResetMethod 0000:00:02.0 "['bus']" "{}"
         expect denied "$who: Properties.Set" "${s[@]}" $manager org.freedesktop.DBus.Properties.Set \
                 string:org.passthru.Manager string:Version variant:string:x
         expect denied "$who: a method not allowed by the policy" "${s[@]}" $manager \
