@@ -215,13 +215,19 @@ function deviceRow(d) {
     const blockers = (d.Blockers || []).length
         ? el("ul", { class: "blockers" }, d.Blockers.map(b => el("li", {}, prose(b))))
         : null;
+    /* Holders that are Blockers too are already there, with their remedy. */
+    const warnings = (d.Holders || []).filter(([what]) => !(d.Blockers || []).some(b => b.startsWith(what)));
+    const holders = warnings.length
+        ? el("ul", { class: "holders" }, warnings.map(([what, remedy]) => el("li", {}, "Held: " + what + " — ", el("code", { text: remedy }))))
+        : null;
+    const reset = !bridge && d.ResetVerdict ? " · reset: " + d.ResetVerdict : "";
     return el("tr", { "data-address": d.Address, "data-state": d.State, "data-driver": d.Driver, class: d.Assignable ? "" : "not-assignable" },
               el("td", { class: "address" }, el("code", { text: d.Address })),
               el("td", { class: "class", text: d.ClassName || ("Class " + d.Class.toString(16).padStart(6, "0")) }),
               el("td", { class: "name" },
                  el("div", { text: name }),
-                 el("div", { class: "muted ids", text: "[" + hex4(d.VendorId) + ":" + hex4(d.DeviceId) + "]" + (d.BootVga ? " · boot display" : "") }),
-                 blockers),
+                 el("div", { class: "muted ids", text: "[" + hex4(d.VendorId) + ":" + hex4(d.DeviceId) + "]" + (d.BootVga ? " · boot display" : "") + reset }),
+                 blockers, holders),
               el("td", { class: "driver" }, d.Driver ? el("code", { text: d.Driver }) : el("span", { class: "muted", text: "none" })),
               el("td", { class: "state" }, el("span", { class: "badge state-" + d.State, text: STATE_WORDS[d.State] || d.State })),
               el("td", { class: "assignable", text: d.Assignable ? "Yes" : "No" }),

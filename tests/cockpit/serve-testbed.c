@@ -106,11 +106,17 @@ static void serve(void) {
         module = g_build_filename(testbed_sys_dir(s.tb), "module", "vfio_iommu_type1", NULL);
         g_assert_no_errno(g_mkdir_with_parents(module, 0755));
 
-        /* The host uses none of the devices: an empty /proc fixture. */
+        /* The host uses none of the devices (an empty /proc fixture), but a user's audio
+         * server has the GPU's audio function open: a holder that is only a warning. */
         s.dir = g_dir_make_tmp("passthru-cockpit-XXXXXX", &error);
         g_assert_no_error(error);
         proc = g_build_filename(s.dir, "proc", NULL);
         test_write_idle_proc(proc);
+        testbed_device_link(s.tb, "class/sound/pcmC0D0p", "0000:01:00.1", "sound/pcmC0D0p");
+        test_symlink_in(proc, "1402/fd/20", "/dev/snd/pcmC0D0p");
+        test_symlink_in(proc, "1402/exe", "/usr/bin/pipewire");
+        test_write_file(proc, "1402/cgroup",
+                        "0::/user.slice/user-1000.slice/user@1000.service/session.slice/pipewire.service\n");
         testbed_assert_contained(s.tb);
         runtime_arg = g_strconcat("--runtime-dir=", s.dir, "/run", NULL);
         proc_arg = g_strconcat("--proc-root=", proc, NULL);

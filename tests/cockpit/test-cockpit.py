@@ -337,6 +337,11 @@ def run(tb, page, url):
     check(True, "each row shows the class, IDs and names of ListDevices")
     blockers = page.js("return [...document.querySelectorAll('#groups .blockers li')].map(li => li.textContent)")
     check(len(blockers) > 0 and all(len(b) > 10 for b in blockers), "the blockers' sentences are shown (%d)" % len(blockers))
+    holders = page.js("return [...document.querySelectorAll('#groups tr[data-address=\"0000:01:00.1\"] .holders li')].map(li => li.textContent)")
+    check(len(holders) == 1 and "pipewire of user" in holders[0] and "systemctl --user -M" in holders[0],
+          "a holder that is no blocker is shown with its remedy (%r)" % holders)
+    gpu_ids = page.js("return document.querySelector('#groups tr[data-address=\"0000:01:00.0\"] .ids').textContent")
+    check(gpu_ids.endswith(" · reset: bus reset available"), "the reset verdict is shown (%r)" % gpu_ids)
     checks = page.js("return [...document.querySelectorAll('#checks tbody tr')].map(tr => tr.dataset.check)")
     check(len(checks) == 17 and "iommu-kernel" in checks and "boot-early" in checks,
           "the CheckHost rows are shown (%d)" % len(checks))
