@@ -2,8 +2,8 @@
 /* Who holds a device (daemon/holders.c) and how it is reset (daemon/reset.c): the naming of
  * processes and the verdicts as tables of cases, and the holders of the testbed's GPU read
  * from a fixture sysfs tree and a fixture /proc: a display manager with its DRM node open,
- * an audio server of a user with the audio function's node, fbcon on the GPU's framebuffer
- * and the firmware framebuffer. */
+ * an audio server of a user with the audio function's node, nvidia-persistenced with
+ * /dev/nvidia0, fbcon on the GPU's framebuffer and the firmware framebuffer. */
 #include <glib/gstdio.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -184,6 +184,15 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         test_symlink_in(f->proc, "1402/exe", "/usr/bin/pipewire");
         test_write_file(f->proc, "1402/cgroup",
                         "0::/user.slice/user-1000.slice/user@1000.service/session.slice/pipewire.service\n");
+        /* nvidia-persistenced has /dev/nvidia0 open, which /proc/driver/nvidia maps to the GPU
+         * (and /dev/nvidiactl, which names no device). */
+        test_write_file(f->proc, "driver/nvidia/gpus/0000:01:00.0/information",
+                        "Model: \t\t GeForce GTX 1080\nIRQ:   \t\t 130\nDevice Minor: \t 0\n");
+        test_write_file(f->proc, "driver/nvidia/gpus/0000:02:00.0/information", "Device Minor: \t 1\n");
+        test_symlink_in(f->proc, "77/fd/3", "/dev/nvidiactl");
+        test_symlink_in(f->proc, "77/fd/4", "/dev/nvidia0");
+        test_symlink_in(f->proc, "77/exe", "/usr/bin/nvidia-persistenced");
+        test_write_file(f->proc, "77/cgroup", "0::/system.slice/nvidia-persistenced.service\n");
         /* fbcon on the GPU's framebuffer; the firmware's framebuffer is there too. */
         testbed_device_link(f->tb, "class/graphics/fb0", GPU, "graphics/fb0");
         testbed_set_console(f->tb, true);
@@ -235,7 +244,7 @@ static void test_gpu_holders(Fixture *f, gconstpointer data) {
                 g_strdup_printf("systemctl --user -M %s@ stop pipewire.service", me());
 
         /* Holders: what, remedy, in pairs; gdm once though it has the node open twice. */
-        g_assert_cmpuint(strv_length(gpu->holders), ==, 6);
+        g_assert_cmpuint(strv_length(gpu->holders), ==, 8);
         g_assert_true(strv_contains(
                 gpu->holders, "gdm.service (pid 812, /usr/sbin/gdm3) has the DRM node /dev/dri/card0 open"));
         g_assert_true(strv_contains(gpu->holders, "systemctl stop gdm.service"));
@@ -244,6 +253,11 @@ static void test_gpu_holders(Fixture *f, gconstpointer data) {
         g_assert_true(strv_contains(gpu->holders, "echo 0 > /sys/class/vtconsole/vtcon1/bind"));
         g_assert_true(list_mentions(gpu->holders,
                                     "the firmware framebuffer (efi-framebuffer.0, driver efi-framebuffer)"));
+        g_assert_true(strv_contains(gpu->holders,
+                                    "nvidia-persistenced.service (pid 77, /usr/bin/nvidia-persistenced) "
+                                    "has the node /dev/nvidia0 open"));
+        g_assert_true(strv_contains(gpu->holders, "systemctl stop nvidia-persistenced.service"));
+        g_assert_false(list_mentions(gpu->blockers, "nvidia"));
         /* The console and the DRM client are Blockers, with their remedies; firmware is not. */
         g_assert_true(list_mentions(gpu->blockers,
                                     "gdm.service (pid 812, /usr/sbin/gdm3) has the DRM node "
