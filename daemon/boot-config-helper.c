@@ -48,8 +48,14 @@ static bool peer_allowed(int fd) {
         return pw && pw->pw_uid == cred.uid;
 }
 
-/* The arguments: from stdin with --stdin (the socket), else from the command line. */
-static int read_arguments(int argc, char *argv[], char ***ret) {
+typedef struct Roots {
+        const char *root, *proc;
+} Roots;
+
+/* The arguments: from stdin with --stdin (the socket), else from the command line. There,
+ * and only there (the daemon's own child, with the daemon's rights), --root=DIR and
+ * --proc-root=DIR may come first: a daemon started with --boot-root writes under DIR. */
+static int read_arguments(int argc, char *argv[], Roots *roots, char ***ret) {
         int r;
 
         if (argc == 2 && streq(argv[1], "--stdin")) {
@@ -57,8 +63,23 @@ static int read_arguments(int argc, char *argv[], char ***ret) {
                         return -EPERM;
                 return boot_helper_request_read(STDIN_FILENO, ret);
         }
-        r = strv_copy(argv + 1, ret);
+        for (argv++; *argv; argv++)
+                if (strncmp(*argv, "--root=", 7) == 0)
+                        roots->root = *argv + 7;
+                else if (strncmp(*argv, "--proc-root=", 12) == 0)
+                        roots->proc = *argv + 12;
+                else
+                        break;
+        r = strv_copy(argv, ret);
         return r < 0 ? r : 0;
+}
+
+static int set_root_path(const char *root) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%1$s/usr/sbin:%1$s/usr/bin:%1$s/sbin:%1$s/bin", root) < 0)
+                return -ENOMEM;
+        return setenv("PATH", path, 1) < 0 ? -errno : 0;
 }
 
 static int run(int argc, char *argv[]) {
@@ -67,22 +88,28 @@ static int run(int argc, char *argv[]) {
         _cleanup_free_ char *cmdline = NULL, *message = NULL;
         _cleanup_close_ int rootfd = -EBADF, procfd = -EBADF;
         _cleanup_strv_free_ char **args = NULL;
+        Roots roots = { "/", "/proc" };
         BootPlanInput in;
         uint64_t digest;
         int r;
 
-        r = read_arguments(argc, argv, &args);
+        r = read_arguments(argc, argv, &roots, &args);
         if (r < 0 || boot_helper_parse(strv_length(args), args, &in, &entries, &digest) < 0) {
                 printf("done\tpassthru-boot-config: bad request; it is run by passthrud, not by hand.\n");
                 return EXIT_BAD_REQUEST;
         }
-        rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        rootfd = open(roots.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        procfd = open(roots.proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0 || procfd < 0 || bootcfg_read_file_at(procfd, "cmdline", 65536, &cmdline) < 0) {
                 printf("done\tpassthru-boot-config: cannot read / or /proc/cmdline.\n");
                 return EXIT_FAILED;
         }
         cmdline[strcspn(cmdline, "\n")] = 0;
+        /* another root's commands are its own: never this host's update-grub on its files */
+        if (!streq(roots.root, "/") && set_root_path(roots.root) < 0) {
+                printf("done\tpassthru-boot-config: out of memory.\n");
+                return EXIT_FAILED;
+        }
         in.running_cmdline = cmdline;
         r = boot_plan_make(rootfd, &in, &plan);
         if (r < 0) {

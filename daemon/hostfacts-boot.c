@@ -137,14 +137,14 @@ static void read_early_list(BootFacts *b, int etc_fd) {
         }
 }
 
-static void read_persisted(BootFacts *b, const char *etc) {
+static void read_persisted(BootFacts *b, const HostRoots *roots, const char *etc) {
         _cleanup_(config_error_done) ConfigError error = {};
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ char *dir = NULL;
 
-        if (asprintf(&dir, "%s/passthru", etc) < 0)
+        if (!roots->config_dir && asprintf(&dir, "%s/passthru", etc) < 0)
                 return;
-        if (config_load(dir, &c, &error) < 0) {
+        if (config_load(roots->config_dir ?: dir, &c, &error) < 0) {
                 b->config_broken = true;
                 return;
         }
@@ -220,7 +220,7 @@ int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {
                 read_inputs(b, etc_fd);
                 read_early_list(b, etc_fd);
         }
-        read_persisted(b, etc);
+        read_persisted(b, roots, etc);
         /* the boot loader and generator are found on a whole root: not in tests that move /etc */
         if (roots->root || !roots->etc) {
                 rootfd = open(roots->root ?: "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

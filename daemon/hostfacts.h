@@ -37,6 +37,7 @@ typedef struct HostRoots {
         const char *kernel_release;   /* NULL: uname -r */
         const char *initramfs_lister; /* NULL: /usr/bin/lsinitramfs when it exists */
         const char *root; /* NULL: / (boot loader and generator detection), unless etc is moved */
+        const char *config_dir;       /* NULL: <etc>/passthru, where devices.conf lives */
 } HostRoots;
 
 /* The vfio modules, by their kernel names. vfio_virqfd was folded into vfio in 6.2. */

@@ -27,6 +27,8 @@ static void help(void) {
                "     --runtime-dir=DIR      Keep original-driver records in DIR instead of /run/passthru\n"
                "     --config-dir=DIR       Remembered devices in DIR/devices.conf instead of /etc/passthru\n"
                "     --proc-root=DIR        Read processes, mounts and routes from DIR instead of /proc\n"
+               "     --boot-root=DIR        Plan, check and write boot configuration under DIR instead of /\n"
+               "     --boot-helper=PATH     Write boot configuration with PATH as a child, not the socket's helper\n"
                "     --operation-timeout=SEC  Mark a device stuck when a driver change takes longer\n"
                "     --polkit-for-root=yes  Ask polkit for root callers too (it always says yes)\n"
                "     --log-level=LEVEL      debug, info, notice, warning or err\n",
@@ -46,11 +48,13 @@ enum {
         ARG_OPERATION_TIMEOUT,
         ARG_CONFIG_DIR,
         ARG_POLKIT_FOR_ROOT,
+        ARG_BOOT_ROOT,
+        ARG_BOOT_HELPER,
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), <0 on a bad argument. */
 static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bus_address,
-                      const char **config_dir, bool *polkit_for_root) {
+                      const char **config_dir, const char **boot_helper, bool *polkit_for_root) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -65,6 +69,8 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bu
                 { "operation-timeout", required_argument, NULL, ARG_OPERATION_TIMEOUT },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "polkit-for-root", required_argument, NULL, ARG_POLKIT_FOR_ROOT },
+                { "boot-root", required_argument, NULL, ARG_BOOT_ROOT },
+                { "boot-helper", required_argument, NULL, ARG_BOOT_HELPER },
                 {},
         };
         int c, level;
@@ -101,7 +107,13 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o, const char **bu
                         o->proc_root = optarg;
                         break;
                 case ARG_CONFIG_DIR:
-                        *config_dir = optarg;
+                        *config_dir = o->config_dir = optarg;
+                        break;
+                case ARG_BOOT_ROOT:
+                        o->boot_root = optarg;
+                        break;
+                case ARG_BOOT_HELPER:
+                        *boot_helper = optarg;
                         break;
                 case ARG_POLKIT_FOR_ROOT:
                         if (!streq(optarg, "yes") && !streq(optarg, "no"))
@@ -168,14 +180,14 @@ static int run(int argc, char *argv[]) {
         /* After the engine: a transaction stopped under way reports to its operation. */
         _cleanup_(operations_freep) Operations *operations = NULL;
         _cleanup_(transactions_freep) Transactions *transactions = NULL;
-        const char *bus_address = NULL, *config_dir = NULL;
+        const char *bus_address = NULL, *config_dir = NULL, *boot_helper = NULL;
         bool polkit_for_root = false;
         ManagerOptions options = {};
         int r;
 
         /* Under systemd stderr is the journal: keep the priority of each line. */
         log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
-        r = parse_argv(argc, argv, &options, &bus_address, &config_dir, &polkit_for_root);
+        r = parse_argv(argc, argv, &options, &bus_address, &config_dir, &boot_helper, &polkit_for_root);
         if (r != 0)
                 return r;
 
@@ -200,6 +212,7 @@ static int run(int argc, char *argv[]) {
                 r = bus_new(m, operations, persist, bus_address, polkit_for_root, &bus);
         if (r < 0)
                 return r;
+        bus->helper = boot_helper;
         log_info("passthrud %s running.", PROJECT_VERSION);
         (void) sd_notify(0, "READY=1\nSTATUS=Serving org.passthru.Manager");
         r = sd_event_loop(m->event);

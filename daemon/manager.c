@@ -58,6 +58,8 @@ Manager *manager_free(Manager *m) {
         safety_host_free(m->sources.host);
         records_free(m->records);
         sd_event_unref(m->event);
+        free(m->boot_etc);
+        free(m->boot_images);
         free(m);
         return NULL;
 }
@@ -498,6 +500,15 @@ int manager_start(Manager *m) {
                 return r;
         m->host.roots.sysfs = m->sources.sysfs;
         m->host.roots.proc = m->options.proc_root;
+        m->host.roots.config_dir = m->options.config_dir;
+        if (m->options.boot_root) {
+                if (asprintf(&m->boot_etc, "%s/etc", m->options.boot_root) < 0 ||
+                    asprintf(&m->boot_images, "%s/boot", m->options.boot_root) < 0)
+                        return -ENOMEM;
+                m->host.roots.root = m->options.boot_root;
+                m->host.roots.etc = m->boot_etc;
+                m->host.roots.boot = m->boot_images;
+        }
         r = host_state_start(&m->host, &m->table, m->sources.kmod);
         if (r < 0)
                 return r;

@@ -30,6 +30,10 @@ typedef struct ManagerOptions {
         const char *modprobe_config;     /* NULL: the system's modprobe.d */
         const char *runtime_dir;         /* NULL: /run/passthru */
         const char *proc_root;           /* NULL: /proc */
+        const char *config_dir;          /* NULL: /etc/passthru, where devices.conf lives */
+        /* NULL: /. The root whose /etc and /boot the boot configuration and the host checks
+         * read, and where ApplyBootConfig writes. */
+        const char *boot_root;
         uint64_t operation_timeout_usec; /* 0: MANAGER_OPERATION_TIMEOUT_USEC */
 } ManagerOptions;
 
@@ -77,6 +81,7 @@ typedef struct Manager {
         size_t n_listeners;
 
         ManagerOptions options;
+        char *boot_etc, *boot_images; /* boot_root's etc and boot, when it is set */
 } Manager;
 
 int manager_new(const ManagerOptions *options, Manager **ret);

@@ -14,6 +14,7 @@
 #include "persist.h"
 #include "polkit.h"
 #include "strv.h"
+#include "utf8.h"
 #include "config.h"
 
 static const char *const option_names[] = { "dry-run", "initramfs", "cmdline", "remove", "iommu-pt" };
@@ -53,6 +54,30 @@ static const char *file_action(const BootFileChange *f) {
         return !f->old_text ? "create" : !f->new_text ? "remove" : "change";
 }
 
+/* Boot files are the administrator's text in whatever encoding it was written (a Latin-1
+ * comment in /etc/default/grub), and so are a command's output lines; a D-Bus string must be
+ * UTF-8, or sd-bus refuses the whole message: each invalid byte goes out as "\xNN". */
+static int append_text(sd_bus_message *m, const char *s) {
+        _cleanup_free_ char *valid = NULL;
+        int r;
+
+        r = utf8_escape_invalid(strempty(s), &valid);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append_basic(m, 's', valid);
+}
+
+static int append_texts(sd_bus_message *m, char *const *l) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "s");
+        for (char *const *s = l; r >= 0 && s && *s; s++)
+                r = append_text(m, *s);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
 static int reply_plan(sd_bus_message *call, const BootPlan *p) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
@@ -60,15 +85,23 @@ static int reply_plan(sd_bus_message *call, const BootPlan *p) {
         r = sd_bus_message_new_method_return(call, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sss)");
-        for (size_t i = 0; i < p->n_files && r >= 0; i++)
-                r = sd_bus_message_append(reply, "(sss)", p->files[i].path, file_action(&p->files[i]),
-                                          strempty(p->files[i].diff));
+        for (size_t i = 0; i < p->n_files && r >= 0; i++) {
+                r = sd_bus_message_open_container(reply, 'r', "sss");
+                if (r >= 0)
+                        r = append_text(reply, p->files[i].path);
+                if (r >= 0)
+                        r = append_text(reply, file_action(&p->files[i]));
+                if (r >= 0)
+                        r = append_text(reply, p->files[i].diff);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
-                r = sd_bus_message_append_strv(reply, p->commands);
+                r = append_texts(reply, p->commands);
         if (r >= 0)
-                r = sd_bus_message_append_strv(reply, p->warnings);
+                r = append_texts(reply, p->warnings);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -79,6 +112,28 @@ static bool helper_socket_listens(void) {
         struct stat st;
 
         return stat(BOOT_HELPER_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* The helper as the daemon's child; a daemon on another root (--boot-root, tests) tells it
+ * where, and where its /proc is, so it plans again on the same inputs. */
+static int helper_command(Bus *b, const BootPlanInput *in, uint64_t digest, char ***ret) {
+        const ManagerOptions *o = &b->manager->options;
+        _cleanup_strv_free_ char **argv = NULL, **args = NULL;
+        int r;
+
+        r = strv_extend(&argv, b->helper ?: LIBEXECDIR "/passthru-boot-config");
+        if (r >= 0 && o->boot_root)
+                r = strv_extendf(&argv, "--root=%s", o->boot_root);
+        if (r >= 0 && o->boot_root && o->proc_root)
+                r = strv_extendf(&argv, "--proc-root=%s", o->proc_root);
+        if (r >= 0)
+                r = boot_helper_args(in, digest, &args);
+        for (char **a = args; r >= 0 && a && *a; a++)
+                r = strv_extend(&argv, *a);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(argv);
+        return 0;
 }
 
 struct BootCall {
@@ -99,27 +154,41 @@ static void boot_call_free(BootCall *c) {
 
 static void on_progress(const char *stage, const char *line, void *userdata) {
         BootCall *c = userdata;
+        _cleanup_free_ char *valid_stage = NULL, *valid_line = NULL;
         int r;
 
-        r = sd_bus_emit_signal(c->bus->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
-                               "BootConfigProgress", "ss", stage, line);
+        r = utf8_escape_invalid(stage, &valid_stage);
+        if (r >= 0)
+                r = utf8_escape_invalid(line, &valid_line);
+        if (r >= 0)
+                r = sd_bus_emit_signal(c->bus->bus, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                       "BootConfigProgress", "ss", valid_stage, valid_line);
         if (r < 0)
                 log_debug_errno(r, "Could not send BootConfigProgress, ignoring: %m");
         log_info("boot-config: %s: %s", stage, line);
 }
 
 static void on_done(int error, const char *message, void *userdata) {
+        _cleanup_free_ char *valid = NULL;
         BootCall *c = userdata;
         int r;
 
+        if (utf8_escape_invalid(strempty(message), &valid) < 0)
+                valid = NULL;
         if (error < 0) {
-                log_error("Boot configuration failed: %s", message);
+                log_error("Boot configuration failed: %s", strna(valid));
                 r = sd_bus_reply_method_errorf(
                         c->msg, error == -ETIMEDOUT ? PASSTHRU_ERROR_TIMEOUT : PASSTHRU_ERROR_FAILED, "%s",
-                        message);
+                        valid ?: "The boot configuration failed; the daemon's log says how.");
         } else {
-                log_info("Boot configuration applied: %s", message);
+                log_info("Boot configuration applied: %s", strna(valid));
                 r = reply_plan(c->msg, &c->plan);
+                /* the files are written: the caller hears that much even when the plan cannot go out */
+                if (r < 0)
+                        r = sd_bus_reply_method_errorf(
+                                c->msg, PASSTHRU_ERROR_FAILED,
+                                "The boot configuration was applied, but its report could not be "
+                                "sent; the daemon's log lists the files.");
         }
         if (r < 0)
                 log_debug_errno(r, "Could not reply to ApplyBootConfig, ignoring: %m");
@@ -156,7 +225,7 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return sd_bus_error_set(error, PASSTHRU_ERROR_BUSY,
                                         "The boot configuration is being applied already; wait for it to "
                                         "finish.");
-        rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        rootfd = open(b->manager->options.boot_root ?: "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return -errno;
         c = calloc(1, sizeof(BootCall));
@@ -190,11 +259,10 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         }
         /* The daemon's sandbox keeps /etc and /boot read-only: the helper writes them, as root
          * behind its socket where systemd listens on it, else as our child (bootcfg-helper.h). */
-        if (!b->helper && helper_socket_listens())
+        if (!b->helper && !b->manager->options.boot_root && helper_socket_listens())
                 r = boot_helper_request(&in, boot_plan_digest(&c->plan), &request);
         else
-                r = boot_helper_argv(b->helper ?: LIBEXECDIR "/passthru-boot-config", &in,
-                                     boot_plan_digest(&c->plan), &argv);
+                r = helper_command(b, &in, boot_plan_digest(&c->plan), &argv);
         if (r < 0) {
                 boot_call_free(c);
                 return r;

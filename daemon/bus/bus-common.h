@@ -27,7 +27,7 @@ typedef struct Bus {
         BusChanges *changes;
         BindCall *bind_calls; /* Bind/Unbind calls waiting for their transaction (bus-bind.c) */
         BootCall *boot_call;  /* the ApplyBootConfig under way, if any (bus-bootcfg.c) */
-        const char *helper;   /* passthru-boot-config; NULL: the installed one (tests set it) */
+        const char *helper;   /* passthru-boot-config; NULL: the installed one (--boot-helper) */
 } Bus;
 
 /* Serves the objects under prefix ("device" or "group" objects, as the log names them) with

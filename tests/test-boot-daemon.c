@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ApplyBootConfig and the boot rows of CheckHost through the daemon: passthrud on a private
+ * bus over the realistic testbed host, with --config-dir, --proc-root and --boot-root in a
+ * temporary directory (a copy of the debian12-grub fixture root whose update-initramfs and
+ * update-grub are stand-ins that log their runs), the built passthru-boot-config as its
+ * helper (--boot-helper), and a mock polkit. Nothing of this machine's /etc or /boot is read
+ * or written. */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "mock-polkit.h"
+#include "passthru-dbus.h"
+#include "testbed.h"
+
+/* A VF already on vfio-pci in the testbed host: start-up moves nothing. */
+#define VF4 "0000:03:10.4"
+#define REMEMBER_VF4 "[" VF4 "]\nid = 8086:1520\nclass = 0x020000\n"
+
+#define GRUB_LATIN1                              \
+        "GRUB_DEFAULT=0\n"                       \
+        "# r\xe9glages du noyau (Latin-1)\n"     \
+        "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n" \
+        "GRUB_CMDLINE_LINUX=\"\"\n"
+
+typedef struct {
+        const char *grub;        /* etc/default/grub of the root; NULL: the fixture's */
+        const char *update_grub; /* the stand-in's script body; NULL: it logs and succeeds */
+} Config;
+
+typedef struct {
+        Testbed *tb;
+        Harness *h;
+        MockPolkit polkit;
+        char *dir; /* root/ (the boot root), etc-passthru/, proc/ */
+        char *root;
+} Fixture;
+
+static void copy_fixture_root(Fixture *f) {
+        g_autofree char *src =
+                g_test_build_filename(G_TEST_DIST, "data", "bootcfg", "roots", "debian12-grub", NULL);
+        g_autofree char *dot = g_build_filename(src, ".", NULL);
+        const char *argv[] = { "cp", "-R", dot, f->root, NULL };
+        int status;
+
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                   &status, NULL));
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+}
+
+/* A command of the root: appends its name and arguments to ROOT/ran, then runs body. */
+static void stand_in(Fixture *f, const char *name, const char *body) {
+        g_autofree char *rel = g_build_filename("usr", "sbin", name, NULL);
+        g_autofree char *path = g_build_filename(f->root, rel, NULL);
+        g_autofree char *script =
+                g_strdup_printf("#!/bin/sh\necho \"${0##*/} $*\" >> \"${0%%/usr/sbin/*}/ran\"\n%s\n", body);
+
+        test_write_file(f->root, rel, script);
+        g_assert_no_errno(g_chmod(path, 0755));
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data) {
+        const Config *c = data;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *conf = NULL, *proc = NULL, *root_arg = NULL, *conf_arg = NULL, *proc_arg = NULL,
+                        *helper_arg = NULL;
+
+        f->tb = testbed_new();
+        testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        f->dir = g_dir_make_tmp("passthru-boot-XXXXXX", &error);
+        g_assert_no_error(error);
+        f->root = g_build_filename(f->dir, "root", NULL);
+        copy_fixture_root(f);
+        if (c->grub)
+                test_write_file(f->root, "etc/default/grub", c->grub);
+        stand_in(f, "update-initramfs", "exit 0");
+        stand_in(f, "update-grub", c->update_grub ?: "exit 0");
+
+        conf = g_build_filename(f->dir, "etc-passthru", NULL);
+        test_write_file(conf, "devices.conf", REMEMBER_VF4);
+        proc = g_build_filename(f->dir, "proc", NULL);
+        test_write_idle_proc(proc);
+        test_write_file(proc, "cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n");
+
+        root_arg = g_strconcat("--boot-root=", f->root, NULL);
+        conf_arg = g_strconcat("--config-dir=", conf, NULL);
+        proc_arg = g_strconcat("--proc-root=", proc, NULL);
+        helper_arg = g_strconcat("--boot-helper=", g_getenv("PASSTHRU_BOOT_HELPER"), NULL);
+        f->h = harness_new_with_args(
+                f->tb, (const char *const[]){ root_arg, conf_arg, proc_arg, helper_arg, NULL });
+        mock_polkit_start(&f->polkit, harness_connection(f->h), POLKIT_ALLOW);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        mock_polkit_stop(&f->polkit, harness_connection(f->h));
+        harness_free(f->h);
+        testbed_assert_contained(f->tb);
+        testbed_free(f->tb);
+        test_remove_tree(f->dir);
+        g_free(f->dir);
+        g_free(f->root);
+}
+
+static char *root_file(Fixture *f, const char *rel) {
+        g_autofree char *path = g_build_filename(f->root, rel, NULL);
+        char *text = NULL;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return NULL;
+        return text;
+}
+
+static GVariant *apply(Fixture *f, bool dry_run, GError **error) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "dry-run", g_variant_new_boolean(dry_run));
+        /* something for the command line to change, whatever the kernels' configurations say */
+        g_variant_builder_add(&b, "{sv}", "iommu-pt", g_variant_new_boolean(true));
+        return harness_call_looping(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                    "ApplyBootConfig", g_variant_new("(a{sv})", &b), "(a(sss)asas)", error);
+}
+
+/* The diff of path in a reply, NULL when the reply does not list it. */
+static const char *reply_diff(GVariant *reply, const char *path) {
+        g_autoptr(GVariant) files = g_variant_get_child_value(reply, 0);
+        GVariantIter iter;
+        const char *p, *action, *diff;
+
+        g_variant_iter_init(&iter, files);
+        while (g_variant_iter_next(&iter, "(&s&s&s)", &p, &action, &diff))
+                if (g_str_equal(p, path))
+                        return diff;
+        return NULL;
+}
+
+/* The remembered devices come from --config-dir, for the plan and for the host checks. */
+static void test_config_dir(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = apply(f, true, &error), checks = NULL;
+        const char *list, *id, *status, *summary, *remedy;
+        bool seen = false;
+        GVariantIter *iter;
+
+        g_assert_no_error(error);
+        list = reply_diff(reply, "/etc/passthru/early-bind.list");
+        g_assert_nonnull(list);
+        g_assert_nonnull(strstr(list, "+" VF4));
+
+        checks = harness_call(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "CheckHost", NULL,
+                              "(a(ssss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(checks, "(a(ssss))", &iter);
+        while (g_variant_iter_next(iter, "(&s&s&s&s)", &id, &status, &summary, &remedy))
+                if (g_str_equal(id, "boot-early")) {
+                        g_test_message("boot-early: %s: %s", status, summary);
+                        g_assert_cmpstr(status, ==, "warn");
+                        g_assert_nonnull(strstr(summary, "not bound early: " VF4));
+                        seen = true;
+                }
+        g_variant_iter_free(iter);
+        g_assert_true(seen);
+}
+
+static const Config latin1 = { .grub = GRUB_LATIN1 };
+
+/* A Latin-1 comment next to the edited line: the dry run answers, the byte shown as \xe9. */
+static void test_not_utf8_dry_run(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = apply(f, true, &error);
+        const char *diff;
+
+        g_assert_no_error(error);
+        diff = reply_diff(reply, "/etc/default/grub");
+        g_assert_nonnull(diff);
+        g_test_message("%s", diff);
+        g_assert_true(g_utf8_validate(diff, -1, NULL));
+        g_assert_nonnull(strstr(diff, "r\\xe9glages"));
+        g_assert_nonnull(strstr(diff, "+GRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt\""));
+}
+
+/* The real apply writes the file (its Latin-1 byte kept as it was), runs the commands (whose
+ * output is Latin-1 too) and answers. */
+static const Config latin1_output = { .grub = GRUB_LATIN1, .update_grub = "printf 'G\\351n\\351r\\351\\n'" };
+
+static void test_not_utf8_apply(Fixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = apply(f, false, &error);
+        g_autofree char *grub = NULL, *ran = NULL;
+        g_autoptr(GVariant) progress = NULL;
+
+        g_assert_no_error(error);
+        g_assert_true(g_utf8_validate(reply_diff(reply, "/etc/default/grub"), -1, NULL));
+        grub = root_file(f, "etc/default/grub");
+        g_assert_nonnull(strstr(grub, "# r\xe9glages du noyau"));
+        g_assert_nonnull(strstr(grub, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt\""));
+        ran = root_file(f, "ran");
+        g_test_message("ran:\n%s", ran);
+        g_assert_nonnull(strstr(ran, "update-grub"));
+        /* the progress signals carried the commands' lines */
+        do {
+                const char *stage, *line;
+
+                g_clear_pointer(&progress, g_variant_unref);
+                progress = harness_wait_signal(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                               "BootConfigProgress");
+                g_variant_get(progress, "(&s&s)", &stage, &line);
+                if (strstr(line, "G\\xe9n\\xe9r\\xe9"))
+                        break;
+        } while (true);
+}
+
+int main(int argc, char *argv[]) {
+        static const Config plain = {};
+
+        g_test_init(&argc, &argv, NULL);
+        if (harness_skip_all("/boot-daemon"))
+                return g_test_run();
+#define ADD(path, config, func) g_test_add(path, Fixture, config, fixture_setup, func, fixture_teardown)
+        ADD("/boot-daemon/config-dir", &plain, test_config_dir);
+        ADD("/boot-daemon/not-utf8-dry-run", &latin1, test_not_utf8_dry_run);
+        ADD("/boot-daemon/not-utf8-apply", &latin1_output, test_not_utf8_apply);
+        return g_test_run();
+}
