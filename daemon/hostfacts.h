@@ -36,8 +36,8 @@ typedef struct HostRoots {
         bool no_journal;              /* do not fall back to the journal (tests) */
         const char *kernel_release;   /* NULL: uname -r */
         const char *initramfs_lister; /* NULL: /usr/bin/lsinitramfs when it exists */
-        const char *root; /* NULL: / (boot loader and generator detection), unless etc is moved */
-        const char *config_dir;       /* NULL: <etc>/passthru, where devices.conf lives */
+        const char *root;       /* NULL: / (boot loader and generator detection), unless etc is moved */
+        const char *config_dir; /* NULL: <etc>/passthru, where devices.conf lives */
 } HostRoots;
 
 /* The vfio modules, by their kernel names. vfio_virqfd was folded into vfio in 6.2. */

@@ -24,13 +24,13 @@ typedef struct HostUseScan HostUseScan;
 #define MANAGER_OPERATION_TIMEOUT_USEC (20ULL * 1000 * 1000)
 
 typedef struct ManagerOptions {
-        const char *sysfs_root;          /* NULL: /sys */
-        const char *pci_ids;             /* NULL: the build's default pci.ids */
-        const char *modules_dir;         /* NULL: /lib/modules/$(uname -r) */
-        const char *modprobe_config;     /* NULL: the system's modprobe.d */
-        const char *runtime_dir;         /* NULL: /run/passthru */
-        const char *proc_root;           /* NULL: /proc */
-        const char *config_dir;          /* NULL: /etc/passthru, where devices.conf lives */
+        const char *sysfs_root;      /* NULL: /sys */
+        const char *pci_ids;         /* NULL: the build's default pci.ids */
+        const char *modules_dir;     /* NULL: /lib/modules/$(uname -r) */
+        const char *modprobe_config; /* NULL: the system's modprobe.d */
+        const char *runtime_dir;     /* NULL: /run/passthru */
+        const char *proc_root;       /* NULL: /proc */
+        const char *config_dir;      /* NULL: /etc/passthru, where devices.conf lives */
         /* NULL: /. The root whose /etc and /boot the boot configuration and the host checks
          * read, and where ApplyBootConfig writes. */
         const char *boot_root;
