@@ -5,6 +5,7 @@
 
 #include "bootcfg-cmdline.h"
 #include "macros.h"
+#include "strv.h"
 
 #define GRUB_VARIABLE "GRUB_CMDLINE_LINUX_DEFAULT"
 
@@ -528,6 +529,64 @@ int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
         return 1;
 }
 
+/* The boot loader's own arguments, which the boot loader adds again at each boot. */
+static char *const loader_keys[] = { (char *) "BOOT_IMAGE", (char *) "initrd", NULL };
+
+/* Arguments that shape one boot only: the ones an administrator types at the boot menu to
+ * rescue a host, and passthru's own off switch. Copied into a new /etc/kernel/cmdline they
+ * would shape every later boot (rescue mode, early binding off). */
+static char *const one_off_keys[] = {
+        (char *) "passthru.early",
+        (char *) "systemd.unit",
+        (char *) "rd.systemd.unit",
+        (char *) "systemd.debug_shell",
+        (char *) "systemd.run",
+        (char *) "systemd.run_success_action",
+        (char *) "systemd.run_failure_action",
+        (char *) "systemd.confirm_spawn",
+        (char *) "init",
+        (char *) "rdinit",
+        (char *) "single",
+        (char *) "s",
+        (char *) "S",
+        (char *) "1",
+        (char *) "-b",
+        (char *) "emergency",
+        (char *) "rescue",
+        (char *) "recovery",
+        (char *) "rd.break",
+        (char *) "break",
+        (char *) "rd.shell",
+        (char *) "rd.emergency",
+        NULL,
+};
+
+static bool is_one_off(const char *word) {
+        for (char *const *k = one_off_keys; *k; k++)
+                if (arg_has_key(word, *k, strlen(*k)))
+                        return true;
+        return false;
+}
+
+int cmdline_one_off_args(const char *args, char ***ret) {
+        _cleanup_strv_free_ char **found = NULL;
+        Words w = {};
+        int r;
+
+        r = words_split(strempty(args), &w);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < w.n && r >= 0; i++)
+                if (is_one_off(w.items[i].text))
+                        r = strv_extend(&found, w.items[i].text);
+        words_done(&w);
+        if (r < 0)
+                return r;
+        r = (int) strv_length(found);
+        *ret = TAKE_PTR(found);
+        return r;
+}
+
 static bool quotes_balanced(const char *s) {
         bool open = false;
 
@@ -546,14 +605,17 @@ int kernel_cmdline_edit(const char *text, const char *running_cmdline, const Cmd
                 return -EINVAL;
 
         if (!text) {
-                static char *const loader_args[] = { (char *) "BOOT_IMAGE", (char *) "initrd", NULL };
-                CmdlineEdit strip = { .remove = loader_args };
+                _cleanup_free_ char *without_loader = NULL;
                 size_t len;
 
                 /* a new file without the running arguments would boot without root= */
                 if (strspn(strempty(running_cmdline), " \t\n") == strlen(strempty(running_cmdline)))
                         return -ENODATA;
-                r = cmdline_edit_args(running_cmdline, &strip, &base);
+                r = cmdline_edit_args(running_cmdline, &(CmdlineEdit){ .remove = loader_keys },
+                                      &without_loader);
+                if (r < 0)
+                        return r;
+                r = cmdline_edit_args(without_loader, &(CmdlineEdit){ .remove = one_off_keys }, &base);
                 if (r < 0)
                         return r;
                 /* /proc/cmdline ends in a newline; the word list of the new file starts clean. */

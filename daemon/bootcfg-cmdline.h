@@ -46,8 +46,14 @@ int grub_default_assigns(const char *text);
 /* Edits the text of /etc/kernel/cmdline: its first line is the command line, anything after it
  * is kept. text NULL means the file does not exist; kernel-install then uses the running
  * kernel's command line, so the new file starts from running_cmdline (the contents of
- * /proc/cmdline) without the boot loader's own BOOT_IMAGE= and initrd= arguments. Returns as
+ * /proc/cmdline) without the boot loader's own BOOT_IMAGE= and initrd= arguments and without
+ * the one-off arguments of cmdline_one_off_args(). Returns as
  * grub_default_edit(); with text NULL and nothing to change, 0 and NULL; with text NULL and no
  * running_cmdline, -ENODATA (a file of passthru's arguments alone would drop root=); -EBADMSG
  * for a line with an unterminated double quote. */
+/* The arguments of args that shape one boot only and must not be copied into a file every boot
+ * reads: passthru.early=, systemd.unit=, init=, single, rescue, emergency, rd.break and the
+ * like (not the boot loader's BOOT_IMAGE= and initrd=, dropped silently). Returns how many. */
+int cmdline_one_off_args(const char *args, char ***ret);
+
 int kernel_cmdline_edit(const char *text, const char *running_cmdline, const CmdlineEdit *edit, char **ret);

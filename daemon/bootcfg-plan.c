@@ -306,6 +306,26 @@ static int args_not_running(char *const *args, const char *running, char ***ret)
         return r;
 }
 
+/* A new /etc/kernel/cmdline starts from the running command line without its one-off
+ * arguments: the plan names those it left out. */
+static int warn_one_off(BootPlan *p, const char *running) {
+        _cleanup_strv_free_ char **dropped = NULL;
+        _cleanup_free_ char *joined = NULL;
+        int r;
+
+        r = cmdline_one_off_args(running, &dropped);
+        if (r <= 0)
+                return r;
+        r = join_blank(dropped, &joined);
+        if (r < 0)
+                return r;
+        return strv_extendf(
+                &p->warnings,
+                "/etc/kernel/cmdline is new and starts from the running command line without "
+                "\"%s\": they shape this boot only; add them back by hand if every boot needs them.",
+                joined);
+}
+
 static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in,
                         const Needs *needs) {
         _cleanup_strv_free_ char **files = NULL, **commands = NULL;
@@ -349,9 +369,17 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
                 r = read_optional(rootfd, *f, &old);
                 if (r < 0)
                         return r;
-                if (streq(*f, "/etc/kernel/cmdline"))
+                if (streq(*f, "/etc/kernel/cmdline")) {
                         r = kernel_cmdline_edit(old, in->running_cmdline, &edit, &new);
-                else if (old)
+                        if (r > 0 && !old) {
+                                int q = warn_one_off(p, in->running_cmdline);
+
+                                if (q < 0) {
+                                        free(new);
+                                        return q;
+                                }
+                        }
+                } else if (old)
                         r = grub_default_edit(old, &edit, &new);
                 else
                         continue;

@@ -106,6 +106,8 @@ static const EditCase kernel_cases[] = {
         { "no-newline", "intel_iommu=on", NULL, 1 },
         { "two-lines", "intel_iommu=on", NULL, 1 },
         { "missing", "intel_iommu=on", NULL, 1, "proc-cmdline" },
+        /* a host booted into rescue once: the new file keeps none of it */
+        { "missing-rescue", "intel_iommu=on", NULL, 1, "proc-cmdline-rescue" },
         { "proxmox-zfs", NULL, "intel_iommu=on", 0 },
         { "proxmox-zfs", "root=ZFS=x", NULL, -EINVAL },
         { "unterminated", "intel_iommu=on", NULL, -EBADMSG },
@@ -190,6 +192,24 @@ static void test_kernel_missing_no_base(void) {
         g_assert_cmpstr(out, ==, "untouched");
 }
 
+static void test_one_off(void) {
+        g_auto(GStrv) found = NULL;
+
+        g_assert_cmpint(cmdline_one_off_args("BOOT_IMAGE=/vmlinuz root=/dev/sda1 passthru.early=0 "
+                                             "systemd.unit=rescue.target single init=/bin/sh emergency "
+                                             "rescue rd.break quiet systemd.unit_x=1 singles",
+                                             &found),
+                        ==, 7);
+        g_assert_cmpstr(found[0], ==, "passthru.early=0");
+        g_assert_cmpstr(found[1], ==, "systemd.unit=rescue.target");
+        g_assert_cmpstr(found[2], ==, "single");
+        g_assert_cmpstr(found[3], ==, "init=/bin/sh");
+        g_assert_cmpstr(found[6], ==, "rd.break");
+        g_clear_pointer(&found, g_strfreev);
+        g_assert_cmpint(cmdline_one_off_args("root=/dev/sda1 ro quiet\n", &found), ==, 0);
+        g_assert_null(found);
+}
+
 static void add_cases(const char *dir, EditFunc edit, const EditCase *cases, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 EditParam *p = g_new(EditParam, 1);
@@ -205,6 +225,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/cmdline/args", test_args);
         g_test_add_func("/cmdline/safe", test_safe);
+        g_test_add_func("/cmdline/one-off", test_one_off);
         g_test_add_func("/cmdline/grub-assigns", test_assigns);
         g_test_add_func("/cmdline/kernel-cmdline-missing-no-base", test_kernel_missing_no_base);
         add_cases("grub", edit_grub, grub_cases, G_N_ELEMENTS(grub_cases));

@@ -247,6 +247,37 @@ static void test_by_hand_only_missing(PlanFixture *f, gconstpointer data) {
         }
 }
 
+/* A new /etc/kernel/cmdline copies the running command line without what shaped this boot
+ * only, and the plan says which it left out. */
+static void test_new_kernel_cmdline_one_off(PlanFixture *f, gconstpointer data) {
+        g_autofree char *path = g_build_filename(f->root, "etc", "kernel", "cmdline", NULL);
+        BootPlanInput in = { .want_iommu_pt = true,
+                             .running_cmdline = "BOOT_IMAGE=/vmlinuz root=ZFS=rpool/ROOT/pve-1 boot=zfs "
+                                                "passthru.early=0 systemd.unit=rescue.target ro quiet\n",
+                             .cmdline = true };
+        BootPlan p = {};
+        bool warned = false;
+
+        g_assert_cmpint(g_unlink(path), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, 0);
+        for (size_t i = 0; i < p.n_files; i++)
+                if (g_str_equal(p.files[i].path, "/etc/kernel/cmdline")) {
+                        g_assert_null(p.files[i].old_text);
+                        g_assert_cmpstr(p.files[i].new_text, ==,
+                                        "root=ZFS=rpool/ROOT/pve-1 boot=zfs ro quiet iommu=pt\n");
+                }
+        for (char **w = p.warnings; w && *w; w++) {
+                g_test_message("warning: %s", *w);
+                warned = warned || strstr(*w, "without \"passthru.early=0 systemd.unit=rescue.target\"");
+        }
+        g_assert_true(warned);
+        boot_plan_done(&p);
+}
+
+static void proxmox_setup(PlanFixture *f, gconstpointer data) {
+        copy_root(f, "proxmox-zfs");
+}
+
 static void by_hand_setup(PlanFixture *f, gconstpointer data) {
         copy_root(f, data);
 }
@@ -265,6 +296,8 @@ int main(int argc, char *argv[]) {
                 g_test_add(path, PlanFixture, &plan_cases[i], plan_setup, test_plan, plan_teardown);
         }
         g_test_add("/plan/grub-diff", PlanFixture, NULL, debian_setup, test_grub_diff, plan_teardown);
+        g_test_add("/plan/new-kernel-cmdline-one-off", PlanFixture, NULL, proxmox_setup,
+                   test_new_kernel_cmdline_one_off, plan_teardown);
         g_test_add("/plan/foreign-file", PlanFixture, NULL, debian_setup, test_foreign_file, plan_teardown);
         g_test_add("/plan/by-hand-only-missing/arch-mkinitcpio", PlanFixture, "arch-mkinitcpio",
                    by_hand_setup, test_by_hand_only_missing, plan_teardown);
