@@ -44,12 +44,21 @@ static void polkit_method(GDBusConnection *connection, const char *sender, const
                 p->held = invocation;
                 return;
         }
+        if (p->mode == POLKIT_HOLD_ALL) {
+                g_ptr_array_add(p->held_all, invocation);
+                return;
+        }
         polkit_reply(invocation, p->mode);
 }
 
 void mock_polkit_answer(MockPolkit *p, PolkitMode mode) {
         g_assert_nonnull(p->held);
         polkit_reply(g_steal_pointer(&p->held), mode);
+}
+
+void mock_polkit_answer_all(MockPolkit *p, PolkitMode mode) {
+        while (p->held_all && p->held_all->len > 0)
+                polkit_reply(g_ptr_array_steal_index(p->held_all, 0), mode);
 }
 
 static void on_polkit_name(GDBusConnection *connection, const char *name, gpointer data) {
@@ -65,7 +74,7 @@ void mock_polkit_start(MockPolkit *p, GDBusConnection *connection, PolkitMode mo
         g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(polkit_xml, NULL);
         g_autoptr(GError) error = NULL;
 
-        *p = (MockPolkit){ .mode = mode };
+        *p = (MockPolkit){ .mode = mode, .held_all = g_ptr_array_new() };
         if (mode == POLKIT_ABSENT)
                 return;
         g_assert_nonnull(info);
@@ -80,6 +89,8 @@ void mock_polkit_start(MockPolkit *p, GDBusConnection *connection, PolkitMode mo
 void mock_polkit_stop(MockPolkit *p, GDBusConnection *connection) {
         if (p->held)
                 mock_polkit_answer(p, POLKIT_DENY);
+        mock_polkit_answer_all(p, POLKIT_DENY);
+        g_clear_pointer(&p->held_all, g_ptr_array_unref);
         if (p->registration)
                 g_dbus_connection_unregister_object(connection, p->registration);
         if (p->owner)

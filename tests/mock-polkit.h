@@ -14,8 +14,9 @@ typedef enum {
         POLKIT_DENY,
         POLKIT_CHALLENGE, /* not authorized, but an agent could ask */
         POLKIT_ERROR,
-        POLKIT_ABSENT, /* nobody owns the name */
-        POLKIT_HOLD,   /* keep the question until mock_polkit_answer() */
+        POLKIT_ABSENT,   /* nobody owns the name */
+        POLKIT_HOLD,     /* keep the question until mock_polkit_answer() */
+        POLKIT_HOLD_ALL, /* keep every question until mock_polkit_answer_all() */
 } PolkitMode;
 
 typedef struct {
@@ -26,11 +27,14 @@ typedef struct {
         char *subject_kind, *subject_name, *action; /* of the last question */
         guint32 flags;
         GDBusMethodInvocation *held;
+        GPtrArray *held_all; /* POLKIT_HOLD_ALL's questions, oldest first */
 } MockPolkit;
 
 /* Registers and owns the name (waiting until it is owned), unless mode is POLKIT_ABSENT. */
 void mock_polkit_start(MockPolkit *p, GDBusConnection *connection, PolkitMode mode);
 /* Answers a held question with mode. */
 void mock_polkit_answer(MockPolkit *p, PolkitMode mode);
+/* Answers every question POLKIT_HOLD_ALL holds with mode. */
+void mock_polkit_answer_all(MockPolkit *p, PolkitMode mode);
 /* Denies a question still held, gives the name up and clears p. */
 void mock_polkit_stop(MockPolkit *p, GDBusConnection *connection);

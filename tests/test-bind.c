@@ -513,7 +513,7 @@ static void test_concurrent(Fixture *f, gconstpointer data) {
 
                         if (g_strcmp0(remote, PASSTHRU_ERROR_LIMIT_EXCEEDED) == 0) {
                                 harness_assert_dbus_error(calls[i].error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
-                                                          "per client");
+                                                          "per user");
                                 limited++;
                         } else {
                                 harness_assert_dbus_error(calls[i].error, PASSTHRU_ERROR_BUSY,
@@ -739,6 +739,70 @@ static void test_polkit_caller_gone(Fixture *f, gconstpointer data) {
         g_assert_null(record(f, NVME));
         g_clear_error(&c.error);
         g_clear_pointer(&c.reply, g_variant_unref);
+}
+
+static gboolean call_done_or_held(gpointer data) {
+        void **args = data;
+        Call *c = args[0];
+        MockPolkit *p = args[1];
+
+        return c->done || p->held_all->len > GPOINTER_TO_UINT(args[2]);
+}
+
+/* One user's questions waiting for polkit are capped however many connections it opens:
+ * once two connections hold the user's share, a third connection of the same user is turned
+ * away at once (its question never reaches polkit), so the daemon never awaits as many
+ * polkitd replies as the bus allows it. Once polkit answers, the user is asked again. */
+static void test_polkit_per_user(Fixture *f, gconstpointer data) {
+        GDBusConnection *connections[3];
+        Call held[8], over, later;
+        void *args[] = { &over, &f->polkit, GUINT_TO_POINTER(G_N_ELEMENTS(held)) };
+
+        SKIP_WITHOUT_DAEMON(f);
+        for (size_t i = 0; i < G_N_ELEMENTS(connections); i++) {
+                g_autoptr(GError) error = NULL;
+
+                connections[i] = g_dbus_connection_new_for_address_sync(
+                        harness_bus_address(f->h),
+                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                        NULL, NULL, &error);
+                g_assert_no_error(error);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(held); i++)
+                harness_call_start_on(connections[i % 2], &held[i], G_DBUS_CALL_FLAGS_NONE,
+                                      PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Bind",
+                                      g_variant_new("(s@a{sv})", NVME, g_variant_new_parsed("@a{sv} {}")),
+                                      "(a(sss))");
+        while (f->polkit.held_all->len < G_N_ELEMENTS(held))
+                g_main_context_iteration(NULL, TRUE);
+
+        harness_call_start_on(connections[2], &over, G_DBUS_CALL_FLAGS_NONE, PASSTHRU_MANAGER_PATH,
+                              PASSTHRU_MANAGER_INTERFACE, "Persist", g_variant_new("(sb)", NVME, TRUE),
+                              NULL);
+        harness_wait_until(call_done_or_held, args, "Persist refused or held");
+        g_assert_cmpuint(f->polkit.held_all->len, ==, G_N_ELEMENTS(held));
+        harness_assert_dbus_error(over.error, PASSTHRU_ERROR_LIMIT_EXCEEDED, "per user");
+        g_clear_error(&over.error);
+
+        mock_polkit_answer_all(&f->polkit, POLKIT_DENY);
+        for (size_t i = 0; i < G_N_ELEMENTS(held); i++) {
+                harness_call_finish(&held[i], "a held Bind");
+                harness_assert_dbus_error(held[i].error, PASSTHRU_ERROR_NOT_AUTHORIZED, NULL);
+                g_clear_error(&held[i].error);
+        }
+        harness_call_start_on(connections[2], &later, G_DBUS_CALL_FLAGS_NONE, PASSTHRU_MANAGER_PATH,
+                              PASSTHRU_MANAGER_INTERFACE, "Bind",
+                              g_variant_new("(s@a{sv})", NVME, g_variant_new_parsed("@a{sv} {}")),
+                              "(a(sss))");
+        while (f->polkit.held_all->len < 1)
+                g_main_context_iteration(NULL, TRUE);
+        mock_polkit_answer_all(&f->polkit, POLKIT_DENY);
+        harness_call_finish(&later, "a Bind asked again");
+        harness_assert_dbus_error(later.error, PASSTHRU_ERROR_NOT_AUTHORIZED, NULL);
+        g_clear_error(&later.error);
+        for (size_t i = 0; i < G_N_ELEMENTS(connections); i++)
+                g_object_unref(connections[i]);
 }
 
 /* Another tool writes sysfs: listeners hear DriverChanged and PropertiesChanged anyway. */
@@ -1135,6 +1199,7 @@ static const Config polkit_challenge = { .polkit = POLKIT_CHALLENGE };
 static const Config polkit_error = { .polkit = POLKIT_ERROR };
 static const Config polkit_absent = { .polkit = POLKIT_ABSENT };
 static const Config polkit_hold = { .polkit = POLKIT_HOLD };
+static const Config polkit_hold_all = { .polkit = POLKIT_HOLD_ALL };
 static const Config polkit_deny_root_rule = { .polkit = POLKIT_DENY, .root_rule = true };
 static const Config fault_5th_write = { .fault_write = "5", .polkit = POLKIT_ALLOW };
 
@@ -1167,6 +1232,7 @@ int main(int argc, char *argv[]) {
         ADD("polkit-root-rule-nobody", polkit_deny_root_rule, test_polkit_root_rule_nobody);
         ADD("polkit-recheck", polkit_hold, test_polkit_recheck);
         ADD("polkit-caller-gone", polkit_hold, test_polkit_caller_gone);
+        ADD("polkit-per-user", polkit_hold_all, test_polkit_per_user);
         ADD("external-change", plain, test_external_change);
         ADD("stale-view", plain, test_stale_view);
         ADD("override-only", plain, test_override_only);

@@ -24,10 +24,16 @@ static const struct {
 /* CheckAuthorization flag AllowUserInteraction. */
 #define POLKIT_ALLOW_USER_INTERACTION 1u
 
-/* A client cannot hold more questions than this at once, nor all clients together more
- * than the total: each holds its call and a pending polkit request. */
-#define POLKIT_QUERIES_PER_CLIENT 16
-#define POLKIT_QUERIES_TOTAL 256
+/* A user cannot hold more questions than this at once, however many connections it opens,
+ * nor all users together more than the total: each question is a reply passthrud awaits from
+ * polkitd, and dbus-daemon lets one connection await at most max_replies_per_connection (128
+ * on the system bus) before it refuses the next call, whoever it is for. */
+#define POLKIT_QUERIES_PER_USER 8
+#define POLKIT_QUERIES_TOTAL 32
+#define BUS_MAX_REPLIES_PER_CONNECTION 128
+#define UID_INVALID ((uid_t) -1)
+_Static_assert(POLKIT_QUERIES_TOTAL * 2 <= BUS_MAX_REPLIES_PER_CONNECTION,
+               "questions to polkitd stay well below the bus's limit of pending replies");
 
 typedef struct Query Query;
 struct Query {
@@ -36,6 +42,7 @@ struct Query {
         sd_bus_slot *slot;
         sd_bus_track *caller; /* the query goes when its caller leaves the bus */
         const char *action;
+        uid_t uid; /* the caller's, UID_INVALID when the bus did not say */
         bool answered;
         int result; /* 1 authorized, <0 denied */
         char *reason;
@@ -144,11 +151,12 @@ static int on_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         return 0;
 }
 
-static size_t count_queries(Polkit *p, const char *sender) {
+/* The questions waiting for polkitd: of one user, or of everyone (uid NULL). */
+static size_t count_queries(Polkit *p, const uid_t *uid) {
         size_t n = 0;
 
         for (Query *q = p->queries; q; q = q->next)
-                if (!sender || streq_ptr(sd_bus_message_get_sender(q->call), sender))
+                if (!uid || q->uid == *uid)
                         n++;
         return n;
 }
@@ -164,7 +172,7 @@ static int on_caller_gone(sd_bus_track *track, void *userdata) {
         return 0;
 }
 
-static int ask(Polkit *p, sd_bus_message *call, const char *action) {
+static int ask(Polkit *p, sd_bus_message *call, const char *action, uid_t uid) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
         sd_bus *bus = sd_bus_message_get_bus(call);
         const char *sender = sd_bus_message_get_sender(call);
@@ -189,6 +197,7 @@ static int ask(Polkit *p, sd_bus_message *call, const char *action) {
                 return -ENOMEM;
         q->polkit = p;
         q->action = action;
+        q->uid = uid;
         q->call = sd_bus_message_ref(call);
         r = sd_bus_track_new(bus, &q->caller, on_caller_gone, q);
         if (r >= 0)
@@ -212,23 +221,17 @@ static Query *find_query(Polkit *p, sd_bus_message *call) {
         return NULL;
 }
 
-/* The one rule before polkit: a caller whose effective UID is 0 is authorized without a
- * question. polkitd itself authorizes root for every action without looking at its rules,
- * so asking would only cost a round trip to polkitd (and the caller's wait for it); every
- * other caller is asked. The UID is the one the bus daemon recorded when the caller
- * connected, never read from /proc (racy: sd-bus marks such values augmented). systemd's
- * bus_verify_polkit_async() lets privileged callers through the same way. */
-static bool caller_is_root(sd_bus_message *call) {
+/* The caller's effective UID as the bus daemon recorded it when the caller connected, never
+ * read from /proc (racy: sd-bus marks such values augmented); UID_INVALID without it. */
+static uid_t caller_uid(sd_bus_message *call) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uint64_t augmented;
         uid_t uid;
 
         if (sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds) < 0)
-                return false;
-        augmented = sd_bus_creds_get_augmented_mask(creds);
-        if (augmented & SD_BUS_CREDS_EUID)
-                return false;
-        return sd_bus_creds_get_euid(creds, &uid) >= 0 && uid == 0;
+                return UID_INVALID;
+        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
+                return UID_INVALID;
+        return sd_bus_creds_get_euid(creds, &uid) >= 0 ? uid : UID_INVALID;
 }
 
 static int deny(sd_bus_error *error, const char *action, const char *reason) {
@@ -245,6 +248,7 @@ int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error) {
 
 int polkit_check_action(Polkit *p, sd_bus_message *call, const char *action, sd_bus_error *error) {
         Query *q;
+        uid_t uid;
         int r;
 
         if (!action)
@@ -263,18 +267,23 @@ int polkit_check_action(Polkit *p, sd_bus_message *call, const char *action, sd_
                         return deny(error, action, strempty(reason));
                 return 1;
         }
-        if (!p->ask_root && caller_is_root(call)) {
+        /* The one rule before polkit: a caller whose effective UID is 0 is authorized without
+         * a question. polkitd itself authorizes root for every action without looking at its
+         * rules, so asking would only cost a round trip; every other caller is asked.
+         * systemd's bus_verify_polkit_async() lets privileged callers through the same way. */
+        uid = caller_uid(call);
+        if (!p->ask_root && uid == 0) {
                 log_debug("%s runs as root: authorized for %s without asking polkit.",
                           strna(sd_bus_message_get_sender(call)), action);
                 return 1;
         }
-        if (count_queries(p, sd_bus_message_get_sender(call)) >= POLKIT_QUERIES_PER_CLIENT ||
+        if (count_queries(p, &uid) >= POLKIT_QUERIES_PER_USER ||
             count_queries(p, NULL) >= POLKIT_QUERIES_TOTAL)
                 return sd_bus_error_setf(error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
                                          "Too many requests are waiting for authorization (at most %d per "
-                                         "client, %d in all); try again when they are answered.",
-                                         POLKIT_QUERIES_PER_CLIENT, POLKIT_QUERIES_TOTAL);
-        r = ask(p, call, action);
+                                         "user, %d in all); try again when they are answered.",
+                                         POLKIT_QUERIES_PER_USER, POLKIT_QUERIES_TOTAL);
+        r = ask(p, call, action, uid);
         if (r < 0) {
                 log_warning_errno(r, "Failed to ask polkit about %s, denying: %m", action);
                 return deny(error, action, "authorization could not be checked");
