@@ -318,12 +318,81 @@ int boot_command_run(const char *command, FILE *log) {
         return -EPROTO;
 }
 
+/* "`a`, `b`" for a message. */
+static char *quote_commands(char *const *commands) {
+        _cleanup_free_ char *joined = strv_join(commands, "`, `");
+        char *s;
+
+        if (!joined || asprintf(&s, "`%s`", joined) < 0)
+                return NULL;
+        return s;
+}
+
+/* After a failure, the files are back as they were: the commands that already ran on the new
+ * files (an initramfs rebuilt with the early-bind list) run again on the old ones. Returns
+ * the commands that failed again, whose results still carry the change (NULL: none). */
+static int rerun_commands(char *const *commands, size_t n, FILE *log, char ***ret_failed) {
+        _cleanup_strv_free_ char **failed = NULL;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                say(log, BOOT_APPLY_STAGE_RESTORE, "running %s again on the restored files", commands[i]);
+                if ((child_cancelled ? -ETIMEDOUT : boot_command_run(commands[i], log)) >= 0)
+                        continue;
+                r = strv_extend(&failed, commands[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret_failed = TAKE_PTR(failed);
+        return 0;
+}
+
+/* Restores the files after a failure and runs again the first n_ran commands of the plan
+ * (those that had run); *ret_outcome says in one clause what is left. */
+static int restore(int rootfd, const BootPlan *plan, size_t n_written, size_t n_ran, FILE *log,
+                   char **ret_outcome) {
+        _cleanup_strv_free_ char **ran = NULL, **still = NULL;
+        _cleanup_free_ char *ran_text = NULL, *still_text = NULL;
+        int r;
+
+        for (size_t i = 0; i < n_ran; i++)
+                if (strv_extend(&ran, plan->commands[i]) < 0)
+                        return -ENOMEM;
+        if ((ran && !(ran_text = quote_commands(ran))))
+                return -ENOMEM;
+        if (boot_plan_restore_files(rootfd, plan, n_written, log) < 0)
+                /* files not restored: running the commands again would build from them */
+                r = asprintf(ret_outcome,
+                             "some files could NOT be restored, see the lines above and the backups next to "
+                             "them%s%s%s",
+                             ran ? "; what " : "", strempty(ran_text),
+                             ran ? " built from them still carries the change" : "");
+        else {
+                if (rerun_commands(ran, n_ran, log, &still) < 0 ||
+                    (still && !(still_text = quote_commands(still))))
+                        return -ENOMEM;
+                if (still)
+                        r = asprintf(
+                                ret_outcome,
+                                "every file written was restored as it was, but %s failed when run again: "
+                                "what it built still carries the change; run it again by hand",
+                                still_text);
+                else if (ran)
+                        r = asprintf(ret_outcome,
+                                     "every file written was restored as it was, and %s ran again on them",
+                                     ran_text);
+                else
+                        r = asprintf(ret_outcome, "every file written was restored as it was");
+        }
+        return r < 0 ? -ENOMEM : 0;
+}
+
 int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t now, FILE *log,
                     char **ret_message) {
-        _cleanup_free_ char *message = NULL;
+        _cleanup_free_ char *message = NULL, *outcome = NULL;
         const char *failed = NULL;
-        size_t n_written = 0;
-        int r, q;
+        size_t n_written = 0, n_ran = 0;
+        int r;
 
         r = boot_plan_write_files(rootfd, plan, now, log, &n_written);
         if (r < 0)
@@ -332,6 +401,8 @@ int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t 
                 r = child_cancelled ? -ETIMEDOUT : boot_command_run(*c, log);
                 if (r < 0)
                         failed = *c;
+                else
+                        n_ran++;
         }
         if (r >= 0) {
                 if (asprintf(&message, "%zu file(s) written, %zu command(s) run.", n_written,
@@ -342,13 +413,10 @@ int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t 
                         *ret_message = TAKE_PTR(message);
                 return 0;
         }
-        q = boot_plan_restore_files(rootfd, plan, n_written, log);
+        if (restore(rootfd, plan, n_written, n_ran, log, &outcome) < 0)
+                return -ENOMEM;
         errno = -r;
-        if (asprintf(&message,
-                     q < 0 ? "Failed at %s (%m); some files could NOT be restored, see the lines above and "
-                             "the backups next to them."
-                           : "Failed at %s (%m); every file written was restored as it was.",
-                     failed) < 0)
+        if (asprintf(&message, "Failed at %s (%m); %s.", failed, outcome) < 0)
                 return -ENOMEM;
         say(log, BOOT_APPLY_STAGE_DONE, "%s", message);
         if (ret_message)

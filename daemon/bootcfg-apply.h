@@ -5,7 +5,10 @@
  * before it changes (bootcfg-file.h names them), atomic writes (a temporary file in the same
  * directory, fsync, rename, fsync of the directory), then the plan's commands in order
  * (the initramfs rebuild first, then update-grub, proxmox-boot-tool or kernel-install). On
- * any failure half-way, every file written is put back as it was and the report says so.
+ * any failure half-way, every file written is put back as it was, the commands that had run
+ * run again on the restored files (an initramfs rebuilt with the early-bind list is rebuilt
+ * without it), and the report says so, naming any command whose result still carries the
+ * change.
  *
  * A rebuild takes minutes, so boot_apply_start() has all of it done elsewhere and the daemon
  * keeps serving: in a forked child (the plan itself, or the helper it execs), or by the helper
@@ -54,7 +57,8 @@ int boot_command_run(const char *command, FILE *log);
 /* From now on SIGTERM stops the command running (it took too long, or the daemon is
  * stopping) and boot_plan_apply() restores the files and returns -ETIMEDOUT. */
 void boot_apply_catch_sigterm(void);
-/* The whole apply, synchronously: files, commands, and the restore on failure. Returns 0 or
+/* The whole apply, synchronously: files, commands, and on failure the restore and the
+ * commands that had run again. Returns 0 or
  * the first error; *ret_message (may be NULL) gets a sentence for a person either way. */
 int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t now, FILE *log,
                     char **ret_message);

@@ -144,6 +144,69 @@ static void test_failing_command_restores(Fixture *f, gconstpointer data) {
         g_assert_null(strstr(log_text, "command\tfalse\n"));
         g_assert_nonnull(strstr(log_text, "restore\trestored /etc/default/grub\n"));
         g_assert_nonnull(strstr(message, "every file written was restored"));
+        /* what ran before the failure ran again on the restored files */
+        g_assert_nonnull(strstr(log_text, "restore\trunning true again on the restored files\n"));
+        g_assert_nonnull(strstr(message, "and `true` ran again on them."));
+}
+
+/* An image generator stand-in: the image says whether the list was there when it ran. With
+ * fail_again, it fails when run a second time. */
+static char *put_generator(Fixture *f, bool fail_again) {
+        g_autofree char *script = g_strdup_printf(
+                "#!/bin/sh\n"
+                "cd '%s' || exit 9\n"
+                "%s"
+                "if [ -e etc/passthru/early-bind.list ]; then echo list > image; else echo none > image; fi\n"
+                "touch ran-once\n",
+                f->root, fail_again ? "[ -e ran-once ] && exit 4\n" : "");
+
+        g_autofree char *fail = root_path(f, "fail.sh");
+        char *generator = root_path(f, "generator.sh");
+
+        put(f, "generator.sh", script);
+        g_assert_cmpint(chmod(generator, 0755), ==, 0);
+        put(f, "fail.sh", "#!/bin/sh\nexit 3\n");
+        g_assert_cmpint(chmod(fail, 0755), ==, 0);
+        return generator;
+}
+
+/* update-initramfs ran, update-grub failed: the image rebuilt with the list is rebuilt
+ * without it, and the message says so. */
+static void test_restore_rebuilds(Fixture *f, gconstpointer data) {
+        g_autofree char *generator = put_generator(f, false), *fail = root_path(f, "fail.sh");
+        g_autofree char *log_text = NULL, *message = NULL, *image = NULL, *expected = NULL;
+        size_t size = 0;
+        FILE *log = open_memstream(&log_text, &size);
+
+        g_assert_cmpint(strv_extend(&f->plan.commands, generator), >=, 0);
+        g_assert_cmpint(strv_extend(&f->plan.commands, fail), >=, 0);
+        g_assert_cmpint(boot_plan_apply(f->rootfd, &f->plan, true, NOW, log, &message), ==, -EPROTO);
+        fclose(log);
+        g_test_message("%s", log_text);
+        image = get(f, "image");
+        g_assert_cmpstr(image, ==, "none\n");
+        expected = g_strdup_printf("every file written was restored as it was, and `%s` ran again on them.",
+                                   generator);
+        g_assert_nonnull(strstr(message, expected));
+}
+
+/* The rebuild fails when run again: the message names what still carries the change. */
+static void test_restore_rebuild_fails(Fixture *f, gconstpointer data) {
+        g_autofree char *generator = put_generator(f, true), *fail = root_path(f, "fail.sh");
+        g_autofree char *log_text = NULL, *message = NULL, *image = NULL, *expected = NULL;
+        size_t size = 0;
+        FILE *log = open_memstream(&log_text, &size);
+
+        g_assert_cmpint(strv_extend(&f->plan.commands, generator), >=, 0);
+        g_assert_cmpint(strv_extend(&f->plan.commands, fail), >=, 0);
+        g_assert_cmpint(boot_plan_apply(f->rootfd, &f->plan, true, NOW, log, &message), ==, -EPROTO);
+        fclose(log);
+        g_test_message("%s", message);
+        image = get(f, "image");
+        g_assert_cmpstr(image, ==, "list\n");
+        expected = g_strdup_printf("but `%s` failed when run again: what it built still carries the change",
+                                   generator);
+        g_assert_nonnull(strstr(message, expected));
 }
 
 static void test_command_output(Fixture *f, gconstpointer data) {
@@ -319,6 +382,8 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         ADD("/bootcfg-apply/write", test_write);
         ADD("/bootcfg-apply/failing-command-restores", test_failing_command_restores);
+        ADD("/bootcfg-apply/restore-rebuilds", test_restore_rebuilds);
+        ADD("/bootcfg-apply/restore-rebuild-fails", test_restore_rebuild_fails);
         ADD("/bootcfg-apply/command-output", test_command_output);
         ADD("/bootcfg-apply/child", test_child);
         ADD("/bootcfg-apply/socket-exit-line", test_socket_exit_line);
