@@ -85,7 +85,7 @@ static int set_root_path(const char *root) {
 static int run(int argc, char *argv[]) {
         _cleanup_(boot_plan_done) BootPlan plan = {};
         _cleanup_free_ EarlyBindEntry *entries = NULL;
-        _cleanup_free_ char *cmdline = NULL, *message = NULL;
+        _cleanup_free_ char *cmdline = NULL, *message = NULL, *plan_error = NULL;
         _cleanup_close_ int rootfd = -EBADF, procfd = -EBADF;
         _cleanup_strv_free_ char **args = NULL;
         Roots roots = { "/", "/proc" };
@@ -111,7 +111,11 @@ static int run(int argc, char *argv[]) {
                 return EXIT_FAILED;
         }
         in.running_cmdline = cmdline;
-        r = boot_plan_make(rootfd, &in, &plan);
+        r = boot_plan_make(rootfd, &in, &plan, &plan_error);
+        if (r < 0 && plan_error) {
+                printf("done\t%s Nothing was written.\n", plan_error);
+                return EXIT_FAILED;
+        }
         if (r < 0) {
                 errno = -r;
                 printf("done\tThe boot configuration could not be planned again (%m); nothing was written.\n");

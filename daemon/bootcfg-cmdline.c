@@ -391,17 +391,22 @@ finish:
         return r;
 }
 
+/* An unterminated double quote makes the rest of a command line one word for the kernel: an
+ * argument added after it is not seen. */
+static bool quotes_balanced(const char *s) {
+        bool open = false;
+
+        for (; *s; s++)
+                if (*s == '"')
+                        open = !open;
+        return !open;
+}
+
 /* Where the value of one assignment sits in the text. */
 typedef struct Assignment {
         size_t start, end; /* the value, quotes included */
         char quote;        /* '"', '\'' or 0 */
 } Assignment;
-
-static const char *skip_blanks(const char *p) {
-        while (*p == ' ' || *p == '\t')
-                p++;
-        return p;
-}
 
 /* Parses the value starting at p; returns the position after it, or NULL if it cannot be
  * edited safely. */
@@ -432,31 +437,197 @@ static const char *parse_value(const char *p, char *ret_quote) {
         return p;
 }
 
-/* Finds the last uncommented assignment of GRUB_VARIABLE; 1 when found, 0 when none. */
+/* /etc/default/grub is a shell script that grub-mkconfig sources: it is read here word by
+ * word as the shell reads it (quotes, escapes, command substitutions, comments, command
+ * positions, compound commands), so an assignment is found only where the shell runs one. */
+
+/* The end of the command substitution or parameter expansion that starts at p ("$(", "${" or
+ * "`"), quotes inside it taken into account; NULL when it never ends. */
+static const char *skip_substitution(const char *p) {
+        char open = p[0] == '`' ? '`' : p[1], close = open == '(' ? ')' : open == '{' ? '}' : '`';
+        int depth = 1;
+
+        for (p += open == '`' ? 1 : 2; *p; p++) {
+                if (*p == '\\' && p[1])
+                        p++;
+                else if (*p == '\'') {
+                        p = strchr(p + 1, '\'');
+                        if (!p)
+                                return NULL;
+                } else if (*p == close && --depth == 0)
+                        return p + 1;
+                else if (*p == open && open != '`')
+                        depth++;
+        }
+        return NULL;
+}
+
+static bool starts_substitution(const char *p) {
+        return *p == '`' || (p[0] == '$' && (p[1] == '(' || p[1] == '{'));
+}
+
+/* The end of the shell word starting at p, or NULL when a quote or substitution in it never
+ * ends. A word ends at an unquoted blank, newline or operator character. */
+static const char *skip_word(const char *p) {
+        while (*p && !strchr(" \t\n;&|()<>", *p)) {
+                if (*p == '\\')
+                        p += p[1] ? 2 : 1;
+                else if (*p == '\'') {
+                        p = strchr(p + 1, '\'');
+                        if (!p)
+                                return NULL;
+                        p++;
+                } else if (*p == '"') {
+                        for (p++; *p && *p != '"';)
+                                if (*p == '\\' && p[1])
+                                        p += 2;
+                                else if (starts_substitution(p)) {
+                                        p = skip_substitution(p);
+                                        if (!p)
+                                                return NULL;
+                                } else
+                                        p++;
+                        if (!*p)
+                                return NULL;
+                        p++;
+                } else if (starts_substitution(p)) {
+                        p = skip_substitution(p);
+                        if (!p)
+                                return NULL;
+                } else
+                        p++;
+        }
+        return p;
+}
+
+static bool word_is(const char *w, size_t n, const char *s) {
+        return strlen(s) == n && strncmp(w, s, n) == 0;
+}
+
+static bool word_is_any(const char *w, size_t n, const char *const *list) {
+        for (; *list; list++)
+                if (word_is(w, n, *list))
+                        return true;
+        return false;
+}
+
+/* NAME= at the start of the word: the length of NAME, or 0. */
+static size_t assignment_name_length(const char *w, size_t n) {
+        size_t i = 0;
+
+        if (n == 0 || !(w[0] == '_' || (w[0] >= 'A' && w[0] <= 'Z') || (w[0] >= 'a' && w[0] <= 'z')))
+                return 0;
+        while (i < n && (w[i] == '_' || (w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= 'a' && w[i] <= 'z') ||
+                         (w[i] >= '0' && w[i] <= '9')))
+                i++;
+        return i < n && w[i] == '=' ? i : 0;
+}
+
+typedef struct ShellScan {
+        bool command;     /* the next word starts a simple command: NAME=value assigns there */
+        bool declaration; /* after export/readonly: its arguments assign too */
+        int depth;        /* inside if/while/for/case/{ }/( ) or a function: runs maybe, or never */
+        int parens;       /* how many of those are ( ), so a case pattern's ) is told apart */
+} ShellScan;
+
+/* Adjusts the scan for a word in command position that is not an assignment. */
+static void scan_command_word(ShellScan *s, const char *w, size_t n) {
+        static const char *const opening[] = { "if", "while", "until", "{", NULL };
+        static const char *const opening_args[] = { "for", "case", "select", NULL };
+        static const char *const continuing[] = { "then", "else", "elif", "do", "!", NULL };
+        static const char *const closing[] = { "fi", "done", "esac", "}", NULL };
+        static const char *const declaring[] = { "export", "readonly", NULL };
+
+        if (word_is_any(w, n, opening))
+                s->depth++;
+        else if (word_is_any(w, n, opening_args)) {
+                s->depth++;
+                s->command = false;
+        } else if (word_is_any(w, n, closing)) {
+                s->depth--;
+                s->command = false;
+        } else if (word_is_any(w, n, declaring)) {
+                s->declaration = true;
+                s->command = false;
+        } else if (!word_is_any(w, n, continuing))
+                s->command = false; /* a command: its arguments are not assignments */
+}
+
+/* Finds the last assignment of GRUB_VARIABLE the shell runs; 1 when found, 0 when none,
+ * -EBADMSG when the file cannot be read safely or the assignment cannot be edited: the
+ * shell's reading is unclear (an unterminated quote or substitution, a here-document), the
+ * assignment runs only maybe (in an if, a loop, a function), or its value is glued to more
+ * text or has a command substitution. */
 static int grub_find_assignment(const char *text, Assignment *ret) {
-        const char *line = text;
+        ShellScan s = { .command = true };
+        const char *p = text;
         bool found = false;
 
-        while (*line) {
-                const char *p = skip_blanks(line), *end, *nl;
-                char quote;
+        while (*p) {
+                const char *end;
+                size_t n, name;
 
-                if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
-                        p = skip_blanks(p + 6);
-                if (strncmp(p, GRUB_VARIABLE "=", strlen(GRUB_VARIABLE) + 1) == 0) {
-                        p += strlen(GRUB_VARIABLE) + 1;
-                        end = parse_value(p, &quote);
-                        /* a value glued to more text ("a"b) is not one passthru can edit */
-                        if (!end || !strchr(" \t\n;", *end))
-                                return -EBADMSG;
-                        *ret = (Assignment){ .start = p - text, .end = end - text, .quote = quote };
-                        found = true;
-                        line = end; /* a quoted value may span lines */
+                if (*p == ' ' || *p == '\t') {
+                        p++;
+                        continue;
                 }
-                nl = strchr(line, '\n');
-                if (!nl)
-                        break;
-                line = nl + 1;
+                if (*p == '\\' && p[1] == '\n') {
+                        p += 2;
+                        continue;
+                }
+                if (strchr("\n;&|", *p)) {
+                        p++;
+                        s.command = true;
+                        s.declaration = false;
+                        continue;
+                }
+                if (*p == '(') {
+                        p++;
+                        s.depth++;
+                        s.parens++;
+                        s.command = true;
+                        continue;
+                }
+                if (*p == ')') {
+                        p++;
+                        if (s.parens > 0) {
+                                s.parens--;
+                                s.depth--;
+                        }
+                        s.command = true; /* after a case pattern, a command */
+                        continue;
+                }
+                if (*p == '<' || *p == '>') {
+                        if (p[0] == '<' && p[1] == '<')
+                                return -EBADMSG;
+                        p++;
+                        continue;
+                }
+                if (*p == '#') {
+                        p += strcspn(p, "\n");
+                        continue;
+                }
+                end = skip_word(p);
+                if (!end)
+                        return -EBADMSG;
+                n = end - p;
+                name = (s.command || s.declaration) ? assignment_name_length(p, n) : 0;
+                if (name == 0 && s.command)
+                        scan_command_word(&s, p, n);
+                else if (name > 0 && word_is(p, name, GRUB_VARIABLE)) {
+                        const char *value = p + name + 1, *value_end;
+                        char quote;
+
+                        if (s.depth > 0)
+                                return -EBADMSG;
+                        value_end = parse_value(value, &quote);
+                        /* a value glued to more text ("a"b) is not one passthru can edit */
+                        if (value_end != end)
+                                return -EBADMSG;
+                        *ret = (Assignment){ .start = value - text, .end = end - text, .quote = quote };
+                        found = true;
+                }
+                p = end;
         }
         return found;
 }
@@ -509,6 +680,8 @@ int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
                 value = strndup(text + a.start, a.end - a.start);
         if (!value)
                 return -ENOMEM;
+        if (!quotes_balanced(value))
+                return -EBADMSG;
         changed = cmdline_edit_args(value, edit, &edited);
         if (changed < 0)
                 return changed;
@@ -587,15 +760,6 @@ int cmdline_one_off_args(const char *args, char ***ret) {
         return r;
 }
 
-static bool quotes_balanced(const char *s) {
-        bool open = false;
-
-        for (; *s; s++)
-                if (*s == '"')
-                        open = !open;
-        return !open;
-}
-
 int kernel_cmdline_edit(const char *text, const char *running_cmdline, const CmdlineEdit *edit, char **ret) {
         _cleanup_free_ char *line = NULL, *base = NULL, *edited = NULL, *out = NULL;
         const char *rest = "";
@@ -637,7 +801,6 @@ int kernel_cmdline_edit(const char *text, const char *running_cmdline, const Cmd
         line = strndup(text, strcspn(text, "\n"));
         if (!line)
                 return -ENOMEM;
-        /* an unterminated quote makes the rest one word: an argument added there is not seen */
         if (!quotes_balanced(line))
                 return -EBADMSG;
         rest = text + strlen(line);

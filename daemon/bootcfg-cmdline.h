@@ -33,10 +33,16 @@ int cmdline_edit_args(const char *args, const CmdlineEdit *edit, char **ret);
 
 /* Edits the last assignment of GRUB_CMDLINE_LINUX_DEFAULT (the one the shell keeps) in the text
  * of /etc/default/grub, keeping its quoting: double and single quotes stay, an unquoted value
- * stays unquoted while it is one word and is double-quoted when it becomes more. Commented-out
- * assignments are left alone. Without an assignment, one is appended when there is something to
- * add. Returns 1 when the text changed, 0 when not; -EINVAL for an unsafe argument, -EBADMSG
- * for a value passthru cannot edit safely (an unterminated quote, command substitution). */
+ * stays unquoted while it is one word and is double-quoted when it becomes more. The text is
+ * read as the shell that grub-mkconfig sources it with reads it: only assignments in command
+ * position count (not comments, not text inside another quoted value, not a command's
+ * arguments), several on one line included. Without an assignment, one is appended when there
+ * is something to add. Returns 1 when the text changed, 0 when not; -EINVAL for an unsafe
+ * argument, -EBADMSG for a file or value passthru cannot edit safely: an unterminated quote or
+ * command substitution anywhere, a here-document, the assignment inside an if, a loop, a case
+ * or a function (it runs maybe), its value glued to more text or with a command substitution,
+ * or an unterminated double quote inside the value (the kernel would read the addition as
+ * quoted). */
 int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret);
 
 /* Whether text (a file grub-mkconfig sources) assigns GRUB_CMDLINE_LINUX_DEFAULT outside a

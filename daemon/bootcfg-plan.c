@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bootcfg-cmdline.h"
 #include "bootcfg-detect.h"
@@ -25,12 +27,38 @@ void boot_plan_done(BootPlan *p) {
         free(p->files);
         strv_free(p->commands);
         strv_free(p->warnings);
+        free(p->refusal);
         *p = (BootPlan){};
 }
 
-/* Reads the file at the absolute path under rootfd; a missing file gives NULL. */
-static int read_optional(int rootfd, const char *path, char **ret) {
-        int r = bootcfg_read_file_at(rootfd, path + 1, CONFIG_FILE_MAX, ret);
+/* Fails the plan with -EBADMSG, saying why. */
+_printf_(2, 3) static int refuse(BootPlan *p, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        free(p->refusal);
+        va_start(ap, fmt);
+        r = vasprintf(&p->refusal, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                p->refusal = NULL;
+                return -ENOMEM;
+        }
+        return -EBADMSG;
+}
+
+/* Reads the file at the absolute path under rootfd; a missing file gives NULL. A symbolic
+ * link is refused: the atomic write would replace the link, not the file it points to. */
+static int read_optional(BootPlan *p, int rootfd, const char *path, char **ret) {
+        struct stat st;
+        int r;
+
+        if (fstatat(rootfd, path + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                return refuse(p,
+                              "%s is a symbolic link; passthru edits only regular files: make the change by "
+                              "hand in the file it points to, or replace the link with that file.",
+                              path);
+        r = bootcfg_read_file_at(rootfd, path + 1, CONFIG_FILE_MAX, ret);
 
         if (r == -ENOENT) {
                 *ret = NULL;
@@ -70,7 +98,7 @@ static int plan_generated(BootPlan *p, int rootfd, const char *path, char *new_t
         _cleanup_free_ char *new = new_text, *old = NULL;
         int r;
 
-        r = read_optional(rootfd, path, &old);
+        r = read_optional(p, rootfd, path, &old);
         if (r < 0)
                 return r;
         if (old && !bootcfg_text_is_ours(old))
@@ -209,7 +237,7 @@ static int plan_initramfs(BootPlan *p, int rootfd, const BootSetup *s, const Boo
                 _cleanup_free_ char *old = NULL;
                 char *new = NULL;
 
-                r = read_optional(rootfd, "/etc/mkinitcpio.conf", &old);
+                r = read_optional(p, rootfd, "/etc/mkinitcpio.conf", &old);
                 if (r < 0)
                         return r;
                 r = old ? mkinitcpio_hooks_edit(old, keep, &new) : -EBADMSG;
@@ -326,6 +354,29 @@ static int warn_one_off(BootPlan *p, const char *running) {
                 joined);
 }
 
+/* A command line in path that the edit cannot change safely. */
+static int refuse_edit(BootPlan *p, const char *path, const CmdlineEdit *edit) {
+        _cleanup_free_ char *joined = NULL;
+        int r;
+
+        r = join_blank(edit->add ?: edit->remove, &joined);
+        if (r < 0)
+                return r;
+        if (streq(path, "/etc/kernel/cmdline"))
+                return refuse(
+                        p,
+                        "The first line of /etc/kernel/cmdline has an unterminated double quote: an "
+                        "argument added after it would be read as quoted. Fix the line, or %s \"%s\" by "
+                        "hand.",
+                        edit->add ? "add" : "remove", joined);
+        return refuse(p,
+                      "GRUB_CMDLINE_LINUX_DEFAULT in %s cannot be edited safely: the shell would read it "
+                      "differently (an assignment inside an if, a loop or a function, a here-document, a "
+                      "command substitution, a value glued to more text, or an unterminated quote, shell's "
+                      "or kernel's). %s \"%s\" by hand, then run update-grub.",
+                      path, edit->add ? "Add" : "Remove", joined);
+}
+
 static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootPlanInput *in,
                         const Needs *needs) {
         _cleanup_strv_free_ char **files = NULL, **commands = NULL;
@@ -366,7 +417,7 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
                 _cleanup_free_ char *old = NULL;
                 char *new = NULL;
 
-                r = read_optional(rootfd, *f, &old);
+                r = read_optional(p, rootfd, *f, &old);
                 if (r < 0)
                         return r;
                 if (streq(*f, "/etc/kernel/cmdline")) {
@@ -383,6 +434,8 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
                         r = grub_default_edit(old, &edit, &new);
                 else
                         continue;
+                if (r == -EBADMSG)
+                        return refuse_edit(p, *f, &edit);
                 if (r < 0)
                         return r;
                 if (r == 0) {
@@ -402,9 +455,8 @@ static int plan_cmdline(BootPlan *p, int rootfd, const BootSetup *s, const BootP
         return 0;
 }
 
-int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret) {
+static int plan_all(int rootfd, const BootPlanInput *in, BootPlan *p) {
         _cleanup_(boot_setup_done) BootSetup s = {};
-        _cleanup_(boot_plan_done) BootPlan p = {};
         _cleanup_(needs_done) Needs needs = {};
         int r;
 
@@ -412,24 +464,33 @@ int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret) {
         if (r < 0)
                 return r;
         for (char *const *w = in->left_out; w && *w; w++) {
-                r = strv_extend(&p.warnings, *w);
+                r = strv_extend(&p->warnings, *w);
                 if (r < 0)
                         return r;
         }
-        r = plan_needs(&p, rootfd, &s, in, &needs);
+        r = plan_needs(p, rootfd, &s, in, &needs);
         if (r < 0)
                 return r;
         /* the initramfs first: proxmox-boot-tool refresh then copies the new images */
         if (in->initramfs) {
-                r = plan_initramfs(&p, rootfd, &s, in, &needs);
+                r = plan_initramfs(p, rootfd, &s, in, &needs);
                 if (r < 0)
                         return r;
         }
-        if (in->cmdline) {
-                r = plan_cmdline(&p, rootfd, &s, in, &needs);
-                if (r < 0)
-                        return r;
-        }
+        if (in->cmdline)
+                return plan_cmdline(p, rootfd, &s, in, &needs);
+        return 0;
+}
+
+int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret, char **ret_error) {
+        _cleanup_(boot_plan_done) BootPlan p = {};
+        int r;
+
+        r = plan_all(rootfd, in, &p);
+        if (r == -EBADMSG && ret_error)
+                *ret_error = TAKE_PTR(p.refusal);
+        if (r < 0)
+                return r;
         *ret = p;
         p = (BootPlan){};
         return 0;

@@ -40,9 +40,12 @@ typedef struct BootPlan {
         size_t n_files;
         char **commands; /* to run after the files are written, in order; words split on blanks */
         char **warnings;
+        char *refusal; /* while planning: why a file cannot be edited safely */
 } BootPlan;
 
-/* Plans on the root directory rootfd (the host's / or a fixture). Files the plan cannot edit
- * safely fail it (-EBADMSG from the edits). */
-int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret);
+/* Plans on the root directory rootfd (the host's / or a fixture). A file the plan cannot edit
+ * safely (a symbolic link, a GRUB assignment the shell runs only maybe, an unterminated quote…)
+ * fails it with -EBADMSG, and then only *ret_error (may be NULL; free()d by the caller) gets a
+ * sentence naming the file and why. */
+int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret, char **ret_error);
 void boot_plan_done(BootPlan *p);

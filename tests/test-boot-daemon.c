@@ -211,6 +211,31 @@ static void test_not_utf8_apply(Fixture *f, gconstpointer data) {
         } while (true);
 }
 
+/* A symbolic link at /etc/default/grub is refused before anything is written: a named error
+ * that says so, no backup, no command run. */
+static void test_symlink(Fixture *f, gconstpointer data) {
+        g_autofree char *grub = g_build_filename(f->root, "etc", "default", "grub", NULL);
+        g_autofree char *real = g_build_filename(f->root, "etc", "default", "grub.real", NULL);
+        g_autofree char *dir = g_build_filename(f->root, "etc", "default", NULL), *ran = NULL;
+        g_autoptr(GError) dry_error = NULL, error = NULL;
+        g_autoptr(GVariant) dry = NULL, reply = NULL;
+        g_autoptr(GDir) d = NULL;
+        const char *name;
+
+        g_assert_cmpint(g_rename(grub, real), ==, 0);
+        g_assert_cmpint(symlink("grub.real", grub), ==, 0);
+        dry = apply(f, true, &dry_error);
+        harness_assert_dbus_error(dry_error, PASSTHRU_ERROR_FAILED, "/etc/default/grub is a symbolic link");
+        reply = apply(f, false, &error);
+        harness_assert_dbus_error(error, PASSTHRU_ERROR_FAILED, "/etc/default/grub is a symbolic link");
+        d = g_dir_open(dir, 0, NULL);
+        while ((name = g_dir_read_name(d)))
+                g_assert_false(g_str_has_prefix(name, "grub.passthru-"));
+        ran = root_file(f, "ran");
+        g_assert_null(ran);
+        g_assert_null(root_file(f, "etc/passthru/early-bind.list"));
+}
+
 int main(int argc, char *argv[]) {
         static const Config plain = {};
 
@@ -221,5 +246,6 @@ int main(int argc, char *argv[]) {
         ADD("/boot-daemon/config-dir", &plain, test_config_dir);
         ADD("/boot-daemon/not-utf8-dry-run", &latin1, test_not_utf8_dry_run);
         ADD("/boot-daemon/not-utf8-apply", &latin1_output, test_not_utf8_apply);
+        ADD("/boot-daemon/symlink", &plain, test_symlink);
         return g_test_run();
 }

@@ -95,6 +95,17 @@ static const EditCase grub_cases[] = {
         /* undo takes only what passthru wrote, not the administrator's own value */
         { "remove-other-value", NULL, "intel_iommu=on", 0 },
         { "missing-no-newline", NULL, "intel_iommu=on", 0 },
+        /* read as the shell reads it: an assignment inside another value is text */
+        { "inside-other-value", "intel_iommu=on", NULL, 1 },
+        /* the shell keeps the last of two on one line */
+        { "two-on-one-line", "intel_iommu=on", NULL, 1 },
+        /* after a finished if, and not a command's argument */
+        { "after-if", "intel_iommu=on", NULL, 1 },
+        /* an unterminated double quote in the value: the kernel would read the addition as quoted */
+        { "kernel-quote", "intel_iommu=on", NULL, -EBADMSG },
+        /* assigned only maybe */
+        { "conditional", "intel_iommu=on", NULL, -EBADMSG },
+        { "heredoc", "intel_iommu=on", NULL, -EBADMSG },
         { "backtick", "intel_iommu=on", NULL, -EBADMSG },
         { "unterminated", "intel_iommu=on", NULL, -EBADMSG },
         { "debian12", "intel_iommu=on;reboot", NULL, -EINVAL },

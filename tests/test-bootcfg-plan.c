@@ -125,7 +125,7 @@ static void test_plan(PlanFixture *f, gconstpointer data) {
         g_autofree char *commands = NULL;
         BootPlan p = {}, again = {}, undo = {}, undone = {};
 
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, 0);
         for (size_t i = 0; i < p.n_files; i++) {
                 g_test_message("%s", p.files[i].diff);
                 g_string_append_printf(files, "%s%s", i ? " " : "", p.files[i].path);
@@ -149,13 +149,13 @@ static void test_plan(PlanFixture *f, gconstpointer data) {
 
         /* written, the same plan has nothing left to do */
         write_plan(f, &p);
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &again), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &again, NULL), ==, 0);
         g_assert_cmpuint(again.n_files, ==, 0);
         g_assert_null(again.commands);
 
         /* removed, every file is as it was */
         in.remove = true;
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &undo), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &undo, NULL), ==, 0);
         g_assert_cmpuint(undo.n_files, ==, p.n_files);
         write_plan(f, &undo);
         for (size_t i = 0; i < p.n_files; i++) {
@@ -163,7 +163,7 @@ static void test_plan(PlanFixture *f, gconstpointer data) {
 
                 g_assert_cmpstr(now, ==, g_ptr_array_index(before, i));
         }
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &undone), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &undone, NULL), ==, 0);
         g_assert_cmpuint(undone.n_files, ==, 0);
 
         boot_plan_done(&p);
@@ -177,7 +177,7 @@ static void test_grub_diff(PlanFixture *f, gconstpointer data) {
         BootPlanInput in = { .entries = &nic, .n_entries = 1, .intel_dmar = true, .cmdline = true };
         BootPlan p = {};
 
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, 0);
         g_assert_cmpuint(p.n_files, ==, 1);
         g_assert_cmpstr(p.files[0].diff, ==,
                         "--- /etc/default/grub\n"
@@ -205,7 +205,7 @@ static void test_foreign_file(PlanFixture *f, gconstpointer data) {
 
         g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
         g_assert_true(g_file_set_contents(list, "my own notes\n", -1, NULL));
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, 0);
         g_assert_cmpuint(p.n_files, ==, 0);
         g_assert_null(p.commands);
         g_assert_nonnull(strstr(p.warnings[0], "/etc/passthru/early-bind.list was not written by passthru"));
@@ -223,7 +223,7 @@ static bool warns_by_hand(PlanFixture *f, const char *running, bool pt) {
         BootPlan p = {};
         bool found = false;
 
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, 0);
         g_assert_cmpuint(p.n_files, ==, 0);
         for (char **w = p.warnings; w && *w; w++) {
                 g_test_message("running \"%s\": %s", running, *w);
@@ -259,7 +259,7 @@ static void test_new_kernel_cmdline_one_off(PlanFixture *f, gconstpointer data) 
         bool warned = false;
 
         g_assert_cmpint(g_unlink(path), ==, 0);
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, 0);
         for (size_t i = 0; i < p.n_files; i++)
                 if (g_str_equal(p.files[i].path, "/etc/kernel/cmdline")) {
                         g_assert_null(p.files[i].old_text);
@@ -272,6 +272,34 @@ static void test_new_kernel_cmdline_one_off(PlanFixture *f, gconstpointer data) 
         }
         g_assert_true(warned);
         boot_plan_done(&p);
+}
+
+/* What cannot be edited safely fails the plan with a sentence that names the file and why. */
+static void test_refused(PlanFixture *f, gconstpointer data) {
+        g_autofree char *grub = g_build_filename(f->root, "etc", "default", "grub", NULL),
+                        *real = g_build_filename(f->root, "etc", "default", "grub.real", NULL);
+        BootPlanInput in = { .entries = &nic, .n_entries = 1, .want_iommu_pt = true, .cmdline = true };
+        BootPlan p = {};
+        char *error = NULL;
+
+        /* a symbolic link: the atomic write would replace the link */
+        g_assert_cmpint(g_rename(grub, real), ==, 0);
+        g_assert_cmpint(symlink("grub.real", grub), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, &error), ==, -EBADMSG);
+        g_test_message("%s", error);
+        g_assert_nonnull(strstr(error, "/etc/default/grub is a symbolic link"));
+        g_clear_pointer(&error, free);
+
+        /* assigned only maybe */
+        g_assert_cmpint(g_unlink(grub), ==, 0);
+        g_assert_true(g_file_set_contents(
+                grub, "if [ -e /x ]; then\n\tGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nfi\n", -1, NULL));
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, &error), ==, -EBADMSG);
+        g_test_message("%s", error);
+        g_assert_nonnull(
+                strstr(error, "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub cannot be edited safely"));
+        g_assert_nonnull(strstr(error, "Add \"iommu=pt\" by hand"));
+        free(error);
 }
 
 static void proxmox_setup(PlanFixture *f, gconstpointer data) {
@@ -296,6 +324,7 @@ int main(int argc, char *argv[]) {
                 g_test_add(path, PlanFixture, &plan_cases[i], plan_setup, test_plan, plan_teardown);
         }
         g_test_add("/plan/grub-diff", PlanFixture, NULL, debian_setup, test_grub_diff, plan_teardown);
+        g_test_add("/plan/refused", PlanFixture, NULL, debian_setup, test_refused, plan_teardown);
         g_test_add("/plan/new-kernel-cmdline-one-off", PlanFixture, NULL, proxmox_setup,
                    test_new_kernel_cmdline_one_off, plan_teardown);
         g_test_add("/plan/foreign-file", PlanFixture, NULL, debian_setup, test_foreign_file, plan_teardown);

@@ -136,6 +136,15 @@ static int helper_command(Bus *b, const BootPlanInput *in, uint64_t digest, char
         return 0;
 }
 
+/* A sentence of the plan as the method's error: it may quote a path with any bytes. */
+static int bus_error_valid_text(sd_bus_error *error, const char *text) {
+        _cleanup_free_ char *valid = NULL;
+
+        if (utf8_escape_invalid(text, &valid) < 0)
+                return -ENOMEM;
+        return sd_bus_error_setf(error, PASSTHRU_ERROR_FAILED, "%s", valid);
+}
+
 struct BootCall {
         Bus *bus;
         sd_bus_message *msg;
@@ -198,7 +207,7 @@ static void on_done(int error, const char *message, void *userdata) {
 }
 
 int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_free_ char *config_error = NULL;
+        _cleanup_free_ char *config_error = NULL, *plan_error = NULL;
         _cleanup_close_ int rootfd = -EBADF;
         BootOptions o = { .initramfs = true, .cmdline = true };
         _cleanup_free_ EarlyBindEntry *entries = NULL;
@@ -237,16 +246,14 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = manager_boot_input(b->manager, persist_dir(b->persist), &o, &in, &entries, &left_out,
                                &config_error);
         if (r >= 0)
-                r = boot_plan_make(rootfd, &in, &c->plan);
+                r = boot_plan_make(rootfd, &in, &c->plan, &plan_error);
         if (r < 0) {
                 boot_call_free(c);
                 if (r == -EBADMSG && config_error)
                         return sd_bus_error_setf(error, PASSTHRU_ERROR_FAILED,
                                                  "%s; fix the file, then try again.", config_error);
-                if (r == -EBADMSG)
-                        return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
-                                                "A boot configuration file has a shape passthru cannot edit "
-                                                "safely; the daemon's log says which.");
+                if (r == -EBADMSG && plan_error)
+                        return bus_error_valid_text(error, plan_error);
                 log_error_errno(r, "Failed to plan the boot configuration: %m");
                 return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
                                         "The boot configuration could not be planned; the daemon's log "
