@@ -555,7 +555,8 @@ static void scan_command_word(ShellScan *s, const char *w, size_t n) {
 
 /* Finds the last assignment of GRUB_VARIABLE the shell runs; 1 when found, 0 when none,
  * -EBADMSG when the file cannot be read safely or the assignment cannot be edited: the
- * shell's reading is unclear (an unterminated quote or substitution, a here-document), the
+ * shell's reading is unclear (an unterminated quote, substitution or compound command, a
+ * here-document), the
  * assignment runs only maybe (in an if, a loop, a function), or its value is glued to more
  * text or has a command substitution. */
 static int grub_find_assignment(const char *text, Assignment *ret) {
@@ -629,7 +630,23 @@ static int grub_find_assignment(const char *text, Assignment *ret) {
                 }
                 p = end;
         }
+        /* an if, a loop or a ( ) never closed, or closed twice: the shell fails on the file */
+        if (s.depth != 0)
+                return -EBADMSG;
         return found;
+}
+
+/* Whether text ends in a backslash that escapes what follows (with or without the last
+ * newline): a line appended there would continue the last command. Conservative: a backslash
+ * in quotes or a comment counts too. */
+static bool ends_continued(const char *text) {
+        size_t len = strlen(text), n = 0;
+
+        if (len > 0 && text[len - 1] == '\n')
+                len--;
+        while (n < len && text[len - 1 - n] == '\\')
+                n++;
+        return n % 2 == 1;
 }
 
 static bool has_blank(const char *s) {
@@ -660,6 +677,8 @@ int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
                 changed = cmdline_edit_args("", edit, &edited);
                 if (changed < 0)
                         return changed;
+                if (changed > 0 && edited[0] != '\0' && ends_continued(text))
+                        return -EBADMSG;
                 if (changed == 0 || edited[0] == '\0') {
                         out = strdup(text);
                         if (!out)

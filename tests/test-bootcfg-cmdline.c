@@ -106,6 +106,9 @@ static const EditCase grub_cases[] = {
         /* assigned only maybe */
         { "conditional", "intel_iommu=on", NULL, -EBADMSG },
         { "heredoc", "intel_iommu=on", NULL, -EBADMSG },
+        /* an if never closed, a last line continued: an appended assignment would be inside */
+        { "unclosed-if", "intel_iommu=on", NULL, -EBADMSG },
+        { "continued", "intel_iommu=on", NULL, -EBADMSG },
         { "backtick", "intel_iommu=on", NULL, -EBADMSG },
         { "unterminated", "intel_iommu=on", NULL, -EBADMSG },
         { "debian12", "intel_iommu=on;reboot", NULL, -EINVAL },

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The command-line editor (bootcfg-cmdline.c) on arbitrary existing arguments: adding what
  * passthru adds is idempotent (a second edit changes nothing), and taking it out again leaves
- * nothing of passthru's. */
+ * nothing of passthru's. The same input as a /etc/default/grub: the shell reading finds an
+ * assignment or refuses, and an edit it accepts is idempotent too. */
 #include "bootcfg-cmdline.h"
 #include "fuzz.h"
 
@@ -18,13 +19,28 @@ static bool quotes_balanced(const char *s) {
         return !open;
 }
 
+static void grub(const char *text) {
+        _cleanup_free_ char *added = NULL, *again = NULL;
+        CmdlineEdit add = { .add = adds };
+        int r;
+
+        r = grub_default_edit(text, &add, &added);
+        if (r < 0)
+                return;
+        if (grub_default_edit(added, &add, &again) != 0 || !streq(again, added))
+                abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_free_ char *line = fuzz_string(data, size), *added = NULL, *again = NULL, *removed = NULL,
                             *check = NULL;
         CmdlineEdit add = { .add = adds }, remove = { .remove = adds };
 
         fuzz_quiet();
-        if (!line || !quotes_balanced(line))
+        if (!line)
+                return 0;
+        grub(line);
+        if (!quotes_balanced(line))
                 return 0;
         if (cmdline_edit_args(line, &add, &added) < 0)
                 return 0;
