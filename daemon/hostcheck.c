@@ -741,6 +741,11 @@ static int check_initramfs(const HostFacts *f, HostChecks *c) {
                 return add(c, "initramfs", HOST_CHECK_SKIP,
                            text("no %s: the host boots without an initramfs", strna(f->initramfs_image)),
                            no_remedy());
+        case -EINPROGRESS:
+                return add(c, "initramfs", HOST_CHECK_SKIP,
+                           text("%s is being listed; the checks run again when that is done",
+                                strna(f->initramfs_image)),
+                           no_remedy());
         default:
                 /* No listing tool (or it failed): the configuration is the best evidence left. */
                 if (l)
@@ -843,9 +848,10 @@ static int check_initramfs_stale(const HostFacts *f, HostChecks *c) {
                            text(BOOT_CONFIG_REMEDY));
         return add(c, "initramfs-stale", HOST_CHECK_PASS,
                    text("%s is newer than its inputs%s", image,
-                        b->image_early_list == 1  ? " and carries the early-bind list"
-                        : b->image_early_list < 0 ? " (it could not be listed)"
-                                                  : ""),
+                        b->image_early_list == 1              ? " and carries the early-bind list"
+                        : b->image_early_list == -EINPROGRESS ? " (it is being listed)"
+                        : b->image_early_list < 0             ? " (it could not be listed)"
+                                                              : ""),
                    no_remedy());
 }
 

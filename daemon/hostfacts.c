@@ -54,6 +54,7 @@ void host_facts_done(HostFacts *f) {
         config_lines_done(&f->modprobe);
         config_lines_done(&f->initramfs_modules);
         free(f->initramfs_image);
+        free(f->initramfs_wanted);
         free(f->translated_group);
         free(f->translated_type);
         free(f->vfio_nodes);
@@ -365,12 +366,7 @@ bool devices_any_persistent(Device *const *devices, size_t n) {
         return false;
 }
 
-#define IMAGE_HAS_VFIO_PCI 1
-#define IMAGE_HAS_EARLY_LIST 2
-
-/* Runs "lister image" and reports whether its listing names vfio-pci and passthru's
- * early-bind list (IMAGE_HAS_* bits). */
-static int list_initramfs(const char *lister, const char *image) {
+int host_facts_list_initramfs(const char *lister, const char *image, int cancel_fd) {
         char *argv[] = { (char *) lister, (char *) image, NULL };
         posix_spawn_file_actions_t actions;
         _cleanup_fclose_ FILE *out = NULL;
@@ -397,19 +393,24 @@ static int list_initramfs(const char *lister, const char *image) {
                 r = -errno;
         }
         while (out) {
-                struct pollfd p = { .fd = fileno(out), .events = POLLIN };
+                struct pollfd p[] = { { .fd = fileno(out), .events = POLLIN },
+                                      { .fd = cancel_fd, .events = POLLIN } };
 
-                if (poll(&p, 1, INITRAMFS_LIST_TIMEOUT_MS) <= 0) {
+                if (poll(p, ELEMENTSOF(p), INITRAMFS_LIST_TIMEOUT_MS) <= 0) {
                         r = -ETIMEDOUT;
+                        break;
+                }
+                if (p[1].revents) {
+                        r = -ECANCELED;
                         break;
                 }
                 if (getline(&line, &size, out) < 0)
                         break;
                 /* vfio-pci.ko, .ko.xz, .ko.zst: the module file, however compressed. */
                 if (strstr(line, "/vfio-pci.ko"))
-                        found |= IMAGE_HAS_VFIO_PCI;
+                        found |= HOST_INITRAMFS_HAS_VFIO_PCI;
                 if (strstr(line, "etc/passthru/early-bind.list"))
-                        found |= IMAGE_HAS_EARLY_LIST;
+                        found |= HOST_INITRAMFS_HAS_EARLY_LIST;
         }
         if (r < 0)
                 (void) kill(pid, SIGKILL);
@@ -422,14 +423,29 @@ static int list_initramfs(const char *lister, const char *image) {
         return found;
 }
 
+void host_facts_set_initramfs_listing(HostFacts *f, const struct timespec *mtime, int result) {
+        f->initramfs_list_bits = result;
+        f->initramfs_mtime = *mtime;
+        f->initramfs_listed = true;
+}
+
+/* What the kept listing says, for the checks. */
+static void use_listing(HostFacts *f) {
+        int bits = f->initramfs_list_bits;
+
+        f->initramfs_vfio = bits < 0 ? bits : !!(bits & HOST_INITRAMFS_HAS_VFIO_PCI);
+        f->boot.image_early_list = bits < 0 ? bits : !!(bits & HOST_INITRAMFS_HAS_EARLY_LIST);
+}
+
 /* Listing an initramfs takes seconds: only when a device is to stay on vfio-pci, and only
- * again when the image has changed. */
+ * again when the image has changed (whatever the listing gave). */
 static int read_initramfs(HostFacts *f, const HostRoots *roots) {
         const char *lister = roots->initramfs_lister ?: "/usr/bin/lsinitramfs";
         _cleanup_free_ char *path = NULL;
         struct stat st;
         int r;
 
+        f->initramfs_wanted = mfree(f->initramfs_wanted);
         if (!f->kernel_release || !(devices_any_persistent(f->table->devices, f->table->n_devices) ||
                                     f->boot.persisted || f->boot.early_list)) {
                 f->initramfs_vfio = -ECANCELED;
@@ -447,23 +463,26 @@ static int read_initramfs(HostFacts *f, const HostRoots *roots) {
         }
         f->boot.image = true;
         f->boot.image_mtime = st.st_mtim;
-        if (f->initramfs_vfio >= 0 && f->initramfs_list_bits >= 0 &&
-            st.st_mtim.tv_sec == f->initramfs_mtime.tv_sec &&
+        if (f->initramfs_listed && st.st_mtim.tv_sec == f->initramfs_mtime.tv_sec &&
             st.st_mtim.tv_nsec == f->initramfs_mtime.tv_nsec) {
-                f->boot.image_early_list = !!(f->initramfs_list_bits & IMAGE_HAS_EARLY_LIST);
+                use_listing(f);
                 return 0;
         }
         if (access(lister, X_OK) < 0) {
                 f->initramfs_vfio = -ENOPKG;
                 return 0;
         }
-        r = list_initramfs(lister, path);
+        if (roots->list_later) {
+                f->initramfs_vfio = f->boot.image_early_list = -EINPROGRESS;
+                f->initramfs_wanted = TAKE_PTR(path);
+                f->initramfs_wanted_mtime = st.st_mtim;
+                return 0;
+        }
+        r = host_facts_list_initramfs(lister, path, -1);
         if (r < 0)
                 log_warning_errno(r, "Failed to list %s with %s, ignoring: %m", path, lister);
-        f->initramfs_list_bits = r;
-        f->initramfs_vfio = r < 0 ? r : !!(r & IMAGE_HAS_VFIO_PCI);
-        f->boot.image_early_list = r < 0 ? r : !!(r & IMAGE_HAS_EARLY_LIST);
-        f->initramfs_mtime = st.st_mtim;
+        host_facts_set_initramfs_listing(f, &st.st_mtim, r);
+        use_listing(f);
         return 0;
 }
 

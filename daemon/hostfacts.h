@@ -38,6 +38,9 @@ typedef struct HostRoots {
         const char *initramfs_lister; /* NULL: /usr/bin/lsinitramfs when it exists */
         const char *root;       /* NULL: / (boot loader and generator detection), unless etc is moved */
         const char *config_dir; /* NULL: <etc>/passthru, where devices.conf lives */
+        /* An initramfs listing takes seconds: with list_later the facts only ask for it
+         * (HostFacts.initramfs_wanted) and the caller lists off its event loop. */
+        bool list_later;
 } HostRoots;
 
 /* The vfio modules, by their kernel names. vfio_virqfd was folded into vfio in 6.2. */
@@ -124,7 +127,11 @@ typedef struct HostFacts {
         char *initramfs_image;          /* /boot/initrd.img-RELEASE */
         int initramfs_vfio; /* 1: carries vfio-pci, 0: does not, <0: unknown (no image or tool) */
         struct timespec initramfs_mtime; /* the listing is kept until the image changes */
-        int initramfs_list_bits;         /* what the listing found (hostfacts.c), <0 when not listed */
+        int initramfs_list_bits;         /* what the listing found (HOST_INITRAMFS_HAS_*), or -errno */
+        bool initramfs_listed;  /* initramfs_list_bits is the listing of the image at initramfs_mtime */
+        char *initramfs_wanted; /* with list_later: the image to list (its path under the roots), else NULL
+                                 */
+        struct timespec initramfs_wanted_mtime;
         bool dev_vfio_read;
         VfioNode *vfio_nodes;
         size_t n_vfio_nodes;
@@ -134,6 +141,18 @@ typedef struct HostFacts {
         /* borrowed for the duration of a run */
         const DeviceTable *table;
 } HostFacts;
+
+/* What an initramfs listing found. */
+#define HOST_INITRAMFS_HAS_VFIO_PCI 1
+#define HOST_INITRAMFS_HAS_EARLY_LIST 2
+
+/* Runs "lister image" and returns the HOST_INITRAMFS_HAS_* bits its listing shows, or -errno
+ * (-ETIMEDOUT after 30 s without output, -ECANCELED as soon as cancel_fd, unless -1, becomes
+ * readable). Safe in a thread of its own. */
+int host_facts_list_initramfs(const char *lister, const char *image, int cancel_fd);
+/* Keeps the listing (a result of host_facts_list_initramfs()) of the image as it was at mtime;
+ * the next read of the current facts uses it while the image is unchanged. */
+void host_facts_set_initramfs_listing(HostFacts *f, const struct timespec *mtime, int result);
 
 /* Reads the boot-time facts into an empty HostFacts. */
 int host_facts_read_boot(HostFacts *f, const HostRoots *roots);

@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "dir-list.h"
 #include "host-use.h"
@@ -16,6 +18,7 @@
 #include "safety.h"
 #include "strv.h"
 #include "sysfs.h"
+#include "thread-job.h"
 #include "udev-monitor.h"
 
 /* Calls each listener's callback NAME, when it has one. A callback may add or remove
@@ -28,6 +31,65 @@
                                                                   (m)->listeners[_i].userdata); \
         } while (0)
 
+typedef struct InitramfsListing {
+        char *lister, *image;
+        struct timespec mtime; /* the image's, when the facts asked for the listing */
+        int cancel_fd;
+        int result;
+} InitramfsListing;
+
+static InitramfsListing *initramfs_listing_free(InitramfsListing *l) {
+        if (!l)
+                return NULL;
+        free(l->lister);
+        free(l->image);
+        free(l);
+        return NULL;
+}
+
+static void *run_initramfs_listing(void *input) {
+        InitramfsListing *l = input;
+
+        l->result = host_facts_list_initramfs(l->lister, l->image, l->cancel_fd);
+        return l;
+}
+
+static void on_initramfs_listed(ThreadJob *job, void *result, void *userdata) {
+        InitramfsListing *l = result;
+        Manager *m = userdata;
+
+        (void) thread_job_free(TAKE_PTR(m->initramfs_job));
+        if (l->result < 0)
+                log_warning_errno(l->result, "Failed to list %s with %s, ignoring: %m", l->image, l->lister);
+        host_facts_set_initramfs_listing(&m->host.facts, &l->mtime, l->result);
+        initramfs_listing_free(l);
+        (void) manager_check_host(m);
+}
+
+/* The facts asked for a listing of the initramfs: it runs in a thread. */
+static void start_initramfs_listing(Manager *m) {
+        const HostFacts *f = &m->host.facts;
+        InitramfsListing *l;
+        int r;
+
+        if (!f->initramfs_wanted || m->initramfs_job)
+                return;
+        l = calloc(1, sizeof(InitramfsListing));
+        if (!l)
+                return;
+        *l = (InitramfsListing){ .lister = strdup(m->host.roots.initramfs_lister ?: "/usr/bin/lsinitramfs"),
+                                 .image = strdup(f->initramfs_wanted),
+                                 .mtime = f->initramfs_wanted_mtime,
+                                 .cancel_fd = m->initramfs_cancel_fd };
+        r = l->lister && l->image ? thread_job_start(m->event, run_initramfs_listing, l, on_initramfs_listed,
+                                                     m, &m->initramfs_job)
+                                  : -ENOMEM;
+        if (r < 0) {
+                log_warning_errno(r, "Failed to start listing %s, ignoring: %m", f->initramfs_wanted);
+                initramfs_listing_free(l);
+        }
+}
+
 int manager_new(const ManagerOptions *options, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
         int r;
@@ -35,6 +97,9 @@ int manager_new(const ManagerOptions *options, Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->options = *options;
+        m->initramfs_cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m->initramfs_cancel_fd < 0)
+                return log_error_errno(errno, "Failed to create an eventfd: %m");
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate event loop: %m");
@@ -47,6 +112,12 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         udev_monitor_free(m->monitor);
         sd_event_source_disable_unref(m->host_check_source);
+        if (m->initramfs_job) {
+                (void) eventfd_write(m->initramfs_cancel_fd, 1);
+                initramfs_listing_free(thread_job_free(m->initramfs_job));
+        }
+        if (m->initramfs_cancel_fd >= 0)
+                close(m->initramfs_cancel_fd);
         sd_event_source_disable_unref(m->host_use_source);
         host_use_scan_free(m->host_use_scan);
         host_state_done(&m->host);
@@ -60,6 +131,7 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m->boot_etc);
         free(m->boot_images);
+        free(m->boot_lister);
         free(m);
         return NULL;
 }
@@ -169,6 +241,10 @@ static void schedule_host_check(Manager *m) {
                 log_warning_errno(r, "Failed to schedule a host check, ignoring: %m");
 }
 
+bool manager_host_check_pending(Manager *m) {
+        return m->initramfs_job;
+}
+
 int manager_check_host(Manager *m) {
         bool changed;
         int r;
@@ -176,6 +252,9 @@ int manager_check_host(Manager *m) {
         r = host_state_refresh(&m->host, &m->table, m->sources.kmod, &changed);
         if (r >= 0 && changed)
                 NOTIFY(m, manager_changed, MANAGER_CHANGE_HOST_STATUS);
+        if (r >= 0)
+                start_initramfs_listing(m);
+        NOTIFY(m, host_checked, m);
         return r;
 }
 
@@ -501,17 +580,21 @@ int manager_start(Manager *m) {
         m->host.roots.sysfs = m->sources.sysfs;
         m->host.roots.proc = m->options.proc_root;
         m->host.roots.config_dir = m->options.config_dir;
+        m->host.roots.list_later = true;
         if (m->options.boot_root) {
                 if (asprintf(&m->boot_etc, "%s/etc", m->options.boot_root) < 0 ||
-                    asprintf(&m->boot_images, "%s/boot", m->options.boot_root) < 0)
+                    asprintf(&m->boot_images, "%s/boot", m->options.boot_root) < 0 ||
+                    asprintf(&m->boot_lister, "%s/usr/bin/lsinitramfs", m->options.boot_root) < 0)
                         return -ENOMEM;
                 m->host.roots.root = m->options.boot_root;
                 m->host.roots.etc = m->boot_etc;
                 m->host.roots.boot = m->boot_images;
+                m->host.roots.initramfs_lister = m->boot_lister;
         }
         r = host_state_start(&m->host, &m->table, m->sources.kmod);
         if (r < 0)
                 return r;
+        start_initramfs_listing(m);
         r = host_use_scan_new(m->event, m->options.proc_root, m->sources.sysfs, on_host_use_scanned, m,
                               &m->host_use_scan);
         if (r < 0)

@@ -18,6 +18,8 @@ struct udev;
 typedef struct Records Records;
 typedef struct UdevMonitor UdevMonitor;
 typedef struct HostUseScan HostUseScan;
+typedef struct ThreadJob ThreadJob;
+typedef struct Manager Manager;
 
 /* A sysfs worker that has not finished by then leaves its device stuck. Shorter than the
  * 25 s a D-Bus call waits by default, so the caller hears why. */
@@ -53,6 +55,9 @@ typedef struct ManagerListener {
         /* The group table was rebuilt; old is the previous one, freed after this returns. */
         void (*groups_changed)(Group **old, size_t n_old, void *userdata);
         void (*manager_changed)(unsigned changes, void *userdata);
+        /* The host checks ran (manager_check_host(), or again once an initramfs listing
+         * they waited for ended). */
+        void (*host_checked)(Manager *m, void *userdata);
 } ManagerListener;
 
 /* The bus layer, persistence, and room for a test's recorder. */
@@ -72,6 +77,8 @@ typedef struct Manager {
 
         HostState host;
         sd_event_source *host_check_source; /* a re-check pending for the idle loop */
+        ThreadJob *initramfs_job;           /* lists the initramfs off the loop (hostfacts.h) */
+        int initramfs_cancel_fd;            /* stops that listing (at exit) */
 
         /* Everyone who hears the model's changes: the bus layer, persistence (persist.c). */
         struct {
@@ -81,7 +88,7 @@ typedef struct Manager {
         size_t n_listeners;
 
         ManagerOptions options;
-        char *boot_etc, *boot_images; /* boot_root's etc and boot, when it is set */
+        char *boot_etc, *boot_images, *boot_lister; /* boot_root's etc, boot and lsinitramfs */
 } Manager;
 
 int manager_new(const ManagerOptions *options, Manager **ret);
@@ -111,8 +118,11 @@ int manager_sync_group(Manager *m, const PciAddress *a);
 /* Reads what the host uses again (mounts, routes, open handles, consoles) and updates every
  * device's Blockers and Assignable. */
 void manager_refresh_blockers(Manager *m);
-/* Runs the host checks now (CheckHost); HostStatus follows. */
+/* Runs the host checks now (CheckHost); HostStatus follows. When an initramfs is still to be
+ * listed the listing starts off the loop, and the checks run again when it ends. */
 int manager_check_host(Manager *m);
+/* An initramfs listing is under way: the checks are incomplete until host_checked follows. */
+bool manager_host_check_pending(Manager *m);
 
 /* Whether a PCI driver is loaded (bus/pci/drivers/NAME): driver_override can bind it. */
 bool manager_driver_loaded(Manager *m, const char *name);

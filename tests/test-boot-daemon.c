@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
 #include "harness.h"
 #include "mock-polkit.h"
@@ -27,6 +28,7 @@
 typedef struct {
         const char *grub;        /* etc/default/grub of the root; NULL: the fixture's */
         const char *update_grub; /* the stand-in's script body; NULL: it logs and succeeds */
+        const char *lister;      /* usr/bin/lsinitramfs of the root; NULL: none */
 } Config;
 
 typedef struct {
@@ -50,14 +52,18 @@ static void copy_fixture_root(Fixture *f) {
 }
 
 /* A command of the root: appends its name and arguments to ROOT/ran, then runs body. */
-static void stand_in(Fixture *f, const char *name, const char *body) {
-        g_autofree char *rel = g_build_filename("usr", "sbin", name, NULL);
+static void stand_in_at(Fixture *f, const char *dir, const char *name, const char *body) {
+        g_autofree char *rel = g_build_filename("usr", dir, name, NULL);
         g_autofree char *path = g_build_filename(f->root, rel, NULL);
         g_autofree char *script =
                 g_strdup_printf("#!/bin/sh\necho \"${0##*/} $*\" >> \"${0%%/usr/sbin/*}/ran\"\n%s\n", body);
 
         test_write_file(f->root, rel, script);
         g_assert_no_errno(g_chmod(path, 0755));
+}
+
+static void stand_in(Fixture *f, const char *name, const char *body) {
+        stand_in_at(f, "sbin", name, body);
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
@@ -76,6 +82,15 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
                 test_write_file(f->root, "etc/default/grub", c->grub);
         stand_in(f, "update-initramfs", "exit 0");
         stand_in(f, "update-grub", c->update_grub ?: "exit 0");
+        if (c->lister) {
+                struct utsname u;
+                g_autofree char *image = NULL;
+
+                g_assert_no_errno(uname(&u));
+                image = g_strdup_printf("boot/initrd.img-%s", u.release);
+                test_write_file(f->root, image, "an image\n");
+                stand_in_at(f, "bin", "lsinitramfs", c->lister);
+        }
 
         conf = g_build_filename(f->dir, "etc-passthru", NULL);
         test_write_file(conf, "devices.conf", REMEMBER_VF4);
@@ -236,6 +251,75 @@ static void test_symlink(Fixture *f, gconstpointer data) {
         g_assert_null(root_file(f, "etc/passthru/early-bind.list"));
 }
 
+static gboolean call_done(gpointer data) {
+        return ((HarnessCall *) data)->done;
+}
+
+/* CheckHost waits for a slow lsinitramfs off the event loop: another client's ListDevices
+ * is answered meanwhile, and the CheckHost calls get the listing's result when it ends. The
+ * image is rebuilt after start-up's listing, so the checks list it again. */
+static const Config slow_lister = {
+        .lister = "sleep 3\necho usr/lib/modules/x/kernel/drivers/vfio/pci/vfio-pci.ko",
+};
+
+static void rebuild_image(Fixture *f) {
+        struct utsname u;
+        g_autofree char *image = NULL;
+
+        g_assert_no_errno(uname(&u));
+        image = g_strdup_printf("boot/initrd.img-%s", u.release);
+        test_write_file(f->root, image, "another image\n");
+}
+
+static void test_check_host_slow_lister(Fixture *f, gconstpointer data) {
+        g_autoptr(GVariant) rows = NULL, listing = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *id, *status, *summary, *remedy;
+        HarnessCall check, again;
+        bool seen = false;
+        GVariantIter *iter;
+        gint64 t0, listed_us;
+
+        /* start-up's listing first */
+        rows = harness_call_looping(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "CheckHost",
+                                    NULL, "(a(ssss))", &error);
+        g_assert_no_error(error);
+        rebuild_image(f);
+
+        harness_call_start(f->h, &check, G_DBUS_CALL_FLAGS_NONE, PASSTHRU_MANAGER_PATH,
+                           PASSTHRU_MANAGER_INTERFACE, "CheckHost", NULL, "(a(ssss))");
+        harness_call_start(f->h, &again, G_DBUS_CALL_FLAGS_NONE, PASSTHRU_MANAGER_PATH,
+                           PASSTHRU_MANAGER_INTERFACE, "CheckHost", NULL, "(a(ssss))");
+        t0 = g_get_monotonic_time();
+        listing = harness_call_looping(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                       "ListDevices", NULL, NULL, &error);
+        g_assert_no_error(error);
+        listed_us = g_get_monotonic_time() - t0;
+        g_test_message("ListDevices answered in %.1f ms", listed_us / 1000.0);
+        g_assert_cmpint(listed_us, <, 2 * G_USEC_PER_SEC);
+        /* the lister sleeps 4 s: the checks are still waiting for it */
+        g_assert_false(check.done);
+        g_assert_false(again.done);
+
+        harness_wait_until(call_done, &check, "CheckHost");
+        harness_call_finish(&again, "the second CheckHost");
+        g_assert_no_error(check.error);
+        g_assert_no_error(again.error);
+        g_assert_true(g_variant_equal(check.reply, again.reply));
+        g_variant_get(check.reply, "(a(ssss))", &iter);
+        while (g_variant_iter_next(iter, "(&s&s&s&s)", &id, &status, &summary, &remedy))
+                if (g_str_equal(id, "initramfs")) {
+                        g_test_message("initramfs: %s: %s", status, summary);
+                        g_assert_cmpstr(status, ==, "pass");
+                        g_assert_nonnull(strstr(summary, "carries vfio-pci"));
+                        seen = true;
+                }
+        g_variant_iter_free(iter);
+        g_assert_true(seen);
+        g_clear_pointer(&check.reply, g_variant_unref);
+        g_clear_pointer(&again.reply, g_variant_unref);
+}
+
 int main(int argc, char *argv[]) {
         static const Config plain = {};
 
@@ -247,5 +331,6 @@ int main(int argc, char *argv[]) {
         ADD("/boot-daemon/not-utf8-dry-run", &latin1, test_not_utf8_dry_run);
         ADD("/boot-daemon/not-utf8-apply", &latin1_output, test_not_utf8_apply);
         ADD("/boot-daemon/symlink", &plain, test_symlink);
+        ADD("/boot-daemon/check-host-slow-lister", &slow_lister, test_check_host_slow_lister);
         return g_test_run();
 }

@@ -27,6 +27,8 @@ typedef struct Bus {
         BusChanges *changes;
         BindCall *bind_calls; /* Bind/Unbind calls waiting for their transaction (bus-bind.c) */
         BootCall *boot_call;  /* the ApplyBootConfig under way, if any (bus-bootcfg.c) */
+        sd_bus_message **check_calls; /* CheckHost calls waiting for an initramfs listing */
+        size_t n_check_calls;
         const char *helper;   /* passthru-boot-config; NULL: the installed one (--boot-helper) */
 } Bus;
 

@@ -29,17 +29,13 @@ static int property_get_host_status(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_append(reply, "s", host_status_to_string(b->manager->host.status));
 }
 
-/* Checks afresh (the boot-time facts stay cached) and answers with one row per check. */
-static int method_check_host(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+/* CheckHost calls waiting at most: each is one a client awaits. */
+#define CHECK_CALLS_MAX 64
+
+static int reply_checks(sd_bus_message *msg, const HostChecks *checks) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Bus *b = userdata;
-        const HostChecks *checks = &b->manager->host.checks;
         int r;
 
-        r = manager_check_host(b->manager);
-        if (r < 0)
-                return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
-                                        "The host could not be checked; the daemon's log says why.");
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', PASSTHRU_HOST_CHECK_ROW_SIGNATURE);
@@ -54,6 +50,56 @@ static int method_check_host(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+void bus_manager_host_checked(Bus *b) {
+        if (manager_host_check_pending(b->manager))
+                return;
+        for (size_t i = 0; i < b->n_check_calls; i++) {
+                int r = reply_checks(b->check_calls[i], &b->manager->host.checks);
+
+                if (r < 0)
+                        log_debug_errno(r, "Could not answer CheckHost, ignoring: %m");
+                sd_bus_message_unref(b->check_calls[i]);
+        }
+        b->check_calls = mfree(b->check_calls);
+        b->n_check_calls = 0;
+}
+
+void bus_manager_done(Bus *b) {
+        for (size_t i = 0; i < b->n_check_calls; i++)
+                sd_bus_message_unref(b->check_calls[i]);
+        b->check_calls = mfree(b->check_calls);
+        b->n_check_calls = 0;
+}
+
+/* Checks afresh (the boot-time facts stay cached) and answers with one row per check. While an
+ * initramfs is being listed (seconds, off the loop) the call waits for the checks that follow,
+ * and so do the calls that come meanwhile: one check run serves them all. */
+static int method_check_host(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        sd_bus_message **calls;
+        int r;
+
+        if (!manager_host_check_pending(b->manager)) {
+                r = manager_check_host(b->manager);
+                if (r < 0)
+                        return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
+                                                "The host could not be checked; the daemon's log says why.");
+                if (!manager_host_check_pending(b->manager))
+                        return reply_checks(msg, &b->manager->host.checks);
+        }
+        if (b->n_check_calls >= CHECK_CALLS_MAX)
+                return sd_bus_error_setf(error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                                         "%d CheckHost calls are waiting for the initramfs to be listed "
+                                         "already; try again in a few seconds.",
+                                         CHECK_CALLS_MAX);
+        calls = realloc(b->check_calls, (b->n_check_calls + 1) * sizeof(sd_bus_message *));
+        if (!calls)
+                return -ENOMEM;
+        b->check_calls = calls;
+        b->check_calls[b->n_check_calls++] = sd_bus_message_ref(msg);
+        return 1;
 }
 
 /* Field by field: sd_bus_message_append() parses the row's type string again for every row,

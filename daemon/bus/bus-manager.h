@@ -8,3 +8,8 @@
 typedef struct Bus Bus;
 
 int bus_manager_register(Bus *b);
+/* The host checks ran: CheckHost calls waiting for an initramfs listing get their answer once
+ * none is under way any more. */
+void bus_manager_host_checked(Bus *b);
+/* Drops the CheckHost calls still waiting (the bus goes). */
+void bus_manager_done(Bus *b);

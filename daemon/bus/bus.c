@@ -83,12 +83,17 @@ static void on_manager_changed(unsigned changes, void *userdata) {
         bus_changes_queue(b->changes, BUS_OBJECT_MANAGER, PASSTHRU_MANAGER_PATH, changes);
 }
 
+static void on_host_checked(Manager *m, void *userdata) {
+        bus_manager_host_checked(userdata);
+}
+
 static const ManagerListener listener = {
         .device_added = on_device_added,
         .device_removed = on_device_removed,
         .device_changed = on_device_changed,
         .groups_changed = on_groups_changed,
         .manager_changed = on_manager_changed,
+        .host_checked = on_host_checked,
 };
 
 static int connect_bus(Bus *b, const char *address) {
@@ -139,6 +144,7 @@ Bus *bus_free(Bus *b) {
         if (b->persist)
                 persist_set_listener(b->persist, NULL, NULL);
         bus_bootcfg_done(b);
+        bus_manager_done(b);
         bus_changes_free(b->changes);
         polkit_free(b->polkit);
         sd_bus_flush_close_unref(b->bus);
