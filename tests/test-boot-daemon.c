@@ -320,6 +320,42 @@ static void test_check_host_slow_lister(Fixture *f, gconstpointer data) {
         g_clear_pointer(&again.reply, g_variant_unref);
 }
 
+/* Dry runs are planned off the event loop, one after the other: another client's ListDevices
+ * queued behind 40 of them is answered before they all are, and each gets its plan. */
+static void test_dry_runs_off_loop(Fixture *f, gconstpointer data) {
+        g_autoptr(GDBusConnection) other = NULL;
+        g_autoptr(GVariant) listing = NULL;
+        g_autoptr(GError) error = NULL;
+        HarnessCall dry[40];
+        unsigned waiting = 0;
+
+        other = g_dbus_connection_new_for_address_sync(
+                harness_bus_address(f->h),
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+        for (size_t i = 0; i < G_N_ELEMENTS(dry); i++)
+                harness_call_start_on(other, &dry[i], G_DBUS_CALL_FLAGS_NONE, PASSTHRU_MANAGER_PATH,
+                                      PASSTHRU_MANAGER_INTERFACE, "ApplyBootConfig",
+                                      g_variant_new_parsed("({'dry-run': <true>},)"), "(a(sss)asas)");
+        g_assert_true(g_dbus_connection_flush_sync(other, NULL, NULL));
+        listing = harness_call_looping(f->h, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                                       "ListDevices", NULL, NULL, &error);
+        g_assert_no_error(error);
+        for (size_t i = 0; i < G_N_ELEMENTS(dry); i++)
+                waiting += !dry[i].done;
+        g_test_message("ListDevices answered with %u of %zu dry runs still waiting", waiting,
+                       G_N_ELEMENTS(dry));
+        g_assert_cmpuint(waiting, >, 0);
+        for (size_t i = 0; i < G_N_ELEMENTS(dry); i++) {
+                harness_call_finish(&dry[i], "a dry run");
+                g_assert_no_error(dry[i].error);
+                g_assert_nonnull(reply_diff(dry[i].reply, "/etc/passthru/early-bind.list"));
+                g_variant_unref(dry[i].reply);
+        }
+}
+
 int main(int argc, char *argv[]) {
         static const Config plain = {};
 
@@ -332,5 +368,6 @@ int main(int argc, char *argv[]) {
         ADD("/boot-daemon/not-utf8-apply", &latin1_output, test_not_utf8_apply);
         ADD("/boot-daemon/symlink", &plain, test_symlink);
         ADD("/boot-daemon/check-host-slow-lister", &slow_lister, test_check_host_slow_lister);
+        ADD("/boot-daemon/dry-runs-off-loop", &plain, test_dry_runs_off_loop);
         return g_test_run();
 }

@@ -14,6 +14,7 @@
 #include "persist.h"
 #include "polkit.h"
 #include "strv.h"
+#include "thread-job.h"
 #include "utf8.h"
 #include "config.h"
 
@@ -136,20 +137,27 @@ static int helper_command(Bus *b, const BootPlanInput *in, uint64_t digest, char
         return 0;
 }
 
-/* A sentence of the plan as the method's error: it may quote a path with any bytes. */
-static int bus_error_valid_text(sd_bus_error *error, const char *text) {
-        _cleanup_free_ char *valid = NULL;
+/* Previews waiting to be planned at most: each is a call a client awaits. */
+#define BOOT_PLANS_QUEUED_MAX 64
 
-        if (utf8_escape_invalid(text, &valid) < 0)
-                return -ENOMEM;
-        return sd_bus_error_setf(error, PASSTHRU_ERROR_FAILED, "%s", valid);
-}
-
+/* An ApplyBootConfig call: planned off the loop (one plan at a time, in call order), then
+ * answered (a dry run) or applied. */
 struct BootCall {
         Bus *bus;
         sd_bus_message *msg;
+        bool dry_run;
+        /* the plan's inputs, the call's own: the thread reads them */
+        int rootfd;
+        BootPlanInput in;
+        EarlyBindEntry *entries;
+        char **left_out; /* remembered entries the gate left out (in.left_out) */
+        char *running_cmdline;
+        /* the thread's result */
+        int plan_result;
         BootPlan plan;
+        char *plan_error;
         BootApply *apply;
+        BootCall *next; /* in Bus.boot_queue */
 };
 
 static void boot_call_free(BootCall *c) {
@@ -157,7 +165,13 @@ static void boot_call_free(BootCall *c) {
                 return;
         boot_apply_free(c->apply);
         sd_bus_message_unref(c->msg);
+        if (c->rootfd >= 0)
+                close(c->rootfd);
+        free(c->entries);
+        strv_free(c->left_out);
+        free(c->running_cmdline);
         boot_plan_done(&c->plan);
+        free(c->plan_error);
         free(c);
 }
 
@@ -206,15 +220,121 @@ static void on_done(int error, const char *message, void *userdata) {
         boot_call_free(c);
 }
 
-int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_free_ char *config_error = NULL, *plan_error = NULL;
-        _cleanup_close_ int rootfd = -EBADF;
-        BootOptions o = { .initramfs = true, .cmdline = true };
-        _cleanup_free_ EarlyBindEntry *entries = NULL;
-        _cleanup_strv_free_ char **left_out = NULL;
+/* Starts writing the plan c previewed: the helper writes it (bootcfg-helper.h). */
+static int start_apply(Bus *b, BootCall *c) {
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *request = NULL;
-        BootPlanInput in;
+        int r;
+
+        /* The daemon's sandbox keeps /etc and /boot read-only: the helper writes them, as root
+         * behind its socket where systemd listens on it, else as our child. */
+        if (!b->helper && !b->manager->options.boot_root && helper_socket_listens())
+                r = boot_helper_request(&c->in, boot_plan_digest(&c->plan), &request);
+        else
+                r = helper_command(b, &c->in, boot_plan_digest(&c->plan), &argv);
+        if (r < 0)
+                return r;
+        return boot_apply_start(&(BootApplyParams){ .event = b->manager->event,
+                                                    .rootfd = c->rootfd,
+                                                    .argv = argv,
+                                                    .socket_path = request ? BOOT_HELPER_SOCKET : NULL,
+                                                    .request = request,
+                                                    .run_commands = true,
+                                                    .on_progress = on_progress,
+                                                    .on_done = on_done,
+                                                    .userdata = c },
+                                &c->plan, &c->apply);
+}
+
+/* The plan of c is made: answer a dry run (or a plan with nothing to do), else apply it. */
+static void planned(Bus *b, BootCall *c) {
+        int r = c->plan_result;
+
+        if (r == -EBADMSG && c->plan_error) {
+                _cleanup_free_ char *valid = NULL;
+
+                r = utf8_escape_invalid(c->plan_error, &valid);
+                if (r >= 0)
+                        r = sd_bus_reply_method_errorf(c->msg, PASSTHRU_ERROR_FAILED, "%s", valid);
+        } else if (r < 0) {
+                log_error_errno(r, "Failed to plan the boot configuration: %m");
+                r = sd_bus_reply_method_errorf(c->msg, PASSTHRU_ERROR_FAILED,
+                                               "The boot configuration could not be planned; the daemon's "
+                                               "log says why.");
+        } else if (c->dry_run || (c->plan.n_files == 0 && !c->plan.commands))
+                r = reply_plan(c->msg, &c->plan);
+        else {
+                r = start_apply(b, c);
+                if (r >= 0)
+                        return; /* on_done answers, and frees c */
+                log_error_errno(r, "Failed to start the boot configuration: %m");
+                r = sd_bus_reply_method_errorf(c->msg, PASSTHRU_ERROR_FAILED,
+                                               "The boot configuration could not be started; the daemon's "
+                                               "log says why.");
+        }
+        if (r < 0)
+                log_debug_errno(r, "Could not reply to ApplyBootConfig, ignoring: %m");
+        if (b->boot_call == c)
+                b->boot_call = NULL;
+        boot_call_free(c);
+}
+
+static void *run_plan(void *input) {
+        BootCall *c = input;
+
+        c->plan_result = boot_plan_make(c->rootfd, &c->in, &c->plan, &c->plan_error);
+        return c;
+}
+
+static void plan_next(Bus *b);
+
+static void on_planned(ThreadJob *job, void *result, void *userdata) {
+        Bus *b = userdata;
+        BootCall *c = result;
+
+        (void) thread_job_free(TAKE_PTR(b->boot_plan_job));
+        b->boot_queue = c->next;
+        c->next = NULL;
+        planned(b, c);
+        plan_next(b);
+}
+
+/* Plans the first call of the queue in a thread, unless one is being planned. */
+static void plan_next(Bus *b) {
+        BootCall *c = b->boot_queue;
+        int r;
+
+        if (!c || b->boot_plan_job)
+                return;
+        r = thread_job_start(b->manager->event, run_plan, c, on_planned, b, &b->boot_plan_job);
+        if (r < 0) {
+                b->boot_queue = c->next;
+                c->plan_result = r;
+                planned(b, c);
+                plan_next(b);
+        }
+}
+
+static size_t queued_calls(Bus *b) {
+        size_t n = 0;
+
+        for (BootCall *c = b->boot_queue; c; c = c->next)
+                n++;
+        return n;
+}
+
+static void queue_call(Bus *b, BootCall *c) {
+        BootCall **tail = &b->boot_queue;
+
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = c;
+        plan_next(b);
+}
+
+int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *config_error = NULL;
+        BootOptions o = { .initramfs = true, .cmdline = true };
         Bus *b = userdata;
         bool dry_run = false;
         BootCall *c;
@@ -230,73 +350,63 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
-        if (b->boot_call)
+        if (!dry_run && b->boot_call)
                 return sd_bus_error_set(error, PASSTHRU_ERROR_BUSY,
                                         "The boot configuration is being applied already; wait for it to "
                                         "finish.");
-        rootfd = open(b->manager->options.boot_root ?: "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return -errno;
+        if (queued_calls(b) >= BOOT_PLANS_QUEUED_MAX)
+                return sd_bus_error_setf(
+                        error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
+                        "%d boot configurations are waiting to be planned already; try again "
+                        "when they are answered.",
+                        BOOT_PLANS_QUEUED_MAX);
         c = calloc(1, sizeof(BootCall));
         if (!c)
                 return -ENOMEM;
+        *c = (BootCall){ .bus = b, .dry_run = dry_run, .rootfd = -EBADF };
+        c->rootfd = open(b->manager->options.boot_root ?: "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c->rootfd < 0) {
+                r = -errno;
+                boot_call_free(c);
+                return r;
+        }
         /* A real change looks at what the host uses right now, as a Bind does. */
         if (!dry_run)
                 manager_refresh_blockers(b->manager);
-        r = manager_boot_input(b->manager, persist_dir(b->persist), &o, &in, &entries, &left_out,
+        r = manager_boot_input(b->manager, persist_dir(b->persist), &o, &c->in, &c->entries, &c->left_out,
                                &config_error);
-        if (r >= 0)
-                r = boot_plan_make(rootfd, &in, &c->plan, &plan_error);
-        if (r < 0) {
+        if (r == -EBADMSG && config_error) {
                 boot_call_free(c);
-                if (r == -EBADMSG && config_error)
-                        return sd_bus_error_setf(error, PASSTHRU_ERROR_FAILED,
-                                                 "%s; fix the file, then try again.", config_error);
-                if (r == -EBADMSG && plan_error)
-                        return bus_error_valid_text(error, plan_error);
-                log_error_errno(r, "Failed to plan the boot configuration: %m");
-                return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
-                                        "The boot configuration could not be planned; the daemon's log "
-                                        "says why.");
+                return sd_bus_error_setf(error, PASSTHRU_ERROR_FAILED, "%s; fix the file, then try again.",
+                                         config_error);
         }
-        if (dry_run || (c->plan.n_files == 0 && !c->plan.commands)) {
-                r = reply_plan(msg, &c->plan);
-                boot_call_free(c);
-                return r < 0 ? r : 1;
+        if (r >= 0 && c->in.running_cmdline) {
+                c->running_cmdline = strdup(c->in.running_cmdline);
+                c->in.running_cmdline = c->running_cmdline;
+                r = c->running_cmdline ? 0 : -ENOMEM;
         }
-        /* The daemon's sandbox keeps /etc and /boot read-only: the helper writes them, as root
-         * behind its socket where systemd listens on it, else as our child (bootcfg-helper.h). */
-        if (!b->helper && !b->manager->options.boot_root && helper_socket_listens())
-                r = boot_helper_request(&in, boot_plan_digest(&c->plan), &request);
-        else
-                r = helper_command(b, &in, boot_plan_digest(&c->plan), &argv);
         if (r < 0) {
                 boot_call_free(c);
                 return r;
         }
-        c->bus = b;
         c->msg = sd_bus_message_ref(msg);
-        r = boot_apply_start(&(BootApplyParams){ .event = b->manager->event,
-                                                 .rootfd = rootfd,
-                                                 .argv = argv,
-                                                 .socket_path = request ? BOOT_HELPER_SOCKET : NULL,
-                                                 .request = request,
-                                                 .run_commands = true,
-                                                 .on_progress = on_progress,
-                                                 .on_done = on_done,
-                                                 .userdata = c },
-                             &c->plan, &c->apply);
-        if (r < 0) {
-                boot_call_free(c);
-                return sd_bus_error_set(error, PASSTHRU_ERROR_FAILED,
-                                        "The boot configuration could not be started; the daemon's log "
-                                        "says why.");
-        }
-        b->boot_call = c;
+        if (!dry_run)
+                b->boot_call = c;
+        queue_call(b, c);
         return 1;
 }
 
 void bus_bootcfg_done(Bus *b) {
+        /* the call being planned is the queue's first: the thread is waited for, then freed */
+        (void) thread_job_free(TAKE_PTR(b->boot_plan_job));
+        while (b->boot_queue) {
+                BootCall *next = b->boot_queue->next;
+
+                if (b->boot_call == b->boot_queue)
+                        b->boot_call = NULL;
+                boot_call_free(b->boot_queue);
+                b->boot_queue = next;
+        }
         boot_call_free(b->boot_call);
         b->boot_call = NULL;
 }

@@ -17,6 +17,7 @@ typedef struct BindCall BindCall;
 typedef struct Refusal Refusal;
 typedef struct Persist Persist;
 typedef struct BootCall BootCall;
+typedef struct ThreadJob ThreadJob;
 
 typedef struct Bus {
         Manager *manager;
@@ -27,9 +28,11 @@ typedef struct Bus {
         BusChanges *changes;
         BindCall *bind_calls; /* Bind/Unbind calls waiting for their transaction (bus-bind.c) */
         BootCall *boot_call;  /* the ApplyBootConfig under way, if any (bus-bootcfg.c) */
+        BootCall *boot_queue; /* ApplyBootConfig calls to plan, in order; the first is being planned */
+        ThreadJob *boot_plan_job;
         sd_bus_message **check_calls; /* CheckHost calls waiting for an initramfs listing */
         size_t n_check_calls;
-        const char *helper;   /* passthru-boot-config; NULL: the installed one (--boot-helper) */
+        const char *helper; /* passthru-boot-config; NULL: the installed one (--boot-helper) */
 } Bus;
 
 /* Serves the objects under prefix ("device" or "group" objects, as the log names them) with
