@@ -1,94 +1,68 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <pthread.h>
-#include <sys/eventfd.h>
+#include <stdlib.h>
 
 #include "host-use.h"
 #include "log.h"
 #include "safety.h"
+#include "thread-job.h"
 
 struct HostUseScan {
+        sd_event *event;
         const char *proc_root;
         Sysfs *sysfs;
         host_use_done_t done;
         void *userdata;
-        int fd; /* the thread says "done" here */
-        sd_event_source *source;
-        pthread_t thread;
-        bool running;
-        SafetyHost *fresh; /* written by the thread, read by the loop once it said done */
+        ThreadJob *job; /* the scan under way, on a SafetyHost of its own */
 };
 
-static void *scan(void *userdata) {
-        HostUseScan *s = userdata;
+static void *scan(void *input) {
+        SafetyHost *fresh = input;
 
-        (void) safety_host_refresh(s->fresh);
-        (void) eventfd_write(s->fd, 1);
-        return NULL;
+        (void) safety_host_refresh(fresh);
+        return fresh;
 }
 
-static void join(HostUseScan *s) {
-        eventfd_t value;
-
-        (void) pthread_join(s->thread, NULL);
-        (void) eventfd_read(s->fd, &value);
-        s->running = false;
-}
-
-static int on_done(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+static void on_scanned(ThreadJob *job, void *result, void *userdata) {
         HostUseScan *s = userdata;
 
-        join(s);
-        s->done(TAKE_PTR(s->fresh), s->userdata);
-        return 0;
+        (void) thread_job_free(TAKE_PTR(s->job));
+        s->done(result, s->userdata);
 }
 
 int host_use_scan_new(sd_event *event, const char *proc_root, Sysfs *sysfs, host_use_done_t done,
                       void *userdata, HostUseScan **ret) {
-        _cleanup_(host_use_scan_freep) HostUseScan *s = calloc(1, sizeof(HostUseScan));
-        int r;
+        HostUseScan *s = calloc(1, sizeof(HostUseScan));
 
         if (!s)
                 return -ENOMEM;
-        s->proc_root = proc_root;
-        s->sysfs = sysfs;
-        s->done = done;
-        s->userdata = userdata;
-        s->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (s->fd < 0)
-                return log_error_errno(errno, "Failed to create an eventfd: %m");
-        r = sd_event_add_io(event, &s->source, s->fd, EPOLLIN, on_done, s);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the host-use scan: %m");
-        *ret = TAKE_PTR(s);
+        *s = (HostUseScan){
+                .event = event, .proc_root = proc_root, .sysfs = sysfs, .done = done, .userdata = userdata
+        };
+        *ret = s;
         return 0;
 }
 
 HostUseScan *host_use_scan_free(HostUseScan *s) {
         if (!s)
                 return NULL;
-        if (s->running)
-                join(s);
-        safety_host_free(s->fresh);
-        sd_event_source_disable_unref(s->source);
-        if (s->fd >= 0)
-                close(s->fd);
+        safety_host_free(thread_job_free(s->job));
         free(s);
         return NULL;
 }
 
 bool host_use_scan_start(HostUseScan *s) {
+        SafetyHost *fresh;
         int r;
 
-        if (s->running)
+        if (s->job)
                 return true;
-        if (safety_host_new(s->proc_root, s->sysfs, &s->fresh) < 0)
+        if (safety_host_new(s->proc_root, s->sysfs, &fresh) < 0)
                 return false;
-        r = pthread_create(&s->thread, NULL, scan, s);
-        if (r != 0) {
+        r = thread_job_start(s->event, scan, fresh, on_scanned, s, &s->job);
+        if (r < 0) {
                 log_warning_errno(r, "Failed to start the host-use scan, ignoring: %m");
-                s->fresh = safety_host_free(s->fresh);
+                safety_host_free(fresh);
                 return false;
         }
-        s->running = true;
         return true;
 }

@@ -4,7 +4,8 @@
 /* One piece of slow work run off the event loop: a function in a thread of its own, whose
  * result the loop gets in a callback once it is done, so that nobody's D-Bus call waits
  * behind it (a boot configuration planned for a dry run, an initramfs listed for a host
- * check). The work must touch nothing the loop changes meanwhile: it gets its own copies. */
+ * check, what the host uses looked at again). The work must touch nothing the loop changes
+ * meanwhile: it gets its own copies. */
 
 #include <systemd/sd-event.h>
 

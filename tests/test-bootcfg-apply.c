@@ -170,10 +170,11 @@ static char *put_generator(Fixture *f, bool fail_again) {
         return generator;
 }
 
-/* update-initramfs ran, update-grub failed: the image rebuilt with the list is rebuilt
- * without it, and the message says so. */
-static void test_restore_rebuilds(Fixture *f, gconstpointer data) {
-        g_autofree char *generator = put_generator(f, false), *fail = root_path(f, "fail.sh");
+/* A generator ran, the next command failed: after the restore the image holds image_after,
+ * and the message says before `GENERATOR` after. */
+static void assert_restore(Fixture *f, bool fail_again, const char *image_after, const char *before,
+                           const char *after) {
+        g_autofree char *generator = put_generator(f, fail_again), *fail = root_path(f, "fail.sh");
         g_autofree char *log_text = NULL, *message = NULL, *image = NULL, *expected = NULL;
         size_t size = 0;
         FILE *log = open_memstream(&log_text, &size);
@@ -184,29 +185,22 @@ static void test_restore_rebuilds(Fixture *f, gconstpointer data) {
         fclose(log);
         g_test_message("%s", log_text);
         image = get(f, "image");
-        g_assert_cmpstr(image, ==, "none\n");
-        expected = g_strdup_printf("every file written was restored as it was, and `%s` ran again on them.",
-                                   generator);
+        g_assert_cmpstr(image, ==, image_after);
+        expected = g_strconcat(before, "`", generator, "`", after, NULL);
         g_assert_nonnull(strstr(message, expected));
+}
+
+/* update-initramfs ran, update-grub failed: the image rebuilt with the list is rebuilt
+ * without it, and the message says so. */
+static void test_restore_rebuilds(Fixture *f, gconstpointer data) {
+        assert_restore(f, false, "none\n", "every file written was restored as it was, and ",
+                       " ran again on them.");
 }
 
 /* The rebuild fails when run again: the message names what still carries the change. */
 static void test_restore_rebuild_fails(Fixture *f, gconstpointer data) {
-        g_autofree char *generator = put_generator(f, true), *fail = root_path(f, "fail.sh");
-        g_autofree char *log_text = NULL, *message = NULL, *image = NULL, *expected = NULL;
-        size_t size = 0;
-        FILE *log = open_memstream(&log_text, &size);
-
-        g_assert_cmpint(strv_extend(&f->plan.commands, generator), >=, 0);
-        g_assert_cmpint(strv_extend(&f->plan.commands, fail), >=, 0);
-        g_assert_cmpint(boot_plan_apply(f->rootfd, &f->plan, true, NOW, log, &message), ==, -EPROTO);
-        fclose(log);
-        g_test_message("%s", message);
-        image = get(f, "image");
-        g_assert_cmpstr(image, ==, "list\n");
-        expected = g_strdup_printf("but `%s` failed when run again: what it built still carries the change",
-                                   generator);
-        g_assert_nonnull(strstr(message, expected));
+        assert_restore(f, true, "list\n", "but ",
+                       " failed when run again: what it built still carries the change");
 }
 
 static void test_command_output(Fixture *f, gconstpointer data) {
