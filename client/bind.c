@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bind.h"
 #include "bus.h"
-#include "changes-text.h"
 #include "output.h"
 #include "passthru-dbus.h"
 
@@ -74,13 +73,14 @@ static int print_changes_text(sd_bus_message *reply, const char *address, const 
         int r;
 
         while ((r = sd_bus_message_read(reply, "(sss)", &a, &from, &to)) > 0) {
-                changes_text_row(stdout, o->dry_run, a, from, to);
+                printf("%s%s: %s -> %s\n", o->dry_run ? "would move " : "", a, *from ? from : "-",
+                       *to ? to : "-");
                 n++;
         }
         if (r < 0)
                 return client_error_errno(r, "Failed to read the reply: %m");
         if (n == 0)
-                changes_text_none(stdout, address);
+                printf("Nothing to change for %s.\n", address);
         return flush_stdout();
 }
 

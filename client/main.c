@@ -8,7 +8,6 @@
 #include "bootcfg.h"
 #include "bus.h"
 #include "check.h"
-#include "client-options.h"
 #include "config.h" /* the build's: PROJECT_VERSION */
 #include "config-verbs.h"
 #include "list.h"
@@ -16,6 +15,21 @@
 #include "passthructl.h"
 #include "reset-method.h"
 #include "show.h"
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_JSON,
+        ARG_BUS_ADDRESS,
+        ARG_GROUP,
+        ARG_DRY_RUN,
+        ARG_FORCE,
+        ARG_DRIVER,
+        ARG_PERSIST,
+        ARG_NO_INITRAMFS,
+        ARG_NO_CMDLINE,
+        ARG_REMOVE,
+        ARG_IOMMU_PT,
+};
 
 typedef struct Verb {
         const char *name;
@@ -79,7 +93,12 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "host", required_argument, NULL, 'H' },
-                CLIENT_BIND_OPTIONS,
+                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "group", no_argument, NULL, ARG_GROUP },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "force", no_argument, NULL, ARG_FORCE },
+                { "driver", required_argument, NULL, ARG_DRIVER },
+                { "persist", no_argument, NULL, ARG_PERSIST },
                 { "no-initramfs", no_argument, NULL, ARG_NO_INITRAMFS },
                 { "no-cmdline", no_argument, NULL, ARG_NO_CMDLINE },
                 { "remove", no_argument, NULL, ARG_REMOVE },

@@ -113,9 +113,7 @@ HarnessRun harness_run(Harness *h, const char *const *argv) {
 }
 
 const char *harness_client_path(void) {
-        const char *memcheck = g_getenv("PASSTHRUCTL_MEMCHECK");
-
-        return g_getenv("PASSTHRU_TEST_WRAPPER") && memcheck ? memcheck : g_getenv("PASSTHRUCTL");
+        return g_getenv("PASSTHRUCTL");
 }
 
 HarnessRun harness_run_client(Harness *h, const char *const *args) {

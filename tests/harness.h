@@ -59,9 +59,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HarnessRun, harness_run_clear)
  * context keeps running (a mock polkit in the test answers meanwhile); fails the test when
  * the wrapper found errors in it. */
 HarnessRun harness_run_client(Harness *h, const char *const *args);
-/* The passthructl to run: $PASSTHRUCTL, the static front; under a wrapper (valgrind) the
- * same front linked dynamically, $PASSTHRUCTL_MEMCHECK, since memcheck cannot follow a
- * static glibc. NULL outside meson test. */
+/* The passthructl to run: $PASSTHRUCTL, the built client. NULL outside meson test. */
 const char *harness_client_path(void);
 /* The same for any command line (argv[0] looked up in $PATH), e.g. passthructl under setpriv. */
 HarnessRun harness_run(Harness *h, const char *const *argv);

@@ -900,125 +900,15 @@ static void test_client(Fixture *f, gconstpointer data) {
         g_assert_nonnull(strstr(unbound.out, "\"to\": \"nvme\""));
         assert_kernel(f, NVME, "nvme", NULL);
 
+        g_auto(HarnessRun) rebound = CLIENT(f, "bind", NVME);
+        g_assert_cmpint(rebound.status, ==, 0);
+        g_auto(HarnessRun) back = CLIENT(f, "unbind", NVME);
+        g_assert_cmpint(back.status, ==, 0);
+        g_assert_cmpstr(back.out, ==, "0000:06:00.0: vfio-pci -> nvme\n");
+        assert_kernel(f, NVME, "nvme", NULL);
+
         g_auto(HarnessRun) misplaced = CLIENT(f, "list", "--force");
         g_assert_cmpint(misplaced.status, ==, 64);
-}
-
-/* The front (client/front) runs bind and unbind itself and hands any other command line,
- * as typed, to the full client beside it. A copy of the front next to a stand-in full client
- * that records its arguments and exits 42 shows which of the two ran. */
-static void test_front_dispatch(Fixture *f, gconstpointer data) {
-        static const char *const handed[][6] = {
-                { "--json", "bind", NVME },
-                { "list" },
-                { "bind" },
-                { "bind", NVME, NVME },
-                { "bind", "--driver=nvme", NVME },
-                { "unbind", "--force", NVME },
-                { "-H", "somewhere", "bind", NVME },
-                { "bind", NVME, "--frobnicate" },
-                { "--help" },
-                /* understood, but not an address the front speaks, or no bus there: handed
-                 * over before anything is sent */
-                { "--bus-address", "unix:abstract=/passthru-test", "bind", NVME },
-                { "--bus-address=unix:path=/nonexistent/passthru-test-bus", "unbind", NVME },
-        };
-        g_autofree char *dir = g_dir_make_tmp("passthru-front-XXXXXX", NULL);
-        g_autofree char *front = g_build_filename(dir, "passthructl", NULL);
-        g_autofree char *args_file = g_build_filename(dir, "args", NULL);
-        g_autofree char *stand_in =
-                g_strdup_printf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >'%s'\nexit 42\n", args_file);
-        g_autofree char *full = g_build_filename(dir, "passthructl-full", NULL);
-        g_autofree char *binary = NULL;
-        size_t size;
-
-        SKIP_WITHOUT_DAEMON(f);
-        g_assert_true(g_file_get_contents(harness_client_path(), &binary, &size, NULL));
-        g_assert_true(g_file_set_contents_full(front, binary, (gssize) size, G_FILE_SET_CONTENTS_NONE, 0755,
-                                               NULL));
-        g_assert_true(g_file_set_contents_full(full, stand_in, -1, G_FILE_SET_CONTENTS_NONE, 0755, NULL));
-
-        {
-                g_auto(HarnessRun) bound =
-                        harness_run(f->h, (const char *const[]){ front, "bind", NVME, NULL });
-                g_auto(HarnessRun) back =
-                        harness_run(f->h, (const char *const[]){ front, "unbind", NVME, NULL });
-
-                g_assert_cmpint(bound.status, ==, 0);
-                g_assert_cmpstr(bound.out, ==, "0000:06:00.0: nvme -> vfio-pci\n");
-                g_assert_cmpint(back.status, ==, 0);
-                g_assert_cmpstr(back.out, ==, "0000:06:00.0: vfio-pci -> nvme\n");
-                g_assert_false(g_file_test(args_file, G_FILE_TEST_EXISTS));
-                assert_kernel(f, NVME, "nvme", NULL);
-        }
-        for (size_t i = 0; i < G_N_ELEMENTS(handed); i++) {
-                g_autoptr(GPtrArray) argv = g_ptr_array_new();
-                g_autoptr(GString) expected = g_string_new(NULL);
-                g_autofree char *got = NULL;
-
-                g_ptr_array_add(argv, front);
-                for (const char *const *a = handed[i]; *a; a++) {
-                        g_ptr_array_add(argv, (char *) *a);
-                        g_string_append_printf(expected, "%s\n", *a);
-                }
-                g_ptr_array_add(argv, NULL);
-                {
-                        g_auto(HarnessRun) r = harness_run(f->h, (const char *const *) argv->pdata);
-
-                        g_assert_cmpint(r.status, ==, 42);
-                }
-                g_assert_true(g_file_get_contents(args_file, &got, NULL, NULL));
-                g_assert_cmpstr(got, ==, expected->str);
-                g_assert_cmpint(g_unlink(args_file), ==, 0);
-        }
-        assert_kernel(f, NVME, "nvme", NULL);
-        g_assert_null(record(f, NVME));
-        test_remove_tree(dir);
-}
-
-/* What the front prints for a reply or an error is what the full client prints: the same
- * command lines, none of which changes anything, through both. The full client runs as
- * "passthructl" (a link), as the front's hand-over runs it. */
-static void test_front_same_as_full(Fixture *f, gconstpointer data) {
-        static const char *const lines[][6] = {
-                { "bind", "--group", "--dry-run", GPU_AUDIO },
-                { "bind", GPU_AUDIO },
-                { "bind", "zz" },
-                { "bind", "0000:00:1f.7" },
-                { "unbind", "--dry-run", NVME },
-                { "bind", "--dry-run", "--persist", NVME },
-                { "bind", "--dry-run", "--force", "--group", E1000 },
-                { "unbind", "--driver", "pci-stub", "--dry-run", NVME },
-                { "unbind", "--driver=vfio-pci", E1000 },
-                { "--dry-run", "bind", "06:00.0" },
-        };
-        g_autofree char *dir = g_dir_make_tmp("passthru-front-XXXXXX", NULL);
-        g_autofree char *full = g_build_filename(dir, "passthructl", NULL);
-
-        SKIP_WITHOUT_DAEMON(f);
-        g_assert_cmpint(symlink(g_getenv("PASSTHRUCTL_FULL"), full), ==, 0);
-        for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
-                g_autoptr(GPtrArray) argv = g_ptr_array_new();
-
-                g_ptr_array_add(argv, full);
-                for (const char *const *a = lines[i]; *a; a++)
-                        g_ptr_array_add(argv, (char *) *a);
-                g_ptr_array_add(argv, NULL);
-                {
-                        g_auto(HarnessRun) by_full = harness_run(f->h, (const char *const *) argv->pdata);
-                        g_auto(HarnessRun) by_front =
-                                harness_run_client(f->h, (const char *const *) argv->pdata + 1);
-
-                        g_test_message("%s: %d %s%s", lines[i][0], by_front.status, by_front.out,
-                                       by_front.err);
-                        g_assert_cmpint(by_front.status, ==, by_full.status);
-                        g_assert_cmpstr(by_front.out, ==, by_full.out);
-                        g_assert_cmpstr(by_front.err, ==, by_full.err);
-                }
-        }
-        assert_kernel(f, NVME, "nvme", NULL);
-        assert_kernel(f, E1000, "e1000", NULL);
-        test_remove_tree(dir);
 }
 
 /* Unbind's driver option is no way around Bind's protections: vfio-pci is refused outright,
@@ -1240,7 +1130,5 @@ int main(int argc, char *argv[]) {
         ADD("unbind-driver", plain, test_unbind_driver);
         ADD("fault-point", fault_5th_write, test_fault_point);
         ADD("client", plain, test_client);
-        ADD("front-dispatch", plain, test_front_dispatch);
-        ADD("front-same-as-full", plain, test_front_same_as_full);
         return g_test_run();
 }
