@@ -63,7 +63,7 @@ static int print_changes_json(sd_bus_message *reply) {
         }
         if (r < 0)
                 return client_error_errno(r, "Failed to read the reply: %m");
-        return json_print(array, true);
+        return json_print_document_of("changes", array);
 }
 
 /* "0000:01:00.0: nouveau -> vfio-pci", one line a device; "-" for no driver. */

@@ -47,13 +47,15 @@ static int append_options(sd_bus_message *call, const ClientOptions *o) {
 }
 
 static int print_json(sd_bus_message *reply) {
-        _cleanup_json_ json_object *root = json_object_new_object();
+        _cleanup_json_ json_object *root = NULL;
         json_object *files = json_object_new_array(), *commands = json_object_new_array(),
                     *warnings = json_object_new_array();
         const char *path, *action, *diff, *s;
         int r;
 
-        r = root ? json_set(root, "files", files) : -ENOMEM;
+        r = json_document_new(&root);
+        if (r >= 0)
+                r = json_set(root, "files", files);
         if (r >= 0)
                 r = json_set(root, "commands", commands);
         if (r >= 0)

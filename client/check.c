@@ -88,8 +88,8 @@ static int row_to_json(const CheckRow *row, json_object **ret) {
 }
 
 static int print_json(const CheckRow *rows, size_t n, json_object *gpus, const char *host_status) {
-        _cleanup_json_ json_object *root = json_object_new_object(), *checks = json_object_new_array();
-        int r = root && checks ? 0 : -ENOMEM;
+        _cleanup_json_ json_object *root = NULL, *checks = json_object_new_array();
+        int r = checks ? json_document_new(&root) : -ENOMEM;
 
         for (size_t i = 0; i < n && r >= 0; i++) {
                 json_object *row;

@@ -132,7 +132,7 @@ static int print_json(sd_bus_message *reply) {
         }
         if (r < 0)
                 return client_error_errno(r, "Failed to read the reply: %m");
-        return json_print(array, true);
+        return json_print_document_of("entries", array);
 }
 
 static int print_text(sd_bus_message *reply) {

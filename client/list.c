@@ -6,7 +6,6 @@
 #include "output.h"
 #include "passthru-dbus.h"
 #include "pci-address.h"
-#include "text-buffer.h"
 
 /* The reply of ListDevicesPacked, read in place: the arrays and strings point into it. */
 typedef struct DeviceColumns {
@@ -183,79 +182,89 @@ static int print_devices_table(const DeviceColumns *c) {
         return table_print(t);
 }
 
-/* The JSON of each distinct string, quoted and escaped once; offsets[i]..offsets[i + 1]. */
-static int escape_strings(const DeviceColumns *c, TextBuffer *ret_text, size_t **ret_offsets) {
-        _cleanup_free_ size_t *offsets = malloc(sizeof(size_t) * (c->n_strings + 1));
+/* One json-c string per distinct name, shared by every row that uses it. */
+typedef struct JsonNames {
+        json_object **strings;
+        size_t n;
+} JsonNames;
 
-        if (!offsets)
+static void json_names_done(JsonNames *names) {
+        for (size_t i = 0; i < names->n; i++)
+                json_object_put(names->strings[i]);
+        free(names->strings);
+}
+
+static int json_names_new(const DeviceColumns *c, JsonNames *ret) {
+        JsonNames names = { .strings = calloc(c->n_strings ?: 1, sizeof(json_object *)) };
+
+        if (!names.strings)
                 return -ENOMEM;
-        for (size_t i = 0; i < c->n_strings; i++) {
-                offsets[i] = ret_text->size;
-                text_buffer_put_json_string(ret_text, c->strings[i]);
+        for (; names.n < c->n_strings; names.n++) {
+                names.strings[names.n] = json_object_new_string(c->strings[names.n]);
+                if (!names.strings[names.n]) {
+                        json_names_done(&names);
+                        return -ENOMEM;
+                }
         }
-        offsets[c->n_strings] = ret_text->size;
-        if (ret_text->failed)
-                return -ENOMEM;
-        *ret_offsets = TAKE_PTR(offsets);
+        *ret = names;
         return 0;
 }
 
-typedef struct JsonNames {
-        TextBuffer text;
-        size_t *offsets;
-} JsonNames;
-
-static void put_json_name(TextBuffer *out, const char *key, const JsonNames *names, uint32_t i, bool last) {
-        text_buffer_puts(out, key);
-        text_buffer_put(out, names->text.data + names->offsets[i],
-                        names->offsets[i + 1] - names->offsets[i]);
-        text_buffer_puts(out, last ? "\n" : ",\n");
+static int set_name(json_object *device, const char *key, const DeviceColumns *c, const JsonNames *names,
+                    PassthruNameColumn k, size_t i) {
+        return json_set(device, key, json_object_get(names->strings[c->names[k][i]]));
 }
 
-/* The keys and values are those the same properties have in show --json; the layout is
- * json-c's pretty one, written straight from the reply: building a json-c tree of 2,000
- * objects and printing it was two thirds of what --json list cost. */
-static void put_device_json(TextBuffer *out, const DeviceColumns *c, const JsonNames *names, size_t i) {
+/* The keys and values are those the same properties have in show --json. */
+static int device_json_new(const DeviceColumns *c, const JsonNames *names, size_t i, json_object **ret) {
+        _cleanup_json_ json_object *device = json_object_new_object();
         char address[PCI_ADDRESS_STRING_MAX];
-        size_t n = format_address(c->addresses[i], address);
+        int r;
 
-        text_buffer_puts(out, i == 0 ? "  {\n    \"address\": \"" : ",\n  {\n    \"address\": \"");
-        text_buffer_put(out, address, n);
-        text_buffer_puts(out, "\",\n    \"vendor_id\": ");
-        text_buffer_put_int(out, c->vendor_ids[i]);
-        text_buffer_puts(out, ",\n    \"device_id\": ");
-        text_buffer_put_int(out, c->device_ids[i]);
-        text_buffer_puts(out, ",\n    \"class\": ");
-        text_buffer_put_int(out, c->classes[i]);
-        text_buffer_puts(out, ",\n");
-        put_json_name(out, "    \"class_name\": ", names, c->names[PASSTHRU_NAME_CLASS][i], false);
-        put_json_name(out, "    \"vendor_name\": ", names, c->names[PASSTHRU_NAME_VENDOR][i], false);
-        put_json_name(out, "    \"device_name\": ", names, c->names[PASSTHRU_NAME_DEVICE][i], false);
-        put_json_name(out, "    \"driver\": ", names, c->names[PASSTHRU_NAME_DRIVER][i], false);
-        text_buffer_puts(out, "    \"iommu_group\": ");
-        text_buffer_put_int(out, c->iommu_groups[i]);
-        text_buffer_puts(out, ",\n");
-        put_json_name(out, "    \"state\": ", names, c->names[PASSTHRU_NAME_STATE][i], true);
-        text_buffer_puts(out, "  }");
+        if (!device)
+                return -ENOMEM;
+        (void) format_address(c->addresses[i], address);
+        r = json_set(device, "address", json_object_new_string(address));
+        if (r >= 0)
+                r = json_set(device, "vendor_id", json_hex_new(c->vendor_ids[i], 4));
+        if (r >= 0)
+                r = json_set(device, "device_id", json_hex_new(c->device_ids[i], 4));
+        if (r >= 0)
+                r = json_set(device, "class", json_hex_new(c->classes[i], 6));
+        if (r >= 0)
+                r = set_name(device, "class_name", c, names, PASSTHRU_NAME_CLASS, i);
+        if (r >= 0)
+                r = set_name(device, "vendor_name", c, names, PASSTHRU_NAME_VENDOR, i);
+        if (r >= 0)
+                r = set_name(device, "device_name", c, names, PASSTHRU_NAME_DEVICE, i);
+        if (r >= 0)
+                r = set_name(device, "driver", c, names, PASSTHRU_NAME_DRIVER, i);
+        if (r >= 0)
+                r = json_set(device, "iommu_group", json_object_new_int(c->iommu_groups[i]));
+        if (r >= 0)
+                r = set_name(device, "state", c, names, PASSTHRU_NAME_STATE, i);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(device);
+        return 0;
 }
 
 static int print_devices_json(const DeviceColumns *c) {
-        _cleanup_(text_buffer_done) TextBuffer out = {};
-        JsonNames names = {};
+        _cleanup_json_ json_object *devices = json_object_new_array_ext((int) c->n);
+        _cleanup_(json_names_done) JsonNames names = {};
         int r;
 
-        r = escape_strings(c, &names.text, &names.offsets);
-        if (r < 0) {
-                text_buffer_done(&names.text);
-                return client_oom();
+        r = devices ? json_names_new(c, &names) : -ENOMEM;
+        for (size_t i = 0; i < c->n && r >= 0; i++) {
+                json_object *device;
+
+                r = device_json_new(c, &names, i, &device);
+                if (r >= 0)
+                        r = json_append(devices, device);
         }
-        text_buffer_puts(&out, "[\n");
-        for (size_t i = 0; i < c->n; i++)
-                put_device_json(&out, c, &names, i);
-        text_buffer_puts(&out, c->n == 0 ? "]\n" : "\n]\n");
-        text_buffer_done(&names.text);
-        free(names.offsets);
-        return text_buffer_print(&out);
+        if (r < 0)
+                return client_oom();
+        return json_print_document_of("devices", devices);
 }
 
 /* ListDevicesPacked holds all that list prints, column by column: names once, numbers as
@@ -427,54 +436,63 @@ static int print_groups_table(sd_bus_message *reply) {
         return table_print(t);
 }
 
-static void put_json_member_string(TextBuffer *out, const char *key, const char *value, bool last) {
-        text_buffer_puts(out, key);
-        text_buffer_put_json_string(out, value);
-        text_buffer_puts(out, last ? "\n" : ",\n");
-}
+typedef struct GroupJson {
+        json_object *groups;
+        json_object *group, *members; /* the group being read */
+} GroupJson;
 
-/* json-c's pretty layout of {"number", "devices": [{"address", "driver", "state"}...],
- * "viable"}, the group's properties with member summaries for object paths, written as read. */
+/* {"number", "devices": [{"address", "driver", "state"}...], "viable"}: the group's
+ * properties with member summaries for object paths, as read. */
 static int group_json_group(void *userdata, const GroupRow *g) {
-        TextBuffer *out = userdata;
+        GroupJson *gj = userdata;
+        json_object *group = json_object_new_object();
+        int r;
 
-        text_buffer_puts(out, out->size > 2 ? ",\n  {\n    \"number\": " : "  {\n    \"number\": ");
-        text_buffer_put_int(out, g->number);
-        text_buffer_puts(out, ",\n    \"devices\": [\n");
-        return 0;
+        r = json_append(gj->groups, group);
+        if (r < 0)
+                return r;
+        gj->group = group;
+        gj->members = json_object_new_array();
+        r = json_set(group, "number", json_object_new_int(g->number));
+        if (r >= 0)
+                r = json_set(group, "devices", gj->members);
+        return r;
 }
 
 static int group_json_member(void *userdata, const GroupRow *g, const GroupMember *m, bool first) {
-        TextBuffer *out = userdata;
+        GroupJson *gj = userdata;
+        json_object *member = json_object_new_object();
+        int r;
 
-        text_buffer_puts(out, first ? "      {\n" : ",\n      {\n");
-        put_json_member_string(out, "        \"address\": ", m->address, false);
-        put_json_member_string(out, "        \"driver\": ", m->driver, false);
-        put_json_member_string(out, "        \"state\": ", m->state, true);
-        text_buffer_puts(out, "      }");
-        return 0;
+        r = json_append(gj->members, member);
+        if (r >= 0)
+                r = json_set(member, "address", json_object_new_string(m->address));
+        if (r >= 0)
+                r = json_set(member, "driver", json_object_new_string(m->driver));
+        if (r >= 0)
+                r = json_set(member, "state", json_object_new_string(m->state));
+        return r;
 }
 
 static int group_json_end(void *userdata, const GroupRow *g, size_t n_members) {
-        TextBuffer *out = userdata;
+        GroupJson *gj = userdata;
 
-        text_buffer_puts(out, n_members > 0 ? "\n    ],\n    \"viable\": " : "    ],\n    \"viable\": ");
-        text_buffer_puts(out, g->viable ? "true\n  }" : "false\n  }");
-        return 0;
+        return json_set(gj->group, "viable", json_object_new_boolean(g->viable));
 }
 
 static int print_groups_json(sd_bus_message *reply) {
-        _cleanup_(text_buffer_done) TextBuffer out = {};
-        GroupVisitor v = { group_json_group, group_json_member, group_json_end, &out };
+        _cleanup_json_ json_object *groups = json_object_new_array();
+        GroupJson gj = { .groups = groups };
+        GroupVisitor v = { group_json_group, group_json_member, group_json_end, &gj };
         size_t n;
         int r;
 
-        text_buffer_puts(&out, "[\n");
+        if (!groups)
+                return client_oom();
         r = for_each_group(reply, &v, &n);
         if (r < 0)
                 return r;
-        text_buffer_puts(&out, n == 0 ? "]\n" : "\n]\n");
-        return text_buffer_print(&out);
+        return json_print_document_of("groups", groups);
 }
 
 /* ListGroups holds what groups prints and nothing else: every property of every object

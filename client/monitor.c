@@ -53,12 +53,12 @@ static int describe_object(const char *path, json_object *event, char **ret_text
 }
 
 static int event_new(const char *name, json_object **ret) {
-        _cleanup_json_ json_object *event = json_object_new_object();
+        _cleanup_json_ json_object *event = NULL;
         int r;
 
-        if (!event)
-                return -ENOMEM;
-        r = json_set(event, "event", json_object_new_string(name));
+        r = json_document_new(&event);
+        if (r >= 0)
+                r = json_set(event, "event", json_object_new_string(name));
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(event);
@@ -160,7 +160,7 @@ static int set_string_array(json_object *e, const char *key, char **names, NameC
 
 /* Properties.PropertiesChanged (s interface, a{sv} changed, as invalidated). */
 static int on_properties_changed(sd_bus_message *m, const char *event, bool json, char **ret_line) {
-        _cleanup_json_ json_object *e = NULL, *props = NULL, *changed = NULL;
+        _cleanup_json_ json_object *e = NULL, *props = NULL, *changed = json_object_new_object();
         _cleanup_strv_free_ char **invalidated = NULL;
         _cleanup_free_ char *subject = NULL;
         const char *interface;
@@ -181,7 +181,7 @@ static int on_properties_changed(sd_bus_message *m, const char *event, bool json
                 return format_changes(event, subject, props, invalidated, ret_line);
         r = json_set(e, "interface", json_object_new_string(interface));
         if (r >= 0)
-                r = json_snake_case_keys(props, &changed);
+                r = changed ? json_add_properties(changed, props) : -ENOMEM;
         if (r >= 0)
                 r = json_set(e, "properties", TAKE_PTR(changed));
         if (r >= 0)

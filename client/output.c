@@ -42,19 +42,72 @@ char *json_key_from_property(const char *name) {
         return s;
 }
 
-int json_snake_case_keys(json_object *props, json_object **ret) {
-        _cleanup_json_ json_object *copy = json_object_new_object();
+/* Properties that are PCI numbers and read best in hex, as lspci prints them. */
+static const struct {
+        const char *name;
+        int digits;
+} hex_properties[] = {
+        { "VendorId", 4 },          { "DeviceId", 4 }, { "SubsystemVendorId", 4 },
+        { "SubsystemDeviceId", 4 }, { "Class", 6 },    { "Revision", 2 },
+};
 
-        if (!copy)
+static int hex_digits(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(hex_properties); i++)
+                if (streq(name, hex_properties[i].name))
+                        return hex_properties[i].digits;
+        return 0;
+}
+
+json_object *json_hex_new(uint64_t v, int digits) {
+        char text[sizeof("ffffffffffffffff")];
+
+        snprintf(text, sizeof(text), "%0*" PRIx64, digits, v);
+        return json_object_new_string(text);
+}
+
+int json_document_new(json_object **ret) {
+        _cleanup_json_ json_object *document = json_object_new_object();
+        int r;
+
+        if (!document)
                 return -ENOMEM;
+        r = json_set(document, "version", json_object_new_int(JSON_DOCUMENT_VERSION));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(document);
+        return 0;
+}
+
+int json_print_document_of(const char *key, json_object *value) {
+        _cleanup_json_ json_object *document = NULL;
+        int r;
+
+        r = json_document_new(&document);
+        if (r >= 0)
+                r = json_set(document, key, json_object_get(value));
+        if (r < 0)
+                return client_oom();
+        return json_print(document, true);
+}
+
+int json_add_properties(json_object *target, json_object *props) {
         json_object_object_foreach(props, name, value) {
                 _cleanup_free_ char *key = json_key_from_property(name);
-                int r = key ? json_set(copy, key, json_object_get(value)) : -ENOMEM;
+                int digits = hex_digits(name);
+                json_object *converted =
+                        digits > 0 && json_object_is_type(value, json_type_int)
+                                ? json_hex_new((uint64_t) json_object_get_int64(value), digits)
+                                : json_object_get(value);
+                int r;
 
+                if (!key) {
+                        json_object_put(converted);
+                        return -ENOMEM;
+                }
+                r = json_set(target, key, converted);
                 if (r < 0)
                         return r;
         }
-        *ret = TAKE_PTR(copy);
         return 0;
 }
 
@@ -116,15 +169,6 @@ int print_line(const char *fmt, ...) {
         return flush_stdout();
 }
 
-/* Properties that are PCI numbers and read best in hex, as lspci prints them. */
-static const struct {
-        const char *name;
-        int digits;
-} hex_properties[] = {
-        { "VendorId", 4 },          { "DeviceId", 4 }, { "SubsystemVendorId", 4 },
-        { "SubsystemDeviceId", 4 }, { "Class", 6 },    { "Revision", 2 },
-};
-
 static bool needs_quotes(const char *s) {
         return *s == '\0' ||
                s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/+-")] != '\0';
@@ -146,12 +190,10 @@ static void format_scalar(FILE *f, const char *name, json_object *v, bool quote)
                 fputs(json_object_get_boolean(v) ? "yes" : "no", f);
                 return;
         case json_type_int:
-                for (size_t i = 0; i < ELEMENTSOF(hex_properties); i++)
-                        if (streq(name, hex_properties[i].name)) {
-                                fprintf(f, "%0*" PRIx64, hex_properties[i].digits,
-                                        (uint64_t) json_object_get_int64(v));
-                                return;
-                        }
+                if (hex_digits(name) > 0) {
+                        fprintf(f, "%0*" PRIx64, hex_digits(name), (uint64_t) json_object_get_int64(v));
+                        return;
+                }
                 if (json_object_get_int64(v) < 0)
                         fputc('-', f);
                 else

@@ -24,8 +24,19 @@ int json_append(json_object *array, json_object *value);
 /* "IommuGroup" -> "iommu_group": JSON keys are the D-Bus property names in snake_case. */
 char *json_key_from_property(const char *name);
 
-/* A copy of props with its keys made by json_key_from_property(). */
-int json_snake_case_keys(json_object *props, json_object **ret);
+/* Every JSON document passthructl prints (and every line of monitor --json) is an object
+ * that starts with "version": 1; a change that breaks a script's reading raises it. */
+#define JSON_DOCUMENT_VERSION 1
+int json_document_new(json_object **ret);
+/* Prints {"version": 1, key: value}, indented; value stays the caller's. */
+int json_print_document_of(const char *key, json_object *value);
+
+/* v as a lowercase hex string of at least digits digits, as lspci prints IDs ("10de"). */
+json_object *json_hex_new(uint64_t v, int digits);
+
+/* Adds props (D-Bus property names) to target with keys made by json_key_from_property();
+ * PCI IDs, class and revision become hex strings as lspci prints them. */
+int json_add_properties(json_object *target, json_object *props);
 
 /* One JSON value as text: indented (list, show, groups) or on one line (monitor's stream). */
 int json_format(json_object *value, bool pretty, char **ret);

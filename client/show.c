@@ -85,7 +85,9 @@ static int print_json(json_object *props, json_object *mates) {
         _cleanup_json_ json_object *object = NULL;
         int r;
 
-        r = json_snake_case_keys(props, &object);
+        r = json_document_new(&object);
+        if (r >= 0)
+                r = json_add_properties(object, props);
         if (r >= 0)
                 r = json_set(object, "group_mates", json_object_get(mates));
         if (r < 0)

@@ -77,38 +77,6 @@ void text_buffer_put_int(TextBuffer *b, int64_t v) {
         text_buffer_put(b, text, format_int(v, text));
 }
 
-void text_buffer_put_json_string(TextBuffer *b, const char *s) {
-        static const char hex[] = "0123456789abcdef";
-        const char *run = s;
-
-        text_buffer_putc(b, '"');
-        for (; *s; s++) {
-                unsigned char c = (unsigned char) *s;
-                const char *esc = c == '"'    ? "\\\""
-                                  : c == '\\' ? "\\\\"
-                                  : c == '\b' ? "\\b"
-                                  : c == '\n' ? "\\n"
-                                  : c == '\r' ? "\\r"
-                                  : c == '\t' ? "\\t"
-                                  : c == '\f' ? "\\f"
-                                              : NULL;
-
-                if (!esc && c >= ' ')
-                        continue;
-                text_buffer_put(b, run, (size_t) (s - run));
-                run = s + 1;
-                if (esc)
-                        text_buffer_puts(b, esc);
-                else {
-                        char u[] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
-
-                        text_buffer_put(b, u, sizeof(u));
-                }
-        }
-        text_buffer_put(b, run, (size_t) (s - run));
-        text_buffer_putc(b, '"');
-}
-
 int text_buffer_print(TextBuffer *b) {
         if (b->failed)
                 return client_oom();

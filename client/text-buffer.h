@@ -21,9 +21,6 @@ void text_buffer_puts(TextBuffer *b, const char *s);
 void text_buffer_putc(TextBuffer *b, char c);
 void text_buffer_put_blanks(TextBuffer *b, size_t n);
 void text_buffer_put_int(TextBuffer *b, int64_t v);
-/* A JSON string, quotes included, as json-c writes it with JSON_C_TO_STRING_NOSLASHESCAPE:
- * quotes, backslashes and control characters escaped, every other byte as it is. */
-void text_buffer_put_json_string(TextBuffer *b, const char *s);
 
 /* v in decimal, NUL-terminated, by hand (a printf per row was a fifth of what a large
  * listing cost); returns its length. */

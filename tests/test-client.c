@@ -85,10 +85,48 @@ static void assert_error_line(const HarnessRun *r, int status) {
         g_assert_cmpuint(strlen(lines[0]), >, strlen("passthructl: ") + 10);
 }
 
+static int compare_strings(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* A second parser, Python's, reads the same text: it must agree that it is one object with
+ * "version": 1 and on its keys (printed sorted, compared with json-c's). */
+static void assert_python_agrees(const char *text, json_object *o) {
+        static const char *const argv[] = { "python3", "-c",
+                                            "import json, sys\n"
+                                            "d = json.loads(sys.stdin.read())\n"
+                                            "assert isinstance(d, dict) and d['version'] == 1, d\n"
+                                            "print(' '.join(sorted(d)))\n",
+                                            NULL };
+        g_autoptr(GSubprocess) p = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
+        g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *joined = NULL;
+
+        p = g_subprocess_newv(argv,
+                              G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                      G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error);
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_communicate_utf8(p, text, NULL, &out, &err, &error));
+        g_assert_no_error(error);
+        if (!g_subprocess_get_successful(p))
+                g_error("python3's json refused it (%s): %s", err, text);
+        json_object_object_foreach(o, key, unused) g_ptr_array_add(keys, g_strdup(key));
+        g_ptr_array_sort(keys, compare_strings);
+        g_ptr_array_add(keys, NULL);
+        joined = g_strjoinv(" ", (char **) keys->pdata);
+        g_assert_cmpstr(g_strchomp(out), ==, joined);
+}
+
+/* A JSON document as passthructl prints it: one object, "version": 1 first, read the same
+ * by json-c and by Python. */
 static json_object *parse_json(const char *text) {
         json_tokener *tok = json_tokener_new();
         json_object *o = json_tokener_parse_ex(tok, text, (int) strlen(text));
         enum json_tokener_error e = json_tokener_get_error(tok);
+        json_object *version = NULL;
 
         if (!o || e != json_tokener_success)
                 g_error("Not JSON (%s): %s", json_tokener_error_desc(e), text);
@@ -96,7 +134,23 @@ static json_object *parse_json(const char *text) {
         for (const char *rest = text + json_tokener_get_parse_end(tok); *rest; rest++)
                 g_assert_true(g_ascii_isspace(*rest));
         json_tokener_free(tok);
+        g_assert_true(json_object_is_type(o, json_type_object));
+        g_assert_true(json_object_object_get_ex(o, "version", &version));
+        g_assert_cmpint(json_object_get_int(version), ==, 1);
+        g_assert_true(g_str_has_prefix(text, "{\n  \"version\": 1,") ||
+                      g_str_has_prefix(text, "{\"version\":1,"));
+        assert_python_agrees(text, o);
         return o;
+}
+
+/* A PCI ID or class as lspci prints it: lowercase hex of a fixed width. */
+static void assert_hex_string(json_object *o, const char *key, size_t digits, unsigned expected) {
+        json_object *v = NULL;
+        g_autofree char *want = g_strdup_printf("%0*x", (int) digits, expected);
+
+        g_assert_true(json_object_object_get_ex(o, key, &v));
+        g_assert_true(json_object_is_type(v, json_type_string));
+        g_assert_cmpstr(json_object_get_string(v), ==, want);
 }
 
 static json_object *member(json_object *o, const char *key) {
@@ -158,7 +212,7 @@ static void test_list_json(ClientFixture *f, gconstpointer data) {
                              "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &error);
         g_autoptr(GVariantIter) rows = NULL;
         const char *address, *class_name, *vendor_name, *device_name, *driver, *state;
-        json_object *devices;
+        json_object *document, *devices;
         guint16 vendor, device;
         guint32 class_code;
         gint32 group;
@@ -167,7 +221,9 @@ static void test_list_json(ClientFixture *f, gconstpointer data) {
         g_assert_no_error(error);
         g_assert_cmpint(r.status, ==, 0);
         g_assert_cmpstr(r.err, ==, "");
-        devices = parse_json(r.out);
+        document = parse_json(r.out);
+        g_assert_cmpint(json_object_object_length(document), ==, 2);
+        devices = member(document, "devices");
         g_assert_true(json_object_is_type(devices, json_type_array));
         g_variant_get(reply, "(a" PASSTHRU_DEVICE_ROW_SIGNATURE ")", &rows);
         g_assert_cmpuint(json_object_array_length(devices), ==, g_variant_iter_n_children(rows));
@@ -177,9 +233,9 @@ static void test_list_json(ClientFixture *f, gconstpointer data) {
 
                 g_test_message("device %s", address);
                 g_assert_cmpstr(member_string(d, "address"), ==, address);
-                g_assert_cmpint(member_int(d, "vendor_id"), ==, vendor);
-                g_assert_cmpint(member_int(d, "device_id"), ==, device);
-                g_assert_cmpint(member_int(d, "class"), ==, class_code);
+                assert_hex_string(d, "vendor_id", 4, vendor);
+                assert_hex_string(d, "device_id", 4, device);
+                assert_hex_string(d, "class", 6, class_code);
                 g_assert_cmpstr(member_string(d, "class_name"), ==, class_name);
                 g_assert_cmpstr(member_string(d, "vendor_name"), ==, vendor_name);
                 g_assert_cmpstr(member_string(d, "device_name"), ==, device_name);
@@ -189,18 +245,19 @@ static void test_list_json(ClientFixture *f, gconstpointer data) {
                 /* Only the row's fields: the rest of the properties are show's. */
                 g_assert_cmpint(json_object_object_length(d), ==, 10);
         }
-        json_object_put(devices);
+        json_object_put(document);
 }
 
 /* A key of list --json is the same key, with the same value, in show --json. */
 static void test_list_json_matches_show(ClientFixture *f, gconstpointer data) {
         g_auto(HarnessRun) list = RUN(f, "--json", "list");
         g_auto(HarnessRun) show = RUN(f, "--json", "show", GPU);
-        json_object *devices, *shown, *listed = NULL;
+        json_object *document, *devices, *shown, *listed = NULL;
 
         g_assert_cmpint(list.status, ==, 0);
         g_assert_cmpint(show.status, ==, 0);
-        devices = parse_json(list.out);
+        document = parse_json(list.out);
+        devices = member(document, "devices");
         shown = parse_json(show.out);
         for (size_t i = 0; i < json_object_array_length(devices); i++)
                 if (g_str_equal(member_string(json_object_array_get_idx(devices, i), "address"), GPU))
@@ -211,7 +268,7 @@ static void test_list_json_matches_show(ClientFixture *f, gconstpointer data) {
                 g_assert_cmpstr(json_object_to_json_string(value), ==,
                                 json_object_to_json_string(member(shown, key)));
         }
-        json_object_put(devices);
+        json_object_put(document);
         json_object_put(shown);
 }
 
@@ -297,7 +354,7 @@ static void test_show_json(ClientFixture *f, gconstpointer data) {
         g_assert_cmpstr(member_string(d, "address"), ==, "0000:03:10.4");
         g_assert_cmpstr(member_string(d, "physical_function"), ==, "0000:03:00.0");
         g_assert_cmpstr(member_string(d, "state"), ==, "vfio");
-        g_assert_cmpint(member_int(d, "vendor_id"), ==, 0x8086);
+        assert_hex_string(d, "vendor_id", 4, 0x8086);
         g_assert_true(json_object_get_boolean(member(d, "assignable")));
         vfs = member(d, "virtual_functions");
         g_assert_cmpuint(json_object_array_length(vfs), ==, 0);
@@ -423,7 +480,7 @@ static void test_groups(ClientFixture *f, gconstpointer data) {
         g_auto(HarnessRun) text = RUN(f, "groups");
         g_auto(HarnessRun) json = RUN(f, "groups", "--json");
         g_auto(GStrv) lines = NULL;
-        json_object *groups, *first;
+        json_object *document, *groups, *first;
 
         g_assert_cmpint(text.status, ==, 0);
         lines = lines_of(text.out);
@@ -432,7 +489,8 @@ static void test_groups(ClientFixture *f, gconstpointer data) {
         g_assert_cmpuint(g_strv_length(lines), ==, testbed_host_len + 1);
 
         g_assert_cmpint(json.status, ==, 0);
-        groups = parse_json(json.out);
+        document = parse_json(json.out);
+        groups = member(document, "groups");
         g_assert_cmpuint(json_object_array_length(groups), ==, 10);
         first = json_object_array_get_idx(groups, 0);
         g_assert_cmpint(member_int(first, "number"), ==, 1);
@@ -440,7 +498,7 @@ static void test_groups(ClientFixture *f, gconstpointer data) {
         g_assert_cmpuint(json_object_array_length(member(first, "devices")), ==, 3);
         g_assert_cmpstr(member_string(json_object_array_get_idx(member(first, "devices"), 1), "address"), ==,
                         GPU);
-        json_object_put(groups);
+        json_object_put(document);
 }
 
 typedef struct {
