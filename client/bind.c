@@ -4,9 +4,6 @@
 #include "output.h"
 #include "passthru-dbus.h"
 
-/* A person may take a while to type a password; the daemon itself answers within 20 s. */
-#define BIND_CALL_TIMEOUT_USEC (10ULL * 60 * 1000 * 1000)
-
 static int append_options(sd_bus_message *call, const ClientOptions *o) {
         int r;
 
@@ -38,7 +35,7 @@ static int call(sd_bus *bus, const char *member, const char *address, const Clie
                 r = append_options(msg, o);
         if (r < 0)
                 return client_error_errno(r, "Failed to build the %s call: %m", member);
-        return bus_call(bus, msg, BIND_CALL_TIMEOUT_USEC, o->dry_run ? NULL : o, ret_reply);
+        return bus_call(bus, msg, 0, o->dry_run ? NULL : o, ret_reply);
 }
 
 static int print_changes_json(sd_bus_message *reply) {
@@ -73,14 +70,16 @@ static int print_changes_text(sd_bus_message *reply, const char *address, const 
         int r;
 
         while ((r = sd_bus_message_read(reply, "(sss)", &a, &from, &to)) > 0) {
-                printf("%s%s: %s -> %s\n", o->dry_run ? "would move " : "", a, *from ? from : "-",
-                       *to ? to : "-");
+                r = print_line("%s%s: %s -> %s", o->dry_run ? "would move " : "", a, *from ? from : "-",
+                               *to ? to : "-");
+                if (r < 0)
+                        return r;
                 n++;
         }
         if (r < 0)
                 return client_error_errno(r, "Failed to read the reply: %m");
         if (n == 0)
-                printf("Nothing to change for %s.\n", address);
+                return print_line("Nothing to change for %s.", address);
         return flush_stdout();
 }
 

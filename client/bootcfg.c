@@ -22,8 +22,7 @@ static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         if (sd_bus_message_read(m, "ss", &stage, &line) < 0)
                 return 0;
         /* with --json, stdout carries only the JSON */
-        fprintf(o->json ? stderr : stdout, "  [%s] %s\n", stage, line);
-        fflush(o->json ? stderr : stdout);
+        (void) (o->json ? print_line_to_stderr : print_line)("  [%s] %s", stage, line);
         return 0;
 }
 
@@ -95,7 +94,9 @@ static int print_strings(sd_bus_message *reply, const char *title) {
 
         r = sd_bus_message_enter_container(reply, 'a', "s");
         while (r >= 0 && (r = sd_bus_message_read(reply, "s", &s)) > 0)
-                printf("%s  %s\n", n++ == 0 ? title : "", s);
+                r = n++ == 0 ? print_line("%s", title) : 0;
+        if (r >= 0)
+                r = print_line("  %s", s);
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         return r;
@@ -108,19 +109,22 @@ static int print_text(sd_bus_message *reply, const ClientOptions *o) {
 
         r = sd_bus_message_enter_container(reply, 'a', "(sss)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &path, &action, &diff)) > 0) {
-                printf("%s %s %s\n%s", o->dry_run ? "Would" : "Did", action, path, diff);
-                if (*diff && diff[strlen(diff) - 1] != '\n')
-                        putchar('\n');
+                size_t len = strlen(diff);
+
+                r = print_line("%s %s %s", o->dry_run ? "Would" : "Did", action, path);
+                /* The diff's lines as they are, but one newline at its end. */
+                if (r >= 0 && len > 0)
+                        r = print_lines("%.*s", (int) (diff[len - 1] == '\n' ? len - 1 : len), diff);
                 n++;
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         if (r >= 0 && n == 0)
-                printf("Every file is as it should be already.\n");
+                r = print_line("Every file is as it should be already.");
         if (r >= 0)
-                r = print_strings(reply, o->dry_run ? "Would run:\n" : "Ran:\n");
+                r = print_strings(reply, o->dry_run ? "Would run:" : "Ran:");
         if (r >= 0)
-                r = print_strings(reply, "Warnings:\n");
+                r = print_strings(reply, "Warnings:");
         if (r < 0)
                 return client_error_errno(r, "Failed to read the reply: %m");
         if (!o->remove)
@@ -149,7 +153,8 @@ int verb_boot_config(sd_bus *bus, int argc, char *argv[], const ClientOptions *o
         if (!o->dry_run && !o->json)
                 printf("Applying the boot configuration; rebuilding an initramfs takes minutes.\n");
         fflush(stdout);
-        r = bus_call_dispatching(bus, call, BOOT_CONFIG_CALL_TIMEOUT_USEC, o->dry_run ? NULL : o, &reply);
+        r = bus_call_dispatching(bus, call, o->dry_run ? 0 : BOOT_CONFIG_CALL_TIMEOUT_USEC,
+                                 o->dry_run ? NULL : o, &reply);
         if (r < 0)
                 return r;
         return o->json ? print_json(reply) : print_text(reply, o);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "bus-errors.h"
 #include "bus.h"
+#include "output.h"
 #include "passthru-dbus.h"
 
 static int open_address(const char *address, sd_bus **ret) {
@@ -31,27 +34,90 @@ static int open_address(const char *address, sd_bus **ret) {
         return 0;
 }
 
-int bus_connect(const ClientOptions *o, sd_bus **ret) {
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Runs the bus until done() says so (>0) or fails (<0), for at most timeout_usec however
+ * many messages arrive meanwhile. */
+static int process_until(sd_bus *bus, int (*done)(sd_bus *bus, void *userdata), void *userdata,
+                         uint64_t timeout_usec) {
+        uint64_t deadline = now_usec() + timeout_usec;
+        int r;
+
+        while ((r = done(bus, userdata)) == 0) {
+                uint64_t now = now_usec();
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, deadline - now);
+                if (r < 0)
+                        return r;
+        }
+        return r < 0 ? r : 0;
+}
+
+static int bus_ready(sd_bus *bus, void *userdata) {
+        return sd_bus_is_ready(bus);
+}
+
+static int open_bus(const ClientOptions *o, sd_bus **ret) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
 
         /* sd_bus_open_system() honours $DBUS_SYSTEM_BUS_ADDRESS, which the tests set. */
-        if (o->bus_address) {
+        if (o->bus_address)
                 r = open_address(o->bus_address, &bus);
-                if (r < 0)
-                        return client_error_errno(r, "Failed to connect to the bus at %s: %m",
-                                                  o->bus_address);
-        } else if (o->host) {
+        else if (o->host)
                 r = sd_bus_open_system_remote(&bus, o->host);
-                if (r < 0)
-                        return client_error_errno(r, "Failed to connect to the system bus of %s: %m",
-                                                  o->host);
-        } else {
+        else
                 r = sd_bus_open_system(&bus);
-                if (r < 0)
-                        return client_error_errno(r, "Failed to connect to the system bus: %m");
-        }
+        if (r < 0)
+                return r;
+        r = sd_bus_set_method_call_timeout(bus, o->timeout_usec);
+        if (r < 0)
+                return r;
+        /* sd-bus would wait up to 90 s for SASL, and for Hello's answer as long as the first
+         * call's deadline: the connection gets the client's timeout instead. */
+        r = process_until(bus, bus_ready, NULL, o->timeout_usec);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
 
+static int log_connect_error(const ClientOptions *o, int r) {
+        if (r == -ETIMEDOUT)
+                return client_error_errno(r, "%s%s did not answer within %" PRIu64 " s (--timeout).",
+                                          o->bus_address ? "The bus at " : o->host ? "The system bus of " : "The system bus",
+                                          o->bus_address ?: o->host ?: "", o->timeout_usec / USEC_PER_SEC);
+        if (o->bus_address && (r == -EINVAL || r == -ENOMEDIUM || r == -EPROTONOSUPPORT))
+                return client_error_errno(r, "The bus address '%s' is not one sd-bus can use: %m",
+                                          o->bus_address);
+        if (o->bus_address)
+                return client_error_errno(r, "Failed to connect to the bus at %s: %m", o->bus_address);
+        /* ssh printed its own reason on standard error, just above. */
+        if (o->host)
+                return client_error_errno(
+                        r, "Failed to reach the system bus of %s over ssh (see ssh's message): %m", o->host);
+        return client_error_errno(r, "Failed to connect to the system bus: %m");
+}
+
+int bus_connect(const ClientOptions *o, sd_bus **ret) {
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = open_bus(o, &bus);
+        if (r < 0)
+                return log_connect_error(o, r);
         /* Map org.passthru.Error.* to errnos, so r says what kind of failure it was. */
         r = sd_bus_error_add_map(passthru_error_map);
         if (r < 0)
@@ -65,8 +131,13 @@ int bus_connect(const ClientOptions *o, sd_bus **ret) {
 }
 
 int bus_log_error(const sd_bus_error *error, int r) {
-        if (sd_bus_error_is_set(error))
-                return client_error_errno(r, "%s", error->message ?: error->name);
+        if (r == -ETIMEDOUT)
+                return client_error_errno(r, "No answer from passthrud in time (see --timeout).");
+        if (sd_bus_error_is_set(error)) {
+                _cleanup_free_ char *message = text_escape_controls(error->message ?: error->name, false);
+
+                return message ? client_error_errno(r, "%s", message) : client_oom();
+        }
         /* No answer at all: the connection itself failed (ssh, a dead bus). */
         return client_error_errno(r, "Failed to talk to passthrud: %m");
 }
@@ -117,6 +188,16 @@ int bus_new_manager_call(sd_bus *bus, const char *member, sd_bus_message **ret) 
                                               PASSTHRU_MANAGER_INTERFACE, member);
 }
 
+/* The deadline of a call: usec, or the bus's (--timeout) for 0; a person at a polkit agent
+ * may take longer to type a password. */
+static uint64_t call_timeout(sd_bus *bus, uint64_t usec, pid_t agent) {
+        uint64_t t = usec;
+
+        if (t == 0 && sd_bus_get_method_call_timeout(bus, &t) < 0)
+                t = CLIENT_TIMEOUT_USEC_DEFAULT;
+        return agent > 0 && t < AGENT_TIMEOUT_USEC ? AGENT_TIMEOUT_USEC : t;
+}
+
 int bus_call(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptions *agent_for,
              sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -125,7 +206,7 @@ int bus_call(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptio
         int r;
 
         agent = agent_for ? agent_start(agent_for) : 0;
-        r = sd_bus_call(bus, call, usec, &error, &reply);
+        r = sd_bus_call(bus, call, call_timeout(bus, usec, agent), &error, &reply);
         /* Stopped before the error is printed: the agent may still hold the terminal. */
         agent_stop(agent);
         if (r < 0)
@@ -147,23 +228,28 @@ static int on_async_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
+static int call_done(sd_bus *bus, void *userdata) {
+        return ((AsyncCall *) userdata)->done;
+}
+
 int bus_call_dispatching(sd_bus *bus, sd_bus_message *call, uint64_t usec, const ClientOptions *agent_for,
                          sd_bus_message **ret_reply) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         AsyncCall c = {};
+        uint64_t timeout;
         pid_t agent;
         int r;
 
         agent = agent_for ? agent_start(agent_for) : 0;
-        r = sd_bus_call_async(bus, &slot, call, on_async_reply, &c, usec);
-        while (r >= 0 && !c.done) {
-                r = sd_bus_process(bus, NULL);
-                if (r == 0)
-                        r = sd_bus_wait(bus, UINT64_MAX);
-        }
+        timeout = call_timeout(bus, usec, agent);
+        r = sd_bus_call_async(bus, &slot, call, on_async_reply, &c, timeout);
+        if (r >= 0)
+                r = process_until(bus, call_done, &c, timeout);
         agent_stop(agent);
         if (r < 0) {
                 sd_bus_message_unref(c.reply);
+                if (r == -ETIMEDOUT)
+                        return bus_log_error(NULL, r);
                 return client_error_errno(r, "Failed to call %s: %m", sd_bus_message_get_member(call));
         }
         if (sd_bus_message_is_method_error(c.reply, NULL)) {

@@ -28,6 +28,8 @@ static bool use_colour(void) {
         return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && !streq(term, "dumb");
 }
 
+#define COLOUR_RESET "\033[0m"
+
 static const char *status_colour(const char *status) {
         if (streq(status, "pass"))
                 return "\033[32m";
@@ -46,26 +48,40 @@ static const char *host_status_colour(const char *host_status) {
         return "\033[1;31m";
 }
 
+/* Status words are four letters wide, so colour codes around them keep the columns. The
+ * reply's text is escaped here: the line holds our own colour codes. */
+static int print_row(const CheckRow *row, int width, bool colour) {
+        _cleanup_free_ char *status = text_escape_controls(row->status, false),
+                            *id = text_escape_controls(row->id, false),
+                            *summary = text_escape_controls(row->summary, false),
+                            *remedy = text_escape_controls(row->remedy, false);
+        int r;
+
+        if (!status || !id || !summary || !remedy)
+                return client_oom();
+        r = print_line_unescaped("%s%-4s%s  %-*s  %s", colour ? status_colour(row->status) : "", status,
+                                 colour ? COLOUR_RESET : "", width, id, summary);
+        if (r >= 0 && *remedy)
+                r = print_line_unescaped("%*s-> %s", 4 + 2 + width + 2, "", remedy);
+        return r;
+}
+
 static int print_text(const CheckRow *rows, size_t n, json_object *gpus, const char *host_status) {
         bool colour = use_colour();
-        const char *reset = colour ? "\033[0m" : "";
         int width = 0, r = 0;
 
         for (size_t i = 0; i < n; i++)
                 if ((int) strlen(rows[i].id) > width)
                         width = (int) strlen(rows[i].id);
-        /* Status words are four letters wide, so colour codes around them keep the columns. */
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                r = print_line("%s%-4s%s  %-*s  %s", colour ? status_colour(rows[i].status) : "",
-                               rows[i].status, reset, width, rows[i].id, rows[i].summary);
-                if (r >= 0 && *rows[i].remedy)
-                        r = print_line("%*s-> %s", 4 + 2 + width + 2, "", rows[i].remedy);
-        }
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = print_row(&rows[i], width, colour);
+        /* host_status is one of three words: exit_status() refused anything else. */
         if (r >= 0)
                 r = gpus_print_text(gpus);
         if (r >= 0)
-                r = print_line("\nHost status: %s%s%s", colour ? host_status_colour(host_status) : "",
-                               host_status, reset);
+                r = print_line_unescaped("\nHost status: %s%s%s",
+                                         colour ? host_status_colour(host_status) : "", host_status,
+                                         colour ? COLOUR_RESET : "");
         return r;
 }
 

@@ -4,9 +4,6 @@
 #include "output.h"
 #include "passthru-dbus.h"
 
-/* A person may take a while to type a password. */
-#define PERSIST_CALL_TIMEOUT_USEC (10ULL * 60 * 1000 * 1000)
-
 /* One GetConfig row, with the identity in the file's own notation. */
 typedef struct Entry {
         const char *address, *state, *reason;
@@ -198,7 +195,7 @@ int verb_persist(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
                 r = sd_bus_message_append(msg, "sb", argv[1], enabled);
         if (r < 0)
                 return client_error_errno(r, "Failed to build the Persist call: %m");
-        r = bus_call(bus, msg, PERSIST_CALL_TIMEOUT_USEC, o, &reply);
+        r = bus_call(bus, msg, 0, o, &reply);
         if (r < 0)
                 return r;
         return print_line("%s %s.", argv[1],

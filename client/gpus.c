@@ -126,7 +126,9 @@ int gpus_print_text(json_object *gpus) {
 
         if (json_object_array_length(gpus) == 0)
                 return 0;
-        r = print_line("\nGPUs:");
+        r = print_line("%s", "");
+        if (r >= 0)
+                r = print_line("GPUs:");
         for (size_t i = 0; i < json_object_array_length(gpus) && r >= 0; i++) {
                 json_object *gpu = json_object_array_get_idx(gpus, i), *holders = NULL;
                 const char *driver = properties_get_string(gpu, "driver");
@@ -137,9 +139,11 @@ int gpus_print_text(json_object *gpus) {
                 for (size_t j = 0; holders && j < json_object_array_length(holders) && r >= 0; j++) {
                         json_object *h = json_object_array_get_idx(holders, j);
 
-                        r = print_line("    held: %s\n      -> %s",
-                                       json_object_get_string(json_object_array_get_idx(h, 0)),
-                                       json_object_get_string(json_object_array_get_idx(h, 1)));
+                        r = print_line("    held: %s",
+                                       json_object_get_string(json_object_array_get_idx(h, 0)));
+                        if (r >= 0)
+                                r = print_line("      -> %s",
+                                               json_object_get_string(json_object_array_get_idx(h, 1)));
                 }
         }
         return r;

@@ -29,6 +29,7 @@ enum {
         ARG_NO_CMDLINE,
         ARG_REMOVE,
         ARG_IOMMU_PT,
+        ARG_TIMEOUT,
 };
 
 typedef struct Verb {
@@ -70,6 +71,7 @@ static void help(void) {
                "     --json               Print JSON instead of text\n"
                "  -H --host=[USER@]HOST   Use the system bus of HOST, over ssh\n"
                "     --bus-address=ADDR   Use the bus at ADDR instead of the system bus\n"
+               "     --timeout=SECONDS    Give up on the bus or an answer after this long (25)\n"
                "\nOptions of bind and unbind:\n"
                "     --group              Move every endpoint of the IOMMU group together\n"
                "     --dry-run            Print the plan, change nothing\n"
@@ -84,6 +86,18 @@ static void help(void) {
                "     --remove             Take out what passthru wrote\n"
                "     --iommu-pt           Also add iommu=pt to the command line\n"
                "\nWithout a command, 'list' is run. See passthructl(1).\n");
+}
+
+static int parse_seconds(const char *s, uint64_t *ret_usec) {
+        unsigned long long v;
+        char *end;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || *s == '-' || v == 0 || v > UINT32_MAX)
+                return -EINVAL;
+        *ret_usec = v * USEC_PER_SEC;
+        return 0;
 }
 
 /* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
@@ -103,6 +117,7 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "no-cmdline", no_argument, NULL, ARG_NO_CMDLINE },
                 { "remove", no_argument, NULL, ARG_REMOVE },
                 { "iommu-pt", no_argument, NULL, ARG_IOMMU_PT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 {},
         };
         int c;
@@ -153,6 +168,12 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 case ARG_IOMMU_PT:
                         o->iommu_pt = true;
                         break;
+                case ARG_TIMEOUT:
+                        if (parse_seconds(optarg, &o->timeout_usec) < 0)
+                                return client_error_errno(
+                                        EINVAL, "--timeout takes whole seconds (1 or more), not '%s'.",
+                                        optarg);
+                        break;
                 case ':':
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",
                                                   argv[optind - 1]);
@@ -191,7 +212,7 @@ static int check_arguments(const Verb *verb, unsigned n_args) {
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         static char *default_verb[] = { (char *) "list", NULL };
-        ClientOptions options = {};
+        ClientOptions options = { .timeout_usec = CLIENT_TIMEOUT_USEC_DEFAULT };
         const Verb *verb;
         int r;
 

@@ -117,6 +117,24 @@ int flush_stdout(void) {
         return 0;
 }
 
+/* json-c escapes C0 controls in strings but writes C1 ones (U+0080..U+009F) as they are;
+ * outside strings a document is ASCII, so every such pair is in one. */
+static char *json_escape_c1(const char *text) {
+        char *escaped = malloc(strlen(text) * 3 + 1), *p = escaped;
+
+        if (!escaped)
+                return NULL;
+        for (const char *s = text; *s; s++)
+                if ((unsigned char) s[0] == 0xc2 && (unsigned char) s[1] >= 0x80 &&
+                    (unsigned char) s[1] <= 0x9f) {
+                        p += sprintf(p, "\\u%04x", (unsigned char) s[1]);
+                        s++;
+                } else
+                        *p++ = *s;
+        *p = '\0';
+        return escaped;
+}
+
 int json_format(json_object *value, bool pretty, char **ret) {
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
                     (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
@@ -124,7 +142,7 @@ int json_format(json_object *value, bool pretty, char **ret) {
         char *copy;
 
         /* The text belongs to value; a copy outlives it. */
-        copy = text ? strdup(text) : NULL;
+        copy = text ? json_escape_c1(text) : NULL;
         if (!copy)
                 return -ENOMEM;
         *ret = copy;
@@ -136,7 +154,7 @@ int json_print(json_object *value, bool pretty) {
 
         if (json_format(value, pretty, &text) < 0)
                 return client_oom();
-        return print_line("%s", text);
+        return print_line_unescaped("%s", text);
 }
 
 int text_vformat(char **ret, const char *fmt, va_list ap) {
@@ -159,15 +177,88 @@ int text_format(char **ret, const char *fmt, ...) {
         return r;
 }
 
-int print_line(const char *fmt, ...) {
-        va_list ap;
+/* The length of the control character at p (C0 but, in text, newline and tab; DEL; C1 as
+ * UTF-8), or 0. */
+static size_t control_length(const char *p, bool text) {
+        unsigned char c = (unsigned char) p[0];
 
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        fputc('\n', stdout);
-        return flush_stdout();
+        if (text && (c == '\n' || c == '\t'))
+                return 0;
+        if (c < ' ' || c == 0x7f)
+                return 1;
+        if (c == 0xc2 && (unsigned char) p[1] >= 0x80 && (unsigned char) p[1] <= 0x9f)
+                return 2;
+        return 0;
 }
+
+bool text_has_controls(const char *s, bool text) {
+        for (; *s; s++)
+                if (control_length(s, text) > 0)
+                        return true;
+        return false;
+}
+
+char *text_escape_controls(const char *s, bool text) {
+        char *escaped = malloc(strlen(s) * 4 + 1), *p = escaped;
+
+        if (!escaped)
+                return NULL;
+        while (*s) {
+                size_t n = control_length(s, text);
+
+                if (n == 0) {
+                        *p++ = *s++;
+                        continue;
+                }
+                for (; n > 0; n--)
+                        p += sprintf(p, "\\x%02x", (unsigned char) *s++);
+        }
+        *p = '\0';
+        return escaped;
+}
+
+typedef enum Escape {
+        ESCAPE_LINE, /* every control character: the text is one line */
+        ESCAPE_TEXT, /* all but newline and tab */
+        ESCAPE_NONE, /* the caller's own control characters (colours) */
+} Escape;
+
+static int vprint_line(FILE *f, Escape escape, const char *fmt, va_list ap) {
+        _cleanup_free_ char *line = NULL;
+        bool text = escape == ESCAPE_TEXT;
+
+        if (text_vformat(&line, fmt, ap) < 0)
+                return client_oom();
+        if (escape != ESCAPE_NONE && text_has_controls(line, text)) {
+                char *escaped = text_escape_controls(line, text);
+
+                if (!escaped)
+                        return client_oom();
+                free(line);
+                line = escaped;
+        }
+        fputs(line, f);
+        fputc('\n', f);
+        if (fflush(f) != 0 || ferror(f))
+                return client_error_errno(errno > 0 ? errno : EIO, "Failed to write the output: %m");
+        return 0;
+}
+
+#define DEFINE_PRINT(name, file, escape)                    \
+        int name(const char *fmt, ...) {                    \
+                va_list ap;                                 \
+                int r;                                      \
+                                                            \
+                va_start(ap, fmt);                          \
+                r = vprint_line((file), (escape), fmt, ap); \
+                va_end(ap);                                 \
+                return r;                                   \
+        }
+
+DEFINE_PRINT(print_line, stdout, ESCAPE_LINE)
+DEFINE_PRINT(print_line_to_stderr, stderr, ESCAPE_LINE)
+DEFINE_PRINT(print_lines, stdout, ESCAPE_TEXT)
+DEFINE_PRINT(print_line_unescaped, stdout, ESCAPE_NONE)
 
 static bool needs_quotes(const char *s) {
         return *s == '\0' ||
@@ -184,38 +275,43 @@ static void append_quoted(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-static void format_scalar(FILE *f, const char *name, json_object *v, bool quote) {
+static int format_scalar(FILE *f, const char *name, json_object *v, bool quote) {
+        _cleanup_free_ char *escaped = NULL;
+        int r = 0;
+
         switch (json_object_get_type(v)) {
         case json_type_boolean:
                 fputs(json_object_get_boolean(v) ? "yes" : "no", f);
-                return;
+                return 0;
         case json_type_int:
-                if (hex_digits(name) > 0) {
+                if (hex_digits(name) > 0)
                         fprintf(f, "%0*" PRIx64, hex_digits(name), (uint64_t) json_object_get_int64(v));
-                        return;
-                }
-                if (json_object_get_int64(v) < 0)
+                else if (json_object_get_int64(v) < 0)
                         fputc('-', f);
                 else
                         fputs(json_object_get_string(v), f);
-                return;
+                return 0;
         case json_type_string:
-                if (quote && needs_quotes(json_object_get_string(v)))
-                        append_quoted(f, json_object_get_string(v));
+                /* A value is one token on one line, whatever the reply holds. */
+                escaped = text_escape_controls(json_object_get_string(v), false);
+                if (!escaped)
+                        return -ENOMEM;
+                if (quote && needs_quotes(escaped))
+                        append_quoted(f, escaped);
                 else
-                        fputs(json_object_get_string(v), f);
-                return;
+                        fputs(escaped, f);
+                return 0;
         case json_type_array:
                 /* A struct's members (a holder and its remedy): "what -> remedy". */
-                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                for (size_t i = 0; i < json_object_array_length(v) && r >= 0; i++) {
                         if (i > 0)
                                 fputs(" -> ", f);
-                        format_scalar(f, name, json_object_array_get_idx(v, i), quote);
+                        r = format_scalar(f, name, json_object_array_get_idx(v, i), quote);
                 }
-                return;
+                return r;
         default:
                 fputs(json_object_get_string(v), f);
-                return;
+                return 0;
         }
 }
 
@@ -223,19 +319,20 @@ int property_format(const char *name, json_object *value, const char *separator,
         _cleanup_free_ char *text = NULL;
         size_t size;
         FILE *f;
+        int r = 0;
 
         f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
         if (json_object_is_type(value, json_type_array))
-                for (size_t i = 0; i < json_object_array_length(value); i++) {
+                for (size_t i = 0; i < json_object_array_length(value) && r >= 0; i++) {
                         if (i > 0)
                                 fputs(separator, f);
-                        format_scalar(f, name, json_object_array_get_idx(value, i), quote);
+                        r = format_scalar(f, name, json_object_array_get_idx(value, i), quote);
                 }
         else
-                format_scalar(f, name, value, quote);
-        if (fclose(f) != 0)
+                r = format_scalar(f, name, value, quote);
+        if (fclose(f) != 0 || r < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);
         return 0;
@@ -315,6 +412,14 @@ int table_add_cell_ref(Table *t, const char *text, size_t width) {
         if (!text || !*text) {
                 text = "-";
                 width = 1;
+        } else if (text_has_controls(text, false)) {
+                _cleanup_free_ char *escaped = text_escape_controls(text, false);
+                char *copy = escaped ? table_cell_space(t, strlen(escaped) + 1) : NULL;
+
+                if (!copy)
+                        return -ENOMEM;
+                text = strcpy(copy, escaped);
+                width = TABLE_WIDTH_UNKNOWN;
         }
         if (t->n_cells == t->allocated) {
                 size_t allocated = t->allocated > 0 ? t->allocated * 2 : 64;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "macros.h"
 
@@ -38,13 +39,15 @@ json_object *json_hex_new(uint64_t v, int digits);
  * PCI IDs, class and revision become hex strings as lspci prints them. */
 int json_add_properties(json_object *target, json_object *props);
 
-/* One JSON value as text: indented (list, show, groups) or on one line (monitor's stream). */
+/* One JSON value as text: indented (list, show, groups) or on one line (monitor's stream).
+ * No control character is left raw in it: json-c escapes C0, and C1 become \u0080...\u009f. */
 int json_format(json_object *value, bool pretty, char **ret);
 /* Prints json_format()'s text and a newline. */
 int json_print(json_object *value, bool pretty);
 
 /* A property value for people: yes/no, PCI IDs and class in hex, "-" for -1 (the API's
- * "none" for IommuGroup and NumaNode). Array elements are joined with separator. With
+ * "none" for IommuGroup and NumaNode), control characters escaped. Array elements are
+ * joined with separator. With
  * quote, strings that are empty or hold anything but [A-Za-z0-9_.:/+-] are put in double
  * quotes with \" and \\ escaped, so a Key=value line stays one token per value. */
 int property_format(const char *name, json_object *value, const char *separator, bool quote, char **ret);
@@ -53,8 +56,22 @@ int property_format(const char *name, json_object *value, const char *separator,
 int text_format(char **ret, const char *fmt, ...) _printf_(2, 3);
 int text_vformat(char **ret, const char *fmt, va_list ap) _printf_(2, 0);
 
-/* Writes a finished line of text (a newline is added). */
+/* A reply's strings may hold control characters that would move the cursor, set the
+ * terminal's title or worse: they are printed as \xNN. In text (lines, diffs) newline and
+ * tab stay; in a table cell or an error message they are escaped too. */
+bool text_has_controls(const char *s, bool text);
+/* A copy of s with each such byte as \xNN; NULL when out of memory. */
+char *text_escape_controls(const char *s, bool text);
+
+/* Write a finished line (a newline is added) and flush: print_line() with every control
+ * character escaped (a line is one line, whatever a reply holds); print_lines() keeps
+ * newlines and tabs (a diff, a list one element a line); print_line_unescaped() for a line
+ * whose only control characters are the caller's own (colours), the reply's text in it
+ * escaped already. */
 int print_line(const char *fmt, ...) _printf_(1, 2);
+int print_line_to_stderr(const char *fmt, ...) _printf_(1, 2);
+int print_lines(const char *fmt, ...) _printf_(1, 2);
+int print_line_unescaped(const char *fmt, ...) _printf_(1, 2);
 /* Flushes standard output; a failure to write it is reported and returned. */
 int flush_stdout(void);
 
@@ -66,7 +83,8 @@ Table *table_free(Table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 #define _cleanup_table_ _cleanup_(table_freep)
 
-/* Cells are added row by row, left to right; "" (or NULL) is printed as "-". */
+/* Cells are added row by row, left to right; "" (or NULL) is printed as "-"; control
+ * characters are escaped. */
 int table_add_cell(Table *t, const char *text);
 int table_add_cellf(Table *t, const char *fmt, ...) _printf_(2, 3);
 /* A number in decimal; table_int_text() gives its text (in the table's memory, for cells

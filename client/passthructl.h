@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 
 #include "log.h"
@@ -19,8 +20,16 @@
 #define EXIT_USAGE 64
 #define EXIT_CHECK_FAILED 3
 
+#define USEC_PER_SEC UINT64_C(1000000)
+/* How long the connection (SASL and Hello) and each call may take unless --timeout says
+ * otherwise: sd-bus's own default for a method call. */
+#define CLIENT_TIMEOUT_USEC_DEFAULT (25 * USEC_PER_SEC)
+/* While a polkit agent runs, a person may be typing a password. */
+#define AGENT_TIMEOUT_USEC (10 * 60 * USEC_PER_SEC)
+
 typedef struct ClientOptions {
         bool json;
+        uint64_t timeout_usec;      /* --timeout: the connection's and each call's deadline */
         const char *host;           /* -H [user@]host: the system bus of that host over ssh */
         const char *bus_address;    /* --bus-address: any bus, for tests and debugging */
         bool group, dry_run, force; /* bind and unbind */

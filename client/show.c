@@ -135,7 +135,8 @@ static int print_text(json_object *props, json_object *mates) {
                 r = property_format(name, value, separator, false, &text);
                 if (r < 0)
                         return client_oom();
-                r = print_line("%s:%*s %s", name, width - (int) strlen(name) - 1, "", *text ? text : "-");
+                /* text's values are escaped; its newlines are the separator's. */
+                r = print_lines("%s:%*s %s", name, width - (int) strlen(name) - 1, "", *text ? text : "-");
                 if (r < 0)
                         return r;
         }

@@ -4,7 +4,9 @@
  * hotplug. JSON is parsed with json-c and compared with what the daemon says over D-Bus. */
 #include <glib/gstdio.h>
 #include <json-c/json.h>
+#include <gio/gunixsocketaddress.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 #include "passthru-dbus.h"
@@ -629,6 +631,277 @@ static void test_monitor_json(ClientFixture *f, gconstpointer data) {
         monitor_stop(&m);
 }
 
+/* ---- Buses that misbehave: passthructl keeps its deadline and prints no raw control
+ * character, whatever the other end does. Each is a private server in this process:
+ * FAKE_SILENT accepts and never says a word (no SASL), FAKE_NO_HELLO authenticates and
+ * never answers Hello, FAKE_FLOOD answers the bus's own calls (Hello, AddMatch), then sends
+ * signals without end and answers nothing else, FAKE_HOSTILE answers like passthrud with control characters
+ * in every string. ---- */
+typedef enum {
+        FAKE_SILENT,
+        FAKE_NO_HELLO,
+        FAKE_FLOOD,
+        FAKE_HOSTILE,
+} FakeBusKind;
+
+typedef struct {
+        FakeBusKind kind;
+        char *dir, *address;
+        GSocketService *silent;
+        GDBusServer *server;
+        GPtrArray *held;     /* connections kept open */
+        GPtrArray *flooders; /* GThread, one per connection of FAKE_FLOOD */
+        gint stop;
+} FakeBus;
+
+/* ESC ] 0 ; ... BEL sets a terminal's title; ESC [ 2 J clears it; U+009B is C1's CSI. */
+#define HOSTILE                                     \
+        "e1000e\x1b]0;owned\x07\x1b[2J\r\n\xc2\x9b" \
+        "31m"
+
+static gboolean on_silent_incoming(GSocketService *service, GSocketConnection *connection, GObject *source,
+                                   gpointer data) {
+        FakeBus *fb = data;
+
+        g_ptr_array_add(fb->held, g_object_ref(connection));
+        return TRUE;
+}
+
+static gpointer flood(gpointer data) {
+        GDBusConnection *c = data;
+        FakeBus *fb = g_object_get_data(G_OBJECT(c), "fake-bus");
+
+        while (!g_atomic_int_get(&fb->stop) && !g_dbus_connection_is_closed(c)) {
+                for (int i = 0; i < 100; i++)
+                        g_dbus_connection_emit_signal(c, NULL, PASSTHRU_MANAGER_PATH, "org.example.Noise",
+                                                      "Noise", g_variant_new("(s)", "noise"), NULL);
+                /* Written to the socket before more: the client sets the pace, not our memory. */
+                (void) g_dbus_connection_flush_sync(c, NULL, NULL);
+        }
+        return NULL;
+}
+
+static GDBusMessage *hostile_reply(GDBusMessage *call) {
+        const char *member = g_dbus_message_get_member(call);
+        GDBusMessage *reply;
+
+        if (g_strcmp0(member, "ListDevicesPacked") == 0) {
+                /* One function, 0000:06:00.0; names index the string table. */
+                static const char *const strings[] = { "", "Ethernet controller", "Intel\x1b[31m", HOSTILE,
+                                                       "host" };
+                static const guint32 names[] = { 1, 2, 3, 3, 4 }; /* class, vendor, device, driver, state */
+                GVariantBuilder b;
+
+                reply = g_dbus_message_new_method_reply(call);
+                g_variant_builder_init(&b, G_VARIANT_TYPE("(" PASSTHRU_DEVICE_COLUMNS_SIGNATURE ")"));
+                g_variant_builder_add_value(&b, g_variant_new_strv(strings, G_N_ELEMENTS(strings)));
+                g_variant_builder_add_value(&b, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64,
+                                                                          (guint64[]){ 0x0600 }, 1,
+                                                                          sizeof(guint64)));
+                g_variant_builder_add_value(&b, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT16,
+                                                                          (guint16[]){ 0x8086 }, 1,
+                                                                          sizeof(guint16)));
+                g_variant_builder_add_value(&b, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT16,
+                                                                          (guint16[]){ 0x10d3 }, 1,
+                                                                          sizeof(guint16)));
+                g_variant_builder_add_value(&b, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32,
+                                                                          (guint32[]){ 0x020000 }, 1,
+                                                                          sizeof(guint32)));
+                g_variant_builder_add_value(
+                        &b,
+                        g_variant_new_fixed_array(G_VARIANT_TYPE_INT32, (gint32[]){ 7 }, 1, sizeof(gint32)));
+                for (size_t k = 0; k < G_N_ELEMENTS(names); k++)
+                        g_variant_builder_add_value(&b, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32,
+                                                                                  &names[k], 1,
+                                                                                  sizeof(guint32)));
+                g_dbus_message_set_body(reply, g_variant_builder_end(&b));
+                return reply;
+        }
+        return g_dbus_message_new_method_error(call, PASSTHRU_ERROR_FAILED, "%s", "No such device " HOSTILE);
+}
+
+static GDBusMessage *fake_bus_filter(GDBusConnection *c, GDBusMessage *message, gboolean incoming,
+                                     gpointer data) {
+        FakeBus *fb = data;
+        g_autoptr(GDBusMessage) reply = NULL;
+
+        if (!incoming || g_dbus_message_get_message_type(message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+                return message;
+        if (g_strcmp0(g_dbus_message_get_interface(message), "org.freedesktop.DBus") == 0) {
+                const char *member = g_dbus_message_get_member(message);
+
+                if (fb->kind == FAKE_NO_HELLO)
+                        goto drop;
+                reply = g_dbus_message_new_method_reply(message);
+                if (g_strcmp0(member, "Hello") == 0)
+                        g_dbus_message_set_body(reply, g_variant_new("(s)", ":1.42"));
+                g_dbus_connection_send_message(c, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+                if (fb->kind == FAKE_FLOOD && g_strcmp0(member, "Hello") == 0) {
+                        g_object_set_data(G_OBJECT(c), "fake-bus", fb);
+                        g_ptr_array_add(fb->flooders, g_thread_new("flood", flood, c));
+                }
+                goto drop;
+        }
+        if (fb->kind == FAKE_HOSTILE) {
+                reply = hostile_reply(message);
+                g_dbus_connection_send_message(c, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+        }
+drop:
+        g_object_unref(message);
+        return NULL;
+}
+
+static gboolean on_new_connection(GDBusServer *server, GDBusConnection *c, gpointer data) {
+        FakeBus *fb = data;
+
+        g_ptr_array_add(fb->held, g_object_ref(c));
+        g_dbus_connection_add_filter(c, fake_bus_filter, fb, NULL);
+        return TRUE;
+}
+
+static FakeBus *fake_bus_new(FakeBusKind kind) {
+        FakeBus *fb = g_new0(FakeBus, 1);
+        g_autofree char *path = NULL;
+        g_autoptr(GError) error = NULL;
+
+        fb->kind = kind;
+        fb->dir = g_dir_make_tmp("passthru-fake-bus-XXXXXX", &error);
+        g_assert_no_error(error);
+        path = g_build_filename(fb->dir, "bus", NULL);
+        fb->address = g_strdup_printf("unix:path=%s", path);
+        fb->held = g_ptr_array_new_with_free_func(g_object_unref);
+        fb->flooders = g_ptr_array_new();
+        if (kind == FAKE_SILENT) {
+                g_autoptr(GSocketAddress) a = g_unix_socket_address_new(path);
+
+                fb->silent = g_socket_service_new();
+                g_socket_listener_add_address(G_SOCKET_LISTENER(fb->silent), a, G_SOCKET_TYPE_STREAM,
+                                              G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_signal_connect(fb->silent, "incoming", G_CALLBACK(on_silent_incoming), fb);
+                g_socket_service_start(fb->silent);
+                return fb;
+        }
+        {
+                g_autofree char *guid = g_dbus_generate_guid();
+
+                fb->server = g_dbus_server_new_sync(fb->address, G_DBUS_SERVER_FLAGS_NONE, guid, NULL, NULL,
+                                                    &error);
+                g_assert_no_error(error);
+        }
+        g_signal_connect(fb->server, "new-connection", G_CALLBACK(on_new_connection), fb);
+        g_dbus_server_start(fb->server);
+        return fb;
+}
+
+static void fake_bus_free(FakeBus *fb) {
+        g_atomic_int_set(&fb->stop, 1);
+        for (guint i = 0; i < fb->flooders->len; i++)
+                g_thread_join(fb->flooders->pdata[i]);
+        g_ptr_array_unref(fb->flooders);
+        for (guint i = 0; i < fb->held->len; i++)
+                if (G_IS_DBUS_CONNECTION(fb->held->pdata[i]))
+                        g_dbus_connection_close_sync(fb->held->pdata[i], NULL, NULL);
+        g_ptr_array_unref(fb->held);
+        if (fb->silent) {
+                g_socket_service_stop(fb->silent);
+                g_socket_listener_close(G_SOCKET_LISTENER(fb->silent));
+                g_object_unref(fb->silent);
+        }
+        if (fb->server) {
+                g_dbus_server_stop(fb->server);
+                g_object_unref(fb->server);
+        }
+        test_remove_tree(fb->dir);
+        g_free(fb->dir);
+        g_free(fb->address);
+        g_free(fb);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FakeBus, fake_bus_free)
+
+/* The client's CPU time while it ran: children reaped so far, before and after. */
+static double children_cpu_seconds(void) {
+        struct rusage u;
+
+        g_assert_cmpint(getrusage(RUSAGE_CHILDREN, &u), ==, 0);
+        return (double) (u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* A bus that never answers SASL or Hello, or floods signals: every kind of call (a plain
+ * one, bind's with its polkit allowance, boot-config's that dispatches signals while it
+ * waits) fails within --timeout with one error line; waiting costs no CPU. */
+static void test_fake_bus_deadline(ClientFixture *f, gconstpointer data) {
+        static const FakeBusKind kinds[] = { FAKE_SILENT, FAKE_NO_HELLO, FAKE_FLOOD };
+        static const char *const verbs[][3] = {
+                { "list" },
+                { "bind", "06:00.0" },
+                { "boot-config", "--dry-run" },
+        };
+
+        for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+                g_autoptr(FakeBus) fb = fake_bus_new(kinds[k]);
+                g_autofree char *option = g_strdup_printf("--bus-address=%s", fb->address);
+
+                for (size_t v = 0; v < G_N_ELEMENTS(verbs); v++) {
+                        double cpu = children_cpu_seconds();
+                        gint64 start = g_get_monotonic_time();
+                        g_auto(HarnessRun) r =
+                                RUN(f, option, "--timeout=2", verbs[v][0], verbs[v][1], verbs[v][2]);
+                        double seconds = (double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+
+                        cpu = children_cpu_seconds() - cpu;
+                        g_test_message("bus %zu, %s: %.2f s, %.2f s of CPU: %s", k, verbs[v][0], seconds,
+                                       cpu, r.err);
+                        assert_error_line(&r, 1);
+                        g_assert_cmpfloat(seconds, <, 10);
+                        if (kinds[k] != FAKE_FLOOD) {
+                                g_assert_nonnull(strstr(r.err, "did not answer within 2 s"));
+                                g_assert_cmpfloat(seconds, >=, 1.9);
+                                g_assert_cmpfloat(cpu, <, 0.5);
+                        }
+                }
+        }
+}
+
+static void assert_no_raw_controls(const char *text) {
+        for (const char *p = text; *p; p++) {
+                g_assert_true((unsigned char) *p >= ' ' || *p == '\n');
+                g_assert_true((unsigned char) *p != 0x7f);
+                g_assert_false((unsigned char) p[0] == 0xc2 && (unsigned char) p[1] >= 0x80 &&
+                               (unsigned char) p[1] <= 0x9f);
+        }
+}
+
+/* Names and errors full of terminal escapes are printed escaped, in text and JSON. */
+static void test_fake_bus_controls(ClientFixture *f, gconstpointer data) {
+        g_autoptr(FakeBus) fb = fake_bus_new(FAKE_HOSTILE);
+        g_autofree char *option = g_strdup_printf("--bus-address=%s", fb->address);
+        g_auto(HarnessRun) list = RUN(f, option, "list");
+        g_auto(HarnessRun) json = RUN(f, option, "--json", "list");
+        g_auto(HarnessRun) show = RUN(f, option, "show", "06:00.0");
+        g_auto(HarnessRun) bind = RUN(f, option, "bind", "06:00.0");
+        json_object *document, *device;
+
+        g_assert_cmpint(list.status, ==, 0);
+        assert_no_raw_controls(list.out);
+        g_assert_nonnull(strstr(list.out, "0000:06:00.0"));
+        g_assert_nonnull(strstr(list.out, "e1000e\\x1b]0;owned\\x07\\x1b[2J\\x0d\\x0a\\xc2\\x9b31m"));
+
+        g_assert_cmpint(json.status, ==, 0);
+        assert_no_raw_controls(json.out);
+        document = parse_json(json.out);
+        device = json_object_array_get_idx(member(document, "devices"), 0);
+        g_assert_cmpstr(member_string(device, "driver"), ==, HOSTILE);
+        json_object_put(document);
+
+        for (const HarnessRun *r = &show; r; r = r == &show ? &bind : NULL) {
+                assert_error_line(r, 1);
+                assert_no_raw_controls(r->err);
+                g_assert_nonnull(strstr(r->err, "\\x1b]0;owned"));
+        }
+}
+
 #define ADD(path, func) g_test_add(path, ClientFixture, NULL, fixture_setup, func, fixture_teardown)
 
 int main(int argc, char *argv[]) {
@@ -655,5 +928,7 @@ int main(int argc, char *argv[]) {
         ADD("/client/groups", test_groups);
         ADD("/client/monitor", test_monitor);
         ADD("/client/monitor-json", test_monitor_json);
+        ADD("/client/fake-bus-deadline", test_fake_bus_deadline);
+        ADD("/client/fake-bus-controls", test_fake_bus_controls);
         return g_test_run();
 }
