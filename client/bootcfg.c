@@ -137,10 +137,6 @@ int verb_boot_config(sd_bus *bus, int argc, char *argv[], const ClientOptions *o
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL;
         int r;
 
-        if (o->group || o->force || o->driver)
-                return client_error_errno(EINVAL,
-                                          "boot-config takes --dry-run, --no-initramfs, --no-cmdline, "
-                                          "--remove and --iommu-pt.");
         r = sd_bus_match_signal(bus, &match, PASSTHRU_BUS_NAME, PASSTHRU_MANAGER_PATH,
                                 PASSTHRU_MANAGER_INTERFACE, "BootConfigProgress", on_progress, (void *) o);
         if (r < 0)

@@ -1,20 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* passthructl: parses the command line, connects to the bus and runs one verb from the
- * table below. A new verb is one row here and its own file. */
+/* passthructl: parses the command line, finds the verb in verbs.c's table, checks the
+ * command line against it, connects to the bus and runs it. */
 #include <getopt.h>
 #include <locale.h>
 
-#include "bind.h"
-#include "bootcfg.h"
 #include "bus.h"
 #include "check.h"
 #include "config.h" /* the build's: PROJECT_VERSION */
-#include "config-verbs.h"
-#include "list.h"
-#include "monitor.h"
 #include "passthructl.h"
-#include "reset-method.h"
-#include "show.h"
+#include "verbs.h"
 
 enum {
         ARG_VERSION = 0x100,
@@ -32,62 +26,6 @@ enum {
         ARG_TIMEOUT,
 };
 
-typedef struct Verb {
-        const char *name;
-        unsigned min_args, max_args; /* not counting the verb itself */
-        VerbFunction run;
-        const char *synopsis; /* arguments, for --help */
-        const char *summary;
-} Verb;
-
-static const Verb verbs[] = {
-        { "list", 0, 0, verb_list, "", "List PCI functions with driver, IOMMU group and state" },
-        { "show", 1, 1, verb_show, "ADDRESS", "Show everything about one function and its group mates" },
-        { "groups", 0, 0, verb_groups, "", "List IOMMU groups, their viability and members" },
-        { "monitor", 0, 0, verb_monitor, "", "Print device and driver events as they happen" },
-        { "check", 0, 0, verb_check, "", "Check the host: IOMMU, interrupt remapping, vfio, boot config" },
-        { "bind", 1, 1, verb_bind, "ADDRESS", "Give a function (--group: its IOMMU group) to vfio-pci" },
-        { "unbind", 1, 1, verb_unbind, "ADDRESS",
-          "Give a function (--group: its group) back to its driver" },
-        { "persist", 2, 2, verb_persist, "ADDRESS on|off",
-          "Remember (on) or forget (off) a function, without moving it now" },
-        { "config", 0, 0, verb_config, "", "List remembered functions, their identity and state" },
-        { "reset-method", 2, 2, verb_reset_method, "ADDRESS METHODS",
-          "Set how a function is reset (flr,bus... or default); --persist remembers it" },
-        { "boot-config", 0, 0, verb_boot_config, "",
-          "Write (--dry-run: show) the boot configuration that binds early" },
-};
-
-static void help(void) {
-        printf("%s [OPTIONS...] COMMAND ...\n\n"
-               "Inspect PCI passthrough through passthrud (org.passthru.Manager).\n\n"
-               "Commands:\n",
-               program_invocation_short_name);
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-11s %-15s %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
-        printf("\nOptions:\n"
-               "  -h --help               Show this help\n"
-               "     --version            Show the version\n"
-               "     --json               Print JSON instead of text\n"
-               "  -H --host=[USER@]HOST   Use the system bus of HOST, over ssh\n"
-               "     --bus-address=ADDR   Use the bus at ADDR instead of the system bus\n"
-               "     --timeout=SECONDS    Give up on the bus or an answer after this long (25)\n"
-               "\nOptions of bind and unbind:\n"
-               "     --group              Move every endpoint of the IOMMU group together\n"
-               "     --dry-run            Print the plan, change nothing\n"
-               "     --force              bind: also a device the host uses, where that is survivable\n"
-               "     --driver=NAME        unbind: give the function to this driver\n"
-               "     --persist            bind: also remember it; unbind: also forget it;\n"
-               "                          reset-method: also remember it (default: forget)\n"
-               "\nOptions of boot-config:\n"
-               "     --dry-run            Print the diffs and commands, change nothing\n"
-               "     --no-initramfs       Leave early binding and the initramfs alone\n"
-               "     --no-cmdline         Leave the kernel command line alone\n"
-               "     --remove             Take out what passthru wrote\n"
-               "     --iommu-pt           Also add iommu=pt to the command line\n"
-               "\nWithout a command, 'list' is run. See passthructl(1).\n");
-}
-
 static int parse_seconds(const char *s, uint64_t *ret_usec) {
         unsigned long long v;
         char *end;
@@ -100,8 +38,17 @@ static int parse_seconds(const char *s, uint64_t *ret_usec) {
         return 0;
 }
 
-/* Returns 0 to run a verb, 1 to exit successfully (help, version), <0 on a bad argument. */
-static int parse_argv(int argc, char *argv[], ClientOptions *o) {
+/* The long option of a getopt value, for messages. */
+static const char *option_name(const struct option *options, int val) {
+        for (const struct option *opt = options; opt->name; opt++)
+                if (opt->val == val)
+                        return opt->name;
+        return NULL;
+}
+
+/* Returns 0 to run a verb, 1 to exit successfully (version), <0 on a bad argument; *given
+ * collects the VerbOption bits of the verb options on the command line. */
+static int parse_argv(int argc, char *argv[], ClientOptions *o, unsigned *given, bool *help) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -127,8 +74,8 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
         while ((c = getopt_long(argc, argv, ":hH:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        help();
-                        return 1;
+                        *help = true;
+                        break;
                 case ARG_VERSION:
                         printf("passthructl %s\n", PROJECT_VERSION);
                         return 1;
@@ -143,30 +90,39 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                         break;
                 case ARG_GROUP:
                         o->group = true;
+                        *given |= OPTION_GROUP;
                         break;
                 case ARG_DRY_RUN:
                         o->dry_run = true;
+                        *given |= OPTION_DRY_RUN;
                         break;
                 case ARG_FORCE:
                         o->force = true;
+                        *given |= OPTION_FORCE;
                         break;
                 case ARG_DRIVER:
                         o->driver = optarg;
+                        *given |= OPTION_DRIVER;
                         break;
                 case ARG_PERSIST:
                         o->persist = true;
+                        *given |= OPTION_PERSIST;
                         break;
                 case ARG_NO_INITRAMFS:
                         o->no_initramfs = true;
+                        *given |= OPTION_NO_INITRAMFS;
                         break;
                 case ARG_NO_CMDLINE:
                         o->no_cmdline = true;
+                        *given |= OPTION_NO_CMDLINE;
                         break;
                 case ARG_REMOVE:
                         o->remove = true;
+                        *given |= OPTION_REMOVE;
                         break;
                 case ARG_IOMMU_PT:
                         o->iommu_pt = true;
+                        *given |= OPTION_IOMMU_PT;
                         break;
                 case ARG_TIMEOUT:
                         if (parse_seconds(optarg, &o->timeout_usec) < 0)
@@ -178,6 +134,12 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",
                                                   argv[optind - 1]);
                 default:
+                        /* getopt says '?' too for a value given to an option that takes none. */
+                        if (optopt >= ARG_VERSION && option_name(options, optopt) &&
+                            strchr(argv[optind - 1], '='))
+                                return client_error_errno(
+                                        EINVAL, "Option '--%s' takes no value; see '%s --help'.",
+                                        option_name(options, optopt), program_invocation_short_name);
                         if (optopt > 0 && optopt < ARG_VERSION) /* a short option */
                                 return client_error_errno(EINVAL, "Unknown option '-%c'; see '%s --help'.",
                                                           optopt, program_invocation_short_name);
@@ -189,30 +151,34 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
         return 0;
 }
 
-static const Verb *find_verb(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(verbs[i].name, name))
-                        return &verbs[i];
-        return NULL;
-}
+/* "help" and "help VERB" answer without a bus. */
+static int run_help(int argc, char *argv[]) {
+        const Verb *verb;
 
-static int check_arguments(const Verb *verb, unsigned n_args) {
-        if (n_args < verb->min_args)
-                return client_error_errno(EINVAL, "'%s' needs %s%s.", verb->name,
-                                          verb->max_args > verb->min_args ? "at least " : "",
-                                          verb->synopsis);
-        if (n_args > verb->max_args && verb->max_args == 0)
-                return client_error_errno(EINVAL, "'%s' takes no arguments.", verb->name);
-        if (n_args > verb->max_args)
-                return client_error_errno(EINVAL, "Too many arguments; usage: %s %s", verb->name,
-                                          verb->synopsis);
-        return 0;
+        if (argc == 1) {
+                verbs_help();
+                return EXIT_SUCCESS;
+        }
+        if (argc > 2) {
+                client_error_errno(EINVAL, "Too many arguments; usage: help [COMMAND]");
+                return EXIT_USAGE;
+        }
+        verb = verb_find(argv[1]);
+        if (!verb) {
+                client_error_errno(EINVAL, "Unknown command '%s'; see '%s --help'.", argv[1],
+                                   program_invocation_short_name);
+                return EXIT_USAGE;
+        }
+        verb_help(verb);
+        return EXIT_SUCCESS;
 }
 
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         static char *default_verb[] = { (char *) "list", NULL };
         ClientOptions options = { .timeout_usec = CLIENT_TIMEOUT_USEC_DEFAULT };
+        unsigned given = 0;
+        bool help = false;
         const Verb *verb;
         int r;
 
@@ -221,37 +187,32 @@ int main(int argc, char *argv[]) {
          * in containers and minimal hosts) each category is a file of its own, and loading all
          * twelve was a quarter of a bind's system calls. The messages are English anyway. */
         setlocale(LC_CTYPE, "");
-        r = parse_argv(argc, argv, &options);
+        r = parse_argv(argc, argv, &options, &given, &help);
         if (r != 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        if (help && optind == argc) {
+                verbs_help();
+                return EXIT_SUCCESS;
+        }
+        if (optind < argc && streq(argv[optind], "help"))
+                return run_help(argc - optind, argv + optind);
         if (optind == argc) {
                 argv = default_verb;
                 argc = 1;
                 optind = 0;
         }
-        verb = find_verb(argv[optind]);
+        verb = verb_find(argv[optind]);
         if (!verb) {
                 client_error_errno(EINVAL, "Unknown command '%s'; see '%s --help'.", argv[optind],
                                    program_invocation_short_name);
                 return EXIT_USAGE;
         }
-        if (check_arguments(verb, (unsigned) (argc - optind - 1)) < 0)
-                return EXIT_USAGE;
-        if ((options.group || options.force || options.driver ||
-             (options.persist && verb->run != verb_reset_method) ||
-             (options.dry_run && verb->run != verb_boot_config)) &&
-            verb->run != verb_bind && verb->run != verb_unbind) {
-                client_error_errno(EINVAL,
-                                   "--group, --dry-run, --force, --driver and --persist go with bind and "
-                                   "unbind (--dry-run also with boot-config, --persist with reset-method).");
-                return EXIT_USAGE;
+        if (help) {
+                verb_help(verb);
+                return EXIT_SUCCESS;
         }
-        if ((options.no_initramfs || options.no_cmdline || options.remove || options.iommu_pt) &&
-            verb->run != verb_boot_config) {
-                client_error_errno(EINVAL, "--no-initramfs, --no-cmdline, --remove and --iommu-pt go with "
-                                           "boot-config.");
+        if (verb_check_command_line(verb, argc - optind, argv + optind, given) < 0)
                 return EXIT_USAGE;
-        }
 
         r = bus_connect(&options, &bus);
         if (r >= 0)

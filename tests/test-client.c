@@ -434,10 +434,132 @@ static void test_usage(ClientFixture *f, gconstpointer data) {
         assert_error_line(&extra, 64);
 }
 
+/* Every mistake on the command line is a usage error (64), said in one line, before
+ * anything is sent: the daemon never sees these. */
+static void test_usage_errors(ClientFixture *f, gconstpointer data) {
+        static const struct {
+                const char *args[5];
+                const char *says;
+        } cases[] = {
+                { { "unbind", "--force", GPU }, "'--force' is not an option of unbind" },
+                { { "bind", "--driver=foo", GPU }, "'--driver' is not an option of bind" },
+                { { "persist", GPU, "maybe" }, "'persist' takes on or off, not 'maybe'" },
+                { { "bind", "--group=yes", GPU }, "Option '--group' takes no value" },
+                { { "list", "--force" }, "'--force' is not an option of list" },
+                { { "boot-config", "--group" }, "'--group' is not an option of boot-config" },
+                { { "show", "--remove", GPU }, "'--remove' is not an option of show" },
+                { { "--timeout=0", "list" }, "--timeout takes whole seconds" },
+                { { "--timeout=soon", "list" }, "--timeout takes whole seconds" },
+                { { "--host=h", "--bus-address=unix:path=/x", "list" }, "cannot be used together" },
+                { { "help", "frobnicate" }, "Unknown command 'frobnicate'" },
+                { { "bind" }, "'bind' needs ADDRESS" },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+                g_ptr_array_add(argv, (char *) harness_client_path());
+                for (const char *const *a = cases[i].args; *a; a++)
+                        g_ptr_array_add(argv, (char *) *a);
+                g_ptr_array_add(argv, NULL);
+                {
+                        g_auto(HarnessRun) r = harness_run(f->h, (const char *const *) argv->pdata);
+
+                        assert_error_line(&r, 64);
+                        g_assert_nonnull(strstr(r.err, cases[i].says));
+                }
+        }
+}
+
+/* passthructl VERB --help and passthructl help VERB print the same: usage, the verb's
+ * options, an example. */
+static void test_verb_help(ClientFixture *f, gconstpointer data) {
+        static const struct {
+                const char *verb;
+                const char *options[6];
+        } verbs[] = {
+                { "list", {} },
+                { "show", {} },
+                { "groups", {} },
+                { "monitor", {} },
+                { "check", {} },
+                { "bind", { "--group", "--dry-run", "--force", "--persist" } },
+                { "unbind", { "--group", "--dry-run", "--driver=NAME", "--persist" } },
+                { "persist", {} },
+                { "config", {} },
+                { "boot-config",
+                  { "--dry-run", "--no-initramfs", "--no-cmdline", "--remove", "--iommu-pt" } },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
+                g_auto(HarnessRun) flag = RUN(f, verbs[i].verb, "--help");
+                g_auto(HarnessRun) help = RUN(f, "help", verbs[i].verb);
+                g_autofree char *usage =
+                        g_strdup_printf("Usage: passthructl [OPTIONS...] %s", verbs[i].verb);
+                const char *example = "Example:\n  passthructl ";
+
+                g_assert_cmpint(flag.status, ==, 0);
+                g_assert_cmpstr(flag.err, ==, "");
+                g_assert_true(g_str_has_prefix(flag.out, usage));
+                g_assert_nonnull(strstr(flag.out, example));
+                g_assert_nonnull(strstr(strstr(flag.out, example), verbs[i].verb));
+                g_assert_nonnull(strstr(flag.out, "--timeout=SECONDS"));
+                for (const char *const *o = verbs[i].options; *o; o++)
+                        g_assert_nonnull(strstr(flag.out, *o));
+                if (!verbs[i].options[0]) {
+                        g_autofree char *own = g_strdup_printf("Options of %s:", verbs[i].verb);
+
+                        g_assert_null(strstr(flag.out, own));
+                }
+                g_assert_cmpint(help.status, ==, 0);
+                g_assert_cmpstr(help.out, ==, flag.out);
+        }
+        {
+                g_auto(HarnessRun) plain = RUN(f, "help");
+                g_auto(HarnessRun) flag = RUN(f, "--help");
+
+                g_assert_cmpint(plain.status, ==, 0);
+                g_assert_cmpstr(plain.out, ==, flag.out);
+        }
+}
+
 static void test_no_bus(ClientFixture *f, gconstpointer data) {
         g_auto(HarnessRun) r = RUN(f, "--bus-address", "unix:path=/nonexistent/passthru-test-bus", "list");
+        g_auto(HarnessRun) garbage = RUN(f, "--bus-address", "no-such-transport:x=y", "list");
 
         assert_error_line(&r, 1);
+        g_assert_nonnull(strstr(r.err, "the bus at unix:path=/nonexistent/passthru-test-bus"));
+        assert_error_line(&garbage, 1);
+        g_assert_nonnull(strstr(garbage.err, "no-such-transport:x=y"));
+}
+
+/* A failed -H: ssh's own message, then passthructl's line naming the host. */
+static void test_remote_host_fails(ClientFixture *f, gconstpointer data) {
+        g_autofree char *dir = g_dir_make_tmp("passthru-ssh-XXXXXX", NULL);
+        g_autofree char *ssh = g_build_filename(dir, "ssh", NULL);
+        g_autofree char *old_path = g_strdup(g_getenv("PATH"));
+        g_autofree char *path = g_strdup_printf("%s:%s", dir, old_path);
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) lines = NULL;
+
+        g_assert_true(g_file_set_contents(
+                ssh, "#!/bin/sh\necho \"ssh: Could not resolve hostname nowhere.invalid\" >&2\nexit 255\n",
+                -1, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(g_chmod(ssh, 0755), ==, 0);
+        g_setenv("PATH", path, TRUE);
+        g_auto(HarnessRun) r = RUN(f, "-H", "admin@nowhere.invalid", "list");
+        g_setenv("PATH", old_path, TRUE);
+
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_cmpstr(r.out, ==, "");
+        lines = lines_of(r.err);
+        g_assert_cmpuint(g_strv_length(lines), ==, 2);
+        g_assert_cmpstr(lines[0], ==, "ssh: Could not resolve hostname nowhere.invalid");
+        g_assert_true(g_str_has_prefix(lines[1], "passthructl: "));
+        g_assert_nonnull(strstr(lines[1], "admin@nowhere.invalid"));
+        g_assert_nonnull(strstr(lines[1], "ssh"));
+        test_remove_tree(dir);
 }
 
 /* -H: sd-bus runs "ssh -xT -- HOST systemd-stdio-bridge". Our stand-in for ssh, first on
@@ -923,7 +1045,10 @@ int main(int argc, char *argv[]) {
         g_test_add("/client/holders", ClientFixture, NULL, fixture_setup_fb, test_holders, fixture_teardown);
         ADD("/client/bad-address", test_bad_address);
         ADD("/client/usage", test_usage);
+        ADD("/client/usage-errors", test_usage_errors);
+        ADD("/client/verb-help", test_verb_help);
         ADD("/client/no-bus", test_no_bus);
+        ADD("/client/remote-host-fails", test_remote_host_fails);
         ADD("/client/remote-host", test_remote_host);
         ADD("/client/groups", test_groups);
         ADD("/client/monitor", test_monitor);
