@@ -1024,6 +1024,119 @@ static void test_fake_bus_controls(ClientFixture *f, gconstpointer data) {
         }
 }
 
+/* What bash offers for a command line typed up to its end, as bash itself would call the
+ * completion: the line split at COMP_WORDBREAKS (so "00:" is the words "00" and ":"),
+ * bash-completion's library loaded first, passthructl on PATH talking to the test's bus. */
+static char **bash_completions(ClientFixture *f, const char *const *words) {
+        g_autofree char *client_dir = g_path_get_dirname(harness_client_path());
+        g_autofree char *completion = g_build_filename(g_getenv("G_TEST_SRCDIR"), "..", "shell-completion",
+                                                       "bash", "passthructl", NULL);
+        g_autoptr(GString) script = g_string_new(NULL);
+        g_autoptr(GString) line = g_string_new(NULL);
+        guint n = 0;
+
+        for (const char *const *w = words; *w; w++, n++) {
+                g_autofree char *quoted = g_shell_quote(*w);
+
+                g_string_append_printf(script, "COMP_WORDS+=(%s)\n", quoted);
+                /* ":" joins its neighbours on the line, as typed */
+                if (line->len > 0 && !g_str_equal(*w, ":") && !g_str_has_suffix(line->str, ":"))
+                        g_string_append_c(line, ' ');
+                g_string_append(line, *w);
+        }
+        {
+                g_autofree char *quoted_line = g_shell_quote(line->str);
+                g_autofree char *quoted_completion = g_shell_quote(completion);
+                g_autofree char *quoted_dir = g_shell_quote(client_dir);
+                g_autofree char *text = g_strdup_printf(
+                        "export PATH=%s:$PATH\n"
+                        "source /usr/share/bash-completion/bash_completion || exit 2\nsource %s || exit 2\n"
+                        "COMP_WORDS=()\n%sCOMP_CWORD=%u\nCOMP_LINE=%s\nCOMP_POINT=${#COMP_LINE}\n"
+                        "_passthructl\nprintf '%%s\\n' \"${COMPREPLY[@]}\" | sort\n",
+                        quoted_dir, quoted_completion, script->str, n - 1, quoted_line);
+                g_auto(HarnessRun) r = harness_run(f->h, (const char *const[]){ "bash", "-c", text, NULL });
+
+                g_test_message("completions of '%s': %s", line->str, r.out);
+                g_assert_cmpint(r.status, ==, 0);
+                g_assert_cmpstr(r.err, ==, "");
+                return g_strsplit(g_strchomp(r.out), "\n", -1);
+        }
+}
+
+static char *joined(char **strv) {
+        return g_strjoinv(" ", strv);
+}
+
+/* The functions of the testbed whose address starts with prefix, as completed after it
+ * (bash drops what was typed up to its last colon), sorted; bind's and unbind's only
+ * those they can act on: no bridges, and for bind none on vfio-pci already, for unbind only
+ * those. */
+static char *expected_addresses(const char *verb, const char *prefix) {
+        g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+        const char *colon = strrchr(prefix, ':');
+        size_t typed = colon ? (size_t) (colon - prefix) + 1 : 0;
+
+        for (size_t i = 0; i < testbed_host_len; i++) {
+                const TestbedFunction *t = &testbed_host[i];
+                bool bridge = t->class_code >> 8 == 0x0604, vfio = g_strcmp0(t->driver, "vfio-pci") == 0;
+
+                if (!g_str_has_prefix(t->address, prefix))
+                        continue;
+                if ((g_str_equal(verb, "bind") || g_str_equal(verb, "unbind")) && bridge)
+                        continue;
+                if ((g_str_equal(verb, "bind") && vfio) || (g_str_equal(verb, "unbind") && !vfio))
+                        continue;
+                g_ptr_array_add(found, g_strdup(t->address + typed));
+        }
+        g_ptr_array_sort(found, compare_strings);
+        g_ptr_array_add(found, NULL);
+        return g_strjoinv(" ", (char **) found->pdata);
+}
+
+/* The bash completion: commands, a command's options, and the addresses a command can act
+ * on, from the daemon, in the form typed so far. */
+static void test_bash_completion(ClientFixture *f, gconstpointer data) {
+        g_auto(GStrv) verb = bash_completions(f, (const char *const[]){ "passthructl", "bi", NULL });
+        g_auto(GStrv) options =
+                bash_completions(f, (const char *const[]){ "passthructl", "bind", "--", NULL });
+        g_auto(GStrv) unbind_options =
+                bash_completions(f, (const char *const[]){ "passthructl", "unbind", "--d", NULL });
+        g_auto(GStrv) bus0 =
+                bash_completions(f, (const char *const[]){ "passthructl", "bind", "00", ":", NULL });
+        g_auto(GStrv) full =
+                bash_completions(f, (const char *const[]){ "passthructl", "bind", "0000", ":", "0", NULL });
+        g_auto(GStrv) show =
+                bash_completions(f, (const char *const[]){ "passthructl", "show", "00", ":", NULL });
+        g_auto(GStrv) unbind =
+                bash_completions(f, (const char *const[]){ "passthructl", "unbind", "0000", ":", NULL });
+        g_auto(GStrv) persist =
+                bash_completions(f, (const char *const[]){ "passthructl", "persist", GPU, "o", NULL });
+        g_autofree char *got_options = joined(options), *got_bus0 = joined(bus0), *got_full = joined(full),
+                        *got_show = joined(show), *got_unbind = joined(unbind);
+        g_autofree char *want_bus0 = expected_addresses("bind", "0000:00:"),
+                        *want_full = expected_addresses("bind", "0000:0"),
+                        *want_show = expected_addresses("show", "0000:00:"),
+                        *want_unbind = expected_addresses("unbind", "0000:");
+
+        g_assert_cmpstrv(verb, ((const char *const[]){ "bind", NULL }));
+        g_assert_cmpstr(
+                got_options, ==,
+                "--bus-address= --dry-run --force --group --help --host= --json --persist --timeout= --version");
+        g_assert_cmpstrv(unbind_options, ((const char *const[]){ "--driver=", "--dry-run", NULL }));
+        /* Bus 00 of the testbed holds only bridges: bind offers none of them, show all. */
+        g_assert_cmpstr(got_bus0, ==, want_bus0);
+        g_assert_cmpstr(want_bus0, ==, "");
+        g_assert_cmpstr(got_show, ==, want_show);
+        g_assert_cmpstr(want_show, ==, "01.0 1c.0 1d.0 1e.0");
+        /* The full form: everything bind can take, the VF already on vfio-pci left out. */
+        g_assert_cmpstr(got_full, ==, want_full);
+        g_assert_null(strstr(got_full, "03:10.4"));
+        g_assert_nonnull(strstr(got_full, "01:00.0"));
+        g_assert_cmpstr(got_unbind, ==, want_unbind);
+        g_assert_cmpstr(want_unbind, ==, "03:10.4");
+        g_assert_cmpstrv(persist, ((const char *const[]){ "off", "on", NULL }));
+}
+
 #define ADD(path, func) g_test_add(path, ClientFixture, NULL, fixture_setup, func, fixture_teardown)
 
 int main(int argc, char *argv[]) {
@@ -1055,5 +1168,6 @@ int main(int argc, char *argv[]) {
         ADD("/client/monitor-json", test_monitor_json);
         ADD("/client/fake-bus-deadline", test_fake_bus_deadline);
         ADD("/client/fake-bus-controls", test_fake_bus_controls);
+        ADD("/client/bash-completion", test_bash_completion);
         return g_test_run();
 }
