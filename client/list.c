@@ -105,8 +105,8 @@ static size_t format_address(uint64_t packed, char buf[static PCI_ADDRESS_STRING
 }
 
 /* "Vendor Device [vvvv:dddd]" as lspci -nn writes it; unknown names leave only the IDs.
- * Put together by hand in the table's own memory: a vasprintf per row was a fifth of what
- * list cost on a large host. widths are the names' display widths. */
+ * Put together in the table's own memory, a row at a time; widths are the names' display
+ * widths. */
 static int add_description_cell(Table *t, const char *vendor, size_t vendor_width, const char *name,
                                 size_t name_width, uint16_t vendor_id, uint16_t device_id) {
         static const char hex[] = "0123456789abcdef";
@@ -268,8 +268,7 @@ static int print_devices_json(const DeviceColumns *c) {
 }
 
 /* ListDevicesPacked holds all that list prints, column by column: names once, numbers as
- * plain arrays. Reading a row of ten marshalled fields per function (ListDevices) was most
- * of what list cost on a host of thousands of functions. */
+ * plain arrays, read in place. */
 int verb_list(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(device_columns_done) DeviceColumns columns = {};
@@ -495,9 +494,8 @@ static int print_groups_json(sd_bus_message *reply) {
         return json_print_document_of("groups", groups);
 }
 
-/* ListGroups holds what groups prints and nothing else: every property of every object
- * (GetManagedObjects) cost client and daemon 5x what lspci costs on a host of thousands of
- * functions. */
+/* ListGroups holds what groups prints and nothing else, not every property of every
+ * object. */
 int verb_groups(sd_bus *bus, int argc, char *argv[], const ClientOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;

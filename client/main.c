@@ -184,8 +184,8 @@ int main(int argc, char *argv[]) {
 
         /* Names from pci.ids may need the locale's encoding to be measured for the tables
          * (mbrtowc, wcwidth): that is LC_CTYPE. Only it: without a locale archive (C.UTF-8
-         * in containers and minimal hosts) each category is a file of its own, and loading all
-         * twelve was a quarter of a bind's system calls. The messages are English anyway. */
+         * in containers and minimal hosts) each category is a file of its own to load, and
+         * the messages are English anyway. */
         setlocale(LC_CTYPE, "");
         r = parse_argv(argc, argv, &options, &given, &help);
         if (r != 0)

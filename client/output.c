@@ -501,8 +501,7 @@ size_t text_display_width(const char *s) {
         return width;
 }
 
-/* The whole table goes out in one write: a stdio call per cell was a fifth of what list
- * cost on a large host. */
+/* The whole table goes out in one write, not a stdio call per cell. */
 int table_print(Table *t) {
         _cleanup_(text_buffer_done) TextBuffer out = {};
         _cleanup_free_ size_t *widths = calloc(t->n_columns, sizeof(size_t));

@@ -38,8 +38,7 @@ static int mate_new(sd_bus *bus, const char *object_path, const PciAddress *a, j
 }
 
 /* The other members of the device's IOMMU group; none without an IOMMU. Only the group's
- * object and its mates' are read: the whole object tree would cost client and daemon
- * thousands of times more on a host with thousands of functions. */
+ * object and its mates' are read, never the whole object tree. */
 static int get_group_mates(sd_bus *bus, json_object *props, json_object **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_json_ json_object *mates = json_object_new_array(), *group = NULL;

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Output put together in memory and written with one call: on a listing of thousands of
- * rows, a stdio call per cell cost more than everything else the client did (and every
- * fwrite() under an LD_PRELOAD wrapper such as umockdev's pays for the wrapper too). The
+/* Output put together in memory and written with one call, not a stdio call per cell. The
  * appends never fail: a failed allocation is remembered and reported by text_buffer_print(). */
 
 #include <stdbool.h>
@@ -22,8 +20,7 @@ void text_buffer_putc(TextBuffer *b, char c);
 void text_buffer_put_blanks(TextBuffer *b, size_t n);
 void text_buffer_put_int(TextBuffer *b, int64_t v);
 
-/* v in decimal, NUL-terminated, by hand (a printf per row was a fifth of what a large
- * listing cost); returns its length. */
+/* v in decimal, NUL-terminated, without printf; returns its length. */
 #define FORMAT_INT_MAX sizeof("-9223372036854775808")
 size_t format_int(int64_t v, char buf[static FORMAT_INT_MAX]);
 
