@@ -980,7 +980,9 @@ static void test_fake_bus_deadline(ClientFixture *f, gconstpointer data) {
                         if (kinds[k] != FAKE_FLOOD) {
                                 g_assert_nonnull(strstr(r.err, "did not answer within 2 s"));
                                 g_assert_cmpfloat(seconds, >=, 1.9);
-                                g_assert_cmpfloat(cpu, <, 0.5);
+                                /* valgrind's own start-up costs seconds of CPU */
+                                if (!g_getenv("PASSTHRU_TEST_WRAPPER"))
+                                        g_assert_cmpfloat(cpu, <, 0.5);
                         }
                 }
         }
