@@ -487,6 +487,7 @@ static void test_verb_help(ClientFixture *f, gconstpointer data) {
                 { "unbind", { "--group", "--dry-run", "--driver=NAME", "--persist" } },
                 { "persist", {} },
                 { "config", {} },
+                { "reset-method", { "--persist" } },
                 { "boot-config",
                   { "--dry-run", "--no-initramfs", "--no-cmdline", "--remove", "--iommu-pt" } },
         };
