@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <libudev.h>
-#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "dir-list.h"
 #include "host-use.h"
 #include "kmod.h"
 #include "log.h"
@@ -430,31 +428,34 @@ static void on_udev_event(const char *devpath, bool removed, void *userdata) {
                 (void) manager_device_refresh(m, devpath);
 }
 
-/* The devpath ("/devices/pci0000:00/...") of bus/pci/devices/NAME, from its link. */
-static int bus_device_devpath(Manager *m, const char *name, char **ret) {
-        char link[PATH_MAX];
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
 
-        snprintf(link, sizeof(link), "bus/pci/devices/%s", name);
-        return sysfs_link_devpath(m->sources.sysfs, link, ret);
+/* The devpath ("/devices/pci0000:00/...") of a udev syspath: the same path without "/sys". */
+static const char *devpath_of_syspath(const char *syspath) {
+        return strncmp(syspath, "/sys/", strlen("/sys/")) == 0 ? syspath + strlen("/sys") : NULL;
 }
 
-/* The functions are read from bus/pci/devices through the sysfs layer: udev_enumerate read
- * and sorted every device's uevent first, a third of start-up with 2,000 functions, and
- * device_new_from_sysfs reads what the model needs itself. */
+/* The functions as udev knows them (udev_enumerate on the pci subsystem, as hotplug hears of
+ * them through the monitor); device_new_from_sysfs reads what the model needs of each. */
 static int enumerate_devices(Manager *m) {
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+        struct udev_list_entry *entry;
         int r;
 
-        r = dir_list_at(sysfs_root_fd(m->sources.sysfs), "bus/pci/devices", NULL, NULL, &names);
+        e = udev_enumerate_new(m->udev);
+        if (!e)
+                return log_oom();
+        r = udev_enumerate_add_match_subsystem(e, "pci");
+        if (r >= 0)
+                r = udev_enumerate_scan_devices(e);
         if (r < 0)
                 return log_error_errno(r, "Failed to enumerate PCI devices: %m");
-        for (char **name = names; *name; name++) {
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
+                const char *devpath = devpath_of_syspath(udev_list_entry_get_name(entry));
                 _cleanup_(device_freep) Device *d = NULL;
-                _cleanup_free_ char *devpath = NULL;
 
-                r = bus_device_devpath(m, *name, &devpath);
-                if (r < 0) {
-                        log_debug_errno(r, "Ignoring PCI device %s without a device link: %m", *name);
+                if (!devpath) {
+                        log_debug("Ignoring PCI device %s outside /sys.", udev_list_entry_get_name(entry));
                         continue;
                 }
                 r = device_new_from_sysfs(&m->sources, devpath, &d);
