@@ -434,6 +434,10 @@ static void test_groups(ClientFixture *f, gconstpointer data) {
         g_assert_true(g_str_has_prefix(lines[0], "GROUP"));
         /* One line per member: the 14 functions are all in groups. */
         g_assert_cmpuint(g_strv_length(lines), ==, testbed_host_len + 1);
+        /* A group of bridges alone is not viable, as the Cockpit page says ("Bridges only"). */
+        for (char **l = lines; *l; l++)
+                if (strstr(*l, "0000:00:1c.0"))
+                        g_assert_true(g_regex_match_simple("^2 +no +0000:00:1c.0 ", *l, 0, 0));
 
         g_assert_cmpint(json.status, ==, 0);
         groups = parse_json(json.out);

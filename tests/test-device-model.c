@@ -645,9 +645,9 @@ static void test_groups(ModelFixture *f, gconstpointer data) {
         g = groups_find(t.groups, t.n_groups, 10);
         assert_group_members(g, (const char *const[]){ PCI_BRIDGE, E1000, ASPEED, NULL });
         g_assert_false(g->viable); /* e1000 */
-        /* Bridges alone, a VF on vfio-pci: viable. */
-        g_assert_true(groups_find(t.groups, t.n_groups, 2)->viable);
-        g_assert_true(groups_find(t.groups, t.n_groups, 7)->viable);
+        /* Bridges alone: nothing a VM could take, not viable. A VF on vfio-pci: viable. */
+        g_assert_false(groups_find(t.groups, t.n_groups, 2)->viable);
+        g_assert_false(groups_find(t.groups, t.n_groups, 7)->viable);
         g_assert_true(groups_find(t.groups, t.n_groups, 5)->viable);
         g_assert_false(groups_find(t.groups, t.n_groups, 4)->viable);
         table_clear(&t);
