@@ -127,7 +127,8 @@ static int print_text(sd_bus_message *reply, const ClientOptions *o) {
                 r = print_strings(reply, "Warnings:");
         if (r < 0)
                 return client_error_errno(r, "Failed to read the reply: %m");
-        if (!o->remove)
+        /* Only when the next boot changes: there is nothing to recover from otherwise. */
+        if (!o->remove && n > 0)
                 printf("\n%s\n", RECOVERY_HINT);
         return 0;
 }

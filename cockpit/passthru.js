@@ -200,7 +200,8 @@ function renderChecks(rows) {
 function deviceRow(d) {
     const bridge = d.Bridge;
     const actions = el("td", { class: "actions" });
-    if (!bridge && (d.State === "host" || d.State === "unbound"))
+    /* Bind is offered only where the daemon would do it: Blockers say why not. */
+    if (d.Assignable && !bridge && (d.State === "host" || d.State === "unbound"))
         actions.append(el("button", { class: "btn btn-secondary btn-bind", type: "button", text: "Bind to vfio-pci", onclick: () => openPlan("Bind", d) }));
     if (d.State === "vfio")
         actions.append(el("button", { class: "btn btn-secondary btn-unbind", type: "button", text: "Give back to host", onclick: () => openPlan("Unbind", d) }));

@@ -18,13 +18,18 @@ bool group_driver_is_viable(const char *driver) {
 }
 
 bool group_is_viable(const Group *g) {
+        bool endpoint = false;
+
         for (size_t i = 0; i < g->n_devices; i++) {
                 const Device *d = g->devices[i];
 
-                if (!d->is_bridge && !group_driver_is_viable(d->driver))
+                if (d->is_bridge)
+                        continue;
+                if (!group_driver_is_viable(d->driver))
                         return false;
+                endpoint = true;
         }
-        return true;
+        return endpoint;
 }
 
 void groups_free(Group **groups, size_t n) {

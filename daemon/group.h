@@ -2,8 +2,9 @@
 #pragma once
 
 /* IOMMU groups, derived from the device table: a group is the set of functions whose
- * iommu_group link names the same number. A group is viable for a VM when every endpoint
- * in it is on vfio-pci, pci-stub or no driver; bridges do not count. */
+ * iommu_group link names the same number. A group is viable for a VM when it has an endpoint
+ * and every endpoint in it is on vfio-pci, pci-stub or no driver; bridges do not count (a
+ * group of bridges alone stays with the host). */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,6 +12,7 @@
 
 #define GRUB_REMEDY "GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run `update-grub` and reboot"
 #define NO_PERSISTENT "no device is configured to stay on vfio-pci"
+#define EARLY_LIST "/etc/passthru/early-bind.list"
 
 static const char *const check_status_names[_HOST_CHECK_STATUS_MAX] = {
         [HOST_CHECK_PASS] = "pass",
@@ -185,10 +186,14 @@ static int check_firmware(const HostFacts *f, HostChecks *c) {
                                 f->dmar_table ? "DMAR" : "IVRS"),
                            no_remedy());
         if (iommu_on(f))
-                return add(c, id, HOST_CHECK_PASS,
-                           text("no ACPI DMAR or IVRS table, but the kernel has an IOMMU (%zu units)",
-                                f->n_iommus),
-                           no_remedy());
+                return add(
+                        c, id, HOST_CHECK_PASS,
+                        f->n_iommus > 0
+                                ? text("no ACPI DMAR or IVRS table, but the kernel has an IOMMU (%zu %s)",
+                                       f->n_iommus, f->n_iommus == 1 ? "unit" : "units")
+                                : text("no ACPI DMAR or IVRS table, but the kernel has IOMMU groups (%zu)",
+                                       f->n_iommu_groups),
+                        no_remedy());
         if (!f->acpi)
                 return add(c, id, HOST_CHECK_SKIP,
                            text("no ACPI tables under /sys/firmware/acpi: cannot tell what the firmware "
@@ -295,13 +300,14 @@ static int check_iommu_pt(const HostFacts *f, HostChecks *c) {
                         c, "iommu-pt", HOST_CHECK_PASS,
                         text("host devices bypass translation (iommu=pt: every group is of type identity)"),
                         no_remedy());
-        /* Advice, not a fault: translation costs host DMA speed but protects against devices. */
+        /* Advice, not a fault: translation costs host DMA speed but protects against devices.
+         * A pass carries no remedy, so the summary says it. */
         return add(c, "iommu-pt", HOST_CHECK_PASS,
-                   text("host devices use translated DMA (group %s is of type %s)", f->translated_group,
-                        f->translated_type ?: "unknown"),
-                   text("Optional: add iommu=pt to " GRUB_REMEDY " so host devices skip translation; "
-                        "devices given to VMs stay isolated. Leave it out where host devices must be "
-                        "fenced (Thunderbolt, untrusted hardware)."));
+                   text("host devices use translated DMA (group %s is of type %s); iommu=pt on the kernel "
+                        "command line would let them skip it, and devices given to VMs stay isolated "
+                        "(optional; not where host devices must be fenced: Thunderbolt, untrusted hardware)",
+                        f->translated_group, f->translated_type ?: "unknown"),
+                   no_remedy());
 }
 
 /* What a line's arguments must say, beyond naming the module; NULL: anything. */
@@ -478,12 +484,13 @@ static int check_modules_boot(const HostFacts *f, HostChecks *c) {
         if (!missing)
                 return add(c, "modules-boot", HOST_CHECK_PASS, text("loaded at boot: %s (%s)", found, files),
                            no_remedy());
-        return add(c, "modules-boot", any_persistent(f) ? HOST_CHECK_WARN : HOST_CHECK_PASS,
-                   any_persistent(f)
-                           ? text("not loaded at boot: %s", missing)
-                           : text("not loaded at boot (not needed: %s; passthrud loads vfio when it "
-                                  "binds a device)",
-                                  NO_PERSISTENT),
+        if (!any_persistent(f))
+                return add(c, "modules-boot", HOST_CHECK_PASS,
+                           text("not loaded at boot (not needed: %s; passthrud loads vfio when it binds a "
+                                "device)",
+                                NO_PERSISTENT),
+                           no_remedy());
+        return add(c, "modules-boot", HOST_CHECK_WARN, text("not loaded at boot: %s", missing),
                    text("Put %s in /etc/modules-load.d/vfio.conf, one name per line.", missing));
 }
 
@@ -557,7 +564,8 @@ static int check_bound(const HostFacts *f, HostChecks *c) {
                 const Device *d = f->table->devices[i];
                 _cleanup_free_ char *entry = NULL;
 
-                if (!d->persistent)
+                /* A bridge stays as it is: bind refuses it, so no command names it. */
+                if (!d->persistent || d->is_bridge)
                         continue;
                 if (streq_ptr(d->driver, "vfio-pci")) {
                         r = append(&bound, ", ", d->address_str);
@@ -565,15 +573,19 @@ static int check_bound(const HostFacts *f, HostChecks *c) {
                 }
                 entry = text("%s (%s)", d->address_str, d->driver ? d->driver : "no driver");
                 r = entry ? append(&elsewhere, ", ", entry) : -ENOMEM;
+                free(entry);
+                /* bind takes one address: one command each */
+                entry = r >= 0 ? text("`passthructl bind %s`", d->address_str) : NULL;
                 if (r >= 0)
-                        r = append(&commands, " ", d->address_str);
+                        r = entry ? append(&commands, ", ", entry) : -ENOMEM;
         }
         if (r < 0)
                 return r;
         if (!elsewhere)
-                return add(c, "vfio-bound", HOST_CHECK_PASS, text("on vfio-pci: %s", bound), no_remedy());
+                return add(c, "vfio-bound", bound ? HOST_CHECK_PASS : HOST_CHECK_SKIP,
+                           text("on vfio-pci: %s", bound ?: "nothing (only bridges are kept)"), no_remedy());
         return add(c, "vfio-bound", HOST_CHECK_WARN, text("not on vfio-pci now: %s", elsewhere),
-                   text("Run `passthructl bind %s`.", commands));
+                   text("Run %s.", commands));
 }
 
 static bool ids_contain(char **words, const void *data) {
@@ -642,64 +654,48 @@ static const ConfigLine *kept_off(const HostFacts *f, const Device *d, const cha
         return NULL;
 }
 
-static bool has_ids(char **args, const void *data) {
-        for (char **a = args; *a; a++)
-                if (strncmp(*a, "ids=", strlen("ids=")) == 0)
-                        return true;
-        return false;
-}
+#define BOOT_CONFIG_REMEDY "Run `passthructl boot-config` (preview it with --dry-run)."
 
-/* The first "options vfio-pci ... ids=" line: a second one would replace its IDs, not add. */
-static const ConfigLine *find_ids_line(const HostFacts *f) {
-        return find_line(&f->modprobe, "options", "vfio_pci", has_ids, NULL);
-}
-
-/* What to write for one device whose host driver takes it at boot. */
-static char *boot_fix(const HostFacts *f, const Device *d, const char *module, bool ids_only) {
-        const ConfigLine *ids = find_ids_line(f);
-        _cleanup_free_ char *softdep = NULL;
-
-        softdep = find_softdep(f, module) ? no_remedy() : text(" `softdep %s pre: vfio-pci`", module);
-        if (!softdep)
-                return NULL;
-        if (ids_only)
-                return text("for %s add%s to /etc/modprobe.d/vfio.conf.", d->address_str, softdep);
-        if (ids)
-                return text("for %s add %04x:%04x to the ids= list of %s:%u%s%s.", d->address_str,
-                            d->vendor_id, d->device_id, ids->file, ids->line, *softdep ? " and" : "",
-                            *softdep ? softdep : "");
-        return text("for %s add `options vfio-pci ids=%04x:%04x`%s%s to /etc/modprobe.d/vfio.conf.",
-                    d->address_str, d->vendor_id, d->device_id, *softdep ? " and" : "", softdep);
+/* passthru's own early binding: the device is in the early-bind list, which the initramfs
+ * script reads before udev loads any host driver. */
+static bool bound_early(const HostFacts *f, const Device *d) {
+        return strv_contains(f->boot.early, d->address_str);
 }
 
 static int check_boot_binding(const HostFacts *f, HostChecks *c) {
-        _cleanup_free_ char *ok = NULL, *bad = NULL, *fixes = NULL;
+        _cleanup_free_ char *ok = NULL, *bad = NULL;
+        bool stale_image = f->boot.image_early_list == 0;
         int r = 0;
 
         if (!any_persistent(f))
                 return add(c, "vfio-boot", HOST_CHECK_SKIP, text(NO_PERSISTENT), no_remedy());
         for (size_t i = 0; i < f->table->n_devices && r >= 0; i++) {
                 const Device *d = f->table->devices[i];
-                const char *module = d->persistent ? host_module(d) : NULL;
-                _cleanup_free_ char *entry = NULL, *fix = NULL;
+                const char *module = d->persistent && !d->is_bridge ? host_module(d) : NULL;
+                _cleanup_free_ char *entry = NULL;
                 const ConfigLine *l;
                 bool ids_only;
 
                 if (!module)
                         continue;
-                l = kept_off(f, d, module, &ids_only);
-                if (l) {
+                if (bound_early(f, d) && !stale_image)
+                        entry = text("%s (bound early by address, %s)", d->address_str, EARLY_LIST);
+                else if ((l = kept_off(f, d, module, &ids_only)))
                         entry = text("%s (\"%s %s\" at %s:%u)", d->address_str, l->words[0], l->words[1],
                                      l->file, l->line);
-                        r = entry ? append(&ok, ", ", entry) : -ENOMEM;
+                if (entry) {
+                        r = append(&ok, ", ", entry);
                         continue;
                 }
-                entry = text("%s: %s takes it first%s", d->address_str, module,
-                             ids_only ? " (vfio-pci has its ID, but nothing loads vfio-pci before it)" : "");
-                fix = boot_fix(f, d, module, ids_only);
-                r = entry && fix ? append(&bad, "; ", entry) : -ENOMEM;
-                if (r >= 0)
-                        r = append(&fixes, " ", fix);
+                entry = bound_early(f, d)
+                                ? text("%s: %s takes it first (it is in %s, but the initramfs does not "
+                                       "carry the list yet)",
+                                       d->address_str, module, EARLY_LIST)
+                                : text("%s: %s takes it first%s", d->address_str, module,
+                                       ids_only
+                                               ? " (vfio-pci has its ID, but nothing loads vfio-pci before it)"
+                                               : "");
+                r = entry ? append(&bad, "; ", entry) : -ENOMEM;
         }
         if (r < 0)
                 return r;
@@ -711,9 +707,8 @@ static int check_boot_binding(const HostFacts *f, HostChecks *c) {
         return add(
                 c, "vfio-boot", HOST_CHECK_WARN,
                 text("at boot, %s%s%s", bad, ok ? "; kept off: " : "", strempty(ok)),
-                text("At boot vfio-pci must claim the device before its driver: %s Then run "
-                     "`update-initramfs -u`. ids= matches every device with that ID, an identical twin too.",
-                     fixes));
+                text("Run `passthructl boot-config` (preview it with --dry-run): it binds the devices kept "
+                     "on vfio-pci by address in the initramfs, before any host driver."));
 }
 
 #define INITRAMFS_REMEDY                                                                               \
@@ -763,7 +758,10 @@ static int check_initramfs(const HostFacts *f, HostChecks *c) {
 
 /* The boot-time configuration rows (ApplyBootConfig writes what they look at). */
 
-#define BOOT_CONFIG_REMEDY "Run `passthructl boot-config` (preview it with --dry-run)."
+/* Where the kernel command line is configured, as a clause of a summary. */
+static const char *loaders_clause(const BootFacts *b) {
+        return b->loaders ? "command line kept in: " : "no command line configuration passthru knows";
+}
 
 static int check_boot_setup(const HostFacts *f, HostChecks *c) {
         const BootFacts *b = &f->boot;
@@ -775,13 +773,17 @@ static int check_boot_setup(const HostFacts *f, HostChecks *c) {
                 return add(
                         c, "boot-setup", HOST_CHECK_WARN,
                         text("no initramfs generator passthru knows (initramfs-tools, dracut, mkinitcpio); "
-                             "command line kept in: %s",
-                             b->loaders ?: "nothing passthru knows"),
+                             "%s%s",
+                             loaders_clause(b), strempty(b->loaders)),
                         text("The devices are bound when passthrud starts, and a host driver may take "
                              "them first; bind them by hand at boot or use a supported generator."));
-        return add(c, "boot-setup", b->generator || b->loaders ? HOST_CHECK_PASS : HOST_CHECK_SKIP,
-                   text("initramfs generator: %s; command line kept in: %s", b->generator ?: "none found",
-                        b->loaders ?: "nothing passthru knows"),
+        if (!b->generator && !b->loaders)
+                return add(c, "boot-setup", HOST_CHECK_SKIP,
+                           text("no initramfs generator and no command line configuration passthru knows"),
+                           no_remedy());
+        return add(c, "boot-setup", HOST_CHECK_PASS,
+                   text("initramfs generator: %s; %s%s", b->generator ?: "none found", loaders_clause(b),
+                        strempty(b->loaders)),
                    no_remedy());
 }
 
@@ -810,8 +812,7 @@ static int check_boot_early(const HostFacts *f, HostChecks *c) {
                                 strempty(missing), missing && extra ? "; " : "",
                                 extra ? "bound early but no longer kept: " : "", strempty(extra)),
                            text(BOOT_CONFIG_REMEDY));
-        return add(c, "boot-early", HOST_CHECK_PASS,
-                   text("bound early by address (%s): %s", "/etc/passthru/early-bind.list", ok),
+        return add(c, "boot-early", HOST_CHECK_PASS, text("bound early by address (%s): %s", EARLY_LIST, ok),
                    no_remedy());
 }
 
@@ -836,7 +837,7 @@ static int check_initramfs_stale(const HostFacts *f, HostChecks *c) {
         if (b->early_list && b->image_early_list == 0)
                 return add(c, "initramfs-stale", HOST_CHECK_WARN,
                            text("%s does not carry %s: the devices are not bound early at the next boot",
-                                image, "/etc/passthru/early-bind.list"),
+                                image, EARLY_LIST),
                            text(BOOT_CONFIG_REMEDY));
         if (!b->early_list && b->image_early_list == 1)
                 return add(c, "initramfs-stale", HOST_CHECK_WARN,

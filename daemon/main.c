@@ -3,6 +3,7 @@
  * transaction engine on it, the bus on top — tells systemd it is ready, and runs until
  * SIGTERM or until the bus goes away (then it exits non-zero, for Restart=). */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
@@ -187,6 +188,9 @@ static int run(int argc, char *argv[]) {
 
         /* Under systemd stderr is the journal: keep the priority of each line. */
         log_set_prefix_priority(getenv("JOURNAL_STREAM") != NULL);
+        /* A fixed threshold: a big reply's buffer is mapped and given back when freed. glibc
+         * raises a dynamic one past each freed buffer, which then stays in the heap. */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         r = parse_argv(argc, argv, &options, &bus_address, &config_dir, &boot_helper, &polkit_for_root);
         if (r != 0)
                 return r;

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <libudev.h>
-#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "dir-list.h"
 #include "host-use.h"
 #include "kmod.h"
 #include "log.h"
@@ -118,6 +116,7 @@ Manager *manager_free(Manager *m) {
         }
         if (m->initramfs_cancel_fd >= 0)
                 close(m->initramfs_cancel_fd);
+        sd_event_source_disable_unref(m->release_source);
         sd_event_source_disable_unref(m->host_use_source);
         host_use_scan_free(m->host_use_scan);
         host_state_done(&m->host);
@@ -220,25 +219,29 @@ static int on_host_check(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* Asks for a host check once the event loop is idle: a burst of udev events makes one run. */
-static void schedule_host_check(Manager *m) {
+/* Runs handler once the event loop is idle: a burst of udev events makes one run. */
+static void defer_until_idle(Manager *m, sd_event_source **source, sd_event_handler_t handler,
+                             const char *what) {
         int r;
 
-        if (!m->host.checked)
-                return;
-        if (!m->host_check_source) {
-                r = sd_event_add_defer(m->event, &m->host_check_source, on_host_check, m);
+        if (!*source) {
+                r = sd_event_add_defer(m->event, source, handler, m);
                 if (r >= 0)
-                        r = sd_event_source_set_priority(m->host_check_source, SD_EVENT_PRIORITY_IDLE);
+                        r = sd_event_source_set_priority(*source, SD_EVENT_PRIORITY_IDLE);
                 if (r < 0) {
-                        log_warning_errno(r, "Failed to schedule a host check, ignoring: %m");
-                        m->host_check_source = sd_event_source_unref(m->host_check_source);
+                        log_warning_errno(r, "Failed to schedule %s, ignoring: %m", what);
+                        *source = sd_event_source_unref(*source);
                         return;
                 }
         }
-        r = sd_event_source_set_enabled(m->host_check_source, SD_EVENT_ONESHOT);
+        r = sd_event_source_set_enabled(*source, SD_EVENT_ONESHOT);
         if (r < 0)
-                log_warning_errno(r, "Failed to schedule a host check, ignoring: %m");
+                log_warning_errno(r, "Failed to schedule %s, ignoring: %m", what);
+}
+
+static void schedule_host_check(Manager *m) {
+        if (m->host.checked)
+                defer_until_idle(m, &m->host_check_source, on_host_check, "a host check");
 }
 
 bool manager_host_check_pending(Manager *m) {
@@ -256,6 +259,24 @@ int manager_check_host(Manager *m) {
                 start_initramfs_listing(m);
         NOTIFY(m, host_checked, m);
         return r;
+}
+
+/* Every name is looked up once, when its function appears; libpci loads pci.ids again on the
+ * next hotplug. Start-up's transient heap (udev's enumeration) goes back to the kernel too:
+ * with 2,000 functions this halves the daemon's RSS. */
+static void release_memory(Manager *m) {
+        pciids_release(m->sources.ids);
+        (void) malloc_trim(0);
+}
+
+static int on_release_memory(sd_event_source *s, void *userdata) {
+        release_memory(userdata);
+        return 0;
+}
+
+void manager_trim_memory_soon(Manager *m) {
+        assert(m);
+        defer_until_idle(m, &m->release_source, on_release_memory, "freeing memory");
 }
 
 /* Rebuilds the group table and reports what changed in it. */
@@ -341,6 +362,8 @@ int manager_device_refresh(Manager *m, const char *devpath) {
         if (r < 0)
                 return log_error_errno(r, "Failed to add device %s: %m", devpath);
         d = TAKE_PTR(fresh);
+        /* Its names loaded pci.ids: freed once a burst of hotplugs is over. */
+        manager_trim_memory_soon(m);
         r = rebuild_groups(m);
         refresh_physical_function(m, d->physical_function);
         return r;
@@ -430,31 +453,34 @@ static void on_udev_event(const char *devpath, bool removed, void *userdata) {
                 (void) manager_device_refresh(m, devpath);
 }
 
-/* The devpath ("/devices/pci0000:00/...") of bus/pci/devices/NAME, from its link. */
-static int bus_device_devpath(Manager *m, const char *name, char **ret) {
-        char link[PATH_MAX];
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
 
-        snprintf(link, sizeof(link), "bus/pci/devices/%s", name);
-        return sysfs_link_devpath(m->sources.sysfs, link, ret);
+/* The devpath ("/devices/pci0000:00/...") of a udev syspath: the same path without "/sys". */
+static const char *devpath_of_syspath(const char *syspath) {
+        return strncmp(syspath, "/sys/", strlen("/sys/")) == 0 ? syspath + strlen("/sys") : NULL;
 }
 
-/* The functions are read from bus/pci/devices through the sysfs layer: udev_enumerate read
- * and sorted every device's uevent first, a third of start-up with 2,000 functions, and
- * device_new_from_sysfs reads what the model needs itself. */
+/* The functions as udev knows them (udev_enumerate on the pci subsystem, as hotplug hears of
+ * them through the monitor); device_new_from_sysfs reads what the model needs of each. */
 static int enumerate_devices(Manager *m) {
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+        struct udev_list_entry *entry;
         int r;
 
-        r = dir_list_at(sysfs_root_fd(m->sources.sysfs), "bus/pci/devices", NULL, NULL, &names);
+        e = udev_enumerate_new(m->udev);
+        if (!e)
+                return log_oom();
+        r = udev_enumerate_add_match_subsystem(e, "pci");
+        if (r >= 0)
+                r = udev_enumerate_scan_devices(e);
         if (r < 0)
                 return log_error_errno(r, "Failed to enumerate PCI devices: %m");
-        for (char **name = names; *name; name++) {
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
+                const char *devpath = devpath_of_syspath(udev_list_entry_get_name(entry));
                 _cleanup_(device_freep) Device *d = NULL;
-                _cleanup_free_ char *devpath = NULL;
 
-                r = bus_device_devpath(m, *name, &devpath);
-                if (r < 0) {
-                        log_debug_errno(r, "Ignoring PCI device %s without a device link: %m", *name);
+                if (!devpath) {
+                        log_debug("Ignoring PCI device %s outside /sys.", udev_list_entry_get_name(entry));
                         continue;
                 }
                 r = device_new_from_sysfs(&m->sources, devpath, &d);
@@ -492,14 +518,6 @@ static void on_host_use_scanned(SafetyHost *fresh, void *userdata) {
         safety_host_free(m->sources.host);
         m->sources.host = fresh;
         apply_blockers(m);
-}
-
-/* Every name is looked up once, when its function appears; pci.ids is parsed again on the
- * next hotplug. Start-up's transient heap (udev's enumeration) goes back to the kernel too:
- * with 2,000 functions this halves the daemon's RSS. */
-static void release_memory(Manager *m) {
-        pciids_release(m->sources.ids);
-        (void) malloc_trim(0);
 }
 
 /* The periodic look runs off the loop (host-use.c); a change about to be made looks again

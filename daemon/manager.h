@@ -79,6 +79,7 @@ typedef struct Manager {
         sd_event_source *host_check_source; /* a re-check pending for the idle loop */
         ThreadJob *initramfs_job;           /* lists the initramfs off the loop (hostfacts.h) */
         int initramfs_cancel_fd;            /* stops that listing (at exit) */
+        sd_event_source *release_source;    /* names and heap freed after a hotplug burst */
 
         /* Everyone who hears the model's changes: the bus layer, persistence (persist.c). */
         struct {
@@ -118,6 +119,9 @@ int manager_sync_group(Manager *m, const PciAddress *a);
 /* Reads what the host uses again (mounts, routes, open handles, consoles) and updates every
  * device's Blockers and Assignable. */
 void manager_refresh_blockers(Manager *m);
+/* Gives the heap back to the kernel once the loop is idle: after a listing's big reply, whose
+ * freed buffers would otherwise stay in the daemon's RSS. */
+void manager_trim_memory_soon(Manager *m);
 /* Runs the host checks now (CheckHost); HostStatus follows. When an initramfs is still to be
  * listed the listing starts off the loop, and the checks run again when it ends. */
 int manager_check_host(Manager *m);

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
+#include <assert.h>
+#include <pci/pci.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <threads.h>
 
 #include "config.h"
 #include "log.h"
-#include "pciids-index.h"
 #include "pciids.h"
 #include "utf8.h"
+
+/* Unknown IDs give NULL rather than a number; libpci asks the udev hwdb for what pci.ids
+ * does not name. Never DNS (no PCI_LOOKUP_NETWORK) and never ~/.pciids-cache (see new). */
+#define LOOKUP_FLAGS PCI_LOOKUP_NO_NUMBERS
+#define NAME_SIZE 256
 
 typedef enum NameKind {
         NAME_VENDOR,
@@ -20,7 +26,8 @@ typedef enum NameKind {
 } NameKind;
 
 /* The last answer of each kind: functions are looked up in address order, and the VFs of a
- * card (hundreds) follow each other with the same IDs. */
+ * card (hundreds) follow each other with the same IDs; an ID neither source knows would ask
+ * the hwdb again each time. */
 typedef struct LastName {
         bool valid;
         uint64_t key;
@@ -28,13 +35,89 @@ typedef struct LastName {
 } LastName;
 
 struct PciIds {
-        char *path;         /* NULL: PCI_IDS_PATH */
-        bool tried;         /* read (or failed to) since the last release */
-        bool warned;        /* a problem with the file was logged: once a lifetime */
-        char *text;         /* the whole file, decompressed */
-        PciIdsIndex *index; /* NULL: no names */
+        struct pci_access *access;
+        bool warned; /* libpci's complaint about pci.ids was logged: once a lifetime */
         LastName last[_NAME_KIND_MAX];
 };
+
+/* libpci's error callback must not return: the library is compiled so that the code after
+ * the call is not the caller's any more. It jumps back to the look-up that called into libpci.
+ * libpci passes no userdata, so the look-up in progress is this file's one piece of state. */
+typedef struct LibpciCall {
+        sigjmp_buf escape;
+        PciIds *ids;
+} LibpciCall;
+
+static thread_local LibpciCall *libpci_call;
+
+_printf_(2, 0) static void libpci_log(int level, const char *fmt, va_list ap) {
+        char buf[512];
+        size_t n;
+
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        n = strlen(buf);
+        if (n > 0 && buf[n - 1] == '\n')
+                buf[n - 1] = '\0';
+        log_full_errno(level, 0, "libpci: %s", buf);
+}
+
+_printf_(1, 2) static void libpci_debug(char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        libpci_log(LOG_DEBUG, fmt, ap);
+        va_end(ap);
+}
+
+_printf_(1, 2) static void libpci_warning(char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        libpci_log(LOG_WARNING, fmt, ap);
+        va_end(ap);
+}
+
+/* Called when libpci cannot go on: in a look-up, a malformed line of pci.ids (libpci keeps
+ * the names before it), a read error, or no memory. */
+_printf_(1, 2) _noreturn_ static void libpci_error(char *fmt, ...) {
+        LibpciCall *call = libpci_call;
+        va_list ap;
+
+        va_start(ap, fmt);
+        libpci_log(!call || !call->ids->warned ? LOG_WARNING : LOG_DEBUG, fmt, ap);
+        va_end(ap);
+        if (!call)
+                abort(); /* libpci is only called from lookup() */
+        if (!call->ids->warned)
+                log_warning("Names missing from pci.ids come from the udev hwdb or are left out, ignoring.");
+        call->ids->warned = true;
+        siglongjmp(call->escape, 1);
+}
+
+int pciids_new(const char *ids_file, PciIds **ret) {
+        _cleanup_free_ PciIds *p = calloc(1, sizeof(PciIds));
+        char *path;
+
+        assert(ret);
+        if (!p)
+                return -ENOMEM;
+        path = strdup(ids_file ?: PCI_IDS_PATH);
+        if (!path)
+                return -ENOMEM;
+        /* No pci_init(): no access method, no scan; names are all we ask of libpci. */
+        p->access = pci_alloc();
+        if (!p->access) {
+                free(path);
+                return -ENOMEM;
+        }
+        p->access->error = libpci_error;
+        p->access->warning = libpci_warning;
+        p->access->debug = libpci_debug;
+        p->access->id_lookup_mode = 0; /* libpci's default, PCI_LOOKUP_CACHE, reads ~/.pciids-cache */
+        pci_set_name_list_path(p->access, path, 1);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
 
 static void forget_last_names(PciIds *p) {
         for (NameKind k = 0; k < _NAME_KIND_MAX; k++) {
@@ -43,147 +126,36 @@ static void forget_last_names(PciIds *p) {
         }
 }
 
-int pciids_new(const char *ids_file, PciIds **ret) {
-        _cleanup_free_ PciIds *p = calloc(1, sizeof(PciIds));
-
-        if (!p)
-                return -ENOMEM;
-        if (ids_file) {
-                p->path = strdup(ids_file);
-                if (!p->path)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(p);
-        return 0;
-}
-
 void pciids_release(PciIds *p) {
+        assert(p);
         forget_last_names(p);
-        p->index = pciids_index_free(p->index);
-        p->text = mfree(p->text);
-        p->tried = false;
+        pci_free_name_list(p->access);
 }
 
 PciIds *pciids_free(PciIds *p) {
         if (!p)
                 return NULL;
-        pciids_release(p);
-        free(p->path);
+        forget_last_names(p);
+        pci_cleanup(p->access);
         free(p);
         return NULL;
 }
 
-/* The whole of a gzip file (zlib reads a plain one as it is, too). gzdopen() takes fd. */
-static int read_gzip(int fd, char **ret, size_t *ret_size) {
-        gzFile f = gzdopen(fd, "rb");
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0, allocated = 0;
-        int n;
+/* pci_lookup_name() with up to four IDs (libpci reads as many as the flags ask for). After
+ * libpci gave up on pci.ids it keeps what it read and loads no more until released, so the
+ * question is asked once more: the names before the bad line, the rest from the hwdb. */
+static const char *lookup(PciIds *p, char buf[static NAME_SIZE], int flags, int id1, int id2, int id3,
+                          int id4) {
+        LibpciCall call = { .ids = p };
+        volatile unsigned tries = 0;
+        const char *name = NULL;
 
-        if (!f) {
-                close(fd);
-                return -ENOMEM;
-        }
-        do {
-                if (allocated - size < 65536) {
-                        char *grown = realloc(text, allocated = allocated * 2 + 65536);
-
-                        if (!grown) {
-                                gzclose(f);
-                                return -ENOMEM;
-                        }
-                        text = grown;
-                }
-                n = gzread(f, text + size, allocated - size);
-                if (n > 0)
-                        size += n;
-        } while (n > 0);
-        if (gzclose(f) != Z_OK || n < 0)
-                return -EIO;
-        *ret = TAKE_PTR(text);
-        *ret_size = size;
-        return 0;
-}
-
-static int read_plain(int fd, size_t size, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *text = malloc(size ?: 1);
-        size_t done = 0;
-
-        if (!text)
-                return -ENOMEM;
-        while (done < size) {
-                ssize_t n = read(fd, text + done, size - done);
-
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                done += n;
-        }
-        *ret = TAKE_PTR(text);
-        *ret_size = done;
-        return 0;
-}
-
-/* libpci's rule: a file named .gz that is not there may be there uncompressed. */
-static int open_ids(const char *path) {
-        size_t len = strlen(path);
-        _cleanup_free_ char *plain = NULL;
-        int fd;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd >= 0 || len < 3 || !streq(path + len - 3, ".gz"))
-                return fd < 0 ? -errno : fd;
-        plain = strndup(path, len - 3);
-        if (!plain)
-                return -ENOMEM;
-        fd = open(plain, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        return fd < 0 ? -errno : fd;
-}
-
-static int read_ids(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -EBADF;
-        unsigned char magic[2];
-        struct stat st;
-
-        fd = open_ids(path);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (pread(fd, magic, sizeof(magic), 0) == sizeof(magic) && magic[0] == 0x1f && magic[1] == 0x8b)
-                return read_gzip(TAKE_FD(fd), ret, ret_size);
-        return read_plain(fd, st.st_size, ret, ret_size);
-}
-
-/* Read and indexed once, on the first look-up after start or after a release. A file that
- * cannot be read means no names, as a malformed line means no entry: never an exit. */
-static const PciIdsIndex *get_index(PciIds *p) {
-        const char *path = p->path ?: PCI_IDS_PATH;
-        size_t size = 0, first_line, n;
-        int r;
-
-        if (p->tried)
-                return p->index;
-        p->tried = true;
-        r = read_ids(path, &p->text, &size);
-        if (r >= 0)
-                r = pciids_index_new(p->text, size, &p->index);
-        if (r < 0) {
-                p->text = mfree(p->text);
-                if (!p->warned)
-                        log_warning_errno(r, "Failed to read %s, devices have no names: %m", path);
-                p->warned = true;
-                return NULL;
-        }
-        n = pciids_index_malformed(p->index, &first_line);
-        if (n > 0 && !p->warned)
-                log_warning("%s:%zu: malformed line, ignoring it (%zu such lines in all, each ignored).",
-                            path, first_line, n);
-        p->warned = p->warned || n > 0;
-        return p->index;
+        libpci_call = &call;
+        (void) sigsetjmp(call.escape, 0);
+        if (tries++ < 2)
+                name = pci_lookup_name(p->access, buf, NAME_SIZE, LOOKUP_FLAGS | flags, id1, id2, id3, id4);
+        libpci_call = NULL;
+        return name;
 }
 
 /* pci.ids is not checked for encoding (a Latin-1 name is a byte D-Bus refuses): invalid
@@ -202,17 +174,16 @@ static char *copy_of(const LastName *l) {
         return l->name ? strdup(l->name) : NULL;
 }
 
-/* The last answer of kind, when it was for key. */
-static const LastName *last_for(const PciIds *p, NameKind kind, uint64_t key) {
-        const LastName *l = &p->last[kind];
-
-        return l->valid && l->key == key ? l : NULL;
-}
-
-/* Keeps the answer for key (escaped) and returns a copy of it. */
-static char *remember(PciIds *p, NameKind kind, uint64_t key, const char *looked_up) {
+/* The name of kind for key: the last answer when it was for key, else libpci's. */
+static char *name_of(PciIds *p, NameKind kind, uint64_t key, int flags, int id1, int id2, int id3, int id4) {
         LastName *l = &p->last[kind];
+        char buf[NAME_SIZE];
+        const char *looked_up;
 
+        assert(p);
+        if (l->valid && l->key == key)
+                return copy_of(l);
+        looked_up = lookup(p, buf, flags, id1, id2, id3, id4);
         free(l->name);
         *l = (LastName){ .key = key, .name = dup_name(looked_up) };
         l->valid = !looked_up || l->name;
@@ -220,56 +191,24 @@ static char *remember(PciIds *p, NameKind kind, uint64_t key, const char *looked
 }
 
 char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
-        const PciIdsIndex *x;
-        const LastName *l;
-        char buf[PCIIDS_NAME_SIZE];
-
-        l = last_for(p, NAME_VENDOR, vendor);
-        if (l)
-                return copy_of(l);
-        x = get_index(p);
-        return remember(p, NAME_VENDOR, vendor, x ? pciids_index_vendor(x, vendor, buf) : NULL);
+        return name_of(p, NAME_VENDOR, vendor, PCI_LOOKUP_VENDOR, vendor, 0, 0, 0);
 }
 
 char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
-        const PciIdsIndex *x;
-        const LastName *l;
-        uint64_t key = (uint64_t) vendor << 16 | device;
-        char buf[PCIIDS_NAME_SIZE];
-
-        l = last_for(p, NAME_DEVICE, key);
-        if (l)
-                return copy_of(l);
-        x = get_index(p);
-        return remember(p, NAME_DEVICE, key, x ? pciids_index_device(x, vendor, device, buf) : NULL);
+        return name_of(p, NAME_DEVICE, (uint64_t) vendor << 16 | device, PCI_LOOKUP_DEVICE, vendor, device,
+                       0, 0);
 }
 
 char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
                             uint16_t subdevice) {
-        const PciIdsIndex *x;
-        const LastName *l;
         uint64_t key =
                 (uint64_t) vendor << 48 | (uint64_t) device << 32 | (uint64_t) subvendor << 16 | subdevice;
-        char buf[PCIIDS_NAME_SIZE];
 
-        l = last_for(p, NAME_SUBSYSTEM, key);
-        if (l)
-                return copy_of(l);
-        x = get_index(p);
-        return remember(p, NAME_SUBSYSTEM, key,
-                        x ? pciids_index_subsystem(x, vendor, device, subvendor, subdevice, buf) : NULL);
+        return name_of(p, NAME_SUBSYSTEM, key, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor, device,
+                       subvendor, subdevice);
 }
 
+/* Base class and subclass, as lspci shows it ("VGA compatible controller"). */
 char *pciids_class_name(PciIds *p, uint32_t class_code) {
-        const PciIdsIndex *x;
-        const LastName *l;
-        uint64_t key = class_code >> 8;
-        char buf[PCIIDS_NAME_SIZE];
-
-        l = last_for(p, NAME_CLASS, key);
-        if (l)
-                return copy_of(l);
-        x = get_index(p);
-        /* Base class and subclass, as lspci shows it ("VGA compatible controller"). */
-        return remember(p, NAME_CLASS, key, x ? pciids_index_class(x, class_code >> 8, buf) : NULL);
+        return name_of(p, NAME_CLASS, class_code >> 8, PCI_LOOKUP_CLASS, (int) (class_code >> 8), 0, 0, 0);
 }

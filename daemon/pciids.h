@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Human names for PCI IDs from the pci.ids database, the names lspci (libpci 3.9) shows:
- * the file is read and indexed on the first look-up (pciids-index.c), kept until released. */
+/* Human names for PCI IDs through libpci (pci_lookup_name()), the names lspci shows: from
+ * pci.ids, loaded by libpci on the first look-up and kept until released; an ID it does not
+ * know comes from the udev hwdb, as Debian's libpci is built; else no name (the IDs). */
 
 #include <stdint.h>
 
@@ -14,12 +15,12 @@ typedef struct PciIds PciIds;
  * is read here: a missing or malformed file costs names, never the daemon. */
 int pciids_new(const char *ids_file, PciIds **ret);
 PciIds *pciids_free(PciIds *p);
-/* Frees the read pci.ids (the file's size in heap); the next look-up reads it again. For
- * when the names of every known function have been looked up. */
+/* Frees libpci's name list and its hwdb handle (pci_free_name_list()); the next look-up
+ * loads pci.ids again. For when the names of every known function have been looked up. */
 void pciids_release(PciIds *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PciIds *, pciids_free);
 
-/* Each returns a newly allocated name, or NULL when the database does not know the ID. */
+/* Each returns a newly allocated name, or NULL when neither pci.ids nor the hwdb knows it. */
 char *pciids_vendor_name(PciIds *p, uint16_t vendor);
 char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device);
 char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,

@@ -449,10 +449,9 @@ static void watch_dir(Persist *p) {
 /* ---- editing ---- */
 
 static int refuse_invalid(Persist *p, Refusal *refusal) {
-        return refusal_set(
-                refusal, PASSTHRU_ERROR_CONFIG_INVALID,
-                "%s. Fix the file first: the daemon does not write over a file it could not read.",
-                p->load_error ?: "The configuration file could not be read");
+        return refusal_set(refusal, PASSTHRU_ERROR_CONFIG_INVALID,
+                           "%s Fix the file first: the daemon does not write over a file it could not read.",
+                           p->load_error ?: "The configuration file could not be read.");
 }
 
 int persist_check_editable(Persist *p, Refusal *refusal) {

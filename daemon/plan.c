@@ -50,7 +50,10 @@ bool move_reached(const Move *mv, const char *driver) {
 const char *move_target_label(const Move *mv) {
         if (!mv->to_driver)
                 return "";
-        return streq(mv->to_driver, PLAN_HOST_DRIVER) ? PLAN_HOST_DRIVER_LABEL : mv->to_driver;
+        if (!streq(mv->to_driver, PLAN_HOST_DRIVER))
+                return mv->to_driver;
+        /* One host module for the device's modalias: that is the driver the kernel probes. */
+        return strv_length(mv->load_modules) == 1 ? mv->load_modules[0] : PLAN_HOST_DRIVER_LABEL;
 }
 
 /* One operation per group at a time; a group with a hanging device waits for the kernel. */

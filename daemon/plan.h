@@ -22,8 +22,8 @@ typedef struct Refusal Refusal;
 #define VFIO_PCI "vfio-pci"
 /* A move's target when whichever host driver probes the device may take it. */
 #define PLAN_HOST_DRIVER "*"
-/* How a plan shows that target. */
-#define PLAN_HOST_DRIVER_LABEL "(native)"
+/* How a plan shows that target when the device's modalias offers no single host module. */
+#define PLAN_HOST_DRIVER_LABEL "whichever host driver claims it"
 
 typedef enum BindOperation {
         BIND_OPERATION_BIND,   /* to vfio-pci */
@@ -77,7 +77,8 @@ bool move_is_override_only(const Move *mv);
 /* Whether a device whose driver is now driver (NULL: none) is where the move sent it. */
 bool move_reached(const Move *mv, const char *driver);
 
-/* "vfio-pci", "e1000e", "" (unbound) or PLAN_HOST_DRIVER_LABEL. */
+/* "vfio-pci", "e1000e", "" (unbound); for PLAN_HOST_DRIVER the one host module the kernel
+ * will probe, else PLAN_HOST_DRIVER_LABEL. */
 const char *move_target_label(const Move *mv);
 
 /* Whether a driver name is one that the kernel could call a driver ([A-Za-z0-9_-], 1-64). */

@@ -2,7 +2,10 @@
 /* passthrud as a client sees it: the built daemon on a private bus over the realistic
  * testbed host, checked over D-Bus (ListDevices, GetDevice, properties, groups,
  * ObjectManager, errors) and through hotplug and driver changes made on the testbed. */
+#include <glib/gstdio.h>
+
 #include "harness.h"
+#include "hwdb-names.h"
 #include "passthru-dbus.h"
 #include "testbed.h"
 
@@ -19,6 +22,7 @@
 typedef struct {
         Testbed *tb;
         Harness *h;
+        char *ids_path; /* a pci.ids of the test's own, removed at teardown */
 } DaemonFixture;
 
 /* Test data: the functions the testbed starts with. */
@@ -52,6 +56,9 @@ static void fixture_teardown(DaemonFixture *f, gconstpointer data) {
         harness_free(f->h);
         testbed_assert_contained(f->tb);
         testbed_free(f->tb);
+        if (f->ids_path)
+                g_assert_no_errno(g_unlink(f->ids_path));
+        g_free(f->ids_path);
 }
 
 static GVariant *call_manager(DaemonFixture *f, const char *method, GVariant *args, const char *reply_type,
@@ -332,12 +339,16 @@ static void test_list_devices(DaemonFixture *f, gconstpointer data) {
         g_autoptr(GVariant) reply = list_devices(f);
 
         assert_rows_match(reply, testbed_host, testbed_host_len);
-        /* Names come from the fixture pci.ids; unknown IDs give empty names. */
+        g_autofree char *aspeed_vendor = hwdb_vendor_name(0x1a03);
+        g_autofree char *aspeed_device = hwdb_device_name(0x1a03, 0x2000);
+
+        /* Names come from the fixture pci.ids; IDs it does not know from the hwdb, else empty. */
         assert_row_names(reply, GPU, "VGA compatible controller", "NVIDIA Corporation",
                          "GP104 [GeForce GTX 1080]");
         assert_row_names(reply, NVME, "Non-Volatile memory controller", "Samsung Electronics Co Ltd",
                          "NVMe SSD Controller SM981/PM981/PM983");
-        assert_row_names(reply, "0000:07:01.0", "VGA compatible controller", "", "");
+        assert_row_names(reply, "0000:07:01.0", "VGA compatible controller", aspeed_vendor ?: "",
+                         aspeed_device ?: "");
         assert_packed_matches_rows(f);
 }
 
@@ -426,6 +437,8 @@ static void test_get_device_errors(DaemonFixture *f, gconstpointer data) {
 }
 
 static void test_device_properties(DaemonFixture *f, gconstpointer data) {
+        g_autofree char *aspeed_vendor = hwdb_vendor_name(0x1a03);
+
         assert_property_string(f, GPU_PATH, "Address", GPU);
         assert_property_int(f, GPU_PATH, "VendorId", 0x10de);
         assert_property_int(f, GPU_PATH, "DeviceId", 0x1b80);
@@ -477,7 +490,7 @@ static void test_device_properties(DaemonFixture *f, gconstpointer data) {
         assert_property_strv(f, NVME_PATH, "Blockers", (const char *const[]){ NULL });
         assert_property_int(f, PASSTHRU_DEVICES_PATH "/0000_05_08_0", "Bridge", TRUE);
         assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "State", "unbound");
-        assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "VendorName", "");
+        assert_property_string(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "VendorName", aspeed_vendor ?: "");
         assert_property_strv(f, PASSTHRU_DEVICES_PATH "/0000_07_01_0", "KernelModules",
                              (const char *const[]){ "ast", NULL });
 }
@@ -547,7 +560,8 @@ static void test_groups(DaemonFixture *f, gconstpointer data) {
                      (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_00_01_0", GPU_PATH,
                                             PASSTHRU_DEVICES_PATH "/0000_01_00_1", NULL },
                      FALSE);
-        assert_group(f, 2, (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_00_1c_0", NULL }, TRUE);
+        /* Bridges alone: nothing in it a VM could take, they stay with the host. */
+        assert_group(f, 2, (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_00_1c_0", NULL }, FALSE);
         assert_group(f, 3, (const char *const[]){ PF_PATH, NULL }, FALSE);
         assert_group(f, 5, (const char *const[]){ PASSTHRU_DEVICES_PATH "/0000_03_10_4", NULL }, TRUE);
         assert_group(f, 9, (const char *const[]){ NVME_PATH, NULL }, FALSE);
@@ -860,6 +874,60 @@ static void test_not_utf8(DaemonFixture *f, gconstpointer data) {
         assert_list_groups_match(f);
 }
 
+/* libpci stops reading pci.ids at its first malformed line (line 9 here). */
+static const char damaged_ids[] = "# A pci.ids damaged on purpose\n"
+                                  "10de  Fixture NVIDIA\n"
+                                  "\t1b80  Fixture GP104\n"
+                                  "\t\t1043 85aa  Fixture GTX 1080 FE\n"
+                                  "C 03  Fixture display\n"
+                                  "\t00  Fixture VGA\n"
+                                  "8086  Fixture Intel\n"
+                                  "\t10d3  Fixture 82574L\n"
+                                  "\tzzzz  not an ID\n"
+                                  "144d  Fixture Samsung\n"
+                                  "\ta808  Fixture NVMe\n";
+
+static void damaged_ids_setup(DaemonFixture *f, gconstpointer data) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *arg = NULL;
+        int fd;
+
+        fd = g_file_open_tmp("passthru-damaged-XXXXXX.ids", &f->ids_path, &error);
+        g_assert_no_error(error);
+        g_assert_no_errno(close(fd));
+        g_assert_true(g_file_set_contents(f->ids_path, damaged_ids, -1, &error));
+        g_assert_no_error(error);
+        arg = g_strconcat("--pci-ids=", f->ids_path, NULL);
+        f->tb = testbed_new();
+        testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        f->h = harness_new_with_args(f->tb, (const char *const[]){ arg, NULL });
+}
+
+/* A malformed pci.ids costs names, never the daemon (libpci's own error callback exits):
+ * the names before the bad line are served, the ones after it come from the udev hwdb (or
+ * are empty), and a hotplug, which makes libpci read the file again, is served too. */
+static void test_damaged_ids(DaemonFixture *f, gconstpointer data) {
+        g_autofree char *samsung = hwdb_vendor_name(0x144d);
+        g_autofree char *nvme = hwdb_device_name(0x144d, 0xa808);
+        g_autofree char *storage = hwdb_class_name(0x010802);
+        g_autoptr(GVariant) rows = list_devices(f);
+        g_autoptr(GVariant) added = NULL, after = NULL;
+
+        assert_rows_match(rows, testbed_host, testbed_host_len);
+        assert_row_names(rows, GPU, "Fixture VGA", "Fixture NVIDIA", "Fixture GP104");
+        assert_property_string(f, GPU_PATH, "SubsystemName", "Fixture GTX 1080 FE");
+        assert_row_names(rows, NVME, storage ?: "", samsung ?: "", nvme ?: "");
+        g_assert_cmpstr(samsung, !=, "Fixture Samsung");
+
+        testbed_add(f->tb, &testbed_hotplug_nic);
+        added = harness_wait_signal(f->h, PASSTHRU_ROOT_PATH, OBJECT_MANAGER, "InterfacesAdded");
+        assert_added(added, HOTPLUG_PATH, PASSTHRU_DEVICE_INTERFACE);
+        assert_property_string(f, HOTPLUG_PATH, "VendorName", "Fixture Intel");
+        assert_property_string(f, HOTPLUG_PATH, "DeviceName", "Fixture 82574L");
+        after = list_devices(f);
+        g_assert_cmpuint(n_rows(after), ==, testbed_host_len + 1);
+}
+
 #define ADD(path, func, host) g_test_add(path, DaemonFixture, host, fixture_setup, func, fixture_teardown)
 
 /* Without its bus the daemon has no name and no purpose: it exits with a failure, so that
@@ -1040,6 +1108,8 @@ int main(int argc, char *argv[]) {
         g_test_add("/daemon/boot-vga-headless", DaemonFixture, NULL, headless_setup, test_boot_vga_headless,
                    fixture_teardown);
         g_test_add("/daemon/not-utf8", DaemonFixture, NULL, not_utf8_setup, test_not_utf8, fixture_teardown);
+        g_test_add("/daemon/damaged-pci-ids", DaemonFixture, NULL, damaged_ids_setup, test_damaged_ids,
+                   fixture_teardown);
         ADD("/daemon/hotplug", test_hotplug, NULL);
         ADD("/daemon/driver-change", test_driver_change, NULL);
         ADD("/daemon/change-without-change", test_change_without_change, NULL);

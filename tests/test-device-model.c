@@ -6,6 +6,7 @@
 
 #include "device-table.h"
 #include "group.h"
+#include "hwdb-names.h"
 #include "kmod.h"
 #include "pciids.h"
 #include "strv.h"
@@ -217,22 +218,26 @@ static void test_names(ModelFixture *f, gconstpointer data) {
         _cleanup_(device_freep) Device *aspeed = read_device(f, ASPEED);
         _cleanup_(device_freep) Device *bridge = read_device(f, PCI_BRIDGE);
         _cleanup_(device_freep) Device *vf = read_device(f, VF0);
+        g_autofree char *hwdb_vendor = hwdb_vendor_name(0x1a03);
+        g_autofree char *hwdb_device = hwdb_device_name(0x1a03, 0x2000);
+        g_autofree char *hwdb_subsystem = hwdb_subsystem_name(0x1a03, 0x2000, 0x1a03, 0x2000);
+        g_autofree char *hwdb_vf_subsystem = hwdb_subsystem_name(0x8086, 0x1520, 0x8086, 0x0001);
 
         g_assert_cmpstr(gpu->vendor_name, ==, "NVIDIA Corporation");
         g_assert_cmpstr(gpu->device_name, ==, "GP104 [GeForce GTX 1080]");
         g_assert_cmpstr(gpu->subsystem_name, ==, "GeForce GTX 1080 Founders Edition");
         g_assert_cmpstr(gpu->class_name, ==, "VGA compatible controller");
-        /* The fixture does not know ASPEED: no name rather than a number. */
-        g_assert_null(aspeed->vendor_name);
-        g_assert_null(aspeed->device_name);
-        g_assert_null(aspeed->subsystem_name);
+        /* The fixture does not know ASPEED: the hwdb's name, else none rather than a number. */
+        g_assert_cmpstr(aspeed->vendor_name, ==, hwdb_vendor);
+        g_assert_cmpstr(aspeed->device_name, ==, hwdb_device);
+        g_assert_cmpstr(aspeed->subsystem_name, ==, hwdb_subsystem);
         g_assert_cmpstr(aspeed->class_name, ==, "VGA compatible controller");
         g_assert_cmpstr(bridge->vendor_name, ==, "Intel Corporation");
         g_assert_cmpstr(bridge->device_name, ==, "82801 PCI Bridge");
         g_assert_cmpstr(bridge->class_name, ==, "PCI bridge");
-        /* Known device, unknown subsystem. */
+        /* Known device, subsystem unknown to the fixture. */
         g_assert_cmpstr(vf->device_name, ==, "I350 Ethernet Controller Virtual Function");
-        g_assert_null(vf->subsystem_name);
+        g_assert_cmpstr(vf->subsystem_name, ==, hwdb_vf_subsystem);
 }
 
 /* Read again with the model's copy: the names come from it while the IDs match (no pci.ids
@@ -339,6 +344,27 @@ static void test_not_utf8(ModelFixture *f, gconstpointer data) {
         gpu = device_free(gpu);
         gpu = read_device(f, GPU);
         g_assert_cmpstr(gpu->driver_override, ==, "vfio-pci-\xc3\xa4");
+}
+
+/* A pci.ids that cannot be read costs only its names: the udev hwdb's remain. */
+static void test_names_without_ids(ModelFixture *f, gconstpointer data) {
+        g_autofree char *vendor = hwdb_vendor_name(0x10de), *device = hwdb_device_name(0x10de, 0x1b80);
+        g_autofree char *class = hwdb_class_name(0x030000);
+        _cleanup_(device_freep) Device *gpu = NULL;
+        PciIds *saved = TAKE_PTR(f->src.ids);
+
+        g_assert_cmpint(pciids_new("/nonexistent/pci.ids", &f->src.ids), ==, 0);
+        gpu = read_device(f, GPU);
+        g_assert_cmpstr(gpu->vendor_name, ==, vendor);
+        g_assert_cmpstr(gpu->device_name, ==, device);
+        g_assert_cmpstr(gpu->class_name, ==, class);
+        /* Released and asked again: libpci tries the file again, and still serves. */
+        pciids_release(f->src.ids);
+        device_free(TAKE_PTR(gpu));
+        gpu = read_device(f, GPU);
+        g_assert_cmpstr(gpu->vendor_name, ==, vendor);
+        pciids_free(f->src.ids);
+        f->src.ids = saved;
 }
 
 /* pci.ids is not checked for encoding: a Latin-1 name is escaped, a UTF-8 one kept. */
@@ -619,9 +645,9 @@ static void test_groups(ModelFixture *f, gconstpointer data) {
         g = groups_find(t.groups, t.n_groups, 10);
         assert_group_members(g, (const char *const[]){ PCI_BRIDGE, E1000, ASPEED, NULL });
         g_assert_false(g->viable); /* e1000 */
-        /* Bridges alone, a VF on vfio-pci: viable. */
-        g_assert_true(groups_find(t.groups, t.n_groups, 2)->viable);
-        g_assert_true(groups_find(t.groups, t.n_groups, 7)->viable);
+        /* Bridges alone: nothing a VM could take, not viable. A VF on vfio-pci: viable. */
+        g_assert_false(groups_find(t.groups, t.n_groups, 2)->viable);
+        g_assert_false(groups_find(t.groups, t.n_groups, 7)->viable);
         g_assert_true(groups_find(t.groups, t.n_groups, 5)->viable);
         g_assert_false(groups_find(t.groups, t.n_groups, 4)->viable);
         table_clear(&t);
@@ -778,6 +804,7 @@ int main(int argc, char *argv[]) {
         ADD("/device-model/driver", test_driver);
         ADD("/device-model/not-utf8", test_not_utf8);
         ADD("/device-model/names-not-utf8", test_names_not_utf8);
+        ADD("/device-model/names-without-pci-ids", test_names_without_ids);
         ADD("/device-model/iommu-group", test_iommu_group);
         ADD("/device-model/boot-vga", test_boot_vga);
         ADD("/device-model/reset-method", test_reset_method);

@@ -86,6 +86,8 @@ static const FakeDevice host[] = {
           .override = "vfio-pci" },
         /* On vfio-pci, nothing recorded. */
         { "0000:08:00.0", 0x8086, 0x10d3, 0x020000, "vfio-pci", 10, "e1000e" },
+        /* On vfio-pci, nothing recorded, and no host module for its modalias. */
+        { "0000:0d:00.0", 0x1234, 0x11e8, 0x00ff00, "vfio-pci", 15, "" },
         /* Moved to pci-stub by Unbind's driver option; the record says where it came from. */
         { "0000:0c:00.0", 0x8086, 0x10d3, 0x020000, "pci-stub", 14, "e1000e", .original = "e1000e" },
         /* Busy and stuck groups. */
@@ -143,8 +145,10 @@ static const PlanCase cases[] = {
         { "no-such-device", host, BIND_OPERATION_BIND, "0f:00.0", .error = PASSTHRU_ERROR_NO_SUCH_DEVICE },
         { "unbind-recorded", host, BIND_OPERATION_UNBIND, "07:00.0", .moves = "0000:07:00.0:vfio-pci>e1000e",
           .load = "e1000e" },
-        { "unbind-native", host, BIND_OPERATION_UNBIND, "08:00.0", .moves = "0000:08:00.0:vfio-pci>(native)",
+        { "unbind-native", host, BIND_OPERATION_UNBIND, "08:00.0", .moves = "0000:08:00.0:vfio-pci>e1000e",
           .load = "e1000e" },
+        { "unbind-no-host-module", host, BIND_OPERATION_UNBIND, "0d:00.0",
+          .moves = "0000:0d:00.0:vfio-pci>whichever host driver claims it" },
         { "unbind-on-host-driver", host, BIND_OPERATION_UNBIND, "05:00.0", .moves = "" },
         { "unbind-back-from-stub", host, BIND_OPERATION_UNBIND, "0c:00.0",
           .moves = "0000:0c:00.0:pci-stub>e1000e" },

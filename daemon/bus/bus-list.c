@@ -132,6 +132,7 @@ int bus_list_method_devices_packed(sd_bus_message *msg, void *userdata, sd_bus_e
                 r = append_packed_devices(reply, &p);
         if (r < 0)
                 return r;
+        manager_trim_memory_soon(b->manager);
         return sd_bus_send(NULL, reply, NULL);
 }
 
@@ -189,6 +190,7 @@ static int append_group_at(sd_bus_message *reply, size_t i, const void *userdata
 int bus_list_method_groups(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Bus *b = userdata;
 
+        manager_trim_memory_soon(b->manager);
         return bus_reply_rows(msg, PASSTHRU_GROUP_ROW_SIGNATURE, b->manager->table.n_groups, append_group_at,
                               &b->manager->table);
 }

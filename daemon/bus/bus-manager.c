@@ -142,6 +142,7 @@ static int append_device_row_at(sd_bus_message *reply, size_t i, const void *use
 static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Bus *b = userdata;
 
+        manager_trim_memory_soon(b->manager);
         return bus_reply_rows(msg, PASSTHRU_DEVICE_ROW_SIGNATURE, b->manager->table.n_devices,
                               append_device_row_at, &b->manager->table);
 }

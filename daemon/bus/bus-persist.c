@@ -97,7 +97,7 @@ int bus_persist_method_get_config(sd_bus_message *msg, void *userdata, sd_bus_er
          * thinks: say so instead. */
         if (persist_load_error(b->persist))
                 return sd_bus_error_setf(error, PASSTHRU_ERROR_CONFIG_INVALID,
-                                         "%s. The daemon keeps the configuration it read before (if any) "
+                                         "%s The daemon keeps the configuration it read before (if any) "
                                          "until the file is fixed.",
                                          persist_load_error(b->persist));
         c = persist_config(b->persist);

@@ -342,6 +342,13 @@ def run(tb, page, url):
           "a holder that is no blocker is shown with its remedy (%r)" % holders)
     gpu_ids = page.js("return document.querySelector('#groups tr[data-address=\"0000:01:00.0\"] .ids').textContent")
     check(gpu_ids.endswith(" · reset: bus reset available"), "the reset verdict is shown (%r)" % gpu_ids)
+    not_assignable = page.js("return [...document.querySelectorAll('#groups tr.not-assignable')].map(tr => [tr.dataset.address, tr.querySelector('.btn-bind') !== null])")
+    check(len(not_assignable) > 0 and not any(has for _, has in not_assignable),
+          "no Bind button on a device that is not assignable: %r" % not_assignable)
+    bridges_only = page.js("return [...document.querySelectorAll('#groups .group')].filter(g => (g.querySelector('.card-header .badge') || { textContent: '' }).textContent.startsWith('Bridges only')).map(g => Number(g.dataset.group))")
+    listed_groups = tb.busctl("call", "org.passthru.Manager", "/org/passthru/Manager", "org.passthru.Manager", "ListGroups")["data"][0]
+    check(len(bridges_only) > 0 and all(not viable for number, viable, _ in listed_groups if number in bridges_only),
+          "the groups shown as bridges only are not viable in ListGroups, as passthructl groups says: %r" % bridges_only)
     checks = page.js("return [...document.querySelectorAll('#checks tbody tr')].map(tr => tr.dataset.check)")
     check(len(checks) == 17 and "iommu-kernel" in checks and "boot-early" in checks,
           "the CheckHost rows are shown (%d)" % len(checks))
