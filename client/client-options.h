@@ -20,6 +20,9 @@ enum {
         ARG_NO_CMDLINE,
         ARG_REMOVE,
         ARG_IOMMU_PT,
+        ARG_LIBVIRT,
+        ARG_QEMU,
+        ARG_PROXMOX,
 };
 
 /* What bind and unbind take, and where the bus is. */

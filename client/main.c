@@ -16,6 +16,7 @@
 #include "passthructl.h"
 #include "reset-method.h"
 #include "show.h"
+#include "vm-config.h"
 
 typedef struct Verb {
         const char *name;
@@ -41,6 +42,8 @@ static const Verb verbs[] = {
           "Set how a function is reset (flr,bus... or default); --persist remembers it" },
         { "boot-config", 0, 0, verb_boot_config, "",
           "Write (--dry-run: show) the boot configuration that binds early" },
+        { "vm-config", 1, 1, verb_vm_config, "ADDRESS",
+          "Print what gives a function and its group to a VM (libvirt, QEMU, Proxmox)" },
 };
 
 static void help(void) {
@@ -69,6 +72,10 @@ static void help(void) {
                "     --no-cmdline         Leave the kernel command line alone\n"
                "     --remove             Take out what passthru wrote\n"
                "     --iommu-pt           Also add iommu=pt to the command line\n"
+               "\nOptions of vm-config:\n"
+               "     --libvirt            libvirt <hostdev> elements (the default)\n"
+               "     --qemu               QEMU -device lines\n"
+               "     --proxmox            Proxmox qm set lines\n"
                "\nWithout a command, 'list' is run. See passthructl(1).\n");
 }
 
@@ -84,6 +91,9 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                 { "no-cmdline", no_argument, NULL, ARG_NO_CMDLINE },
                 { "remove", no_argument, NULL, ARG_REMOVE },
                 { "iommu-pt", no_argument, NULL, ARG_IOMMU_PT },
+                { "libvirt", no_argument, NULL, ARG_LIBVIRT },
+                { "qemu", no_argument, NULL, ARG_QEMU },
+                { "proxmox", no_argument, NULL, ARG_PROXMOX },
                 {},
         };
         int c;
@@ -133,6 +143,15 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o) {
                         break;
                 case ARG_IOMMU_PT:
                         o->iommu_pt = true;
+                        break;
+                case ARG_LIBVIRT:
+                        o->vm_format = "libvirt";
+                        break;
+                case ARG_QEMU:
+                        o->vm_format = "qemu";
+                        break;
+                case ARG_PROXMOX:
+                        o->vm_format = "proxmox";
                         break;
                 case ':':
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",
@@ -210,6 +229,11 @@ int main(int argc, char *argv[]) {
             verb->run != verb_boot_config) {
                 client_error_errno(EINVAL, "--no-initramfs, --no-cmdline, --remove and --iommu-pt go with "
                                            "boot-config.");
+                return EXIT_USAGE;
+        }
+
+        if (options.vm_format && verb->run != verb_vm_config) {
+                client_error_errno(EINVAL, "--libvirt, --qemu and --proxmox go with vm-config.");
                 return EXIT_USAGE;
         }
 
