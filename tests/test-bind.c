@@ -65,6 +65,7 @@ static void make_proc(Fixture *f, const char *proc) {
         testbed_device_link(f->tb, "class/drm/card1", ASPEED, "drm/card1");
         /* A VM holds the group of the VF on vfio-pci. */
         test_symlink_in(proc, "4243/fd/3", "/dev/vfio/5");
+        test_write_file(proc, "4243/comm", "qemu-system-x86\n");
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
@@ -449,6 +450,7 @@ static void test_protected(Fixture *f, gconstpointer data) {
         /* Giving back what a VM holds open would block in the kernel: refused. */
         (void) call(f, "Unbind", "0000:03:10.4", &e6, NULL);
         harness_assert_dbus_error(e6, PASSTHRU_ERROR_DEVICE_IN_USE, "/dev/vfio/5");
+        g_assert_nonnull(strstr(e6->message, "qemu-system-x86 (pid 4243)"));
         assert_kernel(f, "0000:03:10.4", "vfio-pci", NULL);
 
         /* A handle opened after the daemon started is seen at the next Bind, and in Blockers. */
