@@ -11,6 +11,7 @@
 #include "client-options.h"
 #include "config.h" /* the build's: PROJECT_VERSION */
 #include "config-verbs.h"
+#include "libvirt-hook.h"
 #include "list.h"
 #include "monitor.h"
 #include "passthructl.h"
@@ -24,6 +25,7 @@ typedef struct Verb {
         VerbFunction run;
         const char *synopsis; /* arguments, for --help */
         const char *summary;
+        bool connects_itself; /* the verb connects when it needs the bus (bus is NULL) */
 } Verb;
 
 static const Verb verbs[] = {
@@ -44,6 +46,8 @@ static const Verb verbs[] = {
           "Write (--dry-run: show) the boot configuration that binds early" },
         { "vm-config", 1, 1, verb_vm_config, "ADDRESS",
           "Print what gives a function and its group to a VM (libvirt, QEMU, Proxmox)" },
+        { "libvirt-hook", 3, 4, verb_libvirt_hook, "GUEST OP SUBOP [EXTRA]",
+          "libvirt's qemu.d/passthru hook: bind a domain's hostdevs at start, give back at stop", true },
 };
 
 static void help(void) {
@@ -237,7 +241,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
-        r = bus_connect(&options, &bus);
+        r = verb->connects_itself ? 0 : bus_connect(&options, &bus);
         if (r >= 0)
                 r = verb->run(bus, argc - optind, argv + optind, &options);
         /* A verb may answer with its own exit status ("check": 1 degraded, 2 not-ready). */
