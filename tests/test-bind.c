@@ -892,8 +892,9 @@ static char *claim(Fixture *f, const char *address) {
 }
 
 /* prepare binds the domain's managed='no' PCI hostdevs (the GPU with its audio mate, a VF)
- * for it, leaves managed='yes' alone; release gives back exactly what prepare bound: the
- * VF, on vfio-pci before the VM started, stays there. */
+ * for it, leaves managed='yes' alone; release gives back exactly what prepare bound and is
+ * not remembered: the VF, on vfio-pci before the VM started, stays there, and so does the
+ * audio function, remembered while the domain ran. */
 static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         SKIP_WITHOUT_DAEMON(f);
         g_auto(HarnessRun) before = CLIENT(f, "bind", VF0);
@@ -917,10 +918,14 @@ static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         g_assert_cmpint(other.status, ==, 0);
         assert_kernel(f, GPU, "vfio-pci", "vfio-pci");
 
+        /* Remembered meanwhile: it stays on vfio-pci when the domain stops. */
+        g_auto(HarnessRun) keep = CLIENT(f, "persist", GPU_AUDIO, "on");
+        g_assert_cmpint(keep.status, ==, 0);
+
         g_auto(HarnessRun) release = run_hook(f, "", "gpu-audio-vf.xml", HOOK_DOMAIN, "release", "end");
         g_assert_cmpint(release.status, ==, 0);
         assert_kernel(f, GPU, "nouveau", NULL);
-        assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+        assert_kernel(f, GPU_AUDIO, "vfio-pci", "vfio-pci");
         assert_kernel(f, VF0, "vfio-pci", "vfio-pci");
         assert_kernel(f, NVME, "nvme", NULL);
         g_autofree char *gone = claim(f, GPU);
