@@ -119,7 +119,12 @@ void vm_claims_note(VmClaims *c, const Plan *plan, const char *vm) {
         }
         for (size_t i = 0; i < plan->n_moves; i++) {
                 const char *address = plan->moves[i].address_str;
-                int r = vm ? claim_save(dfd, address, vm) : (unlinkat(dfd, address, 0) < 0 ? -errno : 0);
+                int r;
+
+                /* On vfio-pci already, it only got its override: not the VM's to give back. */
+                if (vm && move_is_override_only(&plan->moves[i]))
+                        continue;
+                r = vm ? claim_save(dfd, address, vm) : (unlinkat(dfd, address, 0) < 0 ? -errno : 0);
 
                 if (r < 0 && r != -ENOENT)
                         log_warning_errno(r, "Failed to %s the VM claim of %s, ignoring: %m",

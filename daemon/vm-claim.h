@@ -30,8 +30,9 @@ bool vm_name_is_valid(const char *name);
 /* -ENOENT when the device has no claim. */
 int vm_claim_load(VmClaims *c, const char *address, char **ret_vm);
 
-/* After a plan was carried out: with vm set (a Bind for that VM) every moved device is
- * claimed for it; otherwise the moved devices' claims end. Failures are logged. */
+/* After a plan was carried out: with vm set (a Bind for that VM) every device it moved off
+ * another driver is claimed for it (one on vfio-pci already, which only got its
+ * driver_override, is not); otherwise the moved devices' claims end. Failures are logged. */
 void vm_claims_note(VmClaims *c, const Plan *plan, const char *vm);
 
 /* Keeps, of an Unbind's plan, only the moves of devices claimed for vm and not remembered. */

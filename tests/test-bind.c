@@ -912,6 +912,10 @@ static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(gpu_claim, ==, HOOK_DOMAIN);
         g_assert_cmpstr(audio_claim, ==, HOOK_DOMAIN);
         g_assert_null(vf_claim);
+        /* On vfio-pci already: it only got its driver_override, and is not the domain's. */
+        assert_kernel(f, "0000:03:10.4", "vfio-pci", "vfio-pci");
+        g_autofree char *vf4_claim = claim(f, "0000:03:10.4");
+        g_assert_null(vf4_claim);
 
         /* Another domain's release gives back nothing of this one's. */
         g_auto(HarnessRun) other = run_hook(f, "", "gpu-audio-vf.xml", "other-vm", "release", "end");
@@ -927,6 +931,7 @@ static void test_libvirt_hook(Fixture *f, gconstpointer data) {
         assert_kernel(f, GPU, "nouveau", NULL);
         assert_kernel(f, GPU_AUDIO, "vfio-pci", "vfio-pci");
         assert_kernel(f, VF0, "vfio-pci", "vfio-pci");
+        assert_kernel(f, "0000:03:10.4", "vfio-pci", "vfio-pci");
         assert_kernel(f, NVME, "nvme", NULL);
         g_autofree char *gone = claim(f, GPU);
         g_assert_null(gone);
