@@ -24,6 +24,9 @@ enum {
         ARG_REMOVE,
         ARG_IOMMU_PT,
         ARG_TIMEOUT,
+        ARG_LIBVIRT,
+        ARG_QEMU,
+        ARG_PROXMOX,
 };
 
 static int parse_seconds(const char *s, uint64_t *ret_usec) {
@@ -65,6 +68,9 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o, unsigned *given,
                 { "remove", no_argument, NULL, ARG_REMOVE },
                 { "iommu-pt", no_argument, NULL, ARG_IOMMU_PT },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "libvirt", no_argument, NULL, ARG_LIBVIRT },
+                { "qemu", no_argument, NULL, ARG_QEMU },
+                { "proxmox", no_argument, NULL, ARG_PROXMOX },
                 {},
         };
         int c;
@@ -129,6 +135,12 @@ static int parse_argv(int argc, char *argv[], ClientOptions *o, unsigned *given,
                                 return client_error_errno(
                                         EINVAL, "--timeout takes whole seconds (1 or more), not '%s'.",
                                         optarg);
+                        break;
+                case ARG_LIBVIRT:
+                case ARG_QEMU:
+                case ARG_PROXMOX:
+                        o->vm_format = c == ARG_LIBVIRT ? "libvirt" : c == ARG_QEMU ? "qemu" : "proxmox";
+                        *given |= OPTION_VM_FORMAT;
                         break;
                 case ':':
                         return client_error_errno(EINVAL, "Option '%s' needs an argument.",
@@ -214,7 +226,7 @@ int main(int argc, char *argv[]) {
         if (verb_check_command_line(verb, argc - optind, argv + optind, given) < 0)
                 return EXIT_USAGE;
 
-        r = bus_connect(&options, &bus);
+        r = verb->connects_itself ? 0 : bus_connect(&options, &bus);
         if (r >= 0)
                 r = verb->run(bus, argc - optind, argv + optind, &options);
         /* A verb may answer with its own exit status ("check": 1 degraded, 2 not-ready). */

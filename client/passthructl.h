@@ -36,6 +36,7 @@ typedef struct ClientOptions {
         const char *driver;         /* unbind --driver */
         bool persist;               /* bind: remember, unbind: forget */
         bool no_initramfs, no_cmdline, remove, iommu_pt; /* boot-config */
+        const char *vm_format;                           /* vm-config: libvirt (NULL), qemu, proxmox */
 } ClientOptions;
 
 /* Returns <0 on failure (reported already), else the exit status: 0, or a verb's own. */

@@ -5,7 +5,9 @@
 #include "config-verbs.h"
 #include "list.h"
 #include "monitor.h"
+#include "libvirt-hook.h"
 #include "reset-method.h"
+#include "vm-config.h"
 #include "show.h"
 #include "verbs.h"
 
@@ -119,6 +121,30 @@ static const Verb verbs[] = {
                 .example = "passthructl reset-method 01:00.0 bus --persist",
         },
         {
+                .name = "vm-config",
+                .min_args = 1,
+                .max_args = 1,
+                .run = verb_vm_config,
+                .synopsis = "ADDRESS",
+                .summary = "Print what gives a function and its group to a VM (libvirt, QEMU, Proxmox)",
+                .options = OPTION_VM_FORMAT,
+                .options_help = "     --libvirt            libvirt <hostdev> elements (the default)\n"
+                                "     --qemu               QEMU -device lines\n"
+                                "     --proxmox            Proxmox qm set lines\n",
+                .example = "passthructl vm-config 01:00.0 --qemu",
+        },
+        {
+                .name = "libvirt-hook",
+                .min_args = 3,
+                .max_args = 4,
+                .run = verb_libvirt_hook,
+                .synopsis = "GUEST OP SUBOP [EXTRA]",
+                .summary =
+                        "libvirt's qemu.d/passthru hook: bind a domain's hostdevs at start, give back at stop",
+                .example = "passthructl libvirt-hook win10 prepare begin - <domain.xml",
+                .connects_itself = true,
+        },
+        {
                 .name = "boot-config",
                 .run = verb_boot_config,
                 .synopsis = "",
@@ -137,7 +163,7 @@ static const Verb verbs[] = {
 /* The names of VerbOption's bits, in their order. */
 static const char *const option_names[] = {
         "--group",        "--dry-run",    "--force",  "--driver",   "--persist",
-        "--no-initramfs", "--no-cmdline", "--remove", "--iommu-pt",
+        "--no-initramfs", "--no-cmdline", "--remove", "--iommu-pt", "--libvirt/--qemu/--proxmox",
 };
 
 const Verb *verb_find(const char *name) {

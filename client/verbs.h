@@ -20,6 +20,7 @@ typedef enum VerbOption {
         OPTION_NO_CMDLINE = 1 << 6,
         OPTION_REMOVE = 1 << 7,
         OPTION_IOMMU_PT = 1 << 8,
+        OPTION_VM_FORMAT = 1 << 9, /* --libvirt, --qemu, --proxmox */
 } VerbOption;
 
 typedef struct Verb {
@@ -33,6 +34,7 @@ typedef struct Verb {
         const char *example;
         /* The verb's own check of its arguments (argv[0] is the verb), before connecting. */
         int (*check_arguments)(char *argv[]);
+        bool connects_itself; /* the verb connects when it needs the bus (bus is NULL) */
 } Verb;
 
 const Verb *verb_find(const char *name);

@@ -115,6 +115,9 @@ function logEvent(text) {
 
 function setInterfaces(path, interfaces) {
     const obj = state.objects[path] || (state.objects[path] = {});
+    /* A driver change anywhere may change a snippet's readiness: ask again when shown. */
+    if (DEVICE in interfaces)
+        vm.configs = {};
     for (const [iface, props] of Object.entries(interfaces))
         obj[iface] = Object.assign(obj[iface] || {}, unwrap(props));
 }
@@ -197,6 +200,83 @@ function renderChecks(rows) {
     }
 }
 
+/* ---- "Use in a VM": the snippets of Manager.GetVmConfig in a device's details ---- */
+
+const VM_FORMATS = [["libvirt", "libvirt (virsh edit, in <devices>)"], ["qemu", "QEMU command line"], ["proxmox", "Proxmox VE"]];
+const vm = {
+    open: new Set(), /* addresses whose part is open; it stays open across re-renders */
+    configs: {}, /* address -> { formats: [{ format, text, details }] } | { error } | { loading } */
+};
+
+function loadVmConfig(address) {
+    if (vm.configs[address])
+        return;
+    vm.configs[address] = { loading: true };
+    Promise.all(VM_FORMATS.map(([format]) =>
+        client.call(MANAGER_PATH, MANAGER, "GetVmConfig", [address, format], { type: "ss" })
+                .then(reply => ({ format, text: reply[0], details: unwrap(reply[1]) }))))
+            .then(formats => { vm.configs[address] = { formats } })
+            .catch(error => { vm.configs[address] = { error } })
+            .finally(scheduleRender);
+}
+
+/* The clipboard API where the browser allows it, else a selection and the copy command. */
+function copyText(text) {
+    if (navigator.clipboard && navigator.clipboard.writeText)
+        return navigator.clipboard.writeText(text);
+    const area = el("textarea", { class: "copy-buffer", readOnly: true, value: text });
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    return copied ? Promise.resolve() : Promise.reject(new Error("The browser did not copy."));
+}
+
+function copyButton(text) {
+    const button = el("button", { class: "btn btn-secondary btn-copy", type: "button", text: "Copy" });
+    button.addEventListener("click", () => copyText(text).then(
+        () => { button.textContent = "Copied"; button.dataset.copied = "true" },
+        error => notify("error", "Could not copy: " + describeError(error))));
+    return button;
+}
+
+function vmSnippets(c) {
+    if (c.loading)
+        return [el("p", { class: "muted", text: "Asking passthrud…" })];
+    if (c.error)
+        return [el("p", { class: "vm-error", text: describeError(c.error) })];
+    const first = c.formats[0].details;
+    const readiness = first.ready
+        ? el("p", { class: "vm-ready", text: "Every function is on vfio-pci: " + first.devices.join(", ") + "." })
+        : el("p", { class: "vm-pending" }, "Not on vfio-pci yet: " + first.pending.join(", ") + ". First: ",
+             el("code", { text: first["bind-command"] }), " (or Bind above, with the group).");
+    return [readiness, c.formats.map(({ format, text, details }) =>
+        el("div", { class: "vm-snippet", "data-format": format },
+           el("div", { class: "vm-snippet-head" },
+              el("h4", { text: VM_FORMATS.find(f => f[0] === format)[1] }), copyButton(text)),
+           el("pre", { text }),
+           (details.notes || []).length ? el("ul", { class: "muted vm-notes" }, details.notes.map(n => el("li", {}, prose(n)))) : null))];
+}
+
+function vmPart(d) {
+    const open = vm.open.has(d.Address);
+    const part = el("details", { class: "vm-config", open }, el("summary", { text: "Use in a VM" }));
+    part.addEventListener("toggle", () => {
+        if (part.open === vm.open.has(d.Address))
+            return;
+        if (part.open)
+            vm.open.add(d.Address);
+        else
+            vm.open.delete(d.Address);
+        scheduleRender();
+    });
+    if (open) {
+        loadVmConfig(d.Address);
+        part.append(...vmSnippets(vm.configs[d.Address]).flat().filter(Boolean));
+    }
+    return part;
+}
+
 function deviceRow(d) {
     const bridge = d.Bridge;
     const actions = el("td", { class: "actions" });
@@ -228,7 +308,8 @@ function deviceRow(d) {
               el("td", { class: "name" },
                  el("div", { text: name }),
                  el("div", { class: "muted ids", text: "[" + hex4(d.VendorId) + ":" + hex4(d.DeviceId) + "]" + (d.BootVga ? " · boot display" : "") + reset }),
-                 blockers, holders),
+                 blockers, holders,
+                 bridge ? null : vmPart(d)),
               el("td", { class: "driver" }, d.Driver ? el("code", { text: d.Driver }) : el("span", { class: "muted", text: "none" })),
               el("td", { class: "state" }, el("span", { class: "badge state-" + d.State, text: STATE_WORDS[d.State] || d.State })),
               el("td", { class: "assignable", text: d.Assignable ? "Yes" : "No" }),

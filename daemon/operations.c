@@ -8,11 +8,13 @@
 #include "persist.h"
 #include "safety.h"
 #include "transaction.h"
+#include "vm-claim.h"
 
 struct Operations {
         Manager *manager;
         Transactions *transactions;
         Persist *persist;
+        VmClaims *claims; /* which VM each device was bound for */
 };
 
 /* A Bind or Unbind whose transaction runs. */
@@ -20,6 +22,7 @@ typedef struct Operation {
         Operations *ops;
         BindOperation op;
         bool persist;
+        char *vm;              /* Bind: the VM the moved devices are claimed for */
         PciAddress *addresses; /* what persist remembers or forgets once the devices moved */
         size_t n_addresses;
         operation_done_t done;
@@ -40,6 +43,10 @@ int operations_new(Manager *m, Transactions *t, Persist *p, Operations **ret) {
         if (!o)
                 return -ENOMEM;
         *o = (Operations){ .manager = m, .transactions = t, .persist = p };
+        if (vm_claims_new(m->options.runtime_dir, &o->claims) < 0) {
+                free(o);
+                return -ENOMEM;
+        }
         if (p)
                 persist_set_applier(p, apply_remembered, o);
         *ret = o;
@@ -51,6 +58,7 @@ Operations *operations_free(Operations *o) {
                 return NULL;
         if (o->persist)
                 persist_set_applier(o->persist, NULL, NULL);
+        vm_claims_free(o->claims);
         free(o);
         return NULL;
 }
@@ -122,6 +130,7 @@ static Operation *operation_free(Operation *op) {
         if (!op)
                 return NULL;
         free(op->addresses);
+        free(op->vm);
         free(op);
         return NULL;
 }
@@ -130,6 +139,8 @@ static void on_transaction_done(const Plan *plan, const Refusal *failure, void *
         _cleanup_(refusal_done) Refusal refusal = {};
         Operation *op = userdata;
 
+        if (!failure)
+                vm_claims_note(op->ops->claims, plan, op->op == BIND_OPERATION_BIND ? op->vm : NULL);
         if (!failure && op->persist &&
             remember_or_forget(op->ops, op->op, op->addresses, op->n_addresses, &refusal) < 0)
                 failure = &refusal;
@@ -176,6 +187,12 @@ int operation_run(Operations *o, const OperationRequest *req, Plan *ret_plan, op
         r = plan_request(o, req, &plan, refusal);
         if (r < 0)
                 return r;
+        /* libvirt's hook at a VM's release: only what was bound for that VM goes back. */
+        if (req->vm && req->op == BIND_OPERATION_UNBIND) {
+                r = vm_claims_filter(o->claims, &o->manager->table, req->vm, &plan);
+                if (r < 0)
+                        return r;
+        }
         /* Whatever persist asks is checked before any driver moves. */
         if (req->persist && !req->dry_run) {
                 r = persist_addresses(o, req, &plan, &addresses, &n);
@@ -199,10 +216,15 @@ int operation_run(Operations *o, const OperationRequest *req, Plan *ret_plan, op
         *op = (Operation){ .ops = o,
                            .op = req->op,
                            .persist = req->persist,
+                           .vm = req->vm ? strdup(req->vm) : NULL,
                            .addresses = TAKE_PTR(addresses),
                            .n_addresses = n,
                            .done = done,
                            .userdata = userdata };
+        if (req->vm && !op->vm) {
+                operation_free(op);
+                return -ENOMEM;
+        }
         r = transaction_start(o->transactions, &plan, on_transaction_done, op, refusal);
         if (r < 0) {
                 operation_free(op);

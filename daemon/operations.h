@@ -36,6 +36,8 @@ typedef struct OperationRequest {
         bool dry_run;       /* the plan only: nothing changes, the host is not looked at again */
         bool persist;       /* Bind: remember the devices; Unbind: forget them */
         const char *driver; /* Unbind: this host driver */
+        const char *vm;     /* Bind: claim what moves for this VM; Unbind: give back only its
+                             * claimed devices that are not remembered (vm-claim.h) */
 } OperationRequest;
 
 /* Told once when a started operation ended: failure NULL on success; plan's moves with the

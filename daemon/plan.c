@@ -47,6 +47,17 @@ bool move_reached(const Move *mv, const char *driver) {
         return streq_ptr(driver, mv->to_driver);
 }
 
+void plan_keep_moves(Plan *p, bool (*keep)(const Move *mv, void *userdata), void *userdata) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_moves; i++)
+                if (keep(&p->moves[i], userdata))
+                        p->moves[n++] = p->moves[i];
+                else
+                        move_done(&p->moves[i]);
+        p->n_moves = n;
+}
+
 const char *move_target_label(const Move *mv) {
         if (!mv->to_driver)
                 return "";

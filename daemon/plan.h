@@ -77,6 +77,9 @@ bool move_is_override_only(const Move *mv);
 /* Whether a device whose driver is now driver (NULL: none) is where the move sent it. */
 bool move_reached(const Move *mv, const char *driver);
 
+/* Drops the moves for which keep() is false, keeping the order of the others. */
+void plan_keep_moves(Plan *p, bool (*keep)(const Move *mv, void *userdata), void *userdata);
+
 /* "vfio-pci", "e1000e", "" (unbound); for PLAN_HOST_DRIVER the one host module the kernel
  * will probe, else PLAN_HOST_DRIVER_LABEL. */
 const char *move_target_label(const Move *mv);

@@ -25,12 +25,19 @@ typedef struct HostUse {
         bool forceable;    /* taking the disk under / away crashes the host: never */
 } HostUse;
 
+/* A process that has an IOMMU group's /dev/vfio/N open (the first one seen). */
+typedef struct VfioHolder {
+        int group;
+        long pid;
+        char comm[32]; /* /proc/PID/comm, "" when it could not be read */
+} VfioHolder;
+
 struct SafetyHost {
         int proc_fd;
         Sysfs *sysfs;
         HostUse *uses;
         size_t n_uses;
-        int *vfio_groups; /* IOMMU groups whose /dev/vfio/N is open */
+        VfioHolder *vfio_groups; /* IOMMU groups whose /dev/vfio/N is open, and by whom */
         size_t n_vfio_groups;
         bool console;     /* a text or framebuffer console is bound */
         Holders *holders; /* who holds which device, with the remedy (holders.c) */
@@ -228,17 +235,36 @@ static int route_line(SafetyHost *h, const char *line) {
                        true);
 }
 
-static int add_vfio_group(SafetyHost *h, int group) {
-        int *grown;
+/* The process's name, so that a refusal says which VM to stop. */
+static void read_comm(SafetyHost *h, const char *pid, char *comm, size_t size) {
+        char path[64];
+        ssize_t n;
+        int fd;
+
+        comm[0] = '\0';
+        snprintf(path, sizeof(path), "%s/comm", pid);
+        fd = openat(h->proc_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        n = read(fd, comm, size - 1);
+        close(fd);
+        comm[n > 0 ? n : 0] = '\0';
+        comm[strcspn(comm, "\n")] = '\0';
+}
+
+static int add_vfio_group(SafetyHost *h, int group, const char *pid) {
+        VfioHolder *grown, *holder;
 
         for (size_t i = 0; i < h->n_vfio_groups; i++)
-                if (h->vfio_groups[i] == group)
+                if (h->vfio_groups[i].group == group)
                         return 0;
-        grown = realloc(h->vfio_groups, sizeof(int) * (h->n_vfio_groups + 1));
+        grown = realloc(h->vfio_groups, sizeof(VfioHolder) * (h->n_vfio_groups + 1));
         if (!grown)
                 return -ENOMEM;
         h->vfio_groups = grown;
-        h->vfio_groups[h->n_vfio_groups++] = group;
+        holder = &h->vfio_groups[h->n_vfio_groups++];
+        *holder = (VfioHolder){ .group = group, .pid = strtol(pid, NULL, 10) };
+        read_comm(h, pid, holder->comm, sizeof(holder->comm));
         return 0;
 }
 
@@ -257,7 +283,7 @@ static int add_handle(SafetyHost *h, int dfd, const char *name, void *data) {
         if (strncmp(target, "/dev/vfio/", 10) == 0) {
                 group = strtol(target + 10, &end, 10);
                 if (end != target + 10 && *end == '\0' && group >= 0 && group <= INT32_MAX)
-                        return add_vfio_group(h, (int) group);
+                        return add_vfio_group(h, (int) group, pid);
                 return 0;
         }
         return holders_add_open_node(h->holders, h->sysfs, h->proc_fd, pid, target);
@@ -353,6 +379,10 @@ static int holder_reasons(SafetyHost *h, const Device *d, Reason **reasons, size
         return r;
 }
 
+static const char *holder_name(const VfioHolder *v) {
+        return v->comm[0] ? v->comm : "A VM or program";
+}
+
 static int host_reasons(SafetyHost *h, const Device *d, Reason **reasons, size_t *n) {
         int r = 0;
 
@@ -364,9 +394,10 @@ static int host_reasons(SafetyHost *h, const Device *d, Reason **reasons, size_t
                                        u->what);
         }
         for (size_t i = 0; i < h->n_vfio_groups && r >= 0; i++)
-                if (h->vfio_groups[i] == d->iommu_group)
+                if (h->vfio_groups[i].group == d->iommu_group)
                         r = add_reason(reasons, n, PASSTHRU_ERROR_DEVICE_IN_USE, false,
-                                       "A VM or program has its IOMMU group (/dev/vfio/%d) open.",
+                                       "%s (pid %ld) has its IOMMU group (/dev/vfio/%d) open.",
+                                       holder_name(&h->vfio_groups[i]), h->vfio_groups[i].pid,
                                        d->iommu_group);
         if (r >= 0)
                 r = holder_reasons(h, d, reasons, n);
@@ -465,10 +496,11 @@ const Holders *safety_host_holders(const SafetyHost *h) {
 
 int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal) {
         for (size_t i = 0; h && i < h->n_vfio_groups; i++)
-                if (h->vfio_groups[i] == d->iommu_group)
+                if (h->vfio_groups[i].group == d->iommu_group)
                         return refusal_set(
                                 refusal, PASSTHRU_ERROR_DEVICE_IN_USE,
-                                "%s is in use: a VM or program has /dev/vfio/%d open. Stop it first.",
-                                d->address_str, d->iommu_group);
+                                "%s is in use: %s (pid %ld) has /dev/vfio/%d open. Stop it first.",
+                                d->address_str, holder_name(&h->vfio_groups[i]), h->vfio_groups[i].pid,
+                                d->iommu_group);
         return 0;
 }

@@ -65,6 +65,7 @@ static void make_proc(Fixture *f, const char *proc) {
         testbed_device_link(f->tb, "class/drm/card1", ASPEED, "drm/card1");
         /* A VM holds the group of the VF on vfio-pci. */
         test_symlink_in(proc, "4243/fd/3", "/dev/vfio/5");
+        test_write_file(proc, "4243/comm", "qemu-system-x86\n");
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
@@ -449,6 +450,7 @@ static void test_protected(Fixture *f, gconstpointer data) {
         /* Giving back what a VM holds open would block in the kernel: refused. */
         (void) call(f, "Unbind", "0000:03:10.4", &e6, NULL);
         harness_assert_dbus_error(e6, PASSTHRU_ERROR_DEVICE_IN_USE, "/dev/vfio/5");
+        g_assert_nonnull(strstr(e6->message, "qemu-system-x86 (pid 4243)"));
         assert_kernel(f, "0000:03:10.4", "vfio-pci", NULL);
 
         /* A handle opened after the daemon started is seen at the next Bind, and in Blockers. */
@@ -866,6 +868,118 @@ static void test_unbind_driver(Fixture *f, gconstpointer data) {
 
 #define CLIENT(f, ...) HARNESS_RUN((f)->h, __VA_ARGS__)
 
+/* ---- the libvirt hook: passthructl libvirt-hook with a domain XML of tests/data/libvirt ---- */
+
+#define HOOK_DOMAIN "gpu-vm"
+
+/* libvirt's call: hooks/qemu.d/passthru DOMAIN OPERATION SUB-OPERATION -, the XML on stdin. */
+static HarnessRun run_hook(Fixture *f, const char *bus_option, const char *xml, const char *domain,
+                           const char *op, const char *sub_op) {
+        g_autofree char *path = g_test_build_filename(G_TEST_DIST, "data", "libvirt", xml, NULL);
+
+        return harness_run(
+                f->h, (const char *const[]){
+                              "/bin/sh", "-c", "exec \"$0\" $1 libvirt-hook \"$2\" \"$3\" \"$4\" - < \"$5\"",
+                              harness_client_path(), bus_option, domain, op, sub_op, path, NULL });
+}
+
+static char *claim(Fixture *f, const char *address) {
+        g_autofree char *path = g_build_filename(f->dir, "run", "vms", address, NULL);
+        char *contents = NULL;
+
+        g_file_get_contents(path, &contents, NULL, NULL);
+        return contents;
+}
+
+/* prepare binds the domain's managed='no' PCI hostdevs (the GPU with its audio mate, a VF)
+ * for it, leaves managed='yes' alone; release gives back exactly what prepare bound and is
+ * not remembered: the VF, on vfio-pci before the VM started, stays there, and so does the
+ * audio function, remembered while the domain ran. */
+static void test_libvirt_hook(Fixture *f, gconstpointer data) {
+        SKIP_WITHOUT_DAEMON(f);
+        g_auto(HarnessRun) before = CLIENT(f, "bind", VF0);
+        g_assert_cmpint(before.status, ==, 0);
+
+        g_auto(HarnessRun) prepare = run_hook(f, "", "gpu-audio-vf.xml", HOOK_DOMAIN, "prepare", "begin");
+        g_assert_cmpint(prepare.status, ==, 0);
+        g_assert_cmpstr(prepare.err, ==, "");
+        assert_kernel(f, GPU, "vfio-pci", "vfio-pci");
+        assert_kernel(f, GPU_AUDIO, "vfio-pci", "vfio-pci");
+        assert_kernel(f, VF0, "vfio-pci", "vfio-pci");
+        assert_kernel(f, NVME, "nvme", NULL);
+        g_autofree char *gpu_claim = claim(f, GPU), *audio_claim = claim(f, GPU_AUDIO),
+                        *vf_claim = claim(f, VF0);
+        g_assert_cmpstr(gpu_claim, ==, HOOK_DOMAIN);
+        g_assert_cmpstr(audio_claim, ==, HOOK_DOMAIN);
+        g_assert_null(vf_claim);
+        /* On vfio-pci already: it only got its driver_override, and is not the domain's. */
+        assert_kernel(f, "0000:03:10.4", "vfio-pci", "vfio-pci");
+        g_autofree char *vf4_claim = claim(f, "0000:03:10.4");
+        g_assert_null(vf4_claim);
+
+        /* Another domain's release gives back nothing of this one's. */
+        g_auto(HarnessRun) other = run_hook(f, "", "gpu-audio-vf.xml", "other-vm", "release", "end");
+        g_assert_cmpint(other.status, ==, 0);
+        assert_kernel(f, GPU, "vfio-pci", "vfio-pci");
+
+        /* Remembered meanwhile: it stays on vfio-pci when the domain stops. */
+        g_auto(HarnessRun) keep = CLIENT(f, "persist", GPU_AUDIO, "on");
+        g_assert_cmpint(keep.status, ==, 0);
+
+        g_auto(HarnessRun) release = run_hook(f, "", "gpu-audio-vf.xml", HOOK_DOMAIN, "release", "end");
+        g_assert_cmpint(release.status, ==, 0);
+        assert_kernel(f, GPU, "nouveau", NULL);
+        assert_kernel(f, GPU_AUDIO, "vfio-pci", "vfio-pci");
+        assert_kernel(f, VF0, "vfio-pci", "vfio-pci");
+        assert_kernel(f, "0000:03:10.4", "vfio-pci", "vfio-pci");
+        assert_kernel(f, NVME, "nvme", NULL);
+        g_autofree char *gone = claim(f, GPU);
+        g_assert_null(gone);
+}
+
+/* A protected function refuses the start with the daemon's reason; what the hook bound
+ * before it in the same run goes back. */
+static void test_libvirt_hook_refused(Fixture *f, gconstpointer data) {
+        SKIP_WITHOUT_DAEMON(f);
+        g_auto(HarnessRun) r = run_hook(f, "", "protected.xml", "protected-vm", "prepare", "begin");
+
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_nonnull(strstr(r.err, "default route"));
+        g_assert_nonnull(strstr(r.err, "Domain 'protected-vm' does not start: 0000:03:10.0 cannot"));
+        assert_kernel(f, VF0, "igbvf", NULL);
+        assert_kernel(f, GPU, "nouveau", NULL);
+        assert_kernel(f, GPU_AUDIO, "snd_hda_intel", NULL);
+        g_autofree char *gpu_claim = claim(f, GPU);
+        g_assert_null(gpu_claim);
+}
+
+/* A domain without managed='no' PCI hostdevs, or an operation other than prepare and
+ * release, costs no D-Bus call: it succeeds even with no bus to connect to. */
+static void test_libvirt_hook_no_call(Fixture *f, gconstpointer data) {
+        const char *nowhere = "--bus-address=unix:path=/nonexistent/bus";
+
+        SKIP_WITHOUT_DAEMON(f);
+        g_auto(HarnessRun) plain_vm =
+                run_hook(f, nowhere, "no-pci-hostdev.xml", "plain-vm", "prepare", "begin");
+        g_assert_cmpint(plain_vm.status, ==, 0);
+        g_assert_cmpstr(plain_vm.err, ==, "");
+        g_auto(HarnessRun) started =
+                run_hook(f, nowhere, "gpu-audio-vf.xml", HOOK_DOMAIN, "started", "begin");
+        g_assert_cmpint(started.status, ==, 0);
+        /* The same bus with hostdevs to bind: the call is made, and fails. */
+        g_auto(HarnessRun) gpu_vm =
+                run_hook(f, nowhere, "gpu-audio-vf.xml", HOOK_DOMAIN, "prepare", "begin");
+        g_assert_cmpint(gpu_vm.status, ==, 1);
+        g_auto(HarnessRun) garbage = harness_run(
+                f->h, (const char *const[]){
+                              "/bin/sh", "-c",
+                              "echo '<domain><devices>' | exec \"$0\" libvirt-hook x prepare begin -",
+                              harness_client_path(), NULL });
+        g_assert_cmpint(garbage.status, ==, 1);
+        g_assert_nonnull(strstr(garbage.err, "not well-formed"));
+        assert_kernel(f, GPU, "nouveau", NULL);
+}
+
 /* passthructl bind/unbind: what changed, one line a device; errors as one line. */
 static void test_client(Fixture *f, gconstpointer data) {
         SKIP_WITHOUT_DAEMON(f);
@@ -1130,5 +1244,8 @@ int main(int argc, char *argv[]) {
         ADD("unbind-driver", plain, test_unbind_driver);
         ADD("fault-point", fault_5th_write, test_fault_point);
         ADD("client", plain, test_client);
+        ADD("libvirt-hook", plain, test_libvirt_hook);
+        ADD("libvirt-hook-refused", host_uses, test_libvirt_hook_refused);
+        ADD("libvirt-hook-no-call", plain, test_libvirt_hook_no_call);
         return g_test_run();
 }

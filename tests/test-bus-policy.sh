@@ -139,6 +139,8 @@ for who in root nobody; do
         expect ok "$who: GetDevice" "${s[@]}" $manager org.passthru.Manager.GetDevice string:0000:00:02.0
         expect ok "$who: CheckHost" "${s[@]}" $manager org.passthru.Manager.CheckHost
         expect ok "$who: GetConfig" "${s[@]}" $manager org.passthru.Manager.GetConfig
+        expect ok "$who: GetVmConfig" "${s[@]}" $manager org.passthru.Manager.GetVmConfig \
+                string:0000:00:02.0 string:qemu
         # Refused by the daemon's polkit check (no polkit here), so nothing is written.
         expect org.passthru.Error.NotAuthorized "$who: Persist reaches polkit" "${s[@]}" $manager \
                 org.passthru.Manager.Persist string:0000:00:02.0 boolean:true

@@ -1160,6 +1160,39 @@ static void test_bash_completion(ClientFixture *f, gconstpointer data) {
         g_assert_cmpstrv(persist, ((const char *const[]){ "off", "on", NULL }));
 }
 
+/* The snippet alone on stdout (a VMM's arguments), what to do first on stderr. */
+static void test_vm_config(ClientFixture *f, gconstpointer data) {
+        g_auto(HarnessRun) r = RUN(f, "vm-config", "--qemu", "01:00.1");
+
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpstr(r.out, ==,
+                        "-device vfio-pci,host=0000:01:00.0,id=hostdev0,addr=0x10.0,multifunction=on\n"
+                        "-device vfio-pci,host=0000:01:00.1,id=hostdev1,addr=0x10.1\n");
+        g_assert_nonnull(
+                strstr(r.err, "Not on vfio-pci yet; first run: passthructl bind --group 0000:01:00.1\n"));
+        g_assert_nonnull(strstr(r.err, "Note: 0000:01:00.0: "));
+}
+
+static void test_vm_config_json(ClientFixture *f, gconstpointer data) {
+        g_auto(HarnessRun) r = RUN(f, "vm-config", "--json", "0000:01:00.0");
+        g_auto(HarnessRun) usage = RUN(f, "list", "--proxmox");
+        json_object *o;
+
+        g_assert_cmpint(r.status, ==, 0);
+        o = parse_json(r.out);
+        g_assert_cmpint(json_object_get_int(member(o, "version")), ==, 1);
+        g_assert_cmpstr(member_string(o, "format"), ==, "libvirt");
+        g_assert_true(g_str_has_prefix(member_string(o, "text"),
+                                       "<hostdev mode='subsystem' type='pci' managed='no'>"));
+        g_assert_false(json_object_get_boolean(member(o, "ready")));
+        g_assert_cmpuint(json_object_array_length(member(o, "devices")), ==, 2);
+        g_assert_cmpstr(json_object_get_string(json_object_array_get_idx(member(o, "pending"), 1)), ==,
+                        "0000:01:00.1");
+        g_assert_cmpstr(member_string(o, "bind-command"), ==, "passthructl bind --group 0000:01:00.0");
+        json_object_put(o);
+        assert_error_line(&usage, 64);
+}
+
 #define ADD(path, func) g_test_add(path, ClientFixture, NULL, fixture_setup, func, fixture_teardown)
 
 int main(int argc, char *argv[]) {
@@ -1192,5 +1225,7 @@ int main(int argc, char *argv[]) {
         ADD("/client/fake-bus-deadline", test_fake_bus_deadline);
         ADD("/client/fake-bus-controls", test_fake_bus_controls);
         ADD("/client/bash-completion", test_bash_completion);
+        ADD("/client/vm-config", test_vm_config);
+        ADD("/client/vm-config-json", test_vm_config_json);
         return g_test_run();
 }

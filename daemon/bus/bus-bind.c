@@ -7,11 +7,13 @@
 #include "operations.h"
 #include "polkit.h"
 #include "refusal.h"
+#include "vm-claim.h"
 
 typedef struct BindOptions {
         bool group, dry_run, force;
         bool persist;       /* remember (Bind) or forget (Unbind) the devices moved */
         const char *driver; /* Unbind: give the device to this driver */
+        const char *vm;     /* Bind: for this VM; Unbind: only what was bound for it */
 } BindOptions;
 
 typedef struct {
@@ -39,16 +41,23 @@ static int read_option(sd_bus_message *msg, const char *key, void *userdata, sd_
                 *flag = b;
         } else if (streq(key, "driver") && op == BIND_OPERATION_UNBIND)
                 r = sd_bus_message_read(msg, "v", "s", &o->driver);
-        else
-                return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
-                                         "%s does not know the option '%s'; it takes %s.",
-                                         bind_operation_to_string(op), key,
-                                         op == BIND_OPERATION_BIND ? "group, dry-run, force and persist"
-                                                                   : "group, dry-run, persist and driver");
+        else if (streq(key, "vm")) {
+                r = sd_bus_message_read(msg, "v", "s", &o->vm);
+                if (r >= 0 && !vm_name_is_valid(o->vm))
+                        return sd_bus_error_set(
+                                error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                "The vm option must be a VM's name: 1 to 255 bytes of UTF-8, "
+                                "no control characters.");
+        } else
+                return sd_bus_error_setf(
+                        error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                        "%s does not know the option '%s'; it takes %s.", bind_operation_to_string(op), key,
+                        op == BIND_OPERATION_BIND ? "group, dry-run, force, persist and vm"
+                                                  : "group, dry-run, persist, driver and vm");
         if (r < 0)
                 return sd_bus_error_setf(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
                                          "Option '%s' has the wrong type: group, dry-run, force and persist "
-                                         "are booleans, driver is a string.",
+                                         "are booleans, driver and vm are strings.",
                                          key);
         return 0;
 }
@@ -189,7 +198,8 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
                                                .force = o.force,
                                                .dry_run = o.dry_run,
                                                .persist = o.persist,
-                                               .driver = o.driver },
+                                               .driver = o.driver,
+                                               .vm = o.vm },
                           &plan, on_operation_done, c, &refusal);
         if (r > 0)
                 return 1; /* started: on_operation_done answers */

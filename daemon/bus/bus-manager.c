@@ -11,6 +11,7 @@
 #include "manager.h"
 #include "passthru-dbus.h"
 #include "refusal.h"
+#include "vm-config.h"
 
 static int property_get_iommu_enabled(sd_bus *bus, const char *path, const char *interface,
                                       const char *property, sd_bus_message *reply, void *userdata,
@@ -184,6 +185,77 @@ static int method_unbind(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return method_bind_or_unbind(msg, userdata, BIND_OPERATION_UNBIND, error);
 }
 
+static int append_strv_entry(sd_bus_message *m, const char *key, char **l) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append_basic(m, 's', key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, l);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_vm_config_details(sd_bus_message *reply, VmFormat format, const VmConfig *c) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "format", "s", vm_format_to_string(format));
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "ready", "b", !c->pending);
+        if (r >= 0)
+                r = append_strv_entry(reply, "devices", c->devices);
+        if (r >= 0)
+                r = append_strv_entry(reply, "pending", c->pending);
+        if (r >= 0 && c->bind_command)
+                r = sd_bus_message_append(reply, "{sv}", "bind-command", "s", c->bind_command);
+        if (r >= 0)
+                r = append_strv_entry(reply, "notes", c->notes);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+/* Reading, so free for everyone: the snippet says what a VM needs, it changes nothing. */
+static int method_get_vm_config(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(vm_config_done) VmConfig c = {};
+        _cleanup_(refusal_done) Refusal refusal = {};
+        Bus *b = userdata;
+        const char *name;
+        VmFormat format;
+        PciAddress a;
+        int r;
+
+        r = bus_read_address(msg, &a, error);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        format = vm_format_from_string(name);
+        if (format < 0)
+                return sd_bus_error_set(error, PASSTHRU_ERROR_INVALID_ARGUMENT,
+                                        "Unknown format; GetVmConfig knows libvirt, qemu and proxmox.");
+        r = vm_config_make(&b->manager->table, &a, format, &c, &refusal);
+        if (r < 0)
+                return bus_error_from_refusal(error, &refusal, r);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", c.text);
+        if (r >= 0)
+                r = append_vm_config_details(reply, format, &c);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PROJECT_VERSION);
@@ -214,6 +286,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CheckHost", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a" PASSTHRU_HOST_CHECK_ROW_SIGNATURE, checks),
                                 method_check_host, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetVmConfig", SD_BUS_ARGS("s", address, "s", format),
+                                SD_BUS_RESULT("s", text, "a{sv}", details), method_get_vm_config,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Bind", SD_BUS_ARGS("s", address, "a{sv}", options),
                                 SD_BUS_RESULT("a(sss)", changes), method_bind, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unbind", SD_BUS_ARGS("s", address, "a{sv}", options),

@@ -364,6 +364,35 @@ def run(tb, page, url):
           "the daemon has Manager.Persist: persistence switches, none on (%d)" % len(persist_boxes))
     page.screenshot("overview")
 
+    # "Use in a VM": a device's details show GetVmConfig's three snippets, each with a copy button.
+    vm_part = '#groups tr[data-address="%s"] details.vm-config' % GPU_AUDIO
+    check(page.js("return document.querySelector(arguments[0]) !== null && !document.querySelector(arguments[0]).open", vm_part),
+          "the audio function has a closed 'Use in a VM' part")
+    check(page.js("return document.querySelector('#groups tr[data-address=\"0000:00:01.0\"] details.vm-config') === null"),
+          "a bridge has none")
+    page.js("document.querySelector(arguments[0] + ' > summary').click();", vm_part)
+    snippets = wait_for(lambda: page.js("""
+        const s = [...document.querySelectorAll(arguments[0] + ' .vm-snippet')];
+        return s.length === 3 ? s.map(x => [x.dataset.format, x.querySelector('pre').textContent]) : null;""", vm_part),
+        "the three snippets of %s" % GPU_AUDIO)
+    for fmt, text in snippets:
+        expected = tb.busctl("call", "org.passthru.Manager", "/org/passthru/Manager", "org.passthru.Manager",
+                             "GetVmConfig", "ss", GPU_AUDIO, fmt)["data"][0]
+        check(text == expected, "the %s snippet is GetVmConfig's text: %r" % (fmt, text))
+    check([f for f, _ in snippets] == ["libvirt", "qemu", "proxmox"], "libvirt, QEMU and Proxmox, in that order")
+    check("multifunction=on" in snippets[1][1] and GPU in snippets[1][1], "the QEMU lines take the GPU along on one slot")
+    pending = page.js("return document.querySelector(arguments[0] + ' .vm-pending').textContent", vm_part)
+    check("passthructl bind --group " + GPU_AUDIO in pending, "it says how to get them to vfio-pci: %r" % pending)
+    page.js("""Object.defineProperty(navigator, 'clipboard', { configurable: true, value: {
+                   writeText: t => { window.passthruCopied = t; return Promise.resolve(); } } });""")
+    page.js("document.querySelector(arguments[0] + ' .vm-snippet[data-format=\"qemu\"] .btn-copy').click();", vm_part)
+    wait_for(lambda: page.js("return window.passthruCopied") == snippets[1][1], "the copy button to copy the QEMU lines")
+    check(page.js("return document.querySelector(arguments[0] + ' .vm-snippet[data-format=\"qemu\"] .btn-copy').textContent", vm_part)
+          == "Copied", "the button says it copied")
+    page.screenshot("use-in-vm")
+    page.js("document.querySelector(arguments[0] + ' > summary').click();", vm_part)
+    wait_for(lambda: page.js("return !document.querySelector(arguments[0]).open", vm_part), "the part to close again")
+
     # A hotplug shows up without reload.
     tb.command("hotplug")
     wait_for(lambda: page.row_driver(HOTPLUG) == "e1000e", "the hotplugged NIC %s on e1000e in the page" % HOTPLUG)
