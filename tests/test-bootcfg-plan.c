@@ -224,14 +224,14 @@ static void test_special_grub(PlanFixture *f, gconstpointer data) {
 
         g_assert_cmpint(g_rename(grub, moved), ==, 0);
         g_assert_cmpint(mkfifo(grub, 0644), ==, 0);
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, -EBADMSG);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, -EBADMSG);
         g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
         g_assert_cmpuint(p.n_files, ==, 0);
         boot_plan_done(&p);
 
         g_assert_cmpint(g_unlink(grub), ==, 0);
         g_assert_cmpint(symlink("grub.real", grub), ==, 0);
-        g_assert_cmpint(boot_plan_make(f->fd, &in, &p), ==, -EBADMSG);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, -EBADMSG);
         boot_plan_done(&p);
 }
 
