@@ -362,9 +362,12 @@ static int check_interrupt_remapping(const HostFacts *f, HostChecks *c) {
         if (line)
                 return add(c, "interrupt-remapping", HOST_CHECK_PASS,
                            text("on: %s: \"%s\"", klog_name(f), line), no_remedy());
-        if (unsafe)
+        if (unsafe && unsafe->file)
                 unsafe_text = text("; %s:%u sets allow_unsafe_interrupts=1, which is insecure", unsafe->file,
                                    unsafe->line);
+        else if (unsafe)
+                unsafe_text = text("; the modprobe configuration (`modprobe -c`) sets allow_unsafe_interrupts=1, "
+                                   "which is insecure");
         else
                 unsafe_text =
                         text("%s", f->unsafe_interrupts_allowed
@@ -664,9 +667,14 @@ static char *boot_fix(const HostFacts *f, const Device *d, const char *module, b
                 return NULL;
         if (ids_only)
                 return text("for %s add%s to /etc/modprobe.d/vfio.conf.", d->address_str, softdep);
-        if (ids)
+        if (ids && ids->file)
                 return text("for %s add %04x:%04x to the ids= list of %s:%u%s%s.", d->address_str,
                             d->vendor_id, d->device_id, ids->file, ids->line, *softdep ? " and" : "",
+                            *softdep ? softdep : "");
+        if (ids)
+                return text("for %s add %04x:%04x to the ids= list of the `options vfio-pci` line in "
+                            "modprobe.d%s%s.",
+                            d->address_str, d->vendor_id, d->device_id, *softdep ? " and" : "",
                             *softdep ? softdep : "");
         return text("for %s add `options vfio-pci ids=%04x:%04x`%s%s to /etc/modprobe.d/vfio.conf.",
                     d->address_str, d->vendor_id, d->device_id, *softdep ? " and" : "", softdep);
@@ -689,8 +697,10 @@ static int check_boot_binding(const HostFacts *f, HostChecks *c) {
                         continue;
                 l = kept_off(f, d, module, &ids_only);
                 if (l) {
-                        entry = text("%s (\"%s %s\" at %s:%u)", d->address_str, l->words[0], l->words[1],
-                                     l->file, l->line);
+                        entry = l->file ? text("%s (\"%s %s\" at %s:%u)", d->address_str, l->words[0],
+                                               l->words[1], l->file, l->line)
+                                        : text("%s (\"%s %s\" in modprobe.d)", d->address_str, l->words[0],
+                                               l->words[1]);
                         r = entry ? append(&ok, ", ", entry) : -ENOMEM;
                         continue;
                 }

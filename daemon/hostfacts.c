@@ -256,11 +256,11 @@ static void read_modules(HostFacts *f, Sysfs *s, Kmod *kmod) {
 
 static int config_lines_add(ConfigLines *c, const char *file, unsigned line, char **words) {
         ConfigLine *grown = realloc(c->items, sizeof(ConfigLine) * (c->n + 1));
-        char *copy = strdup(file);
+        char *copy = file ? strdup(file) : NULL;
 
         if (grown)
                 c->items = grown;
-        if (!grown || !copy) {
+        if (!grown || (file && !copy)) {
                 free(copy);
                 return -ENOMEM;
         }
@@ -328,17 +328,45 @@ static int read_config_dir(int etc_fd, const char *dir, ConfigLines *c) {
         return 0;
 }
 
+/* "KEYWORD MODULE VALUE..." as words, the way a line of modprobe.d reads. */
+static int add_modprobe_line(const char *keyword, const char *module, const char *value, void *userdata) {
+        _cleanup_strv_free_ char **words = NULL, **values = NULL;
+        int r;
+
+        r = strv_extend(&words, keyword);
+        if (r >= 0)
+                r = strv_extend(&words, module);
+        if (r >= 0 && value)
+                r = strv_split(value, " \t", &values);
+        for (char **v = values; r >= 0 && v && *v; v++)
+                r = strv_extend(&words, *v);
+        /* Remedies quote these words on D-Bus. */
+        for (char **w = words; r >= 0 && w && *w; w++)
+                r = utf8_make_valid(w);
+        if (r < 0)
+                return r;
+        r = config_lines_add(userdata, NULL, 0, words);
+        if (r < 0)
+                return r;
+        TAKE_PTR(words);
+        return 0;
+}
+
+int host_facts_read_modprobe(HostFacts *f, Kmod *kmod) {
+        config_lines_done(&f->modprobe);
+        if (!kmod)
+                return 0;
+        return kmod_config_for_each(kmod, add_modprobe_line, &f->modprobe);
+}
+
 static int read_config(HostFacts *f, int etc_fd) {
         int r;
 
         config_lines_done(&f->boot_modules);
-        config_lines_done(&f->modprobe);
         config_lines_done(&f->initramfs_modules);
         r = read_config_file(etc_fd, "modules", "/etc/modules", &f->boot_modules);
         if (r >= 0)
                 r = read_config_dir(etc_fd, "modules-load.d", &f->boot_modules);
-        if (r >= 0)
-                r = read_config_dir(etc_fd, "modprobe.d", &f->modprobe);
         if (r >= 0)
                 r = read_config_file(etc_fd, "initramfs-tools/modules", "/etc/initramfs-tools/modules",
                                      &f->initramfs_modules);
@@ -523,6 +551,8 @@ int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod) {
 
         etc_fd = open_root(roots->etc ?: "/etc");
         r = etc_fd < 0 ? 0 : read_config(f, etc_fd);
+        if (r >= 0)
+                r = host_facts_read_modprobe(f, kmod);
         if (r < 0)
                 return log_error_errno(r, "Failed to read configuration: %m");
         dev_fd = open_root(roots->dev ?: "/dev");
