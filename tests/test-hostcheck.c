@@ -323,6 +323,35 @@ static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
         f->roots.sysfs = recorded;
 }
 
+/* The Secure Boot variable of efivarfs: 4 bytes of attributes, then the value. */
+static void test_intel_secure_boot(HostFixture *f, gconstpointer data) {
+        g_autofree char *sys = host_path(f, "sys"), *copy = g_build_filename(f->tmp, "sys", NULL);
+        g_autofree char *vars = g_build_filename(copy, "firmware", "efi", "efivars", NULL);
+        g_autofree char *var = g_build_filename(vars, "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", NULL);
+        const char *argv[] = { "cp", "-a", sys, copy, NULL };
+        _cleanup_(sysfs_freep) Sysfs *s = NULL;
+        Sysfs *recorded = f->roots.sysfs;
+        int status;
+
+        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                   &status, NULL));
+        g_assert_cmpint(status, ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(vars, 0755), ==, 0);
+        g_assert_cmpint(sysfs_open(copy, &s), ==, 0);
+        f->roots.sysfs = s;
+        g_assert_true(g_file_set_contents(var, "\x06\0\0\0\x01", 5, NULL));
+        g_assert_cmpint(host_facts_read_bootcfg(&f->facts, &f->roots), ==, 0);
+        g_assert_cmpint(f->facts.boot.secure_boot, ==, 1);
+        g_assert_true(g_file_set_contents(var, "\x06\0\0\0\0", 5, NULL));
+        g_assert_cmpint(host_facts_read_bootcfg(&f->facts, &f->roots), ==, 0);
+        g_assert_cmpint(f->facts.boot.secure_boot, ==, 0);
+        /* Cut short: unknown, not off. */
+        g_assert_true(g_file_set_contents(var, "\x06\0", 2, NULL));
+        g_assert_cmpint(host_facts_read_bootcfg(&f->facts, &f->roots), ==, 0);
+        g_assert_cmpint(f->facts.boot.secure_boot, <, 0);
+        f->roots.sysfs = recorded;
+}
+
 static void test_intel_wrapped_log(HostFixture *f, gconstpointer data) {
         const HostCheck *c;
 
@@ -789,6 +818,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         ADD("/hostcheck/intel/ready", intel, test_intel_ready);
         ADD("/hostcheck/intel/iommu-pt", intel, test_intel_iommu_pt);
+        ADD("/hostcheck/intel/secure-boot", intel, test_intel_secure_boot);
         ADD("/hostcheck/intel/wrapped-log", intel_wrapped, test_intel_wrapped_log);
         ADD("/hostcheck/intel/no-interrupt-remapping", intel, test_intel_no_ir);
         ADD("/hostcheck/intel/persistent", intel, test_intel_persistent);
