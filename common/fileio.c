@@ -45,7 +45,8 @@ static int read_to_end(int fd, size_t max, char **ret, size_t *ret_size) {
         return 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size, struct stat *ret_st) {
+int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, char **ret, size_t *ret_size,
+                 struct stat *ret_st) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
         int r;
@@ -53,7 +54,9 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
         assert(path);
         assert(ret);
         /* O_NONBLOCK: opening a FIFO must not wait for a writer before fstat() refuses it. */
-        fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        fd = openat(dirfd, path,
+                    O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
+                            (flags & READ_FILE_FOLLOW ? 0 : O_NOFOLLOW));
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)

@@ -78,7 +78,8 @@ static int send_all(int fd, const char *text) {
 /* text into name under dirfd (write_file_atomic_at()): a crash leaves the old file or the new
  * one, never a part. mode for a new file; an existing file keeps its own mode and owner. */
 static int write_atomic_at(int dirfd, const char *name, const char *text, mode_t mode) {
-        return write_file_atomic_at(dirfd, name, text, strlen(text), &(WriteFileParams){ .mode = mode }, NULL);
+        return write_file_atomic_at(dirfd, name, text, strlen(text), &(WriteFileParams){ .mode = mode },
+                                    NULL);
 }
 
 /* A copy of the file as it is now, under a name no earlier backup has. */

@@ -88,14 +88,15 @@ int bootcfg_read_file_at(int dirfd, const char *path, size_t max, char **ret) {
         size_t len = 0;
         int r;
 
-        r = read_file_at(dirfd, path, max, &buf, &len, NULL);
+        r = read_file_at(dirfd, path, max, 0, &buf, &len, NULL);
         if (r == -ELOOP || r == -EBADFD || r == -EISDIR)
                 return log_warning_errno(EBADMSG,
-                                       "%s is not a regular file (a symbolic link, FIFO, device or "
-                                       "directory): passthru reads and edits only regular files.",
-                                       path);
+                                         "%s is not a regular file (a symbolic link, FIFO, device or "
+                                         "directory): passthru reads and edits only regular files.",
+                                         path);
         if (r == -EFBIG)
-                return log_warning_errno(r, "%s is larger than %zu bytes, too large for a boot file.", path, max);
+                return log_warning_errno(r, "%s is larger than %zu bytes, too large for a boot file.", path,
+                                         max);
         if (r < 0)
                 return r;
         if (strlen(buf) != len)

@@ -612,7 +612,7 @@ int config_load(const char *dir, Config **ret, ConfigError *ret_error) {
                 return load_absent(ret);
         if (dir_fd < 0)
                 return fail(-errno, ret_error, dir, 0, "Cannot open the directory: %s.", strerror(errno));
-        r = read_file_at(dir_fd, CONFIG_FILE, CONFIG_SIZE_MAX, &text, &size, &st);
+        r = read_file_at(dir_fd, CONFIG_FILE, CONFIG_SIZE_MAX, 0, &text, &size, &st);
         if (r == -ENOENT)
                 return load_absent(ret);
         if (r < 0)
@@ -633,7 +633,8 @@ int config_clean_temporaries(const char *dir) {
         dir = dir ?: CONFIG_DIR;
         dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
-                return errno == ENOENT ? 0 : log_warning_errno(errno, "Failed to open %s, ignoring: %m", dir);
+                return errno == ENOENT ? 0
+                                       : log_warning_errno(errno, "Failed to open %s, ignoring: %m", dir);
         r = write_file_clean_temporaries_at(dir_fd, CONFIG_FILE);
         if (r < 0)
                 return log_warning_errno(r, "Failed to remove temporary files from %s, ignoring: %m", dir);
@@ -938,7 +939,8 @@ int config_save(Config *c, const char *dir) {
                 return log_warning_errno(r, "%s/%s changed on disk since it was read, not overwriting it.",
                                          dir, CONFIG_FILE);
         if (r == -EPERM)
-                return log_error_errno(r, "Failed to write %s/%s keeping its owner (%m); nothing was changed.",
+                return log_error_errno(r,
+                                       "Failed to write %s/%s keeping its owner (%m); nothing was changed.",
                                        dir, CONFIG_FILE);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s/%s: %m", dir, CONFIG_FILE);

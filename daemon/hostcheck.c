@@ -366,8 +366,9 @@ static int check_interrupt_remapping(const HostFacts *f, HostChecks *c) {
                 unsafe_text = text("; %s:%u sets allow_unsafe_interrupts=1, which is insecure", unsafe->file,
                                    unsafe->line);
         else if (unsafe)
-                unsafe_text = text("; the modprobe configuration (`modprobe -c`) sets allow_unsafe_interrupts=1, "
-                                   "which is insecure");
+                unsafe_text =
+                        text("; the modprobe configuration (`modprobe -c`) sets allow_unsafe_interrupts=1, "
+                             "which is insecure");
         else
                 unsafe_text =
                         text("%s", f->unsafe_interrupts_allowed

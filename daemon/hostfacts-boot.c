@@ -200,7 +200,7 @@ static void read_security(BootFacts *b, int sysfs_fd) {
             (open_bracket = strchr(text, '[')) && (close_bracket = strchr(open_bracket, ']')))
                 b->lockdown = strndup(open_bracket + 1, close_bracket - open_bracket - 1);
         /* efivarfs: 4 bytes of attributes, then the value */
-        r = read_file_at(sysfs_fd, SECURE_BOOT_VAR, 4096, &var, &size, NULL);
+        r = read_file_at(sysfs_fd, SECURE_BOOT_VAR, 4096, 0, &var, &size, NULL);
         b->secure_boot = r < 0 ? r : size >= 5 ? var[4] == 1 : -EIO;
 }
 

@@ -72,8 +72,9 @@ static int open_root(const char *path) {
         return fd < 0 ? -errno : fd;
 }
 
-/* A file read whole (read_file_at(): regular, no link, never blocking, capped), as a stream
- * for the parsers; the stream reads from text, which lives until text_file_done(). */
+/* A file read whole (read_file_at(): regular, never blocking, capped; a link is followed, as
+ * modprobe and systemd-modules-load follow it), as a stream for the parsers; the stream reads from text,
+ * which lives until text_file_done(). */
 typedef struct TextFile {
         char *text;
         FILE *f;
@@ -91,7 +92,7 @@ static int text_file_open_at(int dirfd, const char *path, TextFile *ret) {
         FILE *f;
         int r;
 
-        r = read_file_at(dirfd, path, TEXT_FILE_MAX, &text, &size, NULL);
+        r = read_file_at(dirfd, path, TEXT_FILE_MAX, READ_FILE_FOLLOW, &text, &size, NULL);
         if (r < 0)
                 return r;
         f = fmemopen(text, size, "r");
@@ -305,8 +306,11 @@ static int read_config_file(int dirfd, const char *path, const char *shown, Conf
         r = text_file_open_at(dirfd, path, &t);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0)
-                return log_warning_errno(r, "Failed to read %s, ignoring: %m", shown);
+        if (r < 0) {
+                /* One unreadable file does not hide the others from the checks. */
+                log_warning_errno(r, "Failed to read %s, ignoring: %m", shown);
+                return 0;
+        }
         return config_lines_parse(t.f, shown, c);
 }
 

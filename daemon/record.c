@@ -129,7 +129,7 @@ int record_load(Records *rec, const char *address, char **ret_driver, char **ret
 
         /* A record is never a link to somewhere else; a FIFO would block the daemon and a
          * device node is no record: only regular files. */
-        r = read_file_at(rec->dir_fd, address, RECORD_SIZE_MAX, &text, &size, NULL);
+        r = read_file_at(rec->dir_fd, address, RECORD_SIZE_MAX, 0, &text, &size, NULL);
         if (r == -ELOOP)
                 return log_warning_errno(r, "Record of %s is a symbolic link, ignoring it.", address);
         if (r == -EBADFD || r == -EISDIR)

@@ -9,13 +9,20 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+typedef enum ReadFileFlags {
+        /* Follow a symbolic link in the last component: for files the daemon only reads and
+         * that distributions ship as links (/etc/modules-load.d/modules.conf -> ../modules). */
+        READ_FILE_FOLLOW = 1 << 0,
+} ReadFileFlags;
+
 /* Reads the regular file dirfd/path (AT_FDCWD for a path of the process's own) of at most max
  * bytes into a NUL-terminated buffer; *ret_size (may be NULL) is its length, which counts any
- * NUL bytes inside. Opened with O_NOFOLLOW and O_NONBLOCK: a symbolic link is -ELOOP, a FIFO
- * never blocks and, like any file that is not regular, is -EBADFD (a directory -EISDIR).
- * -EFBIG past max, also for a file that grows while it is read. ret_st (may be NULL) gets the
- * file's stat, as it was read. */
-int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size, struct stat *ret_st);
+ * NUL bytes inside. Opened with O_NONBLOCK, so a FIFO never blocks and, like any file that is
+ * not regular, is -EBADFD (a directory -EISDIR); and with O_NOFOLLOW unless READ_FILE_FOLLOW:
+ * a symbolic link is -ELOOP. -EFBIG past max, also for a file that grows while it is read.
+ * ret_st (may be NULL) gets the file's stat, as it was read. */
+int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, char **ret, size_t *ret_size,
+                 struct stat *ret_st);
 
 /* Only replace a file that is still the one that was read. */
 typedef enum WriteExpect {

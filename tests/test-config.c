@@ -761,7 +761,8 @@ static gpointer editor_run(gpointer data) {
                         g_free(text);
                         g_assert_true(g_file_get_contents(e->f->file, &text, NULL, NULL));
                         if (edit_number(text) != e->edits) {
-                                g_test_message("edit %u lost, the file says %u", e->edits, edit_number(text));
+                                g_test_message("edit %u lost, the file says %u", e->edits,
+                                               edit_number(text));
                                 e->lost++;
                         }
                 }

@@ -74,17 +74,17 @@ static void test_read(FileFixture *f, gconstpointer data) {
         size_t size;
 
         put(f, "a", "hello\n");
-        g_assert_cmpint(read_file_at(f->dirfd, "a", 100, &text, &size, &st), ==, 0);
+        g_assert_cmpint(read_file_at(f->dirfd, "a", 100, 0, &text, &size, &st), ==, 0);
         g_assert_cmpstr(text, ==, "hello\n");
         g_assert_cmpuint(size, ==, 6);
         g_assert_cmpint(st.st_size, ==, 6);
         text = mfree(text);
         /* Exactly the cap is fine; one byte more is not. */
-        g_assert_cmpint(read_file_at(f->dirfd, "a", 6, &text, NULL, NULL), ==, 0);
+        g_assert_cmpint(read_file_at(f->dirfd, "a", 6, 0, &text, NULL, NULL), ==, 0);
         text = mfree(text);
-        g_assert_cmpint(read_file_at(f->dirfd, "a", 5, &text, NULL, NULL), ==, -EFBIG);
+        g_assert_cmpint(read_file_at(f->dirfd, "a", 5, 0, &text, NULL, NULL), ==, -EFBIG);
         g_assert_null(text);
-        g_assert_cmpint(read_file_at(f->dirfd, "missing", 100, &text, NULL, NULL), ==, -ENOENT);
+        g_assert_cmpint(read_file_at(f->dirfd, "missing", 100, 0, &text, NULL, NULL), ==, -ENOENT);
 }
 
 static void test_read_refuses(FileFixture *f, gconstpointer data) {
@@ -97,10 +97,16 @@ static void test_read_refuses(FileFixture *f, gconstpointer data) {
         g_assert_cmpint(symlink("a", link), ==, 0);
         g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
         /* No writer on the FIFO: a blocking open would hang here for ever. */
-        g_assert_cmpint(read_file_at(f->dirfd, "fifo", 100, &text, NULL, NULL), ==, -EBADFD);
+        g_assert_cmpint(read_file_at(f->dirfd, "fifo", 100, 0, &text, NULL, NULL), ==, -EBADFD);
         g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
-        g_assert_cmpint(read_file_at(f->dirfd, "link", 100, &text, NULL, NULL), ==, -ELOOP);
-        g_assert_cmpint(read_file_at(f->dirfd, "sub", 100, &text, NULL, NULL), ==, -EISDIR);
+        g_assert_cmpint(read_file_at(f->dirfd, "link", 100, 0, &text, NULL, NULL), ==, -ELOOP);
+        /* Asked to follow: the link's target, but still only a regular file. */
+        g_assert_cmpint(read_file_at(f->dirfd, "link", 100, READ_FILE_FOLLOW, &text, NULL, NULL), ==, 0);
+        g_assert_cmpstr(text, ==, "x");
+        text = mfree(text);
+        g_assert_cmpint(read_file_at(f->dirfd, "fifo", 100, READ_FILE_FOLLOW, &text, NULL, NULL), ==,
+                        -EBADFD);
+        g_assert_cmpint(read_file_at(f->dirfd, "sub", 100, 0, &text, NULL, NULL), ==, -EISDIR);
         g_assert_null(text);
         g_assert_cmpint(g_rmdir(sub), ==, 0);
 }
@@ -165,7 +171,7 @@ static void test_write_expect(FileFixture *f, gconstpointer data) {
         g_assert_cmpint(write_file_atomic_at(f->dirfd, "conf", "2\n", 2, &p, NULL), ==, -ESTALE);
         assert_contents(f, "conf", "1\n");
 
-        g_assert_cmpint(read_file_at(f->dirfd, "conf", 100, &text, NULL, &st), ==, 0);
+        g_assert_cmpint(read_file_at(f->dirfd, "conf", 100, 0, &text, NULL, &st), ==, 0);
         p = (WriteFileParams){ .mode = 0644, .expect = WRITE_SAME, .expected_st = &st };
         g_assert_cmpint(write_file_atomic_at(f->dirfd, "conf", "2\n", 2, &p, &st), ==, 0);
         assert_contents(f, "conf", "2\n");
@@ -222,11 +228,13 @@ static int editor_renames_in(const char *step, void *userdata) {
 
 static void test_write_edit_before_rename(FileFixture *f, gconstpointer data) {
         _cleanup_free_ char *text = NULL;
-        WriteFileParams p = { .mode = 0644, .expect = WRITE_SAME, .before_step = editor_renames_in, .userdata = f };
+        WriteFileParams p = {
+                .mode = 0644, .expect = WRITE_SAME, .before_step = editor_renames_in, .userdata = f
+        };
         struct stat st;
 
         put(f, "conf", "old\n");
-        g_assert_cmpint(read_file_at(f->dirfd, "conf", 100, &text, NULL, &st), ==, 0);
+        g_assert_cmpint(read_file_at(f->dirfd, "conf", 100, 0, &text, NULL, &st), ==, 0);
         p.expected_st = &st;
         g_assert_cmpint(write_file_atomic_at(f->dirfd, "conf", "daemon\n", 7, &p, NULL), ==, -ESTALE);
         assert_contents(f, "conf", "hand edit\n");
@@ -243,7 +251,8 @@ static void test_clean_temporaries(FileFixture *f, gconstpointer data) {
         put(f, ".other.abcdef", "not ours");
         g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
         g_assert_cmpint(write_file_clean_temporaries_at(f->dirfd, "conf"), ==, 2);
-        assert_only(f, (const char *const[]){ "conf", ".conf.toolong1", ".other.abcdef", ".conf.abcdef", NULL });
+        assert_only(
+                f, (const char *const[]){ "conf", ".conf.toolong1", ".other.abcdef", ".conf.abcdef", NULL });
         g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 

@@ -155,8 +155,9 @@ static void fixture_setup(HostFixture *f, gconstpointer data) {
         aliases = host_path(f, "aliases.conf");
         etc_modprobe = host_path(f, "etc/modprobe.d");
         /* The host's modprobe.d as libkmod reads it, beside the recorded aliases. */
-        g_assert_cmpint(kmod_open(modules_dir, (const char *const[]){ aliases, etc_modprobe, NULL }, &f->src.kmod),
-                        ==, 0);
+        g_assert_cmpint(
+                kmod_open(modules_dir, (const char *const[]){ aliases, etc_modprobe, NULL }, &f->src.kmod),
+                ==, 0);
         sys = host_path(f, "sys");
         g_assert_cmpint(sysfs_open(sys, &f->src.sysfs), ==, 0);
         read_devices(f, sys, "devices");
@@ -327,7 +328,8 @@ static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
 static void test_intel_secure_boot(HostFixture *f, gconstpointer data) {
         g_autofree char *sys = host_path(f, "sys"), *copy = g_build_filename(f->tmp, "sys", NULL);
         g_autofree char *vars = g_build_filename(copy, "firmware", "efi", "efivars", NULL);
-        g_autofree char *var = g_build_filename(vars, "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", NULL);
+        g_autofree char *var =
+                g_build_filename(vars, "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", NULL);
         const char *argv[] = { "cp", "-a", sys, copy, NULL };
         _cleanup_(sysfs_freep) Sysfs *s = NULL;
         Sysfs *recorded = f->roots.sysfs;
@@ -397,9 +399,10 @@ static void test_intel_no_ir(HostFixture *f, gconstpointer data) {
                                    &f->facts.modprobe.items[f->facts.modprobe.n++].words),
                         ==, 0);
         rerun_checks(f);
-        assert_contains(assert_check(f, "interrupt-remapping", HOST_CHECK_WARN)->summary,
-                        "the modprobe configuration (`modprobe -c`) sets allow_unsafe_interrupts=1, which is "
-                        "insecure");
+        assert_contains(
+                assert_check(f, "interrupt-remapping", HOST_CHECK_WARN)->summary,
+                "the modprobe configuration (`modprobe -c`) sets allow_unsafe_interrupts=1, which is "
+                "insecure");
 }
 
 static void test_intel_persistent(HostFixture *f, gconstpointer data) {

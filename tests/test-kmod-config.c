@@ -53,7 +53,8 @@ static void fixture_teardown(KmodFixture *f, gconstpointer data) {
 }
 
 static int collect(const char *keyword, const char *module, const char *value, void *userdata) {
-        g_ptr_array_add(userdata, g_strdup_printf("%s %s%s%s", keyword, module, value ? " " : "", value ?: ""));
+        g_ptr_array_add(userdata,
+                        g_strdup_printf("%s %s%s%s", keyword, module, value ? " " : "", value ?: ""));
         return 0;
 }
 

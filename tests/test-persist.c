@@ -404,6 +404,120 @@ static void test_hand_edit(Fixture *f, gconstpointer data) {
         g_assert_true(device_persistent(f, NVME));
 }
 
+/* Persist keeps the mode and owner the admin gave the file (issue 20, item 13). */
+static void test_keeps_mode_owner(Fixture *f, gconstpointer data) {
+        g_autofree char *conf = NULL;
+        struct stat st;
+
+        SKIP_WITHOUT_DAEMON(f);
+        test_write_path(f->conf_path, "# mine\n");
+        g_assert_no_errno(chmod(f->conf_path, 0600));
+        if (geteuid() == 0)
+                g_assert_no_errno(chown(f->conf_path, 1000, 1000));
+        else
+                g_test_message("Not root: the owner is ours, only the mode is shown to be kept.");
+        persist(f, NVME, true);
+        conf = read_conf(f);
+        g_assert_true(g_str_has_prefix(conf, "# mine\n"));
+        g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
+        g_assert_no_errno(stat(f->conf_path, &st));
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+        if (geteuid() == 0) {
+                g_assert_cmpuint(st.st_uid, ==, 1000);
+                g_assert_cmpuint(st.st_gid, ==, 1000);
+        }
+}
+
+/* A save killed before its rename leaves its temporary file; the next start removes it
+ * (issue 20, item 12). */
+static void test_cleans_temporaries(Fixture *f, gconstpointer data) {
+        g_autofree char *left = g_build_filename(f->conf_dir, ".devices.conf.Zq81xP", NULL);
+        g_autofree char *other = g_build_filename(f->conf_dir, "notes.txt", NULL);
+
+        SKIP_WITHOUT_DAEMON(f);
+        daemon_stop(f);
+        test_write_path(left, "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n");
+        test_write_path(other, "mine\n");
+        daemon_start(f);
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_false(g_file_test(left, G_FILE_TEST_EXISTS));
+        g_assert_true(g_file_test(other, G_FILE_TEST_EXISTS));
+}
+
+/* An editor that saves by rename, over and over, while clients call Persist (issue 20, item
+ * 6). Each hand edit carries a counter on its first line; before the next one the editor
+ * checks that the last one is still there. Persist(false) of a device without an entry
+ * saves the file all the same: every call is a rename racing the editor's. */
+typedef struct {
+        const char *path;
+        gint stop;
+        guint edits, lost;
+} Editor;
+
+static guint edit_number(const char *text) {
+        guint n = 0;
+
+        return sscanf(text, "# edit %u", &n) == 1 ? n : 0;
+}
+
+static gpointer editor_run(gpointer data) {
+        Editor *e = data;
+        g_autofree char *tmp = g_strconcat(e->path, ".editor", NULL);
+
+        while (!g_atomic_int_get(&e->stop)) {
+                g_autofree char *text = NULL, *edited = NULL;
+
+                g_assert_true(g_file_get_contents(e->path, &text, NULL, NULL));
+                /* A save that saw the edit puts it back within microseconds: look twice. */
+                if (edit_number(text) != e->edits) {
+                        g_usleep(20000);
+                        g_free(text);
+                        g_assert_true(g_file_get_contents(e->path, &text, NULL, NULL));
+                        if (edit_number(text) != e->edits) {
+                                g_test_message("edit %u lost, the file says %u", e->edits,
+                                               edit_number(text));
+                                e->lost++;
+                        }
+                }
+                edited = g_strdup_printf("# edit %u\n", ++e->edits);
+                g_assert_true(g_file_set_contents(tmp, edited, -1, NULL));
+                g_assert_cmpint(rename(tmp, e->path), ==, 0);
+                g_usleep(g_random_int_range(0, 500));
+        }
+        return NULL;
+}
+
+static void test_races_editor(Fixture *f, gconstpointer data) {
+        Editor e = { .path = f->conf_path };
+        guint saved = 0, busy = 0;
+        GThread *editor;
+
+        SKIP_WITHOUT_DAEMON(f);
+        test_write_path(f->conf_path, "");
+        editor = g_thread_new("editor", editor_run, &e);
+        for (guint i = 0; i < 45; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply =
+                        call(f, "Persist", g_variant_new("(sb)", NVME, false), "()", &error);
+
+                /* "keeps changing on disk; try again": allowed, it lost nothing. */
+                if (error && g_dbus_error_is_remote_error(error) &&
+                    g_str_equal(g_dbus_error_get_remote_error(error), PASSTHRU_ERROR_BUSY)) {
+                        busy++;
+                        continue;
+                }
+                g_assert_no_error(error);
+                saved++;
+        }
+        g_atomic_int_set(&e.stop, 1);
+        g_thread_join(editor);
+        g_test_message("%u Persist calls saved, %u busy, %u hand edits, %u lost", saved, busy, e.edits,
+                       e.lost);
+        g_assert_cmpuint(saved, >, 0);
+        g_assert_cmpuint(e.edits, >, 0);
+        g_assert_cmpuint(e.lost, ==, 0);
+}
+
 /* Without the directory at start-up: the first Persist makes it, and from then on hand
  * edits are seen too. */
 static void test_dir_made(Fixture *f, gconstpointer data) {
@@ -925,6 +1039,9 @@ int main(int argc, char *argv[]) {
         ADD("startup", startup, test_startup);
         ADD("corrupt", corrupt, test_corrupt);
         ADD("hand-edit", plain, test_hand_edit);
+        ADD("keeps-mode-owner", plain, test_keeps_mode_owner);
+        ADD("cleans-temporaries", plain, test_cleans_temporaries);
+        ADD("races-editor", plain, test_races_editor);
         ADD("dir-made", no_dir, test_dir_made);
         ADD("protected", protected, test_protected);
         ADD("protected-allowed", protected_allowed, test_protected_allowed);
