@@ -82,6 +82,27 @@ static void take_output(Output *o, const SpawnParams *p, const char *buf, size_t
         }
 }
 
+/* Waits until fd is readable (0) or the deadline (-1: none) passes (-ETIMEDOUT); a signal
+ * with the cancel flag set is -ECANCELED. */
+static int wait_readable(int fd, const SpawnParams *p, int64_t deadline) {
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+                int n;
+
+                if (deadline >= 0 && left <= 0)
+                        return -ETIMEDOUT;
+                n = poll(&pfd, 1, (int) left);
+                if (n < 0 && errno == EINTR && p->cancel && *p->cancel)
+                        return -ECANCELED;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                return n == 0 ? -ETIMEDOUT : 0;
+        }
+}
+
 /* Reads fd until end of file or the deadline (-1: none). 0 at end of file, -ETIMEDOUT,
  * -ECANCELED, or -errno. */
 static int read_output(int fd, const SpawnParams *p, int64_t deadline) {
@@ -90,22 +111,13 @@ static int read_output(int fd, const SpawnParams *p, int64_t deadline) {
         if (!o)
                 return -ENOMEM;
         for (;;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                int timeout = deadline < 0 ? -1 : (int) (deadline > now_ms() ? deadline - now_ms() : 0);
                 char buf[4096];
                 ssize_t n;
+                int r;
 
-                if (deadline >= 0 && timeout == 0)
-                        return -ETIMEDOUT;
-                n = poll(&pfd, 1, timeout);
-                if (n < 0 && errno == EINTR && p->cancel && *p->cancel)
-                        return -ECANCELED;
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -ETIMEDOUT;
+                r = wait_readable(fd, p, deadline);
+                if (r < 0)
+                        return r;
                 n = read(fd, buf, sizeof(buf));
                 if (n < 0 && (errno == EINTR || errno == EAGAIN))
                         continue;
@@ -126,23 +138,6 @@ static int pidfd_open_(pid_t pid) {
         return fd < 0 ? -errno : fd;
 }
 
-/* Waits for the pidfd to become readable (the child exited) until the deadline (-1: none). */
-static int wait_exit(int pidfd, const SpawnParams *p, int64_t deadline) {
-        for (;;) {
-                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-                int timeout = deadline < 0 ? -1 : (int) (deadline > now_ms() ? deadline - now_ms() : 0);
-                int n = poll(&pfd, 1, timeout);
-
-                if (n < 0 && errno == EINTR && p->cancel && *p->cancel)
-                        return -ECANCELED;
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                return n == 0 ? -ETIMEDOUT : 0;
-        }
-}
-
 static int reap(pid_t pid) {
         int status;
 
@@ -159,7 +154,7 @@ static void stop(pid_t pid, int pidfd) {
         static const SpawnParams no_cancel = {};
 
         (void) kill(-pid, SIGTERM);
-        if (pidfd < 0 || wait_exit(pidfd, &no_cancel, now_ms() + SPAWN_KILL_GRACE_MS) < 0)
+        if (pidfd < 0 || wait_readable(pidfd, &no_cancel, now_ms() + SPAWN_KILL_GRACE_MS) < 0)
                 (void) kill(-pid, SIGKILL);
         (void) reap(pid);
 }
@@ -190,8 +185,9 @@ int spawn_and_wait(const SpawnParams *p) {
         /* Without a pidfd (a kernel before 5.3) the wait after the output has no deadline. */
         pidfd = pidfd_open_(pid);
         r = out_read >= 0 ? read_output(out_read, p, deadline) : 0;
+        /* A pidfd is readable once the program has exited. */
         if (r >= 0 && pidfd >= 0)
-                r = wait_exit(pidfd, p, deadline);
+                r = wait_readable(pidfd, p, deadline);
         if (r < 0) {
                 stop(pid, pidfd);
                 return r;

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "devices-conf.h"
+#include "editor.h"
 #include "pci-dsn.h"
 #include "sysfs.h"
 #include "testbed.h"
@@ -729,60 +730,16 @@ static void test_clean_temporaries(FileFixture *f, gconstpointer data) {
         assert_no_leftovers(f);
 }
 
-/* An editor that saves by rename, over and over, while the daemon saves edits of its own
- * (load, edit, save, again on -ESTALE, as persist.c does). Each edit of the editor carries a
- * counter on its first line; before making the next one it checks that the last one is still
- * there. A save that renamed a file read before the editor's rename over it loses that edit. */
-typedef struct {
-        FileFixture *f;
-        gint stop;
-        guint edits, lost;
-} Editor;
-
-/* The counter on the file's first line, 0 when none. */
-static guint edit_number(const char *text) {
-        guint n = 0;
-
-        return sscanf(text, "# edit %u", &n) == 1 ? n : 0;
-}
-
-static gpointer editor_run(gpointer data) {
-        Editor *e = data;
-        g_autofree char *tmp = g_build_filename(e->f->dir, "editor.tmp", NULL);
-
-        while (!g_atomic_int_get(&e->stop)) {
-                g_autofree char *text = NULL, *edited = NULL;
-                const char *rest;
-
-                g_assert_true(g_file_get_contents(e->f->file, &text, NULL, NULL));
-                /* A save that saw the edit puts it back within microseconds: look twice. */
-                if (edit_number(text) != e->edits) {
-                        g_usleep(20000);
-                        g_free(text);
-                        g_assert_true(g_file_get_contents(e->f->file, &text, NULL, NULL));
-                        if (edit_number(text) != e->edits) {
-                                g_test_message("edit %u lost, the file says %u", e->edits,
-                                               edit_number(text));
-                                e->lost++;
-                        }
-                }
-                rest = edit_number(text) > 0 ? strchr(text, '\n') + 1 : text;
-                edited = g_strdup_printf("# edit %u\n%s", ++e->edits, rest);
-                g_assert_true(g_file_set_contents(tmp, edited, -1, NULL));
-                g_assert_cmpint(rename(tmp, e->f->file), ==, 0);
-                g_usleep(g_random_int_range(0, 300));
-        }
-        return NULL;
-}
-
+/* An editor that saves by rename, over and over (tests/editor.h), while the daemon saves
+ * edits of its own (load, edit, save, again on -ESTALE, as persist.c does): no hand edit may be
+ * lost, not even one renamed in between the save's last check and its rename. */
 static void test_save_races_editor(FileFixture *f, gconstpointer data) {
-        Editor e = { .f = f };
         gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-        guint saved = 0;
-        GThread *editor;
+        guint saved = 0, edits = 0, lost;
+        TestEditor *editor;
 
         write_file(f, "");
-        editor = g_thread_new("editor", editor_run, &e);
+        editor = test_editor_start(f->file);
         for (guint i = 0; i < 600 && saved < 120 && g_get_monotonic_time() < end; i++) {
                 ConfigEntry entry = new_entry();
 
@@ -804,12 +761,11 @@ static void test_save_races_editor(FileFixture *f, gconstpointer data) {
                         break;
                 }
         }
-        g_atomic_int_set(&e.stop, 1);
-        g_thread_join(editor);
-        g_test_message("%u saves, %u hand edits, %u lost", saved, e.edits, e.lost);
+        lost = test_editor_stop(editor, &edits);
+        g_test_message("%u saves, %u hand edits, %u lost", saved, edits, lost);
         g_assert_cmpuint(saved, >, 0);
-        g_assert_cmpuint(e.edits, >, 0);
-        g_assert_cmpuint(e.lost, ==, 0);
+        g_assert_cmpuint(edits, >, 0);
+        g_assert_cmpuint(lost, ==, 0);
 }
 
 /* The documented example (tests/data/config/devices.conf, also in passthru.conf(5)) parses. */

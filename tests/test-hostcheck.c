@@ -292,19 +292,27 @@ static void set_group_type(const char *sys, int group, const char *type) {
                 g_assert_true(g_file_set_contents(path, type, -1, NULL));
 }
 
-static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
-        g_autofree char *sys = host_path(f, "sys"), *copy = g_build_filename(f->tmp, "sys", NULL);
+/* A writable copy of the host's sys/ in the temporary directory, opened as *ret. */
+static char *copy_sys(HostFixture *f, Sysfs **ret) {
+        g_autofree char *sys = host_path(f, "sys");
+        char *copy = g_build_filename(f->tmp, "sys", NULL);
         const char *argv[] = { "cp", "-a", sys, copy, NULL };
-        _cleanup_(sysfs_freep) Sysfs *s = NULL;
-        Sysfs *recorded = f->roots.sysfs;
         int status;
 
         g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
                                    &status, NULL));
         g_assert_cmpint(status, ==, 0);
+        g_assert_cmpint(sysfs_open(copy, ret), ==, 0);
+        return copy;
+}
+
+static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
+        _cleanup_(sysfs_freep) Sysfs *s = NULL;
+        g_autofree char *copy = copy_sys(f, &s);
+        Sysfs *recorded = f->roots.sysfs;
+
         for (int g = 0; g < 7; g++)
                 set_group_type(copy, g, "identity\n");
-        g_assert_cmpint(sysfs_open(copy, &s), ==, 0);
         f->roots.sysfs = s;
 
         run_checks(f);
@@ -326,20 +334,14 @@ static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
 
 /* The Secure Boot variable of efivarfs: 4 bytes of attributes, then the value. */
 static void test_intel_secure_boot(HostFixture *f, gconstpointer data) {
-        g_autofree char *sys = host_path(f, "sys"), *copy = g_build_filename(f->tmp, "sys", NULL);
+        _cleanup_(sysfs_freep) Sysfs *s = NULL;
+        g_autofree char *copy = copy_sys(f, &s);
         g_autofree char *vars = g_build_filename(copy, "firmware", "efi", "efivars", NULL);
         g_autofree char *var =
                 g_build_filename(vars, "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", NULL);
-        const char *argv[] = { "cp", "-a", sys, copy, NULL };
-        _cleanup_(sysfs_freep) Sysfs *s = NULL;
         Sysfs *recorded = f->roots.sysfs;
-        int status;
 
-        g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                                   &status, NULL));
-        g_assert_cmpint(status, ==, 0);
         g_assert_cmpint(g_mkdir_with_parents(vars, 0755), ==, 0);
-        g_assert_cmpint(sysfs_open(copy, &s), ==, 0);
         f->roots.sysfs = s;
         g_assert_true(g_file_set_contents(var, "\x06\0\0\0\x01", 5, NULL));
         g_assert_cmpint(host_facts_read_bootcfg(&f->facts, &f->roots), ==, 0);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "editor.h"
 #include "harness.h"
 #include "mock-polkit.h"
 #include "kernel-emulator.h"
@@ -444,57 +445,16 @@ static void test_cleans_temporaries(Fixture *f, gconstpointer data) {
         g_assert_true(g_file_test(other, G_FILE_TEST_EXISTS));
 }
 
-/* An editor that saves by rename, over and over, while clients call Persist (issue 20, item
- * 6). Each hand edit carries a counter on its first line; before the next one the editor
- * checks that the last one is still there. Persist(false) of a device without an entry
- * saves the file all the same: every call is a rename racing the editor's. */
-typedef struct {
-        const char *path;
-        gint stop;
-        guint edits, lost;
-} Editor;
-
-static guint edit_number(const char *text) {
-        guint n = 0;
-
-        return sscanf(text, "# edit %u", &n) == 1 ? n : 0;
-}
-
-static gpointer editor_run(gpointer data) {
-        Editor *e = data;
-        g_autofree char *tmp = g_strconcat(e->path, ".editor", NULL);
-
-        while (!g_atomic_int_get(&e->stop)) {
-                g_autofree char *text = NULL, *edited = NULL;
-
-                g_assert_true(g_file_get_contents(e->path, &text, NULL, NULL));
-                /* A save that saw the edit puts it back within microseconds: look twice. */
-                if (edit_number(text) != e->edits) {
-                        g_usleep(20000);
-                        g_free(text);
-                        g_assert_true(g_file_get_contents(e->path, &text, NULL, NULL));
-                        if (edit_number(text) != e->edits) {
-                                g_test_message("edit %u lost, the file says %u", e->edits,
-                                               edit_number(text));
-                                e->lost++;
-                        }
-                }
-                edited = g_strdup_printf("# edit %u\n", ++e->edits);
-                g_assert_true(g_file_set_contents(tmp, edited, -1, NULL));
-                g_assert_cmpint(rename(tmp, e->path), ==, 0);
-                g_usleep(g_random_int_range(0, 500));
-        }
-        return NULL;
-}
-
+/* An editor that saves by rename, over and over (tests/editor.h), while clients call Persist
+ * (issue 20, item 6). Persist(false) of a device without an entry saves the file all the same:
+ * every call is a rename racing the editor's. */
 static void test_races_editor(Fixture *f, gconstpointer data) {
-        Editor e = { .path = f->conf_path };
-        guint saved = 0, busy = 0;
-        GThread *editor;
+        guint saved = 0, busy = 0, edits = 0, lost;
+        TestEditor *editor;
 
         SKIP_WITHOUT_DAEMON(f);
         test_write_path(f->conf_path, "");
-        editor = g_thread_new("editor", editor_run, &e);
+        editor = test_editor_start(f->conf_path);
         for (guint i = 0; i < 45; i++) {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) reply =
@@ -509,13 +469,11 @@ static void test_races_editor(Fixture *f, gconstpointer data) {
                 g_assert_no_error(error);
                 saved++;
         }
-        g_atomic_int_set(&e.stop, 1);
-        g_thread_join(editor);
-        g_test_message("%u Persist calls saved, %u busy, %u hand edits, %u lost", saved, busy, e.edits,
-                       e.lost);
+        lost = test_editor_stop(editor, &edits);
+        g_test_message("%u Persist calls saved, %u busy, %u hand edits, %u lost", saved, busy, edits, lost);
         g_assert_cmpuint(saved, >, 0);
-        g_assert_cmpuint(e.edits, >, 0);
-        g_assert_cmpuint(e.lost, ==, 0);
+        g_assert_cmpuint(edits, >, 0);
+        g_assert_cmpuint(lost, ==, 0);
 }
 
 /* Without the directory at start-up: the first Persist makes it, and from then on hand
