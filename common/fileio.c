@@ -7,6 +7,7 @@
 
 #include "dir-list.h"
 #include "fileio.h"
+#include "log.h"
 #include "macros.h"
 
 #define TEMP_SUFFIX_LEN 6
@@ -127,15 +128,23 @@ static int open_temporary(int dirfd, const char *name, mode_t mode, char **ret_t
 }
 
 /* The old file's mode and owner, or mode for a new one. */
-static int take_attributes(int fd, const struct stat *old, mode_t mode) {
+static int take_attributes(int fd, const char *name, const struct stat *old, mode_t mode) {
         struct stat st;
 
         if (old) {
                 if (fstat(fd, &st) < 0)
                         return -errno;
                 if ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
-                    fchown(fd, old->st_uid, old->st_gid) < 0)
-                        return -errno;
+                    fchown(fd, old->st_uid, old->st_gid) < 0) {
+                        if (errno != EPERM)
+                                return -errno;
+                        /* Not root and no CAP_CHOWN: the file becomes the writer's, say so. */
+                        log_warning_errno(errno,
+                                          "Cannot keep the owner %u:%u of %s (%m); the file is "
+                                          "now owned by %u:%u, its mode is kept.",
+                                          (unsigned) old->st_uid, (unsigned) old->st_gid, name,
+                                          (unsigned) st.st_uid, (unsigned) st.st_gid);
+                }
                 mode = old->st_mode & 07777;
         }
         /* After fchown(), which may clear set-ID bits; the umask does not narrow it either. */
@@ -227,11 +236,11 @@ static int take_name(int dirfd, const char *tmp, const char *name, int fd, const
         }
 }
 
-static int write_temporary(int fd, const void *data, size_t size, const struct stat *old, mode_t mode,
-                           const WriteFileParams *p, struct stat *ret_st) {
+static int write_temporary(int fd, const char *name, const void *data, size_t size, const struct stat *old,
+                           mode_t mode, const WriteFileParams *p, struct stat *ret_st) {
         int r;
 
-        r = take_attributes(fd, old, mode);
+        r = take_attributes(fd, name, old, mode);
         if (r >= 0)
                 r = run_step(p, "write");
         if (r >= 0)
@@ -274,7 +283,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t s
         fd = open_temporary(dirfd, name, 0600, &tmp);
         if (fd < 0)
                 return fd;
-        r = write_temporary(fd, data, size, exists ? &old : NULL, p->mode, p, &st);
+        r = write_temporary(fd, name, data, size, exists ? &old : NULL, p->mode, p, &st);
         /* Checked again just before the rename: the file may have changed while we wrote. */
         if (r >= 0)
                 r = check_expected(dirfd, name, p);

@@ -938,10 +938,6 @@ int config_save(Config *c, const char *dir) {
         if (r == -ESTALE)
                 return log_warning_errno(r, "%s/%s changed on disk since it was read, not overwriting it.",
                                          dir, CONFIG_FILE);
-        if (r == -EPERM)
-                return log_error_errno(r,
-                                       "Failed to write %s/%s keeping its owner (%m); nothing was changed.",
-                                       dir, CONFIG_FILE);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s/%s: %m", dir, CONFIG_FILE);
         c->origin = ORIGIN_FILE;

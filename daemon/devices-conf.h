@@ -93,7 +93,7 @@ int config_load(const char *dir, Config **ret, ConfigError *ret_error);
 
 /* Replaces DIR/devices.conf atomically (write_file_atomic_at(): temporary file, fsync, rename,
  * fsync of DIR), creating DIR (mode 0755) if needed. A new file gets mode 0644; an existing one
- * keeps its mode and owner (-EPERM, nothing written, when the owner cannot be kept). On failure
+ * keeps its mode, and its owner where the daemon may keep it (see write_file_atomic_at()). On failure
  * the old file is untouched and the temporary file removed. -ESTALE when the file on disk is
  * not the one c was loaded from (an admin edited it meanwhile), also when the edit is renamed
  * in just before the save's own rename: it is put back, never overwritten. A Config from

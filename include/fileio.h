@@ -44,7 +44,8 @@ typedef struct WriteFileParams {
 
 /* Replaces dirfd/name (a name, no '/') with size bytes of data: a temporary file
  * ".NAME.XXXXXX" next to it, fsync, rename, fsync of the directory. An existing file's mode and
- * owner are kept (-EPERM when the owner cannot be: the old file is then left as it is). With
+ * owner are kept; a writer that may not give files away (not root, no CAP_CHOWN) keeps the mode
+ * only and logs a warning naming the owner it could not keep. With
  * WRITE_SAME or WRITE_ABSENT an edit that lands before the rename is never lost: the new file
  * takes the name with an atomic exchange, and when what it replaced is not the file expected,
  * the two are exchanged back and -ESTALE returned (read again and retry). On any failure the
