@@ -13,7 +13,9 @@
 
 #include "bootcfg-apply.h"
 #include "bootcfg-file.h"
+#include "fileio.h"
 #include "log.h"
+#include "spawn-wait.h"
 #include "strv.h"
 
 static void say(FILE *log, const char *stage, const char *fmt, ...) _printf_(3, 4);
@@ -54,13 +56,13 @@ static int open_parent(int rootfd, const char *path, bool create, const char **r
         return fd;
 }
 
-/* On a socket (the helper's) with MSG_NOSIGNAL: a helper that went away is an error here,
- * not a SIGPIPE. */
-static int write_all_to(int fd, const char *text, bool is_socket) {
+/* On the helper's socket with MSG_NOSIGNAL: a helper that went away is an error here, not a
+ * SIGPIPE. */
+static int send_all(int fd, const char *text) {
         size_t len = strlen(text);
 
         while (len > 0) {
-                ssize_t n = is_socket ? send(fd, text, len, MSG_NOSIGNAL) : write(fd, text, len);
+                ssize_t n = send(fd, text, len, MSG_NOSIGNAL);
 
                 if (n < 0) {
                         if (errno == EINTR)
@@ -73,70 +75,31 @@ static int write_all_to(int fd, const char *text, bool is_socket) {
         return 0;
 }
 
-static int write_all(int fd, const char *text) {
-        return write_all_to(fd, text, false);
-}
-
-/* text into name under dirfd: a temporary file next to it, fsync, rename, fsync of the
- * directory, so a crash leaves the old file or the new one, never a part. mode for a new file;
- * an existing file keeps its own. */
+/* text into name under dirfd (write_file_atomic_at()): a crash leaves the old file or the new
+ * one, never a part. mode for a new file; an existing file keeps its own mode and owner. */
 static int write_atomic_at(int dirfd, const char *name, const char *text, mode_t mode) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        int r;
-
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
-                if (!S_ISREG(st.st_mode))
-                        return -EISDIR;
-                mode = st.st_mode & 07777;
-        }
-        if (asprintf(&tmp, ".#%s.passthru-%d", name, (int) getpid()) < 0)
-                return -ENOMEM;
-        (void) unlinkat(dirfd, tmp, 0);
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, text);
-        if (r >= 0 && fchmod(fd, mode) < 0)
-                r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        if (fsync(dirfd) < 0)
-                return -errno;
-        return 0;
+        return write_file_atomic_at(dirfd, name, text, strlen(text), &(WriteFileParams){ .mode = mode },
+                                    NULL);
 }
 
 /* A copy of the file as it is now, under a name no earlier backup has. */
 static int backup_at(int dirfd, const char *name, const char *path, const char *text, time_t now,
                      FILE *log) {
+        const WriteFileParams params = { .mode = 0600, .expect = WRITE_NOREPLACE };
+
         for (unsigned n = 0; n < 100; n++) {
                 _cleanup_free_ char *backup = NULL;
-                _cleanup_close_ int fd = -EBADF;
                 const char *base;
                 int r;
 
                 r = bootcfg_backup_path(name, now, n, &backup);
                 if (r < 0)
                         return r;
-                fd = openat(dirfd, backup, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (fd < 0 && errno == EEXIST)
+                r = write_file_atomic_at(dirfd, backup, text, strlen(text), &params, NULL);
+                if (r == -EEXIST)
                         continue;
-                if (fd < 0)
-                        return -errno;
-                r = write_all(fd, text);
-                if (r >= 0 && fsync(fd) < 0)
-                        r = -errno;
-                if (r < 0) {
-                        (void) unlinkat(dirfd, backup, 0);
+                if (r < 0)
                         return r;
-                }
                 base = strrchr(path, '/');
                 say(log, BOOT_APPLY_STAGE_FILES, "backup of %s: %.*s%s", path, (int) (base - path + 1), path,
                     backup);
@@ -238,13 +201,13 @@ void boot_apply_catch_sigterm(void) {
         (void) sigaction(SIGTERM, &sa, NULL);
 }
 
+static void say_output(const char *line, void *userdata) {
+        say(userdata, BOOT_APPLY_STAGE_OUTPUT, "%s", line);
+}
+
 int boot_command_run(const char *command, FILE *log) {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_fclose_ FILE *out = NULL;
-        char *line = NULL;
-        size_t size = 0;
-        int fds[2], status, r;
-        pid_t pid;
+        int r;
 
         r = strv_split(command, " \t", &argv);
         if (r < 0)
@@ -252,69 +215,29 @@ int boot_command_run(const char *command, FILE *log) {
         if (!argv || !argv[0])
                 return -EINVAL;
         say(log, BOOT_APPLY_STAGE_COMMAND, "%s", command);
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(fds[0]);
-                close(fds[1]);
-                return r;
-        }
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-                (void) setpgid(0, 0);
-                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fds[1], STDOUT_FILENO) < 0 ||
-                    dup2(fds[1], STDERR_FILENO) < 0)
-                        _exit(127);
-                signal(SIGTERM, SIG_DFL);
-                execvp(argv[0], argv);
-                dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0], strerror(errno));
-                _exit(127);
-        }
-        close(fds[1]);
-        out = fdopen(fds[0], "r");
-        if (!out) {
-                close(fds[0]);
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                return -ENOMEM;
-        }
-        for (;;) {
-                ssize_t n;
-
-                errno = 0;
-                n = getline(&line, &size, out);
-                if (n < 0) {
-                        if (errno == EINTR && !child_cancelled) {
-                                clearerr(out);
-                                continue;
-                        }
-                        break;
-                }
-                if (n > 0 && line[n - 1] == '\n')
-                        line[n - 1] = 0;
-                say(log, BOOT_APPLY_STAGE_OUTPUT, "%s", line);
-        }
-        free(line);
-        if (child_cancelled)
-                (void) kill(-pid, SIGTERM);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (child_cancelled) {
+        /* No time limit of its own: the daemon's timeout reaches us as SIGTERM (child_cancelled). */
+        r = spawn_and_wait(&(SpawnParams){
+                .argv = argv,
+                .on_line = say_output,
+                .userdata = log,
+                .stderr_to_lines = true,
+                .cancel = &child_cancelled,
+        });
+        if (r == -ECANCELED) {
                 say(log, BOOT_APPLY_STAGE_COMMAND, "%s was stopped: it took too long", argv[0]);
                 return -ETIMEDOUT;
         }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        if (r < 0) {
+                errno = -r;
+                say(log, BOOT_APPLY_STAGE_COMMAND, "cannot run %s: %m", argv[0]);
+                return r;
+        }
+        if (r == 0)
                 return 0;
-        if (WIFEXITED(status))
-                say(log, BOOT_APPLY_STAGE_COMMAND, "%s failed with exit status %d", argv[0],
-                    WEXITSTATUS(status));
+        if (r < 128)
+                say(log, BOOT_APPLY_STAGE_COMMAND, "%s failed with exit status %d", argv[0], r);
         else
-                say(log, BOOT_APPLY_STAGE_COMMAND, "%s was killed by signal %d", argv[0],
-                    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                say(log, BOOT_APPLY_STAGE_COMMAND, "%s was killed by signal %d", argv[0], r - 128);
         return -EPROTO;
 }
 
@@ -603,7 +526,7 @@ static int connect_helper(const char *path, const char *request) {
                 return -errno;
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
-        r = write_all_to(fd, strempty(request), true);
+        r = send_all(fd, strempty(request));
         if (r < 0)
                 return r;
         if (shutdown(fd, SHUT_WR) < 0)

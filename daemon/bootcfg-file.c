@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bootcfg-file.h"
+#include "fileio.h"
+#include "log.h"
 #include "macros.h"
 
 #define BACKUP_INFIX ".passthru-"
@@ -84,36 +84,21 @@ bool bootcfg_text_is_ours(const char *text) {
 }
 
 int bootcfg_read_file_at(int dirfd, const char *path, size_t max, char **ret) {
-        _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        struct stat st;
+        int r;
 
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EISDIR;
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, max + 1 - len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += n;
-                if (len > max)
-                        return -EFBIG;
-        }
-        buf[len] = '\0';
+        r = read_file_at(dirfd, path, max, 0, &buf, &len, NULL);
+        if (r == -ELOOP || r == -EBADFD || r == -EISDIR)
+                return log_warning_errno(EBADMSG,
+                                         "%s is not a regular file (a symbolic link, FIFO, device or "
+                                         "directory): passthru reads and edits only regular files.",
+                                         path);
+        if (r == -EFBIG)
+                return log_warning_errno(r, "%s is larger than %zu bytes, too large for a boot file.", path,
+                                         max);
+        if (r < 0)
+                return r;
         if (strlen(buf) != len)
                 return -EBADMSG;
         *ret = TAKE_PTR(buf);

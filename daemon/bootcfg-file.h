@@ -27,6 +27,8 @@ int bootcfg_marker_line(const char *comment, char **ret);
  * "#!" line and the like), behind any comment leader. */
 bool bootcfg_text_is_ours(const char *text);
 
-/* Reads the regular file path (relative) under the directory dirfd, at most max bytes: -EFBIG
- * beyond, -EBADMSG for a NUL byte in it (these are text files). */
+/* Reads the regular file path (relative) under the directory dirfd with read_file_at(), at most
+ * max bytes: -EFBIG beyond, -EBADMSG for a NUL byte in it (these are text files) and, logged
+ * with the path, for anything but a regular file: a symbolic link is not followed and a FIFO
+ * never blocks the reader. */
 int bootcfg_read_file_at(int dirfd, const char *path, size_t max, char **ret);

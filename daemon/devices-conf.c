@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "devices-conf.h"
+#include "fileio.h"
 #include "log.h"
 #include "pci-dsn.h"
 #include "reset.h"
@@ -567,58 +568,6 @@ const char *config_text(const Config *c, size_t *ret_size) {
         return c->text;
 }
 
-static int read_all(int fd, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t n = 0;
-
-        /* One byte more than allowed: a file that grew past the cap since fstat() is seen. */
-        buf = malloc(CONFIG_SIZE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, CONFIG_SIZE_MAX + 1 - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0 || n + (size_t) k > CONFIG_SIZE_MAX) {
-                        n += (size_t) k;
-                        break;
-                }
-                n += (size_t) k;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = n;
-        return 0;
-}
-
-static int load_fd(int fd, const char *path, Config **ret, ConfigError *ret_error) {
-        _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_free_ char *text = NULL;
-        struct stat st;
-        size_t size = 0;
-        int r;
-
-        if (fstat(fd, &st) < 0)
-                return fail(-errno, ret_error, path, 0, "Cannot be examined: %s.", strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return fail(-EBADFD, ret_error, path, 0, "Not a regular file; only a regular file is read.");
-        if (st.st_size > CONFIG_SIZE_MAX)
-                return fail(-EFBIG, ret_error, path, 0, "The file is larger than %d bytes.",
-                            CONFIG_SIZE_MAX);
-        r = read_all(fd, &text, &size);
-        if (r < 0)
-                return fail(r, ret_error, path, 0, "Cannot be read: %s.", strerror(-r));
-        r = config_parse(text, size, path, &c, ret_error);
-        if (r < 0)
-                return r;
-        c->origin = ORIGIN_FILE;
-        c->st = st;
-        *ret = TAKE_PTR(c);
-        return 0;
-}
-
 static int load_absent(Config **ret) {
         Config *c;
         int r;
@@ -631,9 +580,29 @@ static int load_absent(Config **ret) {
         return 0;
 }
 
+/* Why the file could not be read, for the admin. */
+static int fail_read(int r, ConfigError *ret_error, const char *path) {
+        switch (r) {
+        case -ELOOP:
+                return fail(r, ret_error, path, 0,
+                            "A symbolic link; only a regular file is read, replace the link by the file.");
+        case -EISDIR:
+        case -EBADFD:
+                return fail(-EBADFD, ret_error, path, 0, "Not a regular file; only a regular file is read.");
+        case -EFBIG:
+                return fail(r, ret_error, path, 0, "The file is larger than %d bytes.", CONFIG_SIZE_MAX);
+        default:
+                return fail(r, ret_error, path, 0, "Cannot be read: %s.", strerror(-r));
+        }
+}
+
 int config_load(const char *dir, Config **ret, ConfigError *ret_error) {
-        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
-        _cleanup_free_ char *path = NULL;
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        struct stat st;
+        size_t size = 0;
+        int r;
 
         dir = dir ?: CONFIG_DIR;
         if (asprintf(&path, "%s/%s", dir, CONFIG_FILE) < 0)
@@ -643,16 +612,36 @@ int config_load(const char *dir, Config **ret, ConfigError *ret_error) {
                 return load_absent(ret);
         if (dir_fd < 0)
                 return fail(-errno, ret_error, dir, 0, "Cannot open the directory: %s.", strerror(errno));
-        /* O_NONBLOCK: a FIFO put there must not hang the daemon before fstat() refuses it. */
-        fd = openat(dir_fd, CONFIG_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
+        r = read_file_at(dir_fd, CONFIG_FILE, CONFIG_SIZE_MAX, 0, &text, &size, &st);
+        if (r == -ENOENT)
                 return load_absent(ret);
-        if (fd < 0 && errno == ELOOP)
-                return fail(-ELOOP, ret_error, path, 0,
-                            "A symbolic link; only a regular file is read, replace the link by the file.");
-        if (fd < 0)
-                return fail(-errno, ret_error, path, 0, "Cannot be opened: %s.", strerror(errno));
-        return load_fd(fd, path, ret, ret_error);
+        if (r < 0)
+                return fail_read(r, ret_error, path);
+        r = config_parse(text, size, path, &c, ret_error);
+        if (r < 0)
+                return r;
+        c->origin = ORIGIN_FILE;
+        c->st = st;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_clean_temporaries(const char *dir) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        int r;
+
+        dir = dir ?: CONFIG_DIR;
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return errno == ENOENT ? 0
+                                       : log_warning_errno(errno, "Failed to open %s, ignoring: %m", dir);
+        r = write_file_clean_temporaries_at(dir_fd, CONFIG_FILE);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to remove temporary files from %s, ignoring: %m", dir);
+        if (r > 0)
+                log_notice("Removed %d temporary file(s) of %s left in %s by a save that was cut short.", r,
+                           CONFIG_FILE, dir);
+        return r;
 }
 
 /* ---- editing: build the new text, then parse it as if read from disk ---- */
@@ -900,7 +889,7 @@ int config_remove_entry(Config *c, const PciAddress *a) {
 
 #if PASSTHRU_FAULT_POINTS
 /* Test builds only: PASSTHRU_FAULT_CONFIG_SAVE=write|fsync|rename fails that step with EIO. */
-static int fault_point(const char *step) {
+static int fault_point(const char *step, _unused_ void *userdata) {
         const char *e = getenv("PASSTHRU_FAULT_CONFIG_SAVE");
 
         if (!e || !streq(e, step))
@@ -909,71 +898,33 @@ static int fault_point(const char *step) {
         return -EIO;
 }
 #else
-static int fault_point(_unused_ const char *step) {
+static int fault_point(_unused_ const char *step, _unused_ void *userdata) {
         return 0;
 }
 #endif
 
-static int write_all(int fd, const char *p, size_t n) {
-        int r = fault_point("write");
-
-        if (r < 0)
-                return r;
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                p += k;
-                n -= (size_t) k;
+/* What the file on disk must still be for a save to replace it. */
+static WriteExpect expectation(const Config *c) {
+        switch (c->origin) {
+        case ORIGIN_FILE:
+                return WRITE_SAME;
+        case ORIGIN_ABSENT:
+                return WRITE_ABSENT;
+        case ORIGIN_TEXT:
+        default:
+                return WRITE_ANY;
         }
-        return 0;
-}
-
-static bool same_file(const struct stat *a, const struct stat *b) {
-        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* The file on disk must still be the one c was read from (or still be absent). */
-static int check_unchanged(const Config *c, int dir_fd) {
-        struct stat st;
-
-        if (c->origin == ORIGIN_TEXT)
-                return 0;
-        if (fstatat(dir_fd, CONFIG_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno != ENOENT)
-                        return -errno;
-                return c->origin == ORIGIN_ABSENT ? 0 : -ESTALE;
-        }
-        return c->origin == ORIGIN_FILE && same_file(&c->st, &st) ? 0 : -ESTALE;
-}
-
-static int write_temporary(const Config *c, int fd, struct stat *ret_st) {
-        int r;
-
-        /* mkostemp() makes it 0600; the file says nothing secret and admins read it. */
-        if (fchmod(fd, 0644) < 0)
-                return -errno;
-        r = write_all(fd, c->text, c->size);
-        if (r < 0)
-                return r;
-        r = fault_point("fsync");
-        if (r < 0)
-                return r;
-        if (fsync(fd) < 0)
-                return -errno;
-        if (fstat(fd, ret_st) < 0)
-                return -errno;
-        return 0;
 }
 
 int config_save(Config *c, const char *dir) {
-        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
-        _cleanup_free_ char *tmp = NULL;
-        const char *tmp_name;
+        _cleanup_close_ int dir_fd = -EBADF;
+        /* 0644 for a new file: it says nothing secret and admins read it (UMask= would say 0600). */
+        WriteFileParams params = {
+                .mode = 0644,
+                .expect = expectation(c),
+                .expected_st = &c->st,
+                .before_step = fault_point,
+        };
         struct stat st;
         int r;
 
@@ -983,32 +934,12 @@ int config_save(Config *c, const char *dir) {
         dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
                 return log_error_errno(errno, "Failed to open %s: %m", dir);
-        r = check_unchanged(c, dir_fd);
+        r = write_file_atomic_at(dir_fd, CONFIG_FILE, c->text, c->size, &params, &st);
         if (r == -ESTALE)
                 return log_warning_errno(r, "%s/%s changed on disk since it was read, not overwriting it.",
                                          dir, CONFIG_FILE);
         if (r < 0)
-                return log_error_errno(r, "Failed to examine %s/%s: %m", dir, CONFIG_FILE);
-
-        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, CONFIG_FILE) < 0)
-                return -ENOMEM;
-        tmp_name = strrchr(tmp, '/') + 1;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(errno, "Failed to create a temporary file in %s: %m", dir);
-
-        r = write_temporary(c, fd, &st);
-        if (r >= 0)
-                r = fault_point("rename");
-        if (r >= 0 && renameat(dir_fd, tmp_name, dir_fd, CONFIG_FILE) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlinkat(dir_fd, tmp_name, 0);
                 return log_error_errno(r, "Failed to write %s/%s: %m", dir, CONFIG_FILE);
-        }
-        /* The rename is durable only once the directory is on disk too. */
-        if (fsync(dir_fd) < 0)
-                return log_error_errno(errno, "Failed to sync %s after writing %s: %m", dir, CONFIG_FILE);
         c->origin = ORIGIN_FILE;
         c->st = st;
         return 0;

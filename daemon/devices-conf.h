@@ -91,12 +91,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
  * (parse error, symlink, too large, I/O) *ret_error says why, for the log and for clients. */
 int config_load(const char *dir, Config **ret, ConfigError *ret_error);
 
-/* Replaces DIR/devices.conf atomically (temporary file, fsync, rename, fsync of DIR),
- * creating DIR (mode 0755) if needed; the file gets mode 0644. On failure before the
- * rename the old file is untouched and the temporary file removed. -ESTALE when the file
- * on disk is not the one c was loaded from (an admin edited it meanwhile); a Config from
+/* Replaces DIR/devices.conf atomically (write_file_atomic_at(): temporary file, fsync, rename,
+ * fsync of DIR), creating DIR (mode 0755) if needed. A new file gets mode 0644; an existing one
+ * keeps its mode, and its owner where the daemon may keep it (see write_file_atomic_at()). On failure
+ * the old file is untouched and the temporary file removed. -ESTALE when the file on disk is
+ * not the one c was loaded from (an admin edited it meanwhile), also when the edit is renamed
+ * in just before the save's own rename: it is put back, never overwritten. A Config from
  * config_parse() or config_new() has no file to compare with and is written as it is. */
 int config_save(Config *c, const char *dir);
+/* Removes the temporary files of saves cut short (SIGKILL) from DIR (NULL: CONFIG_DIR): at
+ * start-up, when no save can be running. Returns how many, or -errno (logged). */
+int config_clean_temporaries(const char *dir);
 
 /* The entries in file order; valid until the next edit or config_free(). */
 size_t config_n_entries(const Config *c);

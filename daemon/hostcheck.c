@@ -368,9 +368,13 @@ static int check_interrupt_remapping(const HostFacts *f, HostChecks *c) {
         if (line)
                 return add(c, "interrupt-remapping", HOST_CHECK_PASS,
                            text("on: %s: \"%s\"", klog_name(f), line), no_remedy());
-        if (unsafe)
+        if (unsafe && unsafe->file)
                 unsafe_text = text("; %s:%u sets allow_unsafe_interrupts=1, which is insecure", unsafe->file,
                                    unsafe->line);
+        else if (unsafe)
+                unsafe_text =
+                        text("; the modprobe configuration (`modprobe -c`) sets allow_unsafe_interrupts=1, "
+                             "which is insecure");
         else
                 unsafe_text =
                         text("%s", f->unsafe_interrupts_allowed
@@ -681,8 +685,10 @@ static int check_boot_binding(const HostFacts *f, HostChecks *c) {
                 if (bound_early(f, d) && !stale_image)
                         entry = text("%s (bound early by address, %s)", d->address_str, EARLY_LIST);
                 else if ((l = kept_off(f, d, module, &ids_only)))
-                        entry = text("%s (\"%s %s\" at %s:%u)", d->address_str, l->words[0], l->words[1],
-                                     l->file, l->line);
+                        entry = l->file ? text("%s (\"%s %s\" at %s:%u)", d->address_str, l->words[0],
+                                               l->words[1], l->file, l->line)
+                                        : text("%s (\"%s %s\" in modprobe.d)", d->address_str, l->words[0],
+                                               l->words[1]);
                 if (entry) {
                         r = append(&ok, ", ", entry);
                         continue;

@@ -13,6 +13,7 @@
 #include "bootcfg-initramfs.h"
 #include "devices-conf.h"
 #include "dir-list.h"
+#include "fileio.h"
 #include "hostfacts.h"
 #include "log.h"
 #include "strv.h"
@@ -190,22 +191,17 @@ static void read_cmdline_config(BootFacts *b, int rootfd) {
 }
 
 static void read_security(BootFacts *b, int sysfs_fd) {
-        _cleanup_free_ char *text = NULL;
-        uint8_t buf[5];
+        _cleanup_free_ char *text = NULL, *var = NULL;
         const char *open_bracket, *close_bracket;
-        int fd;
+        size_t size = 0;
+        int r;
 
         if (bootcfg_read_file_at(sysfs_fd, "kernel/security/lockdown", 4096, &text) >= 0 &&
             (open_bracket = strchr(text, '[')) && (close_bracket = strchr(open_bracket, ']')))
                 b->lockdown = strndup(open_bracket + 1, close_bracket - open_bracket - 1);
         /* efivarfs: 4 bytes of attributes, then the value */
-        fd = openat(sysfs_fd, SECURE_BOOT_VAR, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                b->secure_boot = -errno;
-                return;
-        }
-        b->secure_boot = read(fd, buf, sizeof(buf)) == sizeof(buf) ? buf[4] == 1 : -EIO;
-        close(fd);
+        r = read_file_at(sysfs_fd, SECURE_BOOT_VAR, 4096, 0, &var, &size, NULL);
+        b->secure_boot = r < 0 ? r : size >= 5 ? var[4] == 1 : -EIO;
 }
 
 int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {

@@ -10,6 +10,7 @@
 
 #include "device-table.h"
 #include "dir-list.h"
+#include "fileio.h"
 #include "hostfacts.h"
 #include "klog.h"
 #include "kmod.h"
@@ -20,6 +21,8 @@
 
 /* lsinitramfs decompresses the whole image: give it time, but not forever. */
 #define INITRAMFS_LIST_TIMEOUT_MS (30 * 1000)
+/* /proc/interrupts and /proc/cpuinfo of a host of a few hundred CPUs stay well below. */
+#define TEXT_FILE_MAX (16 * 1024 * 1024)
 
 static const char *const module_names[_HOST_MODULE_MAX] = {
         [HOST_MODULE_VFIO] = "vfio",
@@ -69,30 +72,50 @@ static int open_root(const char *path) {
         return fd < 0 ? -errno : fd;
 }
 
-static FILE *fopen_at(int dirfd, const char *path) {
-        int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+/* A file read whole (read_file_at(): regular, never blocking, capped; a link is followed, as
+ * modprobe and systemd-modules-load follow it), as a stream for the parsers; the stream reads from text,
+ * which lives until text_file_done(). */
+typedef struct TextFile {
+        char *text;
         FILE *f;
+} TextFile;
 
-        if (fd < 0)
-                return NULL;
-        f = fdopen(fd, "re");
+static void text_file_done(TextFile *t) {
+        if (t->f)
+                fclose(t->f);
+        free(t->text);
+}
+
+static int text_file_open_at(int dirfd, const char *path, TextFile *ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        r = read_file_at(dirfd, path, TEXT_FILE_MAX, READ_FILE_FOLLOW, &text, &size, NULL);
+        if (r < 0)
+                return r;
+        f = fmemopen(text, size, "r");
         if (!f)
-                close(fd);
-        return f;
+                return -errno;
+        *ret = (TextFile){ TAKE_PTR(text), f };
+        return 0;
 }
 
 /* The first line of a file, newline removed. */
 static int read_line_at(int dirfd, const char *path, char **ret) {
-        _cleanup_fclose_ FILE *f = fopen_at(dirfd, path);
+        _cleanup_(text_file_done) TextFile t = {};
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
         ssize_t n;
+        int r;
 
-        if (!f)
-                return -errno;
-        n = getline(&line, &size, f);
+        r = text_file_open_at(dirfd, path, &t);
+        if (r < 0)
+                return r;
+        n = getline(&line, &size, t.f);
         if (n < 0)
-                return feof(f) ? -ENODATA : -errno;
+                return feof(t.f) ? -ENODATA : -errno;
         line[strcspn(line, "\n")] = '\0';
         *ret = TAKE_PTR(line);
         return 0;
@@ -147,22 +170,24 @@ int host_facts_parse_cpuinfo(HostFacts *f, FILE *file) {
 }
 
 static int read_cpuinfo(HostFacts *f, int proc_fd) {
-        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "cpuinfo");
+        _cleanup_(text_file_done) TextFile t = {};
+        int r;
 
-        if (!file)
-                return log_debug_errno(errno, "Failed to open cpuinfo: %m");
-        return host_facts_parse_cpuinfo(f, file);
+        r = text_file_open_at(proc_fd, "cpuinfo", &t);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to read cpuinfo: %m");
+        return host_facts_parse_cpuinfo(f, t.f);
 }
 
 static void read_interrupts(HostFacts *f, int proc_fd) {
-        _cleanup_fclose_ FILE *file = fopen_at(proc_fd, "interrupts");
+        _cleanup_(text_file_done) TextFile t = {};
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
 
-        if (!file)
+        if (text_file_open_at(proc_fd, "interrupts", &t) < 0)
                 return;
         f->interrupts_read = true;
-        while (getline(&line, &size, file) >= 0)
+        while (getline(&line, &size, t.f) >= 0)
                 if (strstr(line, " IR-"))
                         f->n_ir_chips++;
 }
@@ -232,11 +257,11 @@ static void read_modules(HostFacts *f, Sysfs *s, Kmod *kmod) {
 
 static int config_lines_add(ConfigLines *c, const char *file, unsigned line, char **words) {
         ConfigLine *grown = realloc(c->items, sizeof(ConfigLine) * (c->n + 1));
-        char *copy = strdup(file);
+        char *copy = file ? strdup(file) : NULL;
 
         if (grown)
                 c->items = grown;
-        if (!grown || !copy) {
+        if (!grown || (file && !copy)) {
                 free(copy);
                 return -ENOMEM;
         }
@@ -275,11 +300,18 @@ int config_lines_parse(FILE *file, const char *shown, ConfigLines *c) {
 }
 
 static int read_config_file(int dirfd, const char *path, const char *shown, ConfigLines *c) {
-        _cleanup_fclose_ FILE *file = fopen_at(dirfd, path);
+        _cleanup_(text_file_done) TextFile t = {};
+        int r;
 
-        if (!file)
-                return errno == ENOENT ? 0 : -errno;
-        return config_lines_parse(file, shown, c);
+        r = text_file_open_at(dirfd, path, &t);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                /* One unreadable file does not hide the others from the checks. */
+                log_warning_errno(r, "Failed to read %s, ignoring: %m", shown);
+                return 0;
+        }
+        return config_lines_parse(t.f, shown, c);
 }
 
 static int read_config_dir(int etc_fd, const char *dir, ConfigLines *c) {
@@ -300,17 +332,45 @@ static int read_config_dir(int etc_fd, const char *dir, ConfigLines *c) {
         return 0;
 }
 
+/* "KEYWORD MODULE VALUE..." as words, the way a line of modprobe.d reads. */
+static int add_modprobe_line(const char *keyword, const char *module, const char *value, void *userdata) {
+        _cleanup_strv_free_ char **words = NULL, **values = NULL;
+        int r;
+
+        r = strv_extend(&words, keyword);
+        if (r >= 0)
+                r = strv_extend(&words, module);
+        if (r >= 0 && value)
+                r = strv_split(value, " \t", &values);
+        for (char **v = values; r >= 0 && v && *v; v++)
+                r = strv_extend(&words, *v);
+        /* Remedies quote these words on D-Bus. */
+        for (char **w = words; r >= 0 && w && *w; w++)
+                r = utf8_make_valid(w);
+        if (r < 0)
+                return r;
+        r = config_lines_add(userdata, NULL, 0, words);
+        if (r < 0)
+                return r;
+        TAKE_PTR(words);
+        return 0;
+}
+
+int host_facts_read_modprobe(HostFacts *f, Kmod *kmod) {
+        config_lines_done(&f->modprobe);
+        if (!kmod)
+                return 0;
+        return kmod_config_for_each(kmod, add_modprobe_line, &f->modprobe);
+}
+
 static int read_config(HostFacts *f, int etc_fd) {
         int r;
 
         config_lines_done(&f->boot_modules);
-        config_lines_done(&f->modprobe);
         config_lines_done(&f->initramfs_modules);
         r = read_config_file(etc_fd, "modules", "/etc/modules", &f->boot_modules);
         if (r >= 0)
                 r = read_config_dir(etc_fd, "modules-load.d", &f->boot_modules);
-        if (r >= 0)
-                r = read_config_dir(etc_fd, "modprobe.d", &f->modprobe);
         if (r >= 0)
                 r = read_config_file(etc_fd, "initramfs-tools/modules", "/etc/initramfs-tools/modules",
                                      &f->initramfs_modules);
@@ -495,6 +555,8 @@ int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod) {
 
         etc_fd = open_root(roots->etc ?: "/etc");
         r = etc_fd < 0 ? 0 : read_config(f, etc_fd);
+        if (r >= 0)
+                r = host_facts_read_modprobe(f, kmod);
         if (r < 0)
                 return log_error_errno(r, "Failed to read configuration: %m");
         dev_fd = open_root(roots->dev ?: "/dev");

@@ -61,7 +61,8 @@ typedef struct ModuleFacts {
 
 /* One meaningful line of a configuration file, with where it is. */
 typedef struct ConfigLine {
-        char *file; /* as the admin knows it: "/etc/modules-load.d/vfio.conf" */
+        char *file; /* as the admin knows it: "/etc/modules-load.d/vfio.conf"; NULL for the
+                     * modprobe configuration, which libkmod reads without naming files */
         unsigned line;
         char **words; /* the line split on blanks, comments removed */
 } ConfigLine;
@@ -122,7 +123,7 @@ typedef struct HostFacts {
         ModuleFacts modules[_HOST_MODULE_MAX];
         bool unsafe_interrupts_allowed; /* vfio_iommu_type1's parameter reads Y */
         ConfigLines boot_modules;       /* /etc/modules and each .conf in /etc/modules-load.d */
-        ConfigLines modprobe;           /* each .conf in /etc/modprobe.d */
+        ConfigLines modprobe;           /* options, softdep, blacklist, install lines, from libkmod */
         ConfigLines initramfs_modules;  /* /etc/initramfs-tools/modules */
         char *initramfs_image;          /* /boot/initrd.img-RELEASE */
         int initramfs_vfio; /* 1: carries vfio-pci, 0: does not, <0: unknown (no image or tool) */
@@ -156,8 +157,12 @@ void host_facts_set_initramfs_listing(HostFacts *f, const struct timespec *mtime
 
 /* Reads the boot-time facts into an empty HostFacts. */
 int host_facts_read_boot(HostFacts *f, const HostRoots *roots);
-/* Reads the facts that change at run time; kmod may be NULL (module availability unknown). */
+/* Reads the facts that change at run time; kmod may be NULL (module availability and the
+ * modprobe configuration unknown). */
 int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod);
+/* The modprobe configuration as kmod reads it (kmod_config_for_each()) into f->modprobe, as
+ * "KEYWORD MODULE VALUE..." words without file names; kmod NULL: none. Part of the above. */
+int host_facts_read_modprobe(HostFacts *f, Kmod *kmod);
 void host_facts_done(HostFacts *f);
 /* The BootFacts (hostfacts-boot.c); read before every check run, by host_facts_read_current. */
 int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots);
@@ -166,8 +171,8 @@ void boot_facts_done(BootFacts *b);
 /* The parsers of what the files hold, fed a stream (tests and fuzzers use fmemopen()).
  * Text they keep is valid UTF-8: invalid bytes are escaped, as the checks quote it on D-Bus.
  * host_facts_parse_cpuinfo() sets cpu_vendor, cpu_vmx and cpu_svm from /proc/cpuinfo;
- * config_lines_parse() appends the meaningful lines of one configuration file (modprobe.d,
- * modules-load.d: '#' and ';' start a comment, blank lines are dropped) as the file shown. */
+ * config_lines_parse() appends the meaningful lines of one configuration file (modules-load.d,
+ * /etc/modules: '#' and ';' start a comment, blank lines are dropped) as the file shown. */
 int host_facts_parse_cpuinfo(HostFacts *f, FILE *file);
 int config_lines_parse(FILE *file, const char *shown, ConfigLines *c);
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <libkmod.h>
 
 #include "kmod.h"
@@ -202,6 +203,41 @@ int kmod_load(Kmod *k, const char *name) {
         if (r < 0)
                 return log_error_errno(r, "Failed to load module %s: %m", name);
         log_info("Loaded module %s.", name);
+        return 0;
+}
+
+static const struct {
+        const char *keyword;
+        struct kmod_config_iter *(*get)(const struct kmod_ctx *ctx);
+} config_kinds[] = {
+        { "options", kmod_config_get_options },
+        { "softdep", kmod_config_get_softdeps },
+        { "blacklist", kmod_config_get_blacklists },
+        { "install", kmod_config_get_install_commands },
+};
+
+int kmod_config_for_each(Kmod *k, KmodConfigLine f, void *userdata) {
+        int r;
+
+        assert(k);
+        assert(f);
+        /* A hand edit of modprobe.d since the last look makes the context anew. */
+        r = refresh(k);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(config_kinds); i++) {
+                struct kmod_config_iter *it = config_kinds[i].get(k->ctx);
+
+                if (!it)
+                        return log_error_errno(ENOMEM, "Failed to read the modprobe configuration.");
+                r = 0;
+                while (r >= 0 && kmod_config_iter_next(it))
+                        r = f(config_kinds[i].keyword, kmod_config_iter_get_key(it),
+                              kmod_config_iter_get_value(it), userdata);
+                kmod_config_iter_free_iter(it);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 

@@ -2,8 +2,8 @@
 #pragma once
 
 /* Kernel modules through libkmod: which modules can drive a device (its modalias looked up
- * the way modprobe and `lspci -k` do), whether a module exists for this kernel, and loading
- * one the way modprobe would. */
+ * the way modprobe and `lspci -k` do), whether a module exists for this kernel, loading one
+ * the way modprobe would, and the modprobe configuration as modprobe reads it. */
 
 #include "macros.h"
 
@@ -31,6 +31,17 @@ int kmod_module_availability(Kmod *k, const char *name);
 /* Loads a module and its dependencies as modprobe does, respecting blacklists. -ENOENT when
  * the module does not exist for this kernel, -EPERM when configuration prohibits it. */
 int kmod_load(Kmod *k, const char *name);
+
+/* One line of the modprobe configuration: keyword "options", "softdep", "blacklist" or
+ * "install"; module as libkmod keeps it ('-' written as '_'); value the options, the softdep's
+ * "pre: ... post: ...", the install command, or NULL for a blacklist. <0 stops the walk. */
+typedef int (*KmodConfigLine)(const char *keyword, const char *module, const char *value, void *userdata);
+
+/* Calls f for every options, softdep, blacklist and install line libkmod read: from the
+ * config paths given to kmod_open(), or with NULL there from kmod's own search path and
+ * precedence (on Debian 12 /etc, /run, /usr/local/lib, /lib/modprobe.d; a file name in an
+ * earlier directory hides the same name in a later one). Read afresh when a file changed. */
+int kmod_config_for_each(Kmod *k, KmodConfigLine f, void *userdata);
 
 /* Whether two module names are the same, with '-' and '_' equal as modprobe has them. */
 bool kmod_name_equal(const char *a, const char *b);

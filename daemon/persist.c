@@ -681,6 +681,7 @@ int persist_start(Persist *p) {
                 return log_error_errno(r, "Failed to listen to the device model: %m");
         p->listening = true;
         watch_dir(p);
+        (void) config_clean_temporaries(p->dir);
         if (load(p, &c) < 0)
                 return 0;
         log_info("Read %s/%s: %zu entries.", p->dir, CONFIG_FILE, config_n_entries(c));

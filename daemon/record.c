@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <stdint.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "record.h"
 #include "utf8.h"
@@ -62,30 +62,20 @@ Records *records_free(Records *rec) {
 }
 
 int record_save(Records *rec, const char *address, const char *driver, const char *override) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        int fd, r = 0;
+        const WriteFileParams params = { .mode = 0644 };
+        _cleanup_free_ char *text = NULL;
+        int n, r;
 
-        if (asprintf(&tmp, ".%s.tmp", address) < 0)
+        n = asprintf(&text, "driver=%s\noverride=%s\n", strempty(driver), strempty(override));
+        if (n < 0)
                 return -ENOMEM;
-        fd = openat(rec->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return log_error_errno(errno, "Failed to create record for %s: %m", address);
-        f = fdopen(fd, "w");
-        if (!f) {
-                close(fd);
-                return -ENOMEM;
-        }
-        fprintf(f, "driver=%s\noverride=%s\n", strempty(driver), strempty(override));
-        /* The record must be on disk before the first sysfs write relies on it. */
-        if (fflush(f) != 0 || fsync(fileno(f)) < 0)
-                r = -errno;
-        if (r >= 0 && renameat(rec->dir_fd, tmp, rec->dir_fd, address) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlinkat(rec->dir_fd, tmp, 0);
+        /* On disk, directory included, before the first sysfs write relies on it. */
+        r = write_file_atomic_at(rec->dir_fd, address, text, (size_t) n, &params, NULL);
+        /* Something else by that name (a link, a FIFO) is no record of ours: replaced. */
+        if ((r == -ELOOP || r == -EBADFD) && unlinkat(rec->dir_fd, address, 0) >= 0)
+                r = write_file_atomic_at(rec->dir_fd, address, text, (size_t) n, &params, NULL);
+        if (r < 0)
                 return log_error_errno(r, "Failed to write record for %s: %m", address);
-        }
         return 0;
 }
 
@@ -132,57 +122,25 @@ int record_parse(const char *buf, size_t size, char **ret_driver, char **ret_ove
         return 0;
 }
 
-/* Reads the whole record into buf; a record is never larger than RECORD_SIZE_MAX. */
-static int read_record(int fd, const char *address, char buf[static RECORD_SIZE_MAX + 1], size_t *ret_size) {
-        struct stat st;
-        size_t size = 0;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        /* A FIFO would block the daemon, a device node is no record: only regular files. */
-        if (!S_ISREG(st.st_mode))
-                return log_warning_errno(EBADMSG, "Record of %s is not a regular file, ignoring it.",
-                                         address);
-        if (st.st_size > RECORD_SIZE_MAX)
-                return log_warning_errno(
-                        EFBIG, "Record of %s is %jd bytes, more than a record can be, ignoring it.", address,
-                        (intmax_t) st.st_size);
-        /* One byte more than allowed: a file that grew after fstat() is caught too. */
-        while (size <= RECORD_SIZE_MAX) {
-                ssize_t n = read(fd, buf + size, RECORD_SIZE_MAX + 1 - size);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        if (size > RECORD_SIZE_MAX)
-                return log_warning_errno(EFBIG, "Record of %s is larger than a record can be, ignoring it.",
-                                         address);
-        *ret_size = size;
-        return 0;
-}
-
 int record_load(Records *rec, const char *address, char **ret_driver, char **ret_override) {
-        _cleanup_close_ int fd = -EBADF;
-        char buf[RECORD_SIZE_MAX + 1];
+        _cleanup_free_ char *text = NULL;
         size_t size = 0;
         int r;
 
-        /* O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a record is never a
-         * link to somewhere else. */
-        fd = openat(rec->dir_fd, address, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0 && errno == ELOOP)
-                return log_warning_errno(ELOOP, "Record of %s is a symbolic link, ignoring it.", address);
-        if (fd < 0)
-                return -errno;
-        r = read_record(fd, address, buf, &size);
+        /* A record is never a link to somewhere else; a FIFO would block the daemon and a
+         * device node is no record: only regular files. */
+        r = read_file_at(rec->dir_fd, address, RECORD_SIZE_MAX, 0, &text, &size, NULL);
+        if (r == -ELOOP)
+                return log_warning_errno(r, "Record of %s is a symbolic link, ignoring it.", address);
+        if (r == -EBADFD || r == -EISDIR)
+                return log_warning_errno(EBADMSG, "Record of %s is not a regular file, ignoring it.",
+                                         address);
+        if (r == -EFBIG)
+                return log_warning_errno(r, "Record of %s is larger than a record can be, ignoring it.",
+                                         address);
         if (r < 0)
                 return r;
-        return record_parse(buf, size, ret_driver, ret_override);
+        return record_parse(text, size, ret_driver, ret_override);
 }
 
 int record_remove(Records *rec, const char *address) {

@@ -5,7 +5,7 @@
  * one small file per device under the runtime directory (/run/passthru/devices/ADDRESS).
  * The record is written before anything is touched and survives a daemon restart, so an
  * Unbind after a crash still knows where the device belongs. Files are replaced atomically
- * (temporary file + rename). */
+ * (write_file_atomic_at(): temporary file, fsync, rename, fsync of the directory). */
 
 #include <stdbool.h>
 

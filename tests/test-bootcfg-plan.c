@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "bootcfg-plan.h"
 
@@ -212,6 +213,28 @@ static void test_foreign_file(PlanFixture *f, gconstpointer data) {
         boot_plan_done(&p);
 }
 
+/* A FIFO (or a link) at /etc/default/grub is refused at once, never opened for a writer to
+ * come: it would freeze the daemon's event loop (issue 20, item 10). */
+static void test_special_grub(PlanFixture *f, gconstpointer data) {
+        g_autofree char *grub = g_build_filename(f->root, "etc", "default", "grub", NULL);
+        g_autofree char *moved = g_strconcat(grub, ".real", NULL);
+        BootPlanInput in = { .entries = &nic, .n_entries = 1, .intel_dmar = true, .cmdline = true };
+        gint64 start = g_get_monotonic_time();
+        BootPlan p = {};
+
+        g_assert_cmpint(g_rename(grub, moved), ==, 0);
+        g_assert_cmpint(mkfifo(grub, 0644), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, -EBADMSG);
+        g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+        g_assert_cmpuint(p.n_files, ==, 0);
+        boot_plan_done(&p);
+
+        g_assert_cmpint(g_unlink(grub), ==, 0);
+        g_assert_cmpint(symlink("grub.real", grub), ==, 0);
+        g_assert_cmpint(boot_plan_make(f->fd, &in, &p, NULL), ==, -EBADMSG);
+        boot_plan_done(&p);
+}
+
 /* Without a boot loader passthru knows, it asks for by hand only what the running kernel's
  * command line lacks: nothing at all when it has everything. */
 static bool warns_by_hand(PlanFixture *f, const char *running, bool pt) {
@@ -328,6 +351,7 @@ int main(int argc, char *argv[]) {
         g_test_add("/plan/new-kernel-cmdline-one-off", PlanFixture, NULL, proxmox_setup,
                    test_new_kernel_cmdline_one_off, plan_teardown);
         g_test_add("/plan/foreign-file", PlanFixture, NULL, debian_setup, test_foreign_file, plan_teardown);
+        g_test_add("/plan/special-grub", PlanFixture, NULL, debian_setup, test_special_grub, plan_teardown);
         g_test_add("/plan/by-hand-only-missing/arch-mkinitcpio", PlanFixture, "arch-mkinitcpio",
                    by_hand_setup, test_by_hand_only_missing, plan_teardown);
         g_test_add("/plan/by-hand-only-missing/builtin-vfio", PlanFixture, "builtin-vfio", by_hand_setup,

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "devices-conf.h"
+#include "editor.h"
 #include "pci-dsn.h"
 #include "sysfs.h"
 #include "testbed.h"
@@ -688,6 +689,85 @@ static void test_save_unwritable(FileFixture *f, gconstpointer data) {
         assert_no_leftovers(f);
 }
 
+/* Persist keeps the mode and owner the admin gave the file (issue 20, item 13). */
+static void test_save_keeps_mode_owner(FileFixture *f, gconstpointer data) {
+        ConfigEntry e = new_entry();
+        struct stat st;
+
+        write_file(f, EXAMPLE);
+        g_assert_cmpint(chmod(f->file, 0600), ==, 0);
+        if (geteuid() == 0)
+                g_assert_cmpint(chown(f->file, 1000, 1000), ==, 0);
+        else
+                g_test_message("Not root: the owner is ours, only the mode is shown to be kept.");
+        {
+                g_autoptr(Config) c = load_ok(f);
+
+                g_assert_cmpint(config_set_entry(c, &e), ==, 0);
+                g_assert_cmpint(config_save(c, f->dir), ==, 0);
+        }
+        assert_file(f, EXAMPLE NEW_SECTION);
+        g_assert_cmpint(stat(f->file, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+        g_assert_cmpuint(st.st_uid, ==, geteuid() == 0 ? 1000 : geteuid());
+        if (geteuid() == 0)
+                g_assert_cmpuint(st.st_gid, ==, 1000);
+        assert_no_leftovers(f);
+}
+
+/* A save killed between its temporary file and the rename leaves ".devices.conf.XXXXXX";
+ * start-up removes those, and nothing else (issue 20, item 12). */
+static void test_clean_temporaries(FileFixture *f, gconstpointer data) {
+        g_autofree char *left1 = g_build_filename(f->dir, ".devices.conf.aB3xYz", NULL);
+        g_autofree char *left2 = g_build_filename(f->dir, ".devices.conf.000000", NULL);
+
+        g_assert_cmpint(config_clean_temporaries(f->dir), ==, 0); /* no directory yet */
+        write_file(f, EXAMPLE);
+        g_assert_true(g_file_set_contents(left1, "[0000:01:00.0]\n", -1, NULL));
+        g_assert_true(g_file_set_contents(left2, "", -1, NULL));
+        g_assert_cmpint(config_clean_temporaries(f->dir), ==, 2);
+        assert_file(f, EXAMPLE);
+        assert_no_leftovers(f);
+}
+
+/* An editor that saves by rename, over and over (tests/editor.h), while the daemon saves
+ * edits of its own (load, edit, save, again on -ESTALE, as persist.c does): no hand edit may be
+ * lost, not even one renamed in between the save's last check and its rename. */
+static void test_save_races_editor(FileFixture *f, gconstpointer data) {
+        gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        guint saved = 0, edits = 0, lost;
+        TestEditor *editor;
+
+        write_file(f, "");
+        editor = test_editor_start(f->file);
+        for (guint i = 0; i < 600 && saved < 120 && g_get_monotonic_time() < end; i++) {
+                ConfigEntry entry = new_entry();
+
+                for (guint attempt = 0; attempt < 20; attempt++) {
+                        g_autoptr(Config) c = NULL;
+                        g_auto(ConfigError) error = {};
+                        int r;
+
+                        g_assert_cmpint(config_load(f->dir, &c, &error), ==, 0);
+                        if (config_find(c, &entry.address))
+                                g_assert_cmpint(config_remove_entry(c, &entry.address), ==, 0);
+                        else
+                                g_assert_cmpint(config_set_entry(c, &entry), ==, 0);
+                        r = config_save(c, f->dir);
+                        if (r == -ESTALE)
+                                continue;
+                        g_assert_cmpint(r, ==, 0);
+                        saved++;
+                        break;
+                }
+        }
+        lost = test_editor_stop(editor, &edits);
+        g_test_message("%u saves, %u hand edits, %u lost", saved, edits, lost);
+        g_assert_cmpuint(saved, >, 0);
+        g_assert_cmpuint(edits, >, 0);
+        g_assert_cmpuint(lost, ==, 0);
+}
+
 /* The documented example (tests/data/config/devices.conf, also in passthru.conf(5)) parses. */
 static void test_documented_example(void) {
         g_autofree char *dir = g_test_build_filename(G_TEST_DIST, "data", "config", NULL);
@@ -1064,6 +1144,9 @@ int main(int argc, char *argv[]) {
         ADD_FILE("/config/save/stale", test_save_stale);
         ADD_FILE("/config/save/fault", test_save_fault);
         ADD_FILE("/config/save/unwritable", test_save_unwritable);
+        ADD_FILE("/config/save/keeps-mode-owner", test_save_keeps_mode_owner);
+        ADD_FILE("/config/save/races-editor", test_save_races_editor);
+        ADD_FILE("/config/clean-temporaries", test_clean_temporaries);
         g_test_add_func("/config/identity/match", test_identity_match);
         g_test_add_func("/config/identity/from-device", test_identity_from_device);
         g_test_add_func("/config/state", test_entry_state);

@@ -164,7 +164,8 @@ static void rerun_checks(HostFixture *f) {
 
 static void fixture_setup(HostFixture *f, gconstpointer data) {
         const HostParam *p = data;
-        g_autofree char *release_path = NULL, *aliases = NULL, *modules_dir = NULL, *sys = NULL;
+        g_autofree char *release_path = NULL, *aliases = NULL, *modules_dir = NULL, *sys = NULL,
+                        *etc_modprobe = NULL;
         g_autoptr(GError) error = NULL;
 
         f->dir = g_strdup(g_test_get_filename(G_TEST_DIST, "data", "hostcheck", p->host, NULL));
@@ -176,7 +177,11 @@ static void fixture_setup(HostFixture *f, gconstpointer data) {
 
         modules_dir = build_modules_dir(f);
         aliases = host_path(f, "aliases.conf");
-        g_assert_cmpint(kmod_open(modules_dir, (const char *const[]){ aliases, NULL }, &f->src.kmod), ==, 0);
+        etc_modprobe = host_path(f, "etc/modprobe.d");
+        /* The host's modprobe.d as libkmod reads it, beside the recorded aliases. */
+        g_assert_cmpint(
+                kmod_open(modules_dir, (const char *const[]){ aliases, etc_modprobe, NULL }, &f->src.kmod),
+                ==, 0);
         sys = host_path(f, "sys");
         g_assert_cmpint(sysfs_open(sys, &f->src.sysfs), ==, 0);
         read_devices(f, sys, "devices");
@@ -310,19 +315,27 @@ static void set_group_type(const char *sys, int group, const char *type) {
                 g_assert_true(g_file_set_contents(path, type, -1, NULL));
 }
 
-static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
-        g_autofree char *sys = host_path(f, "sys"), *copy = g_build_filename(f->tmp, "sys", NULL);
+/* A writable copy of the host's sys/ in the temporary directory, opened as *ret. */
+static char *copy_sys(HostFixture *f, Sysfs **ret) {
+        g_autofree char *sys = host_path(f, "sys");
+        char *copy = g_build_filename(f->tmp, "sys", NULL);
         const char *argv[] = { "cp", "-a", sys, copy, NULL };
-        _cleanup_(sysfs_freep) Sysfs *s = NULL;
-        Sysfs *recorded = f->roots.sysfs;
         int status;
 
         g_assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
                                    &status, NULL));
         g_assert_cmpint(status, ==, 0);
+        g_assert_cmpint(sysfs_open(copy, ret), ==, 0);
+        return copy;
+}
+
+static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
+        _cleanup_(sysfs_freep) Sysfs *s = NULL;
+        g_autofree char *copy = copy_sys(f, &s);
+        Sysfs *recorded = f->roots.sysfs;
+
         for (int g = 0; g < 7; g++)
                 set_group_type(copy, g, "identity\n");
-        g_assert_cmpint(sysfs_open(copy, &s), ==, 0);
         f->roots.sysfs = s;
 
         run_checks(f);
@@ -339,6 +352,30 @@ static void test_intel_iommu_pt(HostFixture *f, gconstpointer data) {
                                        "host devices use translated DMA (group 5 is of type DMA);"));
         /* the count of groups in the other checks is still every group */
         assert_contains(assert_check(f, "iommu-kernel", HOST_CHECK_PASS)->summary, "7 IOMMU groups");
+        f->roots.sysfs = recorded;
+}
+
+/* The Secure Boot variable of efivarfs: 4 bytes of attributes, then the value. */
+static void test_intel_secure_boot(HostFixture *f, gconstpointer data) {
+        _cleanup_(sysfs_freep) Sysfs *s = NULL;
+        g_autofree char *copy = copy_sys(f, &s);
+        g_autofree char *vars = g_build_filename(copy, "firmware", "efi", "efivars", NULL);
+        g_autofree char *var =
+                g_build_filename(vars, "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", NULL);
+        Sysfs *recorded = f->roots.sysfs;
+
+        g_assert_cmpint(g_mkdir_with_parents(vars, 0755), ==, 0);
+        f->roots.sysfs = s;
+        g_assert_true(g_file_set_contents(var, "\x06\0\0\0\x01", 5, NULL));
+        g_assert_cmpint(host_facts_read_bootcfg(&f->facts, &f->roots), ==, 0);
+        g_assert_cmpint(f->facts.boot.secure_boot, ==, 1);
+        g_assert_true(g_file_set_contents(var, "\x06\0\0\0\0", 5, NULL));
+        g_assert_cmpint(host_facts_read_bootcfg(&f->facts, &f->roots), ==, 0);
+        g_assert_cmpint(f->facts.boot.secure_boot, ==, 0);
+        /* Cut short: unknown, not off. */
+        g_assert_true(g_file_set_contents(var, "\x06\0", 2, NULL));
+        g_assert_cmpint(host_facts_read_bootcfg(&f->facts, &f->roots), ==, 0);
+        g_assert_cmpint(f->facts.boot.secure_boot, <, 0);
         f->roots.sysfs = recorded;
 }
 
@@ -380,16 +417,17 @@ static void test_intel_no_ir(HostFixture *f, gconstpointer data) {
         assert_contains(c->remedy, "firmware setup");
         assert_status(f, HOST_STATUS_DEGRADED);
 
-        /* Set in modprobe.d: the row names the line. */
+        /* Set in modprobe.d (libkmod names no file): the row says where to look. */
         f->facts.modprobe.items = g_renew(ConfigLine, f->facts.modprobe.items, f->facts.modprobe.n + 1);
-        f->facts.modprobe.items[f->facts.modprobe.n] =
-                (ConfigLine){ .file = strdup("/etc/modprobe.d/unsafe.conf"), .line = 3 };
+        f->facts.modprobe.items[f->facts.modprobe.n] = (ConfigLine){ .file = NULL };
         g_assert_cmpint(strv_split("options vfio_iommu_type1 allow_unsafe_interrupts=1", " ",
                                    &f->facts.modprobe.items[f->facts.modprobe.n++].words),
                         ==, 0);
         rerun_checks(f);
-        assert_contains(assert_check(f, "interrupt-remapping", HOST_CHECK_WARN)->summary,
-                        "/etc/modprobe.d/unsafe.conf:3 sets allow_unsafe_interrupts=1, which is insecure");
+        assert_contains(
+                assert_check(f, "interrupt-remapping", HOST_CHECK_WARN)->summary,
+                "the modprobe configuration (`modprobe -c`) sets allow_unsafe_interrupts=1, which is "
+                "insecure");
 }
 
 static void test_intel_persistent(HostFixture *f, gconstpointer data) {
@@ -401,7 +439,7 @@ static void test_intel_persistent(HostFixture *f, gconstpointer data) {
         assert_contains(c->summary, "0000:01:00.0 (nouveau), 0000:01:00.1 (snd_hda_intel)");
         g_assert_cmpstr(c->remedy, ==, "Run `passthructl bind 0000:01:00.0`, `passthructl bind 0000:01:00.1`.");
         c = assert_check(f, "vfio-boot", HOST_CHECK_PASS);
-        assert_contains(c->summary, "0000:01:00.0 (\"options vfio-pci\" at /etc/modprobe.d/vfio.conf:2)");
+        assert_contains(c->summary, "0000:01:00.0 (\"options vfio_pci\" in modprobe.d)");
         c = assert_check(f, "initramfs", HOST_CHECK_PASS);
         assert_contains(c->summary, "/boot/initrd.img-6.1.0-27-amd64 carries vfio-pci");
         assert_check(f, "iommu-groups", HOST_CHECK_PASS);
@@ -497,7 +535,7 @@ static void test_amd_persistent(HostFixture *f, gconstpointer data) {
         assert_contains(assert_check(f, "iommu-groups", HOST_CHECK_PASS)->summary,
                         "every device kept on vfio-pci");
         c = assert_check(f, "vfio-boot", HOST_CHECK_WARN);
-        assert_contains(c->summary, "0000:0b:00.0 (\"options vfio-pci\" at /etc/modprobe.d/vfio.conf:1)");
+        assert_contains(c->summary, "0000:0b:00.0 (\"options vfio_pci\" in modprobe.d)");
         assert_contains(c->summary, "0000:0b:00.1: snd_hda_intel takes it first (vfio-pci has its ID");
         g_assert_cmpstr(c->remedy, ==, VFIO_BOOT_REMEDY);
 
@@ -834,6 +872,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         ADD("/hostcheck/intel/ready", intel, test_intel_ready);
         ADD("/hostcheck/intel/iommu-pt", intel, test_intel_iommu_pt);
+        ADD("/hostcheck/intel/secure-boot", intel, test_intel_secure_boot);
         ADD("/hostcheck/intel/wrapped-log", intel_wrapped, test_intel_wrapped_log);
         ADD("/hostcheck/intel/no-interrupt-remapping", intel, test_intel_no_ir);
         ADD("/hostcheck/intel/persistent", intel, test_intel_persistent);

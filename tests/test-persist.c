@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "editor.h"
 #include "harness.h"
 #include "mock-polkit.h"
 #include "kernel-emulator.h"
@@ -402,6 +403,77 @@ static void test_hand_edit(Fixture *f, gconstpointer data) {
                                       "ConfigChanged");
         wait_driver(f, NVME, "vfio-pci");
         g_assert_true(device_persistent(f, NVME));
+}
+
+/* Persist keeps the mode and owner the admin gave the file (issue 20, item 13). */
+static void test_keeps_mode_owner(Fixture *f, gconstpointer data) {
+        g_autofree char *conf = NULL;
+        struct stat st;
+
+        SKIP_WITHOUT_DAEMON(f);
+        test_write_path(f->conf_path, "# mine\n");
+        g_assert_no_errno(chmod(f->conf_path, 0600));
+        if (geteuid() == 0)
+                g_assert_no_errno(chown(f->conf_path, 1000, 1000));
+        else
+                g_test_message("Not root: the owner is ours, only the mode is shown to be kept.");
+        persist(f, NVME, true);
+        conf = read_conf(f);
+        g_assert_true(g_str_has_prefix(conf, "# mine\n"));
+        g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
+        g_assert_no_errno(stat(f->conf_path, &st));
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+        if (geteuid() == 0) {
+                g_assert_cmpuint(st.st_uid, ==, 1000);
+                g_assert_cmpuint(st.st_gid, ==, 1000);
+        }
+}
+
+/* A save killed before its rename leaves its temporary file; the next start removes it
+ * (issue 20, item 12). */
+static void test_cleans_temporaries(Fixture *f, gconstpointer data) {
+        g_autofree char *left = g_build_filename(f->conf_dir, ".devices.conf.Zq81xP", NULL);
+        g_autofree char *other = g_build_filename(f->conf_dir, "notes.txt", NULL);
+
+        SKIP_WITHOUT_DAEMON(f);
+        daemon_stop(f);
+        test_write_path(left, "[0000:06:00.0]\nid = 144d:a808\nclass = 0x010802\n");
+        test_write_path(other, "mine\n");
+        daemon_start(f);
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_false(g_file_test(left, G_FILE_TEST_EXISTS));
+        g_assert_true(g_file_test(other, G_FILE_TEST_EXISTS));
+}
+
+/* An editor that saves by rename, over and over (tests/editor.h), while clients call Persist
+ * (issue 20, item 6). Persist(false) of a device without an entry saves the file all the same:
+ * every call is a rename racing the editor's. */
+static void test_races_editor(Fixture *f, gconstpointer data) {
+        guint saved = 0, busy = 0, edits = 0, lost;
+        TestEditor *editor;
+
+        SKIP_WITHOUT_DAEMON(f);
+        test_write_path(f->conf_path, "");
+        editor = test_editor_start(f->conf_path);
+        for (guint i = 0; i < 45; i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) reply =
+                        call(f, "Persist", g_variant_new("(sb)", NVME, false), "()", &error);
+
+                /* "keeps changing on disk; try again": allowed, it lost nothing. */
+                if (error && g_dbus_error_is_remote_error(error) &&
+                    g_str_equal(g_dbus_error_get_remote_error(error), PASSTHRU_ERROR_BUSY)) {
+                        busy++;
+                        continue;
+                }
+                g_assert_no_error(error);
+                saved++;
+        }
+        lost = test_editor_stop(editor, &edits);
+        g_test_message("%u Persist calls saved, %u busy, %u hand edits, %u lost", saved, busy, edits, lost);
+        g_assert_cmpuint(saved, >, 0);
+        g_assert_cmpuint(edits, >, 0);
+        g_assert_cmpuint(lost, ==, 0);
 }
 
 /* Without the directory at start-up: the first Persist makes it, and from then on hand
@@ -925,6 +997,9 @@ int main(int argc, char *argv[]) {
         ADD("startup", startup, test_startup);
         ADD("corrupt", corrupt, test_corrupt);
         ADD("hand-edit", plain, test_hand_edit);
+        ADD("keeps-mode-owner", plain, test_keeps_mode_owner);
+        ADD("cleans-temporaries", plain, test_cleans_temporaries);
+        ADD("races-editor", plain, test_races_editor);
         ADD("dir-made", no_dir, test_dir_made);
         ADD("protected", protected, test_protected);
         ADD("protected-allowed", protected_allowed, test_protected_allowed);

@@ -1,16 +1,37 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The configuration parser of /etc/modprobe.d, /etc/modules-load.d and the initramfs module
- * list, then every host check on what it found, with a device the admin keeps on vfio-pci
- * (so the boot-binding check reads the blacklist, softdep and options lines). */
+/* The module configuration as the host checks get it: the input as a modprobe.d file read by
+ * libkmod and turned into the checks' lines (host_facts_read_modprobe()), and as a
+ * modules-load.d file and the initramfs module list (config_lines_parse()); then every host
+ * check on what was found, with a device the admin keeps on vfio-pci (so the boot-binding
+ * check reads the blacklist, softdep and options lines). */
+#include <sys/mman.h>
+
 #include "device.h"
 #include "device-table.h"
 #include "fuzz.h"
 #include "hostfacts.h"
+#include "kmod.h"
 
 static int parse(const uint8_t *data, size_t size, const char *shown, ConfigLines *c) {
         _cleanup_fclose_ FILE *file = fmemopen((void *) data, size, "r");
 
         return file ? config_lines_parse(file, shown, c) : -errno;
+}
+
+/* The input as the one modprobe configuration file libkmod reads, through a memfd. */
+static int read_modprobe(const uint8_t *data, size_t size, HostFacts *f) {
+        _cleanup_(kmod_closep) Kmod *k = NULL;
+        _cleanup_close_ int fd = memfd_create("fuzz.conf", MFD_CLOEXEC);
+        char path[64];
+        int r;
+
+        if (fd < 0 || write(fd, data, size) != (ssize_t) size)
+                return -errno;
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        r = kmod_open("/nonexistent", (const char *const[]){ path, NULL }, &k);
+        if (r < 0)
+                return r;
+        return host_facts_read_modprobe(f, k);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -32,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_quiet();
         if (size == 0)
                 return 0;
-        if (parse(data, size, "/etc/modprobe.d/fuzz.conf", &f.modprobe) >= 0 &&
+        if (read_modprobe(data, size, &f) >= 0 &&
             parse(data, size, "/etc/modules-load.d/fuzz.conf", &f.boot_modules) >= 0 &&
             parse(data, size, "/etc/initramfs-tools/modules", &f.initramfs_modules) >= 0) {
                 for (size_t i = 0; i < f.modprobe.n; i++)

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "macros.h"
+#include "spawn-wait.h"
+
+extern char **environ;
+
+typedef struct Output {
+        char line[SPAWN_LINE_MAX + 1];
+        size_t len;
+        bool cut; /* the rest of an overlong line is dropped */
+} Output;
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int spawn_child(const SpawnParams *p, int out_fd, pid_t *ret_pid) {
+        posix_spawn_file_actions_t actions;
+        posix_spawnattr_t attr;
+        sigset_t none, all;
+        int r;
+
+        sigemptyset(&none);
+        sigfillset(&all);
+        r = posix_spawn_file_actions_init(&actions);
+        if (r != 0)
+                return -r;
+        r = posix_spawnattr_init(&attr);
+        if (r != 0) {
+                posix_spawn_file_actions_destroy(&actions);
+                return -r;
+        }
+        (void) posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (out_fd >= 0)
+                (void) posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+        else
+                (void) posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        if (out_fd >= 0 && p->stderr_to_lines)
+                (void) posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
+        else
+                (void) posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        (void) posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                       POSIX_SPAWN_SETSIGDEF);
+        (void) posix_spawnattr_setpgroup(&attr, 0);
+        (void) posix_spawnattr_setsigmask(&attr, &none);
+        (void) posix_spawnattr_setsigdefault(&attr, &all);
+        r = strchr(p->argv[0], '/') ? posix_spawn(ret_pid, p->argv[0], &actions, &attr, p->argv, environ)
+                                    : posix_spawnp(ret_pid, p->argv[0], &actions, &attr, p->argv, environ);
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&actions);
+        return -r;
+}
+
+static void emit_line(Output *o, const SpawnParams *p) {
+        o->line[o->len] = '\0';
+        p->on_line(o->line, p->userdata);
+        o->len = 0;
+        o->cut = false;
+}
+
+static void take_output(Output *o, const SpawnParams *p, const char *buf, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (buf[i] == '\n') {
+                        emit_line(o, p);
+                        continue;
+                }
+                if (o->len < SPAWN_LINE_MAX)
+                        o->line[o->len++] = buf[i];
+                else
+                        o->cut = true;
+        }
+}
+
+/* Waits until fd is readable (0) or the deadline (-1: none) passes (-ETIMEDOUT); a signal
+ * with the cancel flag set is -ECANCELED. */
+static int wait_readable(int fd, const SpawnParams *p, int64_t deadline) {
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+                int n;
+
+                if (deadline >= 0 && left <= 0)
+                        return -ETIMEDOUT;
+                n = poll(&pfd, 1, (int) left);
+                if (n < 0 && errno == EINTR && p->cancel && *p->cancel)
+                        return -ECANCELED;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                return n == 0 ? -ETIMEDOUT : 0;
+        }
+}
+
+/* Reads fd until end of file or the deadline (-1: none). 0 at end of file, -ETIMEDOUT,
+ * -ECANCELED, or -errno. */
+static int read_output(int fd, const SpawnParams *p, int64_t deadline) {
+        _cleanup_free_ Output *o = calloc(1, sizeof(Output));
+
+        if (!o)
+                return -ENOMEM;
+        for (;;) {
+                char buf[4096];
+                ssize_t n;
+                int r;
+
+                r = wait_readable(fd, p, deadline);
+                if (r < 0)
+                        return r;
+                n = read(fd, buf, sizeof(buf));
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                take_output(o, p, buf, (size_t) n);
+        }
+        if (o->len > 0 || o->cut)
+                emit_line(o, p);
+        return 0;
+}
+
+static int pidfd_open_(pid_t pid) {
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+
+        return fd < 0 ? -errno : fd;
+}
+
+static int reap(pid_t pid) {
+        int status;
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* SIGTERM to the program's group, SIGKILL after the grace, then reaped. */
+static void stop(pid_t pid, int pidfd) {
+        static const SpawnParams no_cancel = {};
+
+        (void) kill(-pid, SIGTERM);
+        if (pidfd < 0 || wait_readable(pidfd, &no_cancel, now_ms() + SPAWN_KILL_GRACE_MS) < 0)
+                (void) kill(-pid, SIGKILL);
+        (void) reap(pid);
+}
+
+int spawn_and_wait(const SpawnParams *p) {
+        _cleanup_close_ int out_read = -EBADF, out_write = -EBADF, pidfd = -EBADF;
+        int64_t deadline = p->timeout_ms > 0 ? now_ms() + p->timeout_ms : -1;
+        pid_t pid;
+        int r;
+
+        assert(p);
+        assert(p->argv && p->argv[0]);
+        if (p->on_line) {
+                int fds[2];
+
+                if (pipe2(fds, O_CLOEXEC) < 0)
+                        return -errno;
+                out_read = fds[0];
+                out_write = fds[1];
+        }
+        r = spawn_child(p, out_write, &pid);
+        if (r < 0)
+                return r;
+        if (out_write >= 0) {
+                close(out_write);
+                out_write = -EBADF;
+        }
+        /* Without a pidfd (a kernel before 5.3) the wait after the output has no deadline. */
+        pidfd = pidfd_open_(pid);
+        r = out_read >= 0 ? read_output(out_read, p, deadline) : 0;
+        /* A pidfd is readable once the program has exited. */
+        if (r >= 0 && pidfd >= 0)
+                r = wait_readable(pidfd, p, deadline);
+        if (r < 0) {
+                stop(pid, pidfd);
+                return r;
+        }
+        return reap(pid);
+}
