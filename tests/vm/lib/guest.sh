@@ -174,6 +174,30 @@ vm_deb_root() {
 
 vm_as_alice() { runuser -u alice -- "$@"; }
 
+# vm_uevents_during FILE CMD...: the kernel's uevents of PCI devices (bind, unbind, add,
+# remove...) while CMD runs, into FILE.
+vm_uevents_during() {
+    local file=$1 pid; shift
+    udevadm monitor --kernel --subsystem-match=pci >"$file" 2>&1 &
+    pid=$!
+    sleep 1                               # the monitor is listening before CMD starts
+    "$@"
+    udevadm settle --timeout=30 || true
+    sleep 1
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+# vm_initramfs_probe_setup: what only a test adds to the initramfs Debian's update-initramfs
+# builds in the guest (lib/initramfs-probe): e1000e and 9p (to boot it under QEMU), the
+# init-bottom probe that reports the drivers to tests/vm/run --initrd, and MODULES=list to
+# keep the build short.
+vm_initramfs_probe_setup() {
+    local probe=$PASSTHRU_VM_DIR/lib/initramfs-probe
+    install -D -m 755 "$probe/hook" /etc/initramfs-tools/hooks/passthru-vm-probe
+    install -D -m 755 "$probe/init-bottom" /etc/initramfs-tools/scripts/init-bottom/passthru-vm-probe
+    echo "MODULES=list" >/etc/initramfs-tools/conf.d/passthru-vm
+}
+
 # A login session without logind ------------------------------------------------------
 
 # The guest has no systemd-logind (guest-init is PID 1), so no process is in a login
