@@ -11,6 +11,7 @@ typedef struct Entry {
         bool has_subsystem, vfio, allow_protected;
         uint32_t class_code;
         const char *serial; /* NULL: none */
+        const char *name;   /* the device name of the card there now; NULL: none */
         int sriov_numvfs;   /* -1: not set */
 } Entry;
 
@@ -31,6 +32,8 @@ static int read_entry_field(sd_bus_message *reply, const char *key, Entry *e) {
                 return sd_bus_message_read(reply, "v", "u", &e->class_code);
         if (streq(key, "serial"))
                 return sd_bus_message_read(reply, "v", "s", &e->serial);
+        if (streq(key, "name"))
+                return sd_bus_message_read(reply, "v", "s", &e->name);
         if (streq(key, "sriov-numvfs"))
                 return sd_bus_message_read(reply, "v", "i", &e->sriov_numvfs);
         if (streq(key, "vfio") || streq(key, "allow-protected")) {
@@ -93,6 +96,8 @@ static int entry_to_json(const Entry *e, json_object **ret) {
                 r = json_set(identity, "serial", json_object_new_string(e->serial));
         if (r >= 0)
                 r = json_set(o, "address", json_object_new_string(e->address));
+        if (r >= 0 && e->name)
+                r = json_set(o, "name", json_object_new_string(e->name));
         if (r >= 0)
                 r = json_set(o, "identity", TAKE_PTR(identity));
         if (r >= 0)
@@ -138,13 +143,15 @@ static int print_text(sd_bus_message *reply) {
         Entry e;
         int r;
 
-        r = table_new(&t, "ADDRESS", "ID", "SUBSYSTEM", "CLASS", "STATE", "REASON", NULL);
+        r = table_new(&t, "ADDRESS", "ID", "NAME", "SUBSYSTEM", "CLASS", "STATE", "REASON", NULL);
         if (r < 0)
                 return client_oom();
         while ((r = read_entry(reply, &e)) > 0) {
                 r = table_add_cell(t, e.address);
                 if (r >= 0)
                         r = table_add_cellf(t, "%04x:%04x", e.vendor_id, e.device_id);
+                if (r >= 0)
+                        r = table_add_cell(t, e.name ?: "");
                 if (r >= 0)
                         r = e.has_subsystem ? table_add_cellf(t, "%04x:%04x", e.subsystem_vendor_id,
                                                               e.subsystem_device_id)
