@@ -6,6 +6,8 @@
 #include "operations.h"
 #include "passthru-dbus.h"
 #include "persist.h"
+#include "reset-method.h"
+#include "sriov-numvfs.h"
 #include "safety.h"
 #include "transaction.h"
 #include "vm-claim.h"
@@ -15,6 +17,7 @@ struct Operations {
         Transactions *transactions;
         Persist *persist;
         VmClaims *claims; /* which VM each device was bound for */
+        SriovJobs *sriov; /* PFs' VF counts being written */
 };
 
 /* A Bind or Unbind whose transaction runs. */
@@ -29,9 +32,31 @@ typedef struct Operation {
         void *userdata;
 } Operation;
 
-static int apply_remembered(const Config *c, const ConfigEntry *e, Refusal *refusal, void *userdata) {
+/* ---- what persistence re-applies, through these ---- */
+
+static int apply_numvfs(const ConfigEntry *e, Refusal *refusal, void *userdata) {
+        Operations *o = userdata;
+
+        return sriov_numvfs_apply(o->sriov, e, refusal);
+}
+
+static void apply_reset_method(const ConfigEntry *e, void *userdata) {
+        Operations *o = userdata;
+        Device *d = manager_find_device(o->manager, &e->address);
+
+        if (d)
+                reset_method_reapply(o->manager, d, e->reset_method);
+}
+
+static int apply_driver(const Config *c, const ConfigEntry *e, Refusal *refusal, void *userdata) {
         return operation_reapply(userdata, c, e, refusal);
 }
+
+static const PersistApplier applier = {
+        .numvfs = apply_numvfs,
+        .reset_method = apply_reset_method,
+        .driver = apply_driver,
+};
 
 int operations_new(Manager *m, Transactions *t, Persist *p, Operations **ret) {
         Operations *o;
@@ -43,12 +68,12 @@ int operations_new(Manager *m, Transactions *t, Persist *p, Operations **ret) {
         if (!o)
                 return -ENOMEM;
         *o = (Operations){ .manager = m, .transactions = t, .persist = p };
-        if (vm_claims_new(m->options.runtime_dir, &o->claims) < 0) {
-                free(o);
+        if (vm_claims_new(m->options.runtime_dir, &o->claims) < 0 || sriov_jobs_new(m, p, &o->sriov) < 0) {
+                operations_free(o);
                 return -ENOMEM;
         }
         if (p)
-                persist_set_applier(p, apply_remembered, o);
+                persist_set_applier(p, &applier, o);
         *ret = o;
         return 0;
 }
@@ -59,6 +84,7 @@ Operations *operations_free(Operations *o) {
         if (o->persist)
                 persist_set_applier(o->persist, NULL, NULL);
         vm_claims_free(o->claims);
+        sriov_jobs_free(o->sriov);
         free(o);
         return NULL;
 }

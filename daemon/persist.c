@@ -8,38 +8,23 @@
 #include "persist.h"
 #include "plan.h"
 #include "refusal.h"
-#include "reset-method.h"
-#include "worker.h"
 
 /* An edit retried this often when the admin keeps editing the file under us. */
 #define EDIT_ATTEMPTS 5
 
 /* What persist.c knows about an address besides the file: whether it waits to be applied,
  * and why it was refused. Kept apart from the Config, whose entries move on every edit. */
-typedef struct SriovJob SriovJob;
-
 typedef struct Status {
         PciAddress address;
         bool want;            /* apply at the next pass */
         bool mismatch_logged; /* said once per appearance */
         char *reason;         /* the last refusal; NULL when none */
-        SriovJob *sriov;      /* the sriov_numvfs write of a PF, while it runs and after */
 } Status;
-
-/* A PF's VF count being written, in a worker like every driver change. */
-struct SriovJob {
-        Persist *persist;
-        PciAddress address;
-        Worker *worker;
-        WorkerStep *steps;
-        size_t n_steps;
-        bool running;
-};
 
 struct Persist {
         Manager *manager;
-        persist_apply_t apply; /* puts an entry's device on vfio-pci (operations.c) */
-        void *apply_data;
+        const PersistApplier *applier; /* puts an entry into effect (operations.c) */
+        void *applier_data;
         char *dir;
 
         Config *config;   /* in force; NULL when no good file was ever read */
@@ -136,104 +121,6 @@ static void update_persistent(Persist *p) {
                                               device_is_remembered(p, t->devices[i]));
 }
 
-/* ---- SR-IOV: the PF's VF count first; its VFs then appear, and their entries apply ---- */
-
-static SriovJob *sriov_job_free(SriovJob *j) {
-        if (!j)
-                return NULL;
-        worker_free(j->worker);
-        worker_steps_free(j->steps, j->n_steps);
-        free(j);
-        return NULL;
-}
-
-static void on_sriov_done(Worker *w, int error, size_t n_done, void *userdata) {
-        SriovJob *j = userdata;
-        char address[PCI_ADDRESS_STRING_MAX];
-
-        j->running = false;
-        pci_address_format(&j->address, address);
-        if (error < 0) {
-                _cleanup_free_ char *reason = NULL;
-
-                log_warning_errno(error, "%s: writing sriov_numvfs failed: %m", address);
-                if (asprintf(&reason, "Writing sriov_numvfs failed: %s.", strerror(-error)) >= 0)
-                        status_set_reason(j->persist, &j->address, reason);
-                return;
-        }
-        log_info("%s: virtual functions created, as the configuration asks.", address);
-        status_set_reason(j->persist, &j->address, NULL);
-}
-
-/* The gate of a VF count: NULL when it may be written now, else why not. Never changes a
- * count that is not 0: that would remove VFs a guest may be using. */
-static const char *sriov_refusal(const ConfigEntry *e, const Device *d, char *buf, size_t size) {
-        if (d->sriov_totalvfs == 0)
-                return "It is not an SR-IOV physical function; sriov-numvfs cannot apply.";
-        if ((unsigned) e->sriov_numvfs > d->sriov_totalvfs) {
-                snprintf(buf, size, "It supports at most %u virtual functions; the entry asks %d.",
-                         d->sriov_totalvfs, e->sriov_numvfs);
-                return buf;
-        }
-        if (d->sriov_numvfs != 0) {
-                snprintf(buf, size,
-                         "It has %u virtual functions and the entry asks %d; the daemon does not remove "
-                         "VFs a guest may use: write 0 to its sriov_numvfs first.",
-                         d->sriov_numvfs, e->sriov_numvfs);
-                return buf;
-        }
-        if (!d->driver)
-                return "It has no driver; the kernel creates VFs only through the PF's driver.";
-        return NULL;
-}
-
-/* Returns 1 when a write started (or runs), 0 when nothing is to be done, <0 when refused. */
-static int apply_sriov(Persist *p, const ConfigEntry *e, Device *d, Status *s) {
-        _cleanup_free_ char *path = NULL;
-        char buf[256], value[16];
-        const char *why;
-        SriovJob *j;
-        WorkerParams params = {
-                .event = p->manager->event,
-                .sysfs = p->manager->sources.sysfs,
-                .timeout_usec = manager_operation_timeout(p->manager),
-                .write_count = &p->manager->sysfs_writes,
-                .on_done = on_sriov_done,
-                .on_late_exit = on_sriov_done,
-        };
-        int r;
-
-        if (e->sriov_numvfs < 0 || (unsigned) e->sriov_numvfs == d->sriov_numvfs)
-                return 0;
-        if (s->sriov && s->sriov->running)
-                return 1;
-        why = sriov_refusal(e, d, buf, sizeof(buf));
-        if (why) {
-                log_warning("%s: sriov-numvfs not applied: %s", d->address_str, why);
-                status_set_reason(p, &e->address, why);
-                return -EPERM;
-        }
-        s->sriov = sriov_job_free(s->sriov);
-        j = s->sriov = calloc(1, sizeof(SriovJob));
-        if (!j)
-                return log_oom();
-        j->persist = p;
-        j->address = e->address;
-        params.userdata = j;
-        snprintf(value, sizeof(value), "%d", e->sriov_numvfs);
-        r = asprintf(&path, "%s/sriov_numvfs", d->devpath + (d->devpath[0] == '/')) < 0 ? -ENOMEM : 0;
-        if (r >= 0)
-                r = worker_steps_add(&j->steps, &j->n_steps, WORKER_STEP_WRITE, path, value, 0);
-        if (r >= 0)
-                r = worker_start(&params, j->steps, j->n_steps, &j->worker);
-        if (r < 0)
-                return log_warning_errno(r, "%s: cannot write sriov_numvfs: %m", d->address_str);
-        j->running = true;
-        log_info("%s: creating %d virtual functions, as the configuration asks.", d->address_str,
-                 e->sriov_numvfs);
-        return 1;
-}
-
 /* ---- re-application ---- */
 
 static void schedule_apply(Persist *p) {
@@ -276,14 +163,17 @@ static void apply_entry(Persist *p, const ConfigEntry *e) {
                         s->mismatch_logged = true;
                 return;
         }
+        if (!p->applier)
+                return;
         /* The VF count first: a PF with VFs cannot go to vfio-pci, and its VFs' entries apply
          * when they appear. */
-        if (s && apply_sriov(p, e, d, s) != 0)
+        r = p->applier->numvfs(e, &refusal, p->applier_data);
+        if (r > 0)
                 return;
-        reset_method_reapply(p->manager, d, e->reset_method);
-        if (!e->vfio || !p->apply)
-                return;
-        r = p->apply(p->config, e, &refusal, p->apply_data);
+        if (r == 0) {
+                p->applier->reset_method(e, p->applier_data);
+                r = e->vfio ? p->applier->driver(p->config, e, &refusal, p->applier_data) : 0;
+        }
         if (r < 0) {
                 log_warning("%s: not re-applied: %s", d->address_str, strna(refusal.message));
                 status_set_reason(p, &e->address, refusal.message ?: "the daemon could not plan it");
@@ -648,7 +538,6 @@ Persist *persist_free(Persist *p) {
         sd_event_source_disable_unref(p->inotify_source);
         for (size_t i = 0; i < p->n_status; i++) {
                 free(p->status[i].reason);
-                sriov_job_free(p->status[i].sriov);
         }
         free(p->status);
         config_free(p->config);
@@ -658,9 +547,9 @@ Persist *persist_free(Persist *p) {
         return NULL;
 }
 
-void persist_set_applier(Persist *p, persist_apply_t apply, void *userdata) {
-        p->apply = apply;
-        p->apply_data = userdata;
+void persist_set_applier(Persist *p, const PersistApplier *applier, void *userdata) {
+        p->applier = applier;
+        p->applier_data = userdata;
 }
 
 void persist_note_outcome(Persist *p, const PciAddress *a, const char *reason) {

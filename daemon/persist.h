@@ -38,10 +38,16 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Persist *, persist_free);
 
 void persist_set_listener(Persist *p, persist_changed_t changed, void *userdata);
 
-/* Puts an entry's device on vfio-pci: 1 started, 0 nothing to do, <0 refused (refusal set).
- * Set once by the daemon's owner (operation_reapply()); without it nothing is re-applied. */
-typedef int (*persist_apply_t)(const Config *c, const ConfigEntry *e, Refusal *refusal, void *userdata);
-void persist_set_applier(Persist *p, persist_apply_t apply, void *userdata);
+/* How a remembered entry is put into effect, each part returning 1 when it started a change,
+ * 0 when there is nothing (more) to do, <0 with refusal set. Set once by the daemon's owner
+ * (operations.c); without it nothing is re-applied. In order: the VF count of a PF (its
+ * VFs' entries apply when they appear), the reset methods, the driver. */
+typedef struct PersistApplier {
+        int (*numvfs)(const ConfigEntry *e, Refusal *refusal, void *userdata);
+        void (*reset_method)(const ConfigEntry *e, void *userdata);
+        int (*driver)(const Config *c, const ConfigEntry *e, Refusal *refusal, void *userdata);
+} PersistApplier;
+void persist_set_applier(Persist *p, const PersistApplier *applier, void *userdata);
 /* The outcome of re-applying the device at a: reason NULL on success, else the sentence that
  * GetConfig shows with state refused. */
 void persist_note_outcome(Persist *p, const PciAddress *a, const char *reason);
