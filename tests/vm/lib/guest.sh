@@ -225,8 +225,9 @@ vm_say() { printf '\n'; printf '\033[1;36m%s\033[0m\n' "$@"; }
 
 # vm_step CMD... / vm_step_alice CMD...: show the command at a root (#) or alice's ($)
 # prompt and run it, its output shown indented (a kernel log line then does not pass for
-# one of the console's own, which tests/vm/run --follow leaves out). The status is the
-# command's, said when not 0.
+# one of the console's own, which tests/vm/run --follow leaves out) and line by line as it
+# comes (stdbuf: progress must not wait in a pipe's buffer). The status is the command's,
+# said when not 0.
 vm_step() { vm_show_step "root#" "$@"; }
 vm_step_alice() { vm_show_step "alice\$" runuser -u alice -- "$@"; }
 vm_show_step() {
@@ -234,7 +235,7 @@ vm_show_step() {
     shift
     [[ $prompt == alice* ]] && shown="$prompt ${*:5}"   # without runuser -u alice --
     printf '\033[1m%s\033[0m\n' "$shown"
-    "$@" 2>&1 | sed 's/^/  /'
+    stdbuf -oL -eL "$@" 2>&1 | sed -u 's/^/  /'
     rc=${PIPESTATUS[0]}
     [[ $rc -eq 0 ]] || echo "  (exit status $rc)"
     return "$rc"
