@@ -160,6 +160,12 @@ vm_stop_passthrud() {
     vm_check "passthrud exited cleanly on SIGTERM" test "$rc" -eq 0
 }
 
+# The lockdown row of passthructl check reads securityfs, which a systemd host mounts at boot.
+vm_mount_securityfs() {
+    mountpoint -q /sys/kernel/security || mount -t securityfs securityfs /sys/kernel/security ||
+        true
+}
+
 # vm_as_alice CMD...: run as the unprivileged user the guest creates.
 # The root a package named in the scenario's `# vm: debs=` header was unpacked into.
 vm_deb_root() {
@@ -185,17 +191,6 @@ vm_uevents_during() {
     udevadm settle --timeout=30 || true
     sleep 1
     kill "$pid"; wait "$pid" 2>/dev/null || true
-}
-
-# vm_initramfs_probe_setup: what only a test adds to the initramfs Debian's update-initramfs
-# builds in the guest (lib/initramfs-probe): e1000e and 9p (to boot it under QEMU), the
-# init-bottom probe that reports the drivers to tests/vm/run --initrd, and MODULES=list to
-# keep the build short.
-vm_initramfs_probe_setup() {
-    local probe=$PASSTHRU_VM_DIR/lib/initramfs-probe
-    install -D -m 755 "$probe/hook" /etc/initramfs-tools/hooks/passthru-vm-probe
-    install -D -m 755 "$probe/init-bottom" /etc/initramfs-tools/scripts/init-bottom/passthru-vm-probe
-    echo "MODULES=list" >/etc/initramfs-tools/conf.d/passthru-vm
 }
 
 # A login session without logind ------------------------------------------------------
@@ -234,4 +229,51 @@ vm_session_for_alice() {
     procs=/sys/fs/cgroup/user.slice/user-$(id -u alice).slice/session-1.scope/cgroup.procs
     # The subshell moves itself into the scope, then becomes runuser.
     ( echo "$BASHPID" >"$procs" && exec runuser -u alice -- "$@" )
+}
+
+# Scenarios people read (tools/demo) ---------------------------------------------------
+
+# vm_say TEXT...: a line of explanation before a step.
+vm_say() { printf '\n'; printf '\033[1;36m%s\033[0m\n' "$@"; }
+
+# vm_step CMD... / vm_step_alice CMD...: show the command at a root (#) or alice's ($)
+# prompt and run it, its output shown indented (a kernel log line then does not pass for
+# one of the console's own, which tests/vm/run --follow leaves out) and line by line as it
+# comes (stdbuf: progress must not wait in a pipe's buffer). The status is the command's,
+# said when not 0.
+vm_step() { vm_show_step "root#" "$@"; }
+vm_step_alice() { vm_show_step "alice\$" runuser -u alice -- "$@"; }
+vm_show_step() {
+    local prompt=$1 shown=$* rc
+    shift
+    [[ $prompt == alice* ]] && shown="$prompt ${*:5}"   # without runuser -u alice --
+    printf '\033[1m%s\033[0m\n' "$shown"
+    stdbuf -oL -eL "$@" 2>&1 | sed -u 's/^/  /'
+    rc=${PIPESTATUS[0]}
+    [[ $rc -eq 0 ]] || echo "  (exit status $rc)"
+    return "$rc"
+}
+
+# The guest's own initramfs ------------------------------------------------------------
+
+# vm_initramfs_tools_for_qemu: set up the guest's initramfs-tools (in its RAM overlays, for
+# this boot only) so that update-initramfs builds an image a later boot under QEMU can run
+# (tests/vm/run --initrd) and builds it fast under TCG, where every process costs ~0.1 s:
+#   - the VM probe (lib/initramfs-probe): the twin's driver e1000e and 9p to mount the root,
+#     and the init-bottom probe that reports the drivers and may hand over to a scenario;
+#   - MODULES=list: only the modules the hooks ask for (passthru's: vfio-pci and what it
+#     needs), not most of the kernel's tree as MODULES=most would copy;
+#   - BUSYBOX=n: klibc's tools, not busybox's 400 applet links one `ln` each (passthru's
+#     early-bind script is POSIX sh and needs neither; the probe brings its own busybox);
+#   - zstd at level 1 instead of 9;
+#   - no hooks for what this guest does not boot from: device-mapper (dmsetup), fsck of a
+#     disk root, resume from swap, keymap, thermal. Each would cost seconds of forks.
+vm_initramfs_tools_for_qemu() {
+    local probe=$PASSTHRU_VM_DIR/lib/initramfs-probe hook
+    install -D -m 755 "$probe/hook" /etc/initramfs-tools/hooks/passthru-vm-probe
+    install -D -m 755 "$probe/init-bottom" /etc/initramfs-tools/scripts/init-bottom/passthru-vm-probe
+    printf '%s\n' MODULES=list BUSYBOX=n COMPRESSLEVEL=1 >/etc/initramfs-tools/conf.d/passthru-vm
+    for hook in dmsetup fsck resume keymap thermal; do
+        rm -f "/usr/share/initramfs-tools/hooks/$hook"
+    done
 }
