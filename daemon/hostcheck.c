@@ -451,6 +451,21 @@ static bool any_persistent(const HostFacts *f) {
         return devices_any_persistent(f->table->devices, f->table->n_devices);
 }
 
+/* Every device kept on vfio-pci is bound early by passthru, in an initramfs that carries the
+ * list (or one that could not be listed): its script loads vfio-pci there, with vfio and
+ * vfio_iommu_type1 as its dependencies. */
+static bool all_bound_early(const HostFacts *f) {
+        if (f->boot.image_early_list == 0)
+                return false;
+        for (size_t i = 0; i < f->table->n_devices; i++) {
+                const Device *d = f->table->devices[i];
+
+                if (d->persistent && !d->is_bridge && !strv_contains(f->boot.early, d->address_str))
+                        return false;
+        }
+        return true;
+}
+
 /* Adds the file to a list of files unless it is there already. */
 static int append_file(char **s, const char *file) {
         _cleanup_strv_free_ char **files = NULL;
@@ -493,6 +508,12 @@ static int check_modules_boot(const HostFacts *f, HostChecks *c) {
                            text("not loaded at boot (not needed: %s; passthrud loads vfio when it binds a "
                                 "device)",
                                 NO_PERSISTENT),
+                           no_remedy());
+        if (all_bound_early(f))
+                return add(c, "modules-boot", HOST_CHECK_PASS,
+                           text("loaded in the initramfs by passthru's early binding (%s), for every "
+                                "device kept on vfio-pci",
+                                EARLY_LIST),
                            no_remedy());
         return add(c, "modules-boot", HOST_CHECK_WARN, text("not loaded at boot: %s", missing),
                    text("Put %s in /etc/modules-load.d/vfio.conf, one name per line.", missing));
