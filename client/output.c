@@ -111,10 +111,19 @@ int json_add_properties(json_object *target, json_object *props) {
         return 0;
 }
 
+int output_flush(FILE *f) {
+        if (fflush(f) == 0 && !ferror(f))
+                return 0;
+        /* The reader stopped reading (head, grep -q): nothing went wrong, and nothing is said. */
+        if (errno == EPIPE) {
+                clearerr(f);
+                return 0;
+        }
+        return client_error_errno(errno > 0 ? errno : EIO, "Failed to write the output: %m");
+}
+
 int flush_stdout(void) {
-        if (fflush(stdout) != 0 || ferror(stdout))
-                return client_error_errno(errno > 0 ? errno : EIO, "Failed to write to standard output: %m");
-        return 0;
+        return output_flush(stdout);
 }
 
 /* json-c escapes C0 controls in strings but writes C1 ones (U+0080..U+009F) as they are;
@@ -239,9 +248,7 @@ static int vprint_line(FILE *f, Escape escape, const char *fmt, va_list ap) {
         }
         fputs(line, f);
         fputc('\n', f);
-        if (fflush(f) != 0 || ferror(f))
-                return client_error_errno(errno > 0 ? errno : EIO, "Failed to write the output: %m");
-        return 0;
+        return output_flush(f);
 }
 
 #define DEFINE_PRINT(name, file, escape)                    \

@@ -68,6 +68,8 @@ char *text_escape_controls(const char *s, bool text);
  * newlines and tabs (a diff, a list one element a line); print_line_unescaped() for a line
  * whose only control characters are the caller's own (colours), the reply's text in it
  * escaped already. */
+/* Flushes f; a failed write is an error said once, except EPIPE (the reader left: quiet). */
+int output_flush(FILE *f);
 int print_line(const char *fmt, ...) _printf_(1, 2);
 int print_line_to_stderr(const char *fmt, ...) _printf_(1, 2);
 int print_lines(const char *fmt, ...) _printf_(1, 2);

@@ -5,6 +5,7 @@
 
 #include "macros.h"
 #include "passthructl.h"
+#include "output.h"
 #include "text-buffer.h"
 
 static bool reserve(TextBuffer *b, size_t n) {
@@ -80,10 +81,9 @@ void text_buffer_put_int(TextBuffer *b, int64_t v) {
 int text_buffer_print(TextBuffer *b) {
         if (b->failed)
                 return client_oom();
-        if ((b->size > 0 && fwrite(b->data, 1, b->size, stdout) != b->size) || fflush(stdout) != 0 ||
-            ferror(stdout))
-                return client_error_errno(errno > 0 ? errno : EIO, "Failed to write to standard output: %m");
-        return 0;
+        if (b->size > 0)
+                (void) fwrite(b->data, 1, b->size, stdout);
+        return output_flush(stdout);
 }
 
 void text_buffer_done(TextBuffer *b) {

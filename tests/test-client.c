@@ -209,6 +209,19 @@ static void test_list(ClientFixture *f, gconstpointer data) {
         g_assert_cmpstr(plain.out, ==, r.out);
 }
 
+/* A reader that leaves before the output is written (grep -q, head, true) is not a failure:
+ * with SIGPIPE ignored (as systemd's services have it) passthructl says nothing and exits 0. */
+static void test_reader_gone(ClientFixture *f, gconstpointer data) {
+        const char *const argv[] = { "bash", "-c",
+                                     "trap '' PIPE; set -o pipefail; \"$0\" list | true; "
+                                     "\"$0\" --json list | true",
+                                     harness_client_path(), NULL };
+        g_auto(HarnessRun) r = harness_run(f->h, argv);
+
+        g_assert_cmpstr(r.err, ==, "");
+        g_assert_cmpint(r.status, ==, 0);
+}
+
 /* The JSON of list holds what ListDevices says, row by row, and nothing else. */
 static void test_list_json(ClientFixture *f, gconstpointer data) {
         g_auto(HarnessRun) r = RUN(f, "--json", "list");
@@ -1225,6 +1238,7 @@ int main(int argc, char *argv[]) {
         ADD("/client/fake-bus-deadline", test_fake_bus_deadline);
         ADD("/client/fake-bus-controls", test_fake_bus_controls);
         ADD("/client/bash-completion", test_bash_completion);
+        ADD("/client/reader-gone", test_reader_gone);
         ADD("/client/vm-config", test_vm_config);
         ADD("/client/vm-config-json", test_vm_config_json);
         return g_test_run();
