@@ -93,10 +93,11 @@ static int print_strings(sd_bus_message *reply, const char *title) {
         int r;
 
         r = sd_bus_message_enter_container(reply, 'a', "s");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "s", &s)) > 0)
+        while (r >= 0 && (r = sd_bus_message_read(reply, "s", &s)) > 0) {
                 r = n++ == 0 ? print_line("%s", title) : 0;
-        if (r >= 0)
-                r = print_line("  %s", s);
+                if (r >= 0)
+                        r = print_line("  %s", s);
+        }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         return r;

@@ -226,6 +226,24 @@ static void test_not_utf8_apply(Fixture *f, gconstpointer data) {
         } while (true);
 }
 
+/* Applied, then applied again: the second time there is nothing to write or run, and
+ * passthructl says so and exits 0. */
+static void test_apply_twice(Fixture *f, gconstpointer data) {
+        g_auto(HarnessRun) first = HARNESS_RUN(f->h, "boot-config", "--iommu-pt");
+        g_auto(HarnessRun) second = HARNESS_RUN(f->h, "boot-config", "--iommu-pt");
+
+        g_test_message("first: exit %d\n%s%s", first.status, first.out, first.err);
+        g_assert_cmpint(first.status, ==, 0);
+        /* Each command once, under one heading. */
+        g_assert_nonnull(strstr(first.out, "\n  update-grub\n\n"));
+        g_test_message("second: exit %d\n%s%s", second.status, second.out, second.err);
+        g_assert_nonnull(strstr(second.out, "Every file is as it should be already."));
+        g_assert_null(strstr(second.out, "passthru.early=0"));
+        g_assert_null(strstr(second.out, "(null)"));
+        g_assert_null(strstr(second.out, "Ran:"));
+        g_assert_cmpint(second.status, ==, 0);
+}
+
 /* A symbolic link at /etc/default/grub is refused before anything is written: a named error
  * that says so, no backup, no command run. */
 static void test_symlink(Fixture *f, gconstpointer data) {
@@ -367,6 +385,7 @@ int main(int argc, char *argv[]) {
         ADD("/boot-daemon/not-utf8-dry-run", &latin1, test_not_utf8_dry_run);
         ADD("/boot-daemon/not-utf8-apply", &latin1_output, test_not_utf8_apply);
         ADD("/boot-daemon/symlink", &plain, test_symlink);
+        ADD("/boot-daemon/apply-twice", &plain, test_apply_twice);
         ADD("/boot-daemon/check-host-slow-lister", &slow_lister, test_check_host_slow_lister);
         ADD("/boot-daemon/dry-runs-off-loop", &plain, test_dry_runs_off_loop);
         return g_test_run();
