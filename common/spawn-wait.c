@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "macros.h"
 #include "spawn-wait.h"
@@ -25,12 +29,36 @@ static int64_t now_ms(void) {
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether the program can be run: a path, or a name found in $PATH. posix_spawn() reports
+ * a missing program as the child's exit 127 where it is not run through vfork (valgrind,
+ * older C libraries); looking first gives the caller -ENOENT everywhere. */
+static int check_program(const char *program) {
+        const char *path = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
+
+        if (strchr(program, '/'))
+                return access(program, X_OK) < 0 ? -errno : 0;
+        for (const char *dir = path; *dir;) {
+                size_t len = strcspn(dir, ":");
+                _cleanup_free_ char *full = NULL;
+
+                if (asprintf(&full, "%.*s/%s", (int) len, len > 0 ? dir : ".", program) < 0)
+                        return -ENOMEM;
+                if (access(full, X_OK) == 0)
+                        return 0;
+                dir += len + (dir[len] == ':');
+        }
+        return -ENOENT;
+}
+
 static int spawn_child(const SpawnParams *p, int out_fd, pid_t *ret_pid) {
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
         int r;
 
+        r = check_program(p->argv[0]);
+        if (r < 0)
+                return r;
         sigemptyset(&none);
         sigfillset(&all);
         r = posix_spawn_file_actions_init(&actions);
@@ -149,12 +177,35 @@ static int reap(pid_t pid) {
         return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+/* Without a pidfd (a kernel before 5.3, or valgrind, which does not know pidfd_open):
+ * looks every 10 ms whether the program has exited, leaving it to be reaped. */
+static int wait_exit_polling(pid_t pid, const SpawnParams *p, int64_t deadline) {
+        for (;;) {
+                siginfo_t info = {};
+
+                if (waitid(P_PID, (id_t) pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
+                        return -errno;
+                if (info.si_pid == pid)
+                        return 0;
+                if (p->cancel && *p->cancel)
+                        return -ECANCELED;
+                if (deadline >= 0 && now_ms() >= deadline)
+                        return -ETIMEDOUT;
+                (void) poll(NULL, 0, 10);
+        }
+}
+
+/* A pidfd is readable once the program has exited. */
+static int wait_exit(pid_t pid, int pidfd, const SpawnParams *p, int64_t deadline) {
+        return pidfd >= 0 ? wait_readable(pidfd, p, deadline) : wait_exit_polling(pid, p, deadline);
+}
+
 /* SIGTERM to the program's group, SIGKILL after the grace, then reaped. */
 static void stop(pid_t pid, int pidfd) {
         static const SpawnParams no_cancel = {};
 
         (void) kill(-pid, SIGTERM);
-        if (pidfd < 0 || wait_readable(pidfd, &no_cancel, now_ms() + SPAWN_KILL_GRACE_MS) < 0)
+        if (wait_exit(pid, pidfd, &no_cancel, now_ms() + SPAWN_KILL_GRACE_MS) < 0)
                 (void) kill(-pid, SIGKILL);
         (void) reap(pid);
 }
@@ -182,12 +233,10 @@ int spawn_and_wait(const SpawnParams *p) {
                 close(out_write);
                 out_write = -EBADF;
         }
-        /* Without a pidfd (a kernel before 5.3) the wait after the output has no deadline. */
         pidfd = pidfd_open_(pid);
         r = out_read >= 0 ? read_output(out_read, p, deadline) : 0;
-        /* A pidfd is readable once the program has exited. */
-        if (r >= 0 && pidfd >= 0)
-                r = wait_readable(pidfd, p, deadline);
+        if (r >= 0)
+                r = wait_exit(pid, pidfd, p, deadline);
         if (r < 0) {
                 stop(pid, pidfd);
                 return r;
