@@ -232,6 +232,8 @@ typedef enum Escape {
         ESCAPE_NONE, /* the caller's own control characters (colours) */
 } Escape;
 
+static int vprint_line(FILE *f, Escape escape, const char *fmt, va_list ap) _printf_(3, 0);
+
 static int vprint_line(FILE *f, Escape escape, const char *fmt, va_list ap) {
         _cleanup_free_ char *line = NULL;
         bool text = escape == ESCAPE_TEXT;
