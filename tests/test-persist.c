@@ -703,7 +703,11 @@ static void test_reset_method(Fixture *f, gconstpointer data) {
         g_assert_cmpstr(methods, ==, "bus");
         path = harness_device_path(NVME);
         shown = harness_get_property(f->h, path, PASSTHRU_DEVICE_INTERFACE, "ResetMethods");
-        g_assert_cmpstr(g_variant_get_strv(shown, NULL)[0], ==, "bus");
+        {
+                g_autofree const char **shown_methods = g_variant_get_strv(shown, NULL);
+
+                g_assert_cmpstr(shown_methods[0], ==, "bus");
+        }
         conf = read_conf(f);
         g_assert_nonnull(strstr(conf, "[0000:06:00.0]\nid = 144d:a808\nsubsystem = 144d:a801\nclass = "
                                       "0x010802\nvfio = no\nreset-method = bus\n"));
@@ -923,7 +927,11 @@ static void test_boot_gate(Fixture *f, gconstpointer data) {
         g_assert_no_error(error);
         files = g_variant_get_child_value(reply, 0);
         warnings = g_variant_get_child_value(reply, 2);
-        all_warnings = g_strjoinv("\n", (char **) g_variant_get_strv(warnings, NULL));
+        {
+                g_autofree const char **strv = g_variant_get_strv(warnings, NULL);
+
+                all_warnings = g_strjoinv("\n", (char **) strv);
+        }
         g_test_message("warnings:\n%s", all_warnings);
         for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
                 g_autofree char *left_out = g_strconcat(refused[i], " is left out of early binding", NULL);
