@@ -273,8 +273,11 @@ static void test_gpu_holders(Fixture *f, gconstpointer data) {
         g_assert_false(list_mentions(audio->blockers, "pipewire"));
 
         /* gdm stops and the console is unbound: at the next look, gone from both lists. */
-        g_assert_no_errno(g_unlink(g_build_filename(f->proc, "812/fd/3", NULL)));
-        g_assert_no_errno(g_unlink(g_build_filename(f->proc, "812/fd/4", NULL)));
+        g_autofree char *fd3 = g_build_filename(f->proc, "812/fd/3", NULL);
+        g_autofree char *fd4 = g_build_filename(f->proc, "812/fd/4", NULL);
+
+        g_assert_no_errno(g_unlink(fd3));
+        g_assert_no_errno(g_unlink(fd4));
         test_write_file(testbed_sys_dir(f->tb), "class/vtconsole/vtcon1/bind", "0\n");
         g_assert_cmpint(safety_host_refresh(f->host), ==, 0);
         g_assert_cmpuint(device_update_host_use(gpu, f->host), ==,
