@@ -460,11 +460,14 @@ static void test_races_editor(Fixture *f, gconstpointer data) {
                 g_autoptr(GVariant) reply =
                         call(f, "Persist", g_variant_new("(sb)", NVME, false), "()", &error);
 
+                g_autofree char *remote = error && g_dbus_error_is_remote_error(error)
+                                                  ? g_dbus_error_get_remote_error(error)
+                                                  : NULL;
+
                 (void) reply; /* freed by its cleanup: only the error matters */
 
                 /* "keeps changing on disk; try again": allowed, it lost nothing. */
-                if (error && g_dbus_error_is_remote_error(error) &&
-                    g_str_equal(g_dbus_error_get_remote_error(error), PASSTHRU_ERROR_BUSY)) {
+                if (g_strcmp0(remote, PASSTHRU_ERROR_BUSY) == 0) {
                         busy++;
                         continue;
                 }
