@@ -297,9 +297,13 @@ static int plan_members(const DeviceTable *t, SafetyHost *host, const BindReques
                 r = move_init(mv, members[i]);
                 if (r >= 0)
                         r = move_target(members[i], req, mv, refusal);
-                /* Setting the override of a device on vfio-pci moves nothing: a VM may hold it. */
-                if (r >= 0 && !move_is_override_only(mv))
-                        r = gate(host, members[i], mv, may_force(req, members[i]), refusal);
+                /* Setting the override of a device on vfio-pci moves nothing, so a VM may hold
+                 * it; what keeping it there needs still holds (keep gate). */
+                if (r >= 0)
+                        r = move_is_override_only(mv)
+                                    ? safety_refuse_keep(host, members[i], may_force(req, members[i]),
+                                                         refusal)
+                                    : gate(host, members[i], mv, may_force(req, members[i]), refusal);
                 if (r < 0)
                         return r;
         }
