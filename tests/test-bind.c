@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Runtime binding (daemon/bind.c, worker.c, polkit.c, record.c, safety.c) against the
+/* Runtime binding (daemon/engine/operations.c and what it drives, bus/polkit.c, model/record.c, model/safety.c) against the
  * kernel emulator: passthrud on a private bus over the realistic testbed host, a mock
  * polkit authority in this process, and fixture /proc trees for the host's own use of
  * devices. Calls are made asynchronously so the emulator and the mock keep running while

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Applying a boot plan on a fixture root (daemon/bootcfg-apply.c): backups, atomic writes,
+/* Applying a boot plan on a fixture root (daemon/boot/bootcfg-apply.c): backups, atomic writes,
  * removal, a failing command restoring every file, the child with its progress lines, and
  * the helper behind its socket (a listening socket here, played by the test): the request
  * it gets, its lines, its exit line, and no exit line at all. */

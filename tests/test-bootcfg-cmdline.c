@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Kernel command line edits (daemon/bootcfg-cmdline.c) on files of the shapes found on real
+/* Kernel command line edits (daemon/boot/bootcfg-cmdline.c) on files of the shapes found on real
  * hosts, tests/data/bootcfg/grub and tests/data/bootcfg/kernel-cmdline: NAME.in is edited and
  * compared byte for byte with NAME.out; the edit applied again to the result changes nothing. */
 #include <glib.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Detection of the boot machinery (daemon/bootcfg-detect.c) on the fixture roots of
+/* Detection of the boot machinery (daemon/boot/bootcfg-detect.c) on the fixture roots of
  * tests/data/bootcfg/roots, shaped like Debian 12 with GRUB, Proxmox VE on ZFS and on ext4,
  * Fedora, Arch, and a Debian moved to dracut; and the plans made from what was found. */
 #include <fcntl.h>

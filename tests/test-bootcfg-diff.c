@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unified diffs (daemon/bootcfg-diff.c): hand-written expectations for the shapes a dry run
+/* Unified diffs (daemon/boot/bootcfg-diff.c): hand-written expectations for the shapes a dry run
  * shows (a changed line, a new file, a file removed, no newline at the end, hunks apart and
  * merged), and the same output as GNU `diff -u` on the command-line fixtures and on edits of
  * a long file. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Backup names and the marker of generated files (daemon/bootcfg-file.c). */
+/* Backup names and the marker of generated files (daemon/boot/bootcfg-file.c). */
 #include <glib.h>
 
 #include "bootcfg-file.h"

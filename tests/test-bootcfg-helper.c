@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The request passthrud hands to passthru-boot-config (daemon/bootcfg-helper.c): the
+/* The request passthrud hands to passthru-boot-config (daemon/boot/bootcfg-helper.c): the
  * arguments as a command line and as lines on the helper's socket, read back and parsed by
  * the one parser, and the bounds the helper keeps while reading it. */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Early binding in the initramfs: the list daemon/bootcfg-initramfs.c writes (against a golden
+/* Early binding in the initramfs: the list daemon/boot/bootcfg-initramfs.c writes (against a golden
  * file), the HOOKS edit of mkinitcpio.conf (fixtures in tests/data/bootcfg/mkinitcpio), and the
  * scripts of initramfs/ for real: early-bind run by sh, dash and busybox sh over a fixture sysfs
  * with the list the C code wrote, each script through its shell's syntax check and shellcheck,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What a host needs at boot (daemon/bootcfg-needs.c): kernel configurations read from the
+/* What a host needs at boot (daemon/boot/bootcfg-needs.c): kernel configurations read from the
  * fixture roots of tests/data/bootcfg/roots (excerpts with the values of the named builds), the
  * command-line arguments decided from them, and the modules for modules-load.d per kernel. */
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The whole boot configuration plan (daemon/bootcfg-plan.c) on copies of the fixture roots of
+/* The whole boot configuration plan (daemon/boot/bootcfg-plan.c) on copies of the fixture roots of
  * tests/data/bootcfg/roots: which files change and how, which commands run, which warnings
  * show; then the plan written to the copy, planned again (nothing left to do), and undone with
  * remove (every file back as it was, byte for byte). */

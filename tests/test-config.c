@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The persistence store (daemon/devices-conf.c): the parser's verdicts with their line
+/* The persistence store (daemon/model/devices-conf.c): the parser's verdicts with their line
  * numbers, edits that keep the admin's lines, the atomic save (with its failures), the
  * identity of a remembered card, entry states, and the DSN read from config space
- * (daemon/pci-dsn.c). Everything runs in a temporary directory, never on /etc. */
+ * (daemon/model/pci-dsn.c). Everything runs in a temporary directory, never on /etc. */
 #include <endian.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
 #include "config.h"
+#include "device-read.h"
 #include "devices-conf.h"
 #include "editor.h"
 #include "pci-dsn.h"

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The device model (daemon/device.c, group.c, safety.c, sysfs.c) read from a fixture sysfs
+/* The device model (daemon/model/device.c, group.c, safety.c, sysfs.c) read from a fixture sysfs
  * tree: the realistic host of testbed.c, names from tests/data/pci.ids and kernel modules
  * from the aliases in tests/data/modprobe.conf. */
 #include <glib/gstdio.h>
 
+#include "device-read.h"
 #include "device-table.h"
 #include "group.h"
 #include "hwdb-names.h"

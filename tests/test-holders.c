@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Who holds a device (daemon/holders.c) and how it is reset (daemon/reset.c): the naming of
+/* Who holds a device (daemon/model/holders.c) and how it is reset (daemon/model/reset.c): the naming of
  * processes and the verdicts as tables of cases, and the holders of the testbed's GPU read
  * from a fixture sysfs tree and a fixture /proc: a display manager with its DRM node open,
  * an audio server of a user with the audio function's node, nvidia-persistenced with
@@ -8,7 +8,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "device.h"
+#include "device-read.h"
 #include "holders.h"
 #include "refusal.h"
 #include "reset.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The modprobe configuration through libkmod (daemon/kmod.c, kmod_config_for_each()): kmod's
+/* The modprobe configuration through libkmod (daemon/model/kmod.c, kmod_config_for_each()): kmod's
  * search path laid out under a fixture root and given to kmod_new(), in kmod's order (etc, run,
  * usr/local/lib, lib). A file in an earlier directory hides the file of the same name in a
  * later one, as modprobe has it; a hand edit is seen on the next walk. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The pure decisions of daemon/persist.c, as tables of cases: which entries a reload applies
+/* The pure decisions of daemon/engine/persist.c, as tables of cases: which entries a reload applies
  * (persist_entry_equal) and when a remembered device goes as one group transaction
  * (persist_group_complete). No daemon, no bus, no sysfs. */
 #include <glib.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Persistence (daemon/persist.c, bus/bus-persist.c, bus-bind.c's persist option) against the
+/* Persistence (daemon/engine/persist.c, bus/bus-persist.c, bus-bind.c's persist option) against the
  * kernel emulator: passthrud on a private bus over the realistic testbed host with
  * --config-dir in a temporary directory, a mock polkit authority in this process. The
  * configuration file is written by the tests before the daemon starts, or by the daemon. */

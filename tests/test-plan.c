@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The planner (daemon/plan.c) as a pure function: device tables built in memory, one row
+/* The planner (daemon/engine/plan.c) as a pure function: device tables built in memory, one row
  * per case, no daemon, no bus, no sysfs. Each case names the request and either the moves
  * it must plan or the refusal it must give. */
 #include <glib.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The original-driver records (daemon/record.c) in a temporary runtime directory: what is
+/* The original-driver records (daemon/model/record.c) in a temporary runtime directory: what is
  * saved loads back, and whatever else is found there (a FIFO, a link, a huge file, bytes
  * that are not UTF-8) is refused or escaped without hanging or reading it whole. */
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The VM configuration generator (daemon/vm-config.c) as a pure function: one device table
+/* The VM configuration generator (daemon/engine/vm-config.c) as a pure function: one device table
  * built in memory, one row per case with the exact snippet it must give. Every libvirt
  * snippet is also wrapped in a minimal domain and checked against libvirt's own schema with
  * virt-xml-validate (libvirt-clients). */

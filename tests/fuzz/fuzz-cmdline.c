@@ -2,7 +2,7 @@
 /* The kernel command line as the host checks read it: its first line, made valid UTF-8 as
  * host_facts_read_boot() does, split into arguments by the checks and quoted in their rows. */
 #include "fuzz.h"
-#include "hostfacts.h"
+#include "host-facts.h"
 
 static void run(const char *cmdline, const char *vendor, bool dmar) {
         HostFacts f = { .dmar_table = dmar, .acpi = true, .table = &fuzz_no_devices };

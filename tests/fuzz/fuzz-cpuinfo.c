@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The /proc/cpuinfo parser, then every host check on what it found. */
 #include "fuzz.h"
-#include "hostfacts.h"
+#include "host-facts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_fclose_ FILE *file = NULL;

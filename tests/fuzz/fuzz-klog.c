@@ -2,7 +2,7 @@
 /* The kernel log parser (the /dev/kmsg record format), then every host check on the result:
  * the checks quote its lines, and what they make must be valid UTF-8. */
 #include "fuzz.h"
-#include "hostfacts.h"
+#include "host-facts.h"
 #include "klog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

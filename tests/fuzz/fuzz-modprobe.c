@@ -9,7 +9,7 @@
 #include "device.h"
 #include "device-table.h"
 #include "fuzz.h"
-#include "hostfacts.h"
+#include "host-facts.h"
 #include "kmod.h"
 
 static int parse(const uint8_t *data, size_t size, const char *shown, ConfigLines *c) {

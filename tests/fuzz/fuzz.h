@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "device-table.h"
-#include "hostcheck.h"
+#include "host-check.h"
 #include "log.h"
 #include "macros.h"
 #include "utf8.h"

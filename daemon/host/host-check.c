@@ -4,8 +4,8 @@
 
 #include "device-table.h"
 #include "group.h"
-#include "hostcheck.h"
-#include "hostfacts.h"
+#include "host-check.h"
+#include "host-facts.h"
 #include "klog.h"
 #include "kmod.h"
 #include "strv.h"

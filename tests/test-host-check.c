@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The host checks (daemon/hostcheck.c) over the hosts of tests/data/hostcheck (written from
+/* The host checks (daemon/host/host-check.c) over the hosts of tests/data/hostcheck (written from
  * real machines' output, or recorded in the tests/vm guests; see its README): facts
- * read by daemon/hostfacts.c from each host's sys/, proc/, etc/, dev/ and boot/, its kernel
- * log read by daemon/klog.c, its module index built with depmod, its devices read by the
+ * read by daemon/host/host-facts.c from each host's sys/, proc/, etc/, dev/ and boot/, its kernel
+ * log read by daemon/host/klog.c, its module index built with depmod, its devices read by the
  * device model. Some cases then change one fact to reach a state the recording lacks. */
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
+#include "device-read.h"
 #include "device-table.h"
-#include "hostcheck.h"
-#include "hostfacts.h"
+#include "host-check.h"
+#include "host-facts.h"
 #include "klog.h"
 #include "kmod.h"
 #include "strv.h"
@@ -766,7 +767,7 @@ static void test_status_rule(void) {
         g_assert_cmpstr(host_status_to_string(HOST_STATUS_NOT_READY), ==, "not-ready");
 }
 
-/* The boot-configuration rows, one case a row: BootFacts as hostfacts-boot.c reads them. */
+/* The boot-configuration rows, one case a row: BootFacts as host-facts-boot.c reads them. */
 typedef struct BootCase {
         const char *name;
         const char *persisted, *early; /* blank-separated addresses; NULL: none / no list */

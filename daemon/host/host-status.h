@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "hostcheck.h"
-#include "hostfacts.h"
+#include "host-check.h"
+#include "host-facts.h"
 
 typedef struct DeviceTable DeviceTable;
 

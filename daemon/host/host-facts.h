@@ -5,7 +5,7 @@
  * tables, the kernel command line and log, IOMMU groups, interrupt chips, vfio modules and
  * their boot-time configuration in /etc, the initramfs, /dev/vfio. Everything is read relative
  * to root directories, so the same code reads this host, a VM and a test fixture. The checks
- * in hostcheck.c are pure functions of this snapshot.
+ * in host-check.c are pure functions of this snapshot.
  *
  * Facts that cannot change while the kernel runs (CPU, firmware tables, command line, kernel
  * log, interrupt chips) are read once by host_facts_read_boot(); the rest, cheap to read, by
@@ -17,14 +17,13 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "host-facts-boot.h"
 #include "macros.h"
 
 typedef struct Kmod Kmod;
 typedef struct Klog Klog;
 typedef struct Device Device;
 typedef struct DeviceTable DeviceTable;
-
-typedef struct Sysfs Sysfs;
 
 typedef struct HostRoots {
         Sysfs *sysfs;                 /* the one door to sysfs (sysfs.h), borrowed */
@@ -78,26 +77,6 @@ typedef struct VfioNode {
         gid_t gid;
         mode_t mode;
 } VfioNode;
-
-/* The boot-time configuration passthru writes (bootcfg-*.c) and what the host booted with. */
-typedef struct BootFacts {
-        bool read;
-        const char *generator; /* "initramfs-tools", "dracut", "mkinitcpio"; NULL: none found */
-        char *loaders;         /* "GRUB", "/etc/kernel/cmdline", "proxmox-boot-tool"; NULL: none */
-        char **persisted;      /* addresses devices.conf keeps on vfio-pci */
-        bool config_broken;    /* devices.conf does not parse */
-        bool early_list;       /* /etc/passthru/early-bind.list exists */
-        char **early;          /* the addresses it names */
-        char *newest_input;    /* the newest file the initramfs is built from that passthru knows */
-        struct timespec newest_input_mtime;
-        bool image; /* the running kernel's initramfs exists */
-        struct timespec image_mtime;
-        int image_early_list;      /* 1: the image carries the list, 0: not, <0: unknown */
-        char *cmdline_file;        /* where the configured command line is kept */
-        char **cmdline_configured; /* its IOMMU and passthru arguments */
-        char *lockdown;            /* "none", "integrity", "confidentiality"; NULL: unknown */
-        int secure_boot;           /* 1 on, 0 off, <0 unknown */
-} BootFacts;
 
 typedef struct HostFacts {
         /* read once: they stay as they are until the next boot */
@@ -164,7 +143,7 @@ int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod);
  * "KEYWORD MODULE VALUE..." words without file names; kmod NULL: none. Part of the above. */
 int host_facts_read_modprobe(HostFacts *f, Kmod *kmod);
 void host_facts_done(HostFacts *f);
-/* The BootFacts (hostfacts-boot.c); read before every check run, by host_facts_read_current. */
+/* The BootFacts (host-facts-boot.c); read before every check run, by host_facts_read_current. */
 int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots);
 void boot_facts_done(BootFacts *b);
 

@@ -11,6 +11,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "device-read.h"
 #include "device-table.h"
 #include "host-status.h"
 
@@ -77,7 +78,7 @@ typedef struct Manager {
 
         HostState host;
         sd_event_source *host_check_source; /* a re-check pending for the idle loop */
-        ThreadJob *initramfs_job;           /* lists the initramfs off the loop (hostfacts.h) */
+        ThreadJob *initramfs_job;           /* lists the initramfs off the loop (host-facts.h) */
         int initramfs_cancel_fd;            /* stops that listing (at exit) */
         sd_event_source *release_source;    /* names and heap freed after a hotplug burst */
 

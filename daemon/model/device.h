@@ -2,19 +2,16 @@
 #pragma once
 
 /* The device model: one Device per PCI function, read from sysfs once when udev announces
- * it and again on each of its events, so D-Bus queries never walk sysfs. The State,
- * Assignable and Blockers fields are derived here (see safety.c for the blockers). */
+ * it and again on each of its events, so D-Bus queries never walk sysfs. The State and
+ * Assignable fields are derived here; reading a Device from sysfs, with its Blockers,
+ * Holders and reset verdict, is device-read.c's, which sits above safety.c, holders.c and
+ * reset.c (they take a Device; this file calls none of them). */
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "macros.h"
 #include "pci-address.h"
-
-typedef struct Sysfs Sysfs;
-typedef struct PciIds PciIds;
-typedef struct Kmod Kmod;
-typedef struct SafetyHost SafetyHost;
 
 typedef enum DeviceState {
         DEVICE_STATE_HOST,    /* a host driver has it */
@@ -26,14 +23,6 @@ typedef enum DeviceState {
 } DeviceState;
 
 const char *device_state_to_string(DeviceState s);
-
-/* Where names and module look-ups come from; any of them may be NULL. */
-typedef struct DeviceSources {
-        Sysfs *sysfs;
-        PciIds *ids;
-        Kmod *kmod;
-        SafetyHost *host; /* what the host uses, for Blockers */
-} DeviceSources;
 
 typedef struct Device {
         PciAddress address;
@@ -72,17 +61,6 @@ typedef struct Device {
         char **holders; /* pairs: what holds it, the remedy (holders.c) */
 } Device;
 
-/* The function's address from the last component of its devpath. */
-int device_address_from_devpath(const char *devpath, PciAddress *ret);
-int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret);
-/* The same, read again for a function the model has (known, NULL: none): while its IDs are
- * the same its names are taken from known, not looked up, so a driver change does not cost
- * a parse of pci.ids (released between hotplugs, see manager.c). */
-int device_new_from_sysfs_known(const DeviceSources *src, const char *devpath, const Device *known,
-                                Device **ret);
-/* The two facts every driver change acts on, read from sysfs now: the driver link's name
- * (NULL: unbound) and driver_override (NULL: not set). */
-int device_read_driver(Sysfs *s, const char *devpath, char **ret_driver, char **ret_override);
 Device *device_free(Device *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);
 
@@ -104,9 +82,6 @@ typedef enum DeviceChange {
         DEVICE_CHANGE_PERSISTENT = 1 << 10,
         DEVICE_CHANGE_HOLDERS = 1 << 11,
 } DeviceChange;
-
-/* Blockers and Holders anew from host (what the host uses now); the DeviceChange bits. */
-unsigned device_update_host_use(Device *d, SafetyHost *host);
 
 /* Moves the kernel-read fields of fresh into d, keeping what passthru itself tracks
  * (original driver, persistence, busy/stuck); returns the DeviceChange bits. */

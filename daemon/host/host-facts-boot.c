@@ -1,9 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The boot-configuration part of the host facts (BootFacts in hostfacts.h): which initramfs
- * generator and boot loader the host has, what devices.conf keeps on vfio-pci, what the
- * early-bind list says, how new the files the initramfs is built from are, the configured
- * kernel command line, kernel lockdown and Secure Boot. Read only; the checks in hostcheck.c
- * decide. */
+#include <assert.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,7 +10,7 @@
 #include "devices-conf.h"
 #include "dir-list.h"
 #include "fileio.h"
-#include "hostfacts.h"
+#include "host-facts-boot.h"
 #include "log.h"
 #include "strv.h"
 #include "sysfs.h"
@@ -138,7 +134,7 @@ static void read_early_list(BootFacts *b, int etc_fd) {
         }
 }
 
-static void read_persisted(BootFacts *b, const HostRoots *roots, const char *etc) {
+static void read_persisted(BootFacts *b, const BootRoots *roots, const char *etc) {
         _cleanup_(config_error_done) ConfigError error = {};
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ char *dir = NULL;
@@ -204,11 +200,12 @@ static void read_security(BootFacts *b, int sysfs_fd) {
         b->secure_boot = r < 0 ? r : size >= 5 ? var[4] == 1 : -EIO;
 }
 
-int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {
-        BootFacts *b = &f->boot;
+int boot_facts_read(BootFacts *b, const BootRoots *roots) {
         _cleanup_close_ int etc_fd = -EBADF, rootfd = -EBADF;
         const char *etc = roots->etc ?: "/etc";
 
+        assert(b);
+        assert(roots);
         boot_facts_done(b);
         b->read = true;
         etc_fd = open(etc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -217,9 +214,8 @@ int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {
                 read_early_list(b, etc_fd);
         }
         read_persisted(b, roots, etc);
-        /* the boot loader and generator are found on a whole root: not in tests that move /etc */
-        if (roots->root || !roots->etc) {
-                rootfd = open(roots->root ?: "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (roots->root) {
+                rootfd = open(roots->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (rootfd >= 0)
                         read_cmdline_config(b, rootfd);
         }

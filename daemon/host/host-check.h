@@ -2,7 +2,7 @@
 #pragma once
 
 /* The host checks: is this host ready for PCI passthrough, and if not, what exactly to do.
- * Each check is a pure function of a HostFacts snapshot (hostfacts.h) and gives one row: an
+ * Each check is a pure function of a HostFacts snapshot (host-facts.h) and gives one row: an
  * id, a status, what was seen, and the remedy (the file, line or command). The host's status
  * follows from the rows: any fail -> not-ready, else any warn -> degraded, else ready. */
 

@@ -2,7 +2,7 @@
 #pragma once
 
 /* How the daemon hands a boot configuration to passthru-boot-config, the one-shot helper
- * that writes it (daemon/boot-config-helper.c): the plan's inputs as arguments (the helper
+ * that writes it (daemon/boot/boot-config-helper.c): the plan's inputs as arguments (the helper
  * plans again with the same pure function, bootcfg-plan.c, on the same root) and a digest of
  * the plan the daemon previewed, so the helper refuses to write anything else (a file changed
  * in between).

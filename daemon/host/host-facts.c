@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -11,7 +12,7 @@
 #include "device-table.h"
 #include "dir-list.h"
 #include "fileio.h"
-#include "hostfacts.h"
+#include "host-facts.h"
 #include "klog.h"
 #include "kmod.h"
 #include "log.h"
@@ -544,6 +545,20 @@ static int read_initramfs(HostFacts *f, const HostRoots *roots) {
         host_facts_set_initramfs_listing(f, &st.st_mtim, r);
         use_listing(f);
         return 0;
+}
+
+int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {
+        /* The boot loader and generator are found on a whole root: not in tests that move
+         * /etc alone. */
+        BootRoots b = {
+                .etc = roots->etc,
+                .root = roots->root ?: (roots->etc ? NULL : "/"),
+                .config_dir = roots->config_dir,
+                .sysfs = roots->sysfs,
+        };
+
+        assert(f);
+        return boot_facts_read(&f->boot, &b);
 }
 
 int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod) {
