@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A Device read from sysfs, and what it means for the host: Blockers (safety.c), Holders
+ * (holders.c), the reset verdict (reset.c). */
 #include <assert.h>
 #include <unistd.h>
 
