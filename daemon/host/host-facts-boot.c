@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The boot part of the host facts (host-facts-boot.h): read only, the checks decide. */
 #include <assert.h>
 #include <fcntl.h>
 #include <sys/stat.h>
