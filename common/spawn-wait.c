@@ -110,23 +110,36 @@ static void take_output(Output *o, const SpawnParams *p, const char *buf, size_t
         }
 }
 
-/* Waits until fd is readable (0) or the deadline (-1: none) passes (-ETIMEDOUT); a signal
- * with the cancel flag set is -ECANCELED. */
+/* The earlier of deadline and idle_timeout_ms from now (-1: neither). */
+static int64_t idle_deadline(const SpawnParams *p, int64_t deadline) {
+        int64_t idle;
+
+        if (p->idle_timeout_ms <= 0)
+                return deadline;
+        idle = now_ms() + p->idle_timeout_ms;
+        return deadline < 0 || idle < deadline ? idle : deadline;
+}
+
+/* Waits until fd (-1: none) is readable (0) or the deadline (-1: none) passes (-ETIMEDOUT);
+ * a readable cancel_fd, or a signal with the cancel flag set, is -ECANCELED. */
 static int wait_readable(int fd, const SpawnParams *p, int64_t deadline) {
         for (;;) {
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                struct pollfd pfd[] = { { .fd = fd, .events = POLLIN },
+                                        { .fd = p->cancel_fd > 0 ? p->cancel_fd : -1, .events = POLLIN } };
                 int64_t left = deadline < 0 ? -1 : deadline - now_ms();
                 int n;
 
                 if (deadline >= 0 && left <= 0)
                         return -ETIMEDOUT;
-                n = poll(&pfd, 1, (int) left);
+                n = poll(pfd, ELEMENTSOF(pfd), (int) left);
                 if (n < 0 && errno == EINTR && p->cancel && *p->cancel)
                         return -ECANCELED;
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return -errno;
+                if (pfd[1].revents)
+                        return -ECANCELED;
                 return n == 0 ? -ETIMEDOUT : 0;
         }
 }
@@ -143,7 +156,7 @@ static int read_output(int fd, const SpawnParams *p, int64_t deadline) {
                 ssize_t n;
                 int r;
 
-                r = wait_readable(fd, p, deadline);
+                r = wait_readable(fd, p, idle_deadline(p, deadline));
                 if (r < 0)
                         return r;
                 n = read(fd, buf, sizeof(buf));
@@ -166,7 +179,7 @@ static int pidfd_open_(pid_t pid) {
         return fd < 0 ? -errno : fd;
 }
 
-static int reap(pid_t pid) {
+int spawn_reap(pid_t pid) {
         int status;
 
         while (waitpid(pid, &status, 0) < 0)
@@ -191,7 +204,9 @@ static int wait_exit_polling(pid_t pid, const SpawnParams *p, int64_t deadline) 
                         return -ECANCELED;
                 if (deadline >= 0 && now_ms() >= deadline)
                         return -ETIMEDOUT;
-                (void) poll(NULL, 0, 10);
+                /* 10 ms, or less when cancel_fd becomes readable */
+                if (wait_readable(-1, p, now_ms() + 10) == -ECANCELED)
+                        return -ECANCELED;
         }
 }
 
@@ -200,25 +215,30 @@ static int wait_exit(pid_t pid, int pidfd, const SpawnParams *p, int64_t deadlin
         return pidfd >= 0 ? wait_readable(pidfd, p, deadline) : wait_exit_polling(pid, p, deadline);
 }
 
+void spawn_kill(pid_t pid, int sig) {
+        assert(pid > 0);
+        (void) kill(-pid, sig);
+}
+
 /* SIGTERM to the program's group, SIGKILL after the grace, then reaped. */
 static void stop(pid_t pid, int pidfd) {
         static const SpawnParams no_cancel = {};
 
-        (void) kill(-pid, SIGTERM);
+        spawn_kill(pid, SIGTERM);
         if (wait_exit(pid, pidfd, &no_cancel, now_ms() + SPAWN_KILL_GRACE_MS) < 0)
-                (void) kill(-pid, SIGKILL);
-        (void) reap(pid);
+                spawn_kill(pid, SIGKILL);
+        (void) spawn_reap(pid);
 }
 
-int spawn_and_wait(const SpawnParams *p) {
-        _cleanup_close_ int out_read = -EBADF, out_write = -EBADF, pidfd = -EBADF;
-        int64_t deadline = p->timeout_ms > 0 ? now_ms() + p->timeout_ms : -1;
+int spawn_start(const SpawnParams *p, pid_t *ret_pid, int *ret_fd) {
+        _cleanup_close_ int out_read = -EBADF, out_write = -EBADF;
         pid_t pid;
         int r;
 
         assert(p);
         assert(p->argv && p->argv[0]);
-        if (p->on_line) {
+        assert(ret_pid);
+        if (ret_fd) {
                 int fds[2];
 
                 if (pipe2(fds, O_CLOEXEC) < 0)
@@ -229,17 +249,84 @@ int spawn_and_wait(const SpawnParams *p) {
         r = spawn_child(p, out_write, &pid);
         if (r < 0)
                 return r;
-        if (out_write >= 0) {
-                close(out_write);
-                out_write = -EBADF;
+        *ret_pid = pid;
+        if (ret_fd)
+                *ret_fd = TAKE_FD(out_read);
+        return 0;
+}
+
+/* Closes every fd but stdio and the two given (each > 2, or ignored). */
+static void close_all_but(int a, int b) {
+        int lo, hi;
+
+        if (b <= STDERR_FILENO)
+                b = a;
+        lo = a < b ? a : b;
+        hi = a < b ? b : a;
+        if (lo > STDERR_FILENO + 1)
+                (void) close_range(STDERR_FILENO + 1, lo - 1, 0);
+        if (hi > lo + 1)
+                (void) close_range(lo + 1, hi - 1, 0);
+        (void) close_range(hi + 1, ~0U, 0);
+}
+
+_noreturn_ static void fork_child_run(const SpawnForkParams *p, int fd) {
+        int r;
+
+        /* Before the parent may signal the group: both set it, whichever runs first. */
+        (void) setpgid(0, 0);
+        close_all_but(fd, p->keep_fd);
+        r = p->run(fd, p->userdata);
+        _exit(r < 0 || r > 255 ? EXIT_FAILURE : r);
+}
+
+int spawn_fork(const SpawnForkParams *p, pid_t *ret_pid, int *ret_fd) {
+        int fds[2];
+        pid_t pid;
+
+        assert(p);
+        assert(p->run);
+        assert(ret_pid);
+        assert(ret_fd);
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+
+                close(fds[0]);
+                close(fds[1]);
+                return r;
         }
+        if (pid == 0) {
+                close(fds[0]);
+                fork_child_run(p, fds[1]);
+        }
+        (void) setpgid(pid, pid);
+        close(fds[1]);
+        *ret_pid = pid;
+        *ret_fd = fds[0];
+        return 0;
+}
+
+int spawn_and_wait(const SpawnParams *p) {
+        _cleanup_close_ int out_read = -EBADF, pidfd = -EBADF;
+        int64_t deadline;
+        pid_t pid;
+        int r;
+
+        assert(p);
+        deadline = p->timeout_ms > 0 ? now_ms() + p->timeout_ms : -1;
+        r = spawn_start(p, &pid, p->on_line ? &out_read : NULL);
+        if (r < 0)
+                return r;
         pidfd = pidfd_open_(pid);
         r = out_read >= 0 ? read_output(out_read, p, deadline) : 0;
         if (r >= 0)
-                r = wait_exit(pid, pidfd, p, deadline);
+                r = wait_exit(pid, pidfd, p, idle_deadline(p, deadline));
         if (r < 0) {
                 stop(pid, pidfd);
                 return r;
         }
-        return reap(pid);
+        return spawn_reap(pid);
 }

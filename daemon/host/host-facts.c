@@ -2,12 +2,8 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 
 #include "device-table.h"
 #include "dir-list.h"
@@ -16,11 +12,12 @@
 #include "klog.h"
 #include "kmod.h"
 #include "log.h"
+#include "spawn-wait.h"
 #include "strv.h"
 #include "sysfs.h"
 #include "utf8.h"
 
-/* lsinitramfs decompresses the whole image: give it time, but not forever. */
+/* lsinitramfs decompresses the whole image: give it time while it lists, but not forever. */
 #define INITRAMFS_LIST_TIMEOUT_MS (30 * 1000)
 /* /proc/interrupts and /proc/cpuinfo of a host of a few hundred CPUs stay well below. */
 #define TEXT_FILE_MAX (16 * 1024 * 1024)
@@ -427,61 +424,31 @@ bool devices_any_persistent(Device *const *devices, size_t n) {
         return false;
 }
 
+/* One line of an initramfs listing: what it names, into the HOST_INITRAMFS_HAS_* bits. */
+static void note_listed(const char *line, void *userdata) {
+        int *found = userdata;
+
+        /* vfio-pci.ko, .ko.xz, .ko.zst: the module file, however compressed. */
+        if (strstr(line, "/vfio-pci.ko"))
+                *found |= HOST_INITRAMFS_HAS_VFIO_PCI;
+        if (strstr(line, "etc/passthru/early-bind.list"))
+                *found |= HOST_INITRAMFS_HAS_EARLY_LIST;
+}
+
 int host_facts_list_initramfs(const char *lister, const char *image, int cancel_fd) {
         char *argv[] = { (char *) lister, (char *) image, NULL };
-        posix_spawn_file_actions_t actions;
-        _cleanup_fclose_ FILE *out = NULL;
-        _cleanup_free_ char *line = NULL;
-        int pipefd[2], r, status, found = 0;
-        size_t size = 0;
-        pid_t pid;
+        int found = 0, r;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return -errno;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        r = -posix_spawn(&pid, lister, &actions, NULL, argv, NULL);
-        posix_spawn_file_actions_destroy(&actions);
-        close(pipefd[1]);
-        if (r < 0) {
-                close(pipefd[0]);
-                return r;
-        }
-        out = fdopen(pipefd[0], "re");
-        if (!out) {
-                close(pipefd[0]);
-                r = -errno;
-        }
-        while (out) {
-                struct pollfd p[] = { { .fd = fileno(out), .events = POLLIN },
-                                      { .fd = cancel_fd, .events = POLLIN } };
-
-                if (poll(p, ELEMENTSOF(p), INITRAMFS_LIST_TIMEOUT_MS) <= 0) {
-                        r = -ETIMEDOUT;
-                        break;
-                }
-                if (p[1].revents) {
-                        r = -ECANCELED;
-                        break;
-                }
-                if (getline(&line, &size, out) < 0)
-                        break;
-                /* vfio-pci.ko, .ko.xz, .ko.zst: the module file, however compressed. */
-                if (strstr(line, "/vfio-pci.ko"))
-                        found |= HOST_INITRAMFS_HAS_VFIO_PCI;
-                if (strstr(line, "etc/passthru/early-bind.list"))
-                        found |= HOST_INITRAMFS_HAS_EARLY_LIST;
-        }
-        if (r < 0)
-                (void) kill(pid, SIGKILL);
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
+        r = spawn_and_wait(&(SpawnParams){
+                .argv = argv,
+                .idle_timeout_ms = INITRAMFS_LIST_TIMEOUT_MS,
+                .on_line = note_listed,
+                .userdata = &found,
+                .cancel_fd = cancel_fd,
+        });
         if (r < 0)
                 return r;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return -EIO;
-        return found;
+        return r == 0 ? found : -EIO;
 }
 
 void host_facts_set_initramfs_listing(HostFacts *f, const struct timespec *mtime, int result) {

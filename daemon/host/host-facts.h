@@ -126,9 +126,10 @@ typedef struct HostFacts {
 #define HOST_INITRAMFS_HAS_VFIO_PCI 1
 #define HOST_INITRAMFS_HAS_EARLY_LIST 2
 
-/* Runs "lister image" and returns the HOST_INITRAMFS_HAS_* bits its listing shows, or -errno
- * (-ETIMEDOUT after 30 s without output, -ECANCELED as soon as cancel_fd, unless -1, becomes
- * readable). Safe in a thread of its own. */
+/* Runs "lister image" with spawn_and_wait() and returns the HOST_INITRAMFS_HAS_* bits its
+ * listing shows, or -errno: -EIO when it fails, -ETIMEDOUT after 30 s without output,
+ * -ECANCELED as soon as cancel_fd (an eventfd; negative: none) becomes readable; then the
+ * lister is stopped. Safe in a thread of its own. */
 int host_facts_list_initramfs(const char *lister, const char *image, int cancel_fd);
 /* Keeps the listing (a result of host_facts_list_initramfs()) of the image as it was at mtime;
  * the next read of the current facts uses it while the image is unchanged. */
