@@ -2,11 +2,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "config.h"
 #include "log.h"
+#include "spawn-wait.h"
 #include "sysfs.h"
 #include "worker.h"
 
@@ -145,22 +145,12 @@ static int child_step(Sysfs *s, const WorkerStep *step, unsigned write_number) {
         return -EINVAL;
 }
 
-/* A child stuck in the kernel may outlive the daemon: were it to hold the bus socket, the
- * old connection (and the bus name) would stay alive. Keep stdio, the pipe and sysfs only. */
-static void close_other_fds(int a, int b) {
-        int lo = a < b ? a : b, hi = a < b ? b : a;
-
-        if (lo > 3)
-                (void) close_range(3, lo - 1, 0);
-        if (hi > lo + 1)
-                (void) close_range(lo + 1, hi - 1, 0);
-        (void) close_range(hi + 1, ~0U, 0);
-}
-
-_noreturn_ static void child_run(Worker *w, int fd) {
+/* In the child (spawn_fork()), which keeps only stdio, the pipe and sysfs: a child stuck in
+ * the kernel may outlive the daemon, and were it to hold the bus socket, the old connection
+ * (and the bus name) would stay alive. */
+static int child_run(int fd, void *userdata) {
+        Worker *w = userdata;
         unsigned writes = w->params.write_count ? *w->params.write_count : 0;
-
-        close_other_fds(fd, sysfs_root_fd(w->params.sysfs));
 
         for (size_t i = 0; i < w->n_steps; i++) {
                 int32_t r;
@@ -171,10 +161,10 @@ _noreturn_ static void child_run(Worker *w, int fd) {
                 if (write(fd, &r, sizeof(r)) != sizeof(r) || r < 0)
                         break;
         }
-        /* The child's copy of the Worker is referenced by nothing live any more (child_run
-         * never returns): free it, or memcheck, which follows forks, reports it lost. */
+        /* The child's copy of the Worker is referenced by nothing live any more (the child
+         * exits next): free it, or memcheck, which follows forks, reports it lost. */
         free(w);
-        _exit(EXIT_SUCCESS);
+        return EXIT_SUCCESS;
 }
 
 static void count_writes(Worker *w) {
@@ -206,7 +196,7 @@ static void report(Worker *w) {
 /* The pipe closed: the child is exiting, so this wait is short. A worker its owner freed
  * meanwhile (detached) goes with its event source. */
 static void reap(Worker *w) {
-        (void) waitpid(w->pid, NULL, 0);
+        (void) spawn_reap(w->pid);
         w->pid = 0;
         if (w->detached) {
                 sd_event_source *io = w->io;
@@ -272,7 +262,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
 int worker_start(const WorkerParams *p, const WorkerStep *steps, size_t n_steps, Worker **ret) {
         _cleanup_(worker_freep) Worker *w = NULL;
-        int fds[2], r;
+        int r;
 
         w = calloc(1, sizeof(Worker));
         if (!w)
@@ -281,21 +271,12 @@ int worker_start(const WorkerParams *p, const WorkerStep *steps, size_t n_steps,
         w->steps = steps;
         w->n_steps = n_steps;
         w->fd = -EBADF;
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return log_error_errno(errno, "Failed to create worker pipe: %m");
-        w->pid = fork();
-        if (w->pid < 0) {
-                r = -errno;
-                close(fds[0]);
-                close(fds[1]);
+        r = spawn_fork(&(SpawnForkParams){ .run = child_run,
+                                           .userdata = w,
+                                           .keep_fd = sysfs_root_fd(p->sysfs) },
+                       &w->pid, &w->fd);
+        if (r < 0)
                 return log_error_errno(r, "Failed to fork sysfs worker: %m");
-        }
-        if (w->pid == 0) {
-                close(fds[0]);
-                child_run(w, fds[1]);
-        }
-        close(fds[1]);
-        w->fd = fds[0];
         (void) fcntl(w->fd, F_SETFL, O_NONBLOCK);
         r = sd_event_add_io(p->event, &w->io, w->fd, EPOLLIN, on_io, w);
         /* Before the uevents the change itself causes: the caller hears first, the model
@@ -340,7 +321,7 @@ Worker *worker_free(Worker *w) {
                 return NULL;
         sd_event_source_disable_unref(w->io);
         if (w->pid > 0)
-                (void) kill(w->pid, SIGKILL);
+                spawn_kill(w->pid, SIGKILL);
         free_worker(w);
         return NULL;
 }
