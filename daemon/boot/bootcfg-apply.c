@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bootcfg-apply.h"
@@ -197,8 +196,13 @@ static void on_sigterm(int sig) {
 void boot_apply_catch_sigterm(void) {
         /* no SA_RESTART: a blocking read of a command's output returns EINTR */
         struct sigaction sa = { .sa_handler = on_sigterm };
+        sigset_t term;
 
         (void) sigaction(SIGTERM, &sa, NULL);
+        /* a child forked off the daemon has it blocked (sd-event's) */
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        (void) sigprocmask(SIG_UNBLOCK, &term, NULL);
 }
 
 static void say_output(const char *line, void *userdata) {
@@ -359,29 +363,29 @@ struct BootApply {
         bool timed_out;
 };
 
-_noreturn_ static void child_run(const BootApplyParams *p, const BootPlan *plan, int fd) {
+/* What the forked child needs: a copy of the parent's state, which it frees. */
+typedef struct ChildInput {
+        const BootApplyParams *params;
+        const BootPlan *plan;
+        BootApply *copy;
+} ChildInput;
+
+/* In the forked child (spawn_fork()): the plan, with the progress lines on fd. */
+static int child_run(int fd, void *userdata) {
+        const ChildInput *in = userdata;
         _cleanup_free_ char *message = NULL;
         FILE *log;
         int r;
 
-        if (p->argv) {
-                /* the helper's lines are the progress; SIGTERM (the timeout) goes to it */
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
-                    dup2(fd, STDERR_FILENO) < 0)
-                        _exit(EXIT_FAILURE);
-                execvp(p->argv[0], p->argv);
-                dprintf(STDOUT_FILENO, "done\tcannot run %s: %s\n", p->argv[0], strerror(errno));
-                _exit(EXIT_FAILURE);
-        }
+        /* The child's copy of the state is not the child's to keep: memcheck counts it. */
+        free(in->copy);
         boot_apply_catch_sigterm();
         log = fdopen(fd, "w");
         if (!log)
-                _exit(EXIT_FAILURE);
-        r = boot_plan_apply(p->rootfd, plan, p->run_commands, time(NULL), log, &message);
+                return EXIT_FAILURE;
+        r = boot_plan_apply(in->params->rootfd, in->plan, in->params->run_commands, time(NULL), log, &message);
         fclose(log);
-        _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 static void handle_line(BootApply *a, char *line) {
@@ -413,14 +417,12 @@ static void handle_line(BootApply *a, char *line) {
 
 /* How the work ended: the child's exit status, or over the socket the helper's exit line. */
 static int outcome(BootApply *a, const char **ret_message) {
-        int status = 0;
-
         *ret_message = a->last_done;
         if (a->pid > 0) {
-                while (waitpid(a->pid, &status, 0) < 0 && errno == EINTR)
-                        ;
+                int status = spawn_reap(a->pid);
+
                 a->pid = 0;
-                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                if (status == 0)
                         return 0;
                 return a->timed_out ? -ETIMEDOUT : -EPROTO;
         }
@@ -508,7 +510,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         log_warning("Boot configuration worker %d did not finish in time, stopping it.", (int) a->pid);
         /* the child stops its command, restores the files and exits: the pipe closes then */
-        (void) kill(a->pid, SIGTERM);
+        spawn_kill(a->pid, SIGTERM);
         return 0;
 }
 
@@ -534,28 +536,21 @@ static int connect_helper(const char *path, const char *request) {
         return TAKE_FD(fd);
 }
 
-/* The child that runs the plan or the helper; its stdout is the write end of a pipe. */
-static int fork_child(BootApply *a, const BootApplyParams *p, const BootPlan *plan) {
-        int fds[2], r;
+/* The child that runs the plan or the helper (its stdout and stderr the progress lines; SIGTERM,
+ * the timeout, goes to it); returns the read end of its pipe. */
+static int start_child(BootApply *a, const BootApplyParams *p, const BootPlan *plan) {
+        int fd, r;
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return log_error_errno(errno, "Failed to create a pipe for the boot configuration: %m");
-        a->pid = fork();
-        if (a->pid < 0) {
-                r = -errno;
-                a->pid = 0;
-                close(fds[0]);
-                close(fds[1]);
-                return log_error_errno(r, "Failed to fork the boot configuration worker: %m");
-        }
-        if (a->pid == 0) {
-                /* The child's copy of the state is not the child's to keep: memcheck counts it. */
-                free(a);
-                close(fds[0]);
-                child_run(p, plan, fds[1]);
-        }
-        close(fds[1]);
-        return fds[0];
+        if (p->argv)
+                r = spawn_start(&(SpawnParams){ .argv = p->argv, .stderr_to_lines = true }, &a->pid, &fd);
+        else
+                r = spawn_fork(&(SpawnForkParams){ .run = child_run,
+                                                   .userdata = &(ChildInput){ p, plan, a },
+                                                   .keep_fd = p->rootfd },
+                               &a->pid, &fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the boot configuration worker: %m");
+        return fd;
 }
 
 int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply **ret) {
@@ -578,7 +573,7 @@ int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply *
                 if (timeout == 0)
                         timeout = BOOT_APPLY_TIMEOUT_USEC + BOOT_APPLY_SOCKET_GRACE_USEC;
         } else {
-                a->fd = fork_child(a, p, plan);
+                a->fd = start_child(a, p, plan);
                 if (a->fd < 0)
                         return a->fd;
         }
@@ -599,8 +594,8 @@ BootApply *boot_apply_free(BootApply *a) {
         sd_event_source_disable_unref(a->io);
         sd_event_source_disable_unref(a->timer);
         if (a->pid > 0) {
-                (void) kill(a->pid, SIGKILL);
-                (void) waitpid(a->pid, NULL, 0);
+                spawn_kill(a->pid, SIGKILL);
+                (void) spawn_reap(a->pid);
         }
         if (a->fd >= 0)
                 close(a->fd);
