@@ -18,12 +18,10 @@ bool stat_same_file(const struct stat *a, const struct stat *b) {
                a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-static int read_to_end(int fd, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = malloc(max + 1);
+/* Reads fd to its end into buf, which holds max bytes and a NUL. */
+static int read_to_end(int fd, char *buf, size_t max, size_t *ret_size) {
         size_t n = 0;
 
-        if (!buf)
-                return -ENOMEM;
         /* One byte more than allowed is asked for: a file that grew past max is seen. */
         for (;;) {
                 ssize_t k;
@@ -40,20 +38,17 @@ static int read_to_end(int fd, size_t max, char **ret, size_t *ret_size) {
                 n += (size_t) k;
         }
         buf[n] = '\0';
-        *ret = TAKE_PTR(buf);
         if (ret_size)
                 *ret_size = n;
         return 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, char **ret, size_t *ret_size,
-                 struct stat *ret_st) {
+/* The regular file dirfd/path opened for reading, if it has at most max bytes. */
+static int open_regular_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, struct stat *ret_st) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        int r;
 
         assert(path);
-        assert(ret);
         /* O_NONBLOCK: opening a FIFO must not wait for a writer before fstat() refuses it. */
         fd = openat(dirfd, path,
                     O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
@@ -68,12 +63,44 @@ int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, c
                 return -EBADFD;
         if (st.st_size < 0 || (uintmax_t) st.st_size > max)
                 return -EFBIG;
-        r = read_to_end(fd, max, ret, ret_size);
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, char **ret, size_t *ret_size,
+                 struct stat *ret_st) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        int r;
+
+        assert(ret);
+        fd = open_regular_at(dirfd, path, max, flags, &st);
+        if (fd < 0)
+                return fd;
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        r = read_to_end(fd, buf, max, ret_size);
         if (r < 0)
                 return r;
+        *ret = TAKE_PTR(buf);
         if (ret_st)
                 *ret_st = st;
         return 0;
+}
+
+int read_file_into_at(int dirfd, const char *path, ReadFileFlags flags, char *buf, size_t size,
+                      size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+
+        assert(buf);
+        assert(size > 0);
+        fd = open_regular_at(dirfd, path, size - 1, flags, NULL);
+        if (fd < 0)
+                return fd;
+        return read_to_end(fd, buf, size - 1, ret_size);
 }
 
 static int run_step(const WriteFileParams *p, const char *step) {

@@ -23,6 +23,11 @@ typedef enum ReadFileFlags {
  * ret_st (may be NULL) gets the file's stat, as it was read. */
 int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, char **ret, size_t *ret_size,
                  struct stat *ret_st);
+/* The same into buf of size bytes (the file and its NUL), for small files read often
+ * (/proc/PID/comm) without an allocation: -EFBIG when the file does not fit. buf may be
+ * written also on failure. */
+int read_file_into_at(int dirfd, const char *path, ReadFileFlags flags, char *buf, size_t size,
+                      size_t *ret_size);
 
 /* Only replace a file that is still the one that was read. */
 typedef enum WriteExpect {

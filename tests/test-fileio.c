@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The file layer (common/fileio.c): whole-file reads that refuse links, FIFOs and big files,
- * atomic writes that keep mode and owner, never lose an edit renamed in before them, and
+ * also into a caller's buffer; atomic writes that keep mode and owner, never lose an edit renamed in before them, and
  * leave no temporary file behind. Everything runs in a temporary directory. */
 #include <fcntl.h>
 #include <glib.h>
@@ -85,6 +85,24 @@ static void test_read(FileFixture *f, gconstpointer data) {
         g_assert_cmpint(read_file_at(f->dirfd, "a", 5, 0, &text, NULL, NULL), ==, -EFBIG);
         g_assert_null(text);
         g_assert_cmpint(read_file_at(f->dirfd, "missing", 100, 0, &text, NULL, NULL), ==, -ENOENT);
+}
+
+/* Into a caller's buffer: the file and its NUL must fit. A /proc file (size 0 by stat) is read
+ * to its end. */
+static void test_read_into(FileFixture *f, gconstpointer data) {
+        char buf[7], comm[64];
+        size_t size;
+
+        put(f, "a", "hello\n");
+        g_assert_cmpint(read_file_into_at(f->dirfd, "a", 0, buf, sizeof(buf), &size), ==, 0);
+        g_assert_cmpstr(buf, ==, "hello\n");
+        g_assert_cmpuint(size, ==, 6);
+        g_assert_cmpint(read_file_into_at(f->dirfd, "a", 0, buf, 6, NULL), ==, -EFBIG);
+        g_assert_cmpint(read_file_into_at(f->dirfd, "missing", 0, buf, sizeof(buf), NULL), ==, -ENOENT);
+        g_assert_cmpint(read_file_into_at(AT_FDCWD, "/proc/self/comm", 0, comm, sizeof(comm), &size), ==, 0);
+        g_assert_cmpuint(size, >, 1);
+        g_assert_cmpint(comm[size - 1], ==, '\n');
+        g_assert_cmpint(read_file_into_at(AT_FDCWD, "/proc/self/comm", 0, comm, 2, NULL), ==, -EFBIG);
 }
 
 static void test_read_refuses(FileFixture *f, gconstpointer data) {
@@ -260,6 +278,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, func) g_test_add(path, FileFixture, NULL, fixture_setup, func, fixture_teardown)
         ADD("/fileio/read", test_read);
+        ADD("/fileio/read/into", test_read_into);
         ADD("/fileio/read/refuses", test_read_refuses);
         ADD("/fileio/write/new-and-replace", test_write_new_and_replace);
         ADD("/fileio/write/keeps-owner", test_write_keeps_owner);

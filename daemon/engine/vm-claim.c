@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "device-table.h"
+#include "fileio.h"
 #include "log.h"
 #include "plan.h"
 #include "utf8.h"
@@ -65,40 +66,25 @@ static int open_dir(VmClaims *c, bool create) {
         return fd < 0 ? -errno : fd;
 }
 
+/* A claim survives a crash whole or not at all (write_file_atomic_at()). */
 static int claim_save(int dfd, const char *address, const char *vm) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        size_t n = strlen(vm);
-
-        if (asprintf(&tmp, ".%s.tmp", address) < 0)
-                return -ENOMEM;
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, vm, n) != (ssize_t) n || renameat(dfd, tmp, dfd, address) < 0) {
-                int r = errno ? -errno : -EIO;
-
-                (void) unlinkat(dfd, tmp, 0);
-                return r;
-        }
-        return 0;
+        return write_file_atomic_at(dfd, address, vm, strlen(vm), &(WriteFileParams){ .mode = 0644 }, NULL);
 }
 
 int vm_claim_load(VmClaims *c, const char *address, char **ret_vm) {
-        _cleanup_close_ int dfd = open_dir(c, false), fd = -EBADF;
-        char buf[VM_NAME_MAX + 2];
-        ssize_t n;
+        _cleanup_close_ int dfd = open_dir(c, false);
+        char buf[VM_NAME_MAX + 1];
+        size_t size;
+        int r;
 
         if (dfd < 0)
                 return dfd;
-        fd = openat(dfd, address, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        if (!vm_name_is_valid(buf))
+        r = read_file_into_at(dfd, address, 0, buf, sizeof(buf), &size);
+        if (r == -EFBIG)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        if (size != strlen(buf) || !vm_name_is_valid(buf))
                 return -EBADMSG;
         *ret_vm = strdup(buf);
         return *ret_vm ? 0 : -ENOMEM;

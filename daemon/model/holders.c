@@ -7,6 +7,7 @@
 
 #include "device.h"
 #include "dir-list.h"
+#include "fileio.h"
 #include "holders.h"
 #include "strv.h"
 #include "sysfs.h"
@@ -192,12 +193,10 @@ bool holder_kernel_evicts_firmware_fb(const char *release) {
 
 /* ---- reading a process ---- */
 
-/* A small /proc file into buf, NUL-terminated; "" when it cannot be read. */
+/* A small /proc file into buf, NUL-terminated; "" when it cannot be read or does not fit. */
 static void read_small_at(int dirfd, const char *path, char *buf, size_t size) {
-        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-        buf[n > 0 ? n : 0] = '\0';
+        if (read_file_into_at(dirfd, path, 0, buf, size, NULL) < 0)
+                buf[0] = '\0';
 }
 
 static int describe_pid(int proc_fd, const char *pid, char **ret_who, char **ret_remedy) {

@@ -9,6 +9,7 @@
 
 #include "device.h"
 #include "dir-list.h"
+#include "fileio.h"
 #include "holders.h"
 #include "log.h"
 #include "passthru-dbus.h"
@@ -238,17 +239,10 @@ static int route_line(SafetyHost *h, const char *line) {
 /* The process's name, so that a refusal says which VM to stop. */
 static void read_comm(SafetyHost *h, const char *pid, char *comm, size_t size) {
         char path[64];
-        ssize_t n;
-        int fd;
 
-        comm[0] = '\0';
         snprintf(path, sizeof(path), "%s/comm", pid);
-        fd = openat(h->proc_fd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        n = read(fd, comm, size - 1);
-        close(fd);
-        comm[n > 0 ? n : 0] = '\0';
+        if (read_file_into_at(h->proc_fd, path, 0, comm, size, NULL) < 0)
+                comm[0] = '\0';
         comm[strcspn(comm, "\n")] = '\0';
 }
 
