@@ -16,11 +16,6 @@
 
 extern char **environ;
 
-typedef struct Output {
-        char line[SPAWN_LINE_MAX + 1];
-        size_t len;
-        bool cut; /* the rest of an overlong line is dropped */
-} Output;
 
 static int64_t now_ms(void) {
         struct timespec ts;
@@ -90,24 +85,32 @@ static int spawn_child(const SpawnParams *p, int out_fd, pid_t *ret_pid) {
         return -r;
 }
 
-static void emit_line(Output *o, const SpawnParams *p) {
-        o->line[o->len] = '\0';
-        p->on_line(o->line, p->userdata);
-        o->len = 0;
-        o->cut = false;
+static void emit_line(SpawnLines *l, spawn_line_t on_line, void *userdata) {
+        l->line[l->len] = '\0';
+        on_line(l->line, userdata);
+        l->len = 0;
+        l->cut = false;
 }
 
-static void take_output(Output *o, const SpawnParams *p, const char *buf, size_t n) {
+void spawn_lines_feed(SpawnLines *l, const char *buf, size_t n, spawn_line_t on_line, void *userdata) {
+        assert(l);
+        assert(on_line);
         for (size_t i = 0; i < n; i++) {
                 if (buf[i] == '\n') {
-                        emit_line(o, p);
+                        emit_line(l, on_line, userdata);
                         continue;
                 }
-                if (o->len < SPAWN_LINE_MAX)
-                        o->line[o->len++] = buf[i];
+                if (l->len < SPAWN_LINE_MAX)
+                        l->line[l->len++] = buf[i];
                 else
-                        o->cut = true;
+                        l->cut = true;
         }
+}
+
+void spawn_lines_flush(SpawnLines *l, spawn_line_t on_line, void *userdata) {
+        assert(l);
+        if (l->len > 0 || l->cut)
+                emit_line(l, on_line, userdata);
 }
 
 /* The earlier of deadline and idle_timeout_ms from now (-1: neither). */
@@ -147,9 +150,9 @@ static int wait_readable(int fd, const SpawnParams *p, int64_t deadline) {
 /* Reads fd until end of file or the deadline (-1: none). 0 at end of file, -ETIMEDOUT,
  * -ECANCELED, or -errno. */
 static int read_output(int fd, const SpawnParams *p, int64_t deadline) {
-        _cleanup_free_ Output *o = calloc(1, sizeof(Output));
+        _cleanup_free_ SpawnLines *l = calloc(1, sizeof(SpawnLines));
 
-        if (!o)
+        if (!l)
                 return -ENOMEM;
         for (;;) {
                 char buf[4096];
@@ -166,10 +169,9 @@ static int read_output(int fd, const SpawnParams *p, int64_t deadline) {
                         return -errno;
                 if (n == 0)
                         break;
-                take_output(o, p, buf, (size_t) n);
+                spawn_lines_feed(l, buf, (size_t) n, p->on_line, p->userdata);
         }
-        if (o->len > 0 || o->cut)
-                emit_line(o, p);
+        spawn_lines_flush(l, p->on_line, p->userdata);
         return 0;
 }
 

@@ -20,6 +20,9 @@
 /* Longer lines are cut there: output is for reading, not for storing. */
 #define SPAWN_LINE_MAX 4096
 
+/* Called with each line a child writes, newline removed. */
+typedef void (*spawn_line_t)(const char *line, void *userdata);
+
 typedef struct SpawnParams {
         char *const *argv; /* argv[0] is looked up in PATH when it has no '/' */
         int timeout_ms;    /* <= 0: no limit */
@@ -27,7 +30,7 @@ typedef struct SpawnParams {
          * as on a timeout: a slow one may take its time while it makes progress. <= 0: none. */
         int idle_timeout_ms;
         /* Each line the program writes to stdout, newline removed; NULL: stdout to /dev/null. */
-        void (*on_line)(const char *line, void *userdata);
+        spawn_line_t on_line;
         void *userdata;
         bool stderr_to_lines; /* stderr goes to on_line too; otherwise to /dev/null */
         /* When a signal interrupts the wait and this is set, the program is stopped as on a
@@ -74,3 +77,16 @@ int spawn_reap(pid_t pid);
 
 /* Sends sig to the child's process group (the child and all it started). */
 void spawn_kill(pid_t pid, int sig);
+
+/* A child's output cut into lines as spawn_and_wait() cuts it, for a caller that reads the
+ * pipe on its own event loop. Zero-initialized to start. */
+typedef struct SpawnLines {
+        char line[SPAWN_LINE_MAX + 1];
+        size_t len;
+        bool cut; /* the rest of an overlong line is dropped */
+} SpawnLines;
+
+/* Calls on_line for each line that n bytes of output complete. */
+void spawn_lines_feed(SpawnLines *l, const char *buf, size_t n, spawn_line_t on_line, void *userdata);
+/* At end of file: the last line, when it had no newline. */
+void spawn_lines_flush(SpawnLines *l, spawn_line_t on_line, void *userdata);

@@ -356,8 +356,7 @@ struct BootApply {
         pid_t pid; /* the child; 0 over the socket */
         int fd;
         sd_event_source *io, *timer;
-        char *buf; /* a partial line from the pipe */
-        size_t len;
+        SpawnLines lines; /* the output read so far, cut into lines */
         char *last_done; /* the text of the last "done" line */
         int exit_status; /* of the "exit" line; -1 before it */
         bool timed_out;
@@ -388,10 +387,14 @@ static int child_run(int fd, void *userdata) {
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-static void handle_line(BootApply *a, char *line) {
-        char *tab = strchr(line, '\t');
+/* One line from the pipe or the socket, "STAGE<TAB>TEXT" (without a tab: output). */
+static void handle_line(const char *text, void *userdata) {
+        BootApply *a = userdata;
+        char copy[SPAWN_LINE_MAX + 1], *line = copy, *tab;
         const char *stage = "output";
 
+        (void) snprintf(copy, sizeof(copy), "%s", text);
+        tab = strchr(line, '\t');
         if (tab) {
                 *tab = 0;
                 stage = line;
@@ -447,11 +450,7 @@ static void finish(BootApply *a) {
 
         a->io = sd_event_source_disable_unref(a->io);
         a->timer = sd_event_source_disable_unref(a->timer);
-        if (a->len > 0) {
-                a->buf[a->len] = 0;
-                handle_line(a, a->buf);
-                a->len = 0;
-        }
+        spawn_lines_flush(&a->lines, handle_line, a);
         error = outcome(a, &message);
         a->params.on_done(error,
                           message
@@ -472,28 +471,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 finish(a);
                 return 0;
         }
-        for (ssize_t i = 0; i < n; i++) {
-                char *nb;
-
-                if (chunk[i] == '\n') {
-                        nb = a->buf ?: calloc(1, 1);
-                        if (!nb)
-                                continue;
-                        a->buf = nb;
-                        a->buf[a->len] = 0;
-                        handle_line(a, a->buf);
-                        a->len = 0;
-                        continue;
-                }
-                /* an endless line is cut: progress is for reading */
-                if (a->len >= 4096)
-                        continue;
-                nb = realloc(a->buf, a->len + 2);
-                if (!nb)
-                        continue;
-                a->buf = nb;
-                a->buf[a->len++] = chunk[i];
-        }
+        spawn_lines_feed(&a->lines, chunk, (size_t) n, handle_line, a);
         return 0;
 }
 
@@ -599,7 +577,6 @@ BootApply *boot_apply_free(BootApply *a) {
         }
         if (a->fd >= 0)
                 close(a->fd);
-        free(a->buf);
         free(a->last_done);
         free(a);
         return NULL;
