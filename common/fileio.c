@@ -44,7 +44,8 @@ static int read_to_end(int fd, char *buf, size_t max, size_t *ret_size) {
 }
 
 /* The regular file dirfd/path opened for reading, if it has at most max bytes. */
-static int open_regular_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, struct stat *ret_st) {
+static int open_regular_at(int dirfd, const char *path, size_t max, ReadFileFlags flags,
+                           struct stat *ret_st) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 

@@ -16,7 +16,6 @@
 
 extern char **environ;
 
-
 static int64_t now_ms(void) {
         struct timespec ts;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The file layer (common/fileio.c): whole-file reads that refuse links, FIFOs and big files,
- * also into a caller's buffer; atomic writes that keep mode and owner, never lose an edit renamed in before them, and
- * leave no temporary file behind. Everything runs in a temporary directory. */
+/* The file layer (common/fileio.c): whole-file reads, also into a caller's buffer, that refuse
+ * links, FIFOs and big files; atomic writes that keep mode and owner, never lose an edit renamed
+ * in before them, and leave no temporary file behind. Everything runs in a temporary directory. */
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>

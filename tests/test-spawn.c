@@ -104,26 +104,23 @@ static void test_idle_timeout(void) {
         char *closed[] = { (char *) "/bin/sh", (char *) "-c", (char *) "exec >&-; sleep 60", NULL };
         gint64 start;
 
-        g_assert_cmpint(spawn_and_wait(&(SpawnParams){ .argv = busy,
-                                                       .idle_timeout_ms = 700,
-                                                       .on_line = collect,
-                                                       .userdata = lines }),
-                        ==, 0);
+        g_assert_cmpint(
+                spawn_and_wait(&(SpawnParams){
+                        .argv = busy, .idle_timeout_ms = 700, .on_line = collect, .userdata = lines }),
+                ==, 0);
         g_assert_cmpuint(lines->len, ==, 6);
         start = g_get_monotonic_time();
-        g_assert_cmpint(spawn_and_wait(&(SpawnParams){ .argv = silent,
-                                                       .idle_timeout_ms = 300,
-                                                       .on_line = collect,
-                                                       .userdata = lines }),
-                        ==, -ETIMEDOUT);
+        g_assert_cmpint(
+                spawn_and_wait(&(SpawnParams){
+                        .argv = silent, .idle_timeout_ms = 300, .on_line = collect, .userdata = lines }),
+                ==, -ETIMEDOUT);
         g_assert_cmpuint(lines->len, ==, 7);
         g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
         start = g_get_monotonic_time();
-        g_assert_cmpint(spawn_and_wait(&(SpawnParams){ .argv = closed,
-                                                       .idle_timeout_ms = 300,
-                                                       .on_line = collect,
-                                                       .userdata = lines }),
-                        ==, -ETIMEDOUT);
+        g_assert_cmpint(
+                spawn_and_wait(&(SpawnParams){
+                        .argv = closed, .idle_timeout_ms = 300, .on_line = collect, .userdata = lines }),
+                ==, -ETIMEDOUT);
         g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
 }
 
@@ -160,13 +157,15 @@ static void test_cancel_fd(void) {
 
 /* Started without waiting: the caller reads the pipe to its end, then reaps. */
 static void test_start(void) {
-        char *argv[] = { (char *) "/bin/sh", (char *) "-c", (char *) "echo out; echo err >&2; exit 4", NULL };
+        char *argv[] = { (char *) "/bin/sh", (char *) "-c", (char *) "echo out; echo err >&2; exit 4",
+                         NULL };
         char buf[64] = "";
         ssize_t n, got = 0;
         pid_t pid;
         int fd;
 
-        g_assert_cmpint(spawn_start(&(SpawnParams){ .argv = argv, .stderr_to_lines = true }, &pid, &fd), ==, 0);
+        g_assert_cmpint(spawn_start(&(SpawnParams){ .argv = argv, .stderr_to_lines = true }, &pid, &fd), ==,
+                        0);
         while ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
                 got += n;
         close(fd);
@@ -205,9 +204,10 @@ static void test_fork_status(void) {
 
         g_assert_cmpint(c.kept, >, STDERR_FILENO);
         g_assert_cmpint(c.closed, >, STDERR_FILENO);
-        g_assert_cmpint(spawn_fork(&(SpawnForkParams){ .run = report_fds, .userdata = &c, .keep_fd = c.kept },
-                                   &pid, &fd),
-                        ==, 0);
+        g_assert_cmpint(
+                spawn_fork(&(SpawnForkParams){ .run = report_fds, .userdata = &c, .keep_fd = c.kept }, &pid,
+                           &fd),
+                ==, 0);
         g_assert_cmpint(read(fd, buf, sizeof(buf) - 1), >, 0);
         g_assert_cmpstr(buf, ==, "1 0 1\n");
         /* end of file: the child has exited */

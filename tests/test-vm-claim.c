@@ -47,7 +47,8 @@ static void claim_file(Fixture *f, const char *address, const char *text, gssize
 }
 
 static void test_note_and_load(Fixture *f, gconstpointer data) {
-        Move move = { .address_str = "0000:00:10.0", .from_driver = (char *) "e1000e",
+        Move move = { .address_str = "0000:00:10.0",
+                      .from_driver = (char *) "e1000e",
                       .to_driver = (char *) "vfio-pci" };
         Plan plan = { .moves = &move, .n_moves = 1 };
         g_autofree char *vms = g_build_filename(f->dir, "vms", NULL);

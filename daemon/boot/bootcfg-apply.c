@@ -357,8 +357,8 @@ struct BootApply {
         int fd;
         sd_event_source *io, *timer;
         SpawnLines lines; /* the output read so far, cut into lines */
-        char *last_done; /* the text of the last "done" line */
-        int exit_status; /* of the "exit" line; -1 before it */
+        char *last_done;  /* the text of the last "done" line */
+        int exit_status;  /* of the "exit" line; -1 before it */
         bool timed_out;
 };
 
@@ -382,7 +382,8 @@ static int child_run(int fd, void *userdata) {
         log = fdopen(fd, "w");
         if (!log)
                 return EXIT_FAILURE;
-        r = boot_plan_apply(in->params->rootfd, in->plan, in->params->run_commands, time(NULL), log, &message);
+        r = boot_plan_apply(in->params->rootfd, in->plan, in->params->run_commands, time(NULL), log,
+                            &message);
         fclose(log);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

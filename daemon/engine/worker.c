@@ -271,10 +271,9 @@ int worker_start(const WorkerParams *p, const WorkerStep *steps, size_t n_steps,
         w->steps = steps;
         w->n_steps = n_steps;
         w->fd = -EBADF;
-        r = spawn_fork(&(SpawnForkParams){ .run = child_run,
-                                           .userdata = w,
-                                           .keep_fd = sysfs_root_fd(p->sysfs) },
-                       &w->pid, &w->fd);
+        r = spawn_fork(
+                &(SpawnForkParams){ .run = child_run, .userdata = w, .keep_fd = sysfs_root_fd(p->sysfs) },
+                &w->pid, &w->fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to fork sysfs worker: %m");
         (void) fcntl(w->fd, F_SETFL, O_NONBLOCK);
