@@ -12,23 +12,38 @@
 
 #define TEMP_SUFFIX_LEN 6
 #define TEMP_ATTEMPTS 100
+/* The first buffer for a file whose size is not known (/proc, sysfs): a page. */
+#define READ_FIRST_SIZE 4095
 
 bool stat_same_file(const struct stat *a, const struct stat *b) {
         return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
                a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* Reads fd to its end into buf, which holds max bytes and a NUL. */
-static int read_to_end(int fd, char *buf, size_t max, size_t *ret_size) {
+/* Reads fd to its end into *buf, which holds size bytes and a NUL. While size is below max,
+ * a full buffer is reallocated twice as large, at most to max bytes: a file is read into
+ * about its own size, whatever the cap. */
+static int read_to_end(int fd, char **buf, size_t size, size_t max, size_t *ret_size) {
         size_t n = 0;
 
-        /* One byte more than allowed is asked for: a file that grew past max is seen. */
+        assert(size <= max);
         for (;;) {
                 ssize_t k;
 
-                if (n > max)
-                        return -EFBIG;
-                k = read(fd, buf + n, max + 1 - n);
+                /* One byte more than the buffer holds is asked for: a file that grew past
+                 * max is seen. */
+                if (n > size) {
+                        char *grown;
+
+                        if (size == max)
+                                return -EFBIG;
+                        size = size > max / 2 ? max : size * 2;
+                        grown = realloc(*buf, size + 1);
+                        if (!grown)
+                                return -ENOMEM;
+                        *buf = grown;
+                }
+                k = read(fd, *buf + n, size + 1 - n);
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)
@@ -37,7 +52,7 @@ static int read_to_end(int fd, char *buf, size_t max, size_t *ret_size) {
                         break;
                 n += (size_t) k;
         }
-        buf[n] = '\0';
+        (*buf)[n] = '\0';
         if (ret_size)
                 *ret_size = n;
         return 0;
@@ -74,16 +89,21 @@ int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, c
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
+        size_t size;
         int r;
 
         assert(ret);
         fd = open_regular_at(dirfd, path, max, flags, &st);
         if (fd < 0)
                 return fd;
-        buf = malloc(max + 1);
+        /* st_size is the size of a regular file on disk, 0 in /proc and sysfs. */
+        size = (size_t) st.st_size > READ_FIRST_SIZE ? (size_t) st.st_size : READ_FIRST_SIZE;
+        if (size > max)
+                size = max;
+        buf = malloc(size + 1);
         if (!buf)
                 return -ENOMEM;
-        r = read_to_end(fd, buf, max, ret_size);
+        r = read_to_end(fd, &buf, size, max, ret_size);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(buf);
@@ -101,7 +121,7 @@ int read_file_into_at(int dirfd, const char *path, ReadFileFlags flags, char *bu
         fd = open_regular_at(dirfd, path, size - 1, flags, NULL);
         if (fd < 0)
                 return fd;
-        return read_to_end(fd, buf, size - 1, ret_size);
+        return read_to_end(fd, &buf, size - 1, size - 1, ret_size);
 }
 
 static int run_step(const WriteFileParams *p, const char *step) {

@@ -105,6 +105,28 @@ static void test_read_into(FileFixture *f, gconstpointer data) {
         g_assert_cmpint(read_file_into_at(AT_FDCWD, "/proc/self/comm", 0, comm, 2, NULL), ==, -EFBIG);
 }
 
+/* The buffer follows the file, not the cap: a file of known size is read into a buffer of its
+ * size; a /proc file (size 0 by stat) larger than the first page grows its buffer, up to the cap
+ * and not past it. */
+static void test_read_grows(FileFixture *f, gconstpointer data) {
+        g_autofree char *big = g_strnfill(100000, 'x');
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        put(f, "big", big);
+        g_assert_cmpint(read_file_at(f->dirfd, "big", 16 << 20, 0, &text, &size, NULL), ==, 0);
+        g_assert_cmpuint(size, ==, 100000);
+        g_assert_cmpstr(text, ==, big);
+        text = mfree(text);
+        g_assert_cmpint(read_file_at(AT_FDCWD, "/proc/self/smaps", 16 << 20, 0, &text, &size, NULL), ==, 0);
+        g_assert_cmpuint(size, >, 3 * 4096);
+        g_assert_cmpuint(strlen(text), ==, size);
+        g_assert_cmpint(text[size - 1], ==, '\n');
+        text = mfree(text);
+        g_assert_cmpint(read_file_at(AT_FDCWD, "/proc/self/smaps", 10000, 0, &text, NULL, NULL), ==, -EFBIG);
+        g_assert_null(text);
+}
+
 static void test_read_refuses(FileFixture *f, gconstpointer data) {
         g_autofree char *fifo = path_of(f, "fifo"), *link = path_of(f, "link"), *sub = path_of(f, "sub");
         _cleanup_free_ char *text = NULL;
@@ -279,6 +301,7 @@ int main(int argc, char *argv[]) {
 #define ADD(path, func) g_test_add(path, FileFixture, NULL, fixture_setup, func, fixture_teardown)
         ADD("/fileio/read", test_read);
         ADD("/fileio/read/into", test_read_into);
+        ADD("/fileio/read/grows", test_read_grows);
         ADD("/fileio/read/refuses", test_read_refuses);
         ADD("/fileio/write/new-and-replace", test_write_new_and_replace);
         ADD("/fileio/write/keeps-owner", test_write_keeps_owner);
