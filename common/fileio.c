@@ -175,29 +175,46 @@ static int open_temporary(int dirfd, const char *name, mode_t mode, char **ret_t
         return -EEXIST;
 }
 
-/* The old file's mode and owner, or mode for a new one. */
-static int take_attributes(int fd, const char *name, const struct stat *old, mode_t mode) {
+/* Gives the temporary file the old file's owner and group. A writer that may not (not root,
+ * no CAP_CHOWN) leaves it its own and says so. */
+static int take_owner(int fd, const char *name, const struct stat *old) {
         struct stat st;
 
-        if (old) {
-                if (fstat(fd, &st) < 0)
-                        return -errno;
-                if ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
-                    fchown(fd, old->st_uid, old->st_gid) < 0) {
-                        if (errno != EPERM)
-                                return -errno;
-                        /* Not root and no CAP_CHOWN: the file becomes the writer's, say so. */
-                        log_warning_errno(errno,
-                                          "Cannot keep the owner %u:%u of %s (%m); the file is "
-                                          "now owned by %u:%u, its mode is kept.",
-                                          (unsigned) old->st_uid, (unsigned) old->st_gid, name,
-                                          (unsigned) st.st_uid, (unsigned) st.st_gid);
-                }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid == old->st_uid && st.st_gid == old->st_gid)
+                return 0;
+        if (fchown(fd, old->st_uid, old->st_gid) >= 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        log_warning_errno(errno,
+                          "Cannot keep the owner %u:%u of %s (%m); the file is now owned by %u:%u, "
+                          "its mode is kept.",
+                          (unsigned) old->st_uid, (unsigned) old->st_gid, name, (unsigned) st.st_uid,
+                          (unsigned) st.st_gid);
+        return 0;
+}
+
+/* The old file's mode, owner and group, or mode for a new one. The mode first: once the file
+ * is another user's, only CAP_FOWNER (which passthrud's unit does not grant) could change it. */
+static int take_attributes(int fd, const char *name, const struct stat *old, mode_t mode) {
+        int r;
+
+        if (old)
                 mode = old->st_mode & 07777;
-        }
-        /* After fchown(), which may clear set-ID bits; the umask does not narrow it either. */
+        /* Exactly this mode: the umask does not narrow it. */
         if (fchmod(fd, mode) < 0)
                 return -errno;
+        if (!old)
+                return 0;
+        r = take_owner(fd, name, old);
+        if (r < 0)
+                return r;
+        /* fchown() cleared set-ID bits; a file now another user's takes them back only with
+         * CAP_FOWNER. */
+        if ((mode & (S_ISUID | S_ISGID)) && fchmod(fd, mode) < 0)
+                log_warning_errno(errno, "Cannot keep the set-ID bits of %s (%m), ignoring.", name);
         return 0;
 }
 

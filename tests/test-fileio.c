@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "macros.h"
@@ -172,23 +175,98 @@ static void test_write_new_and_replace(FileFixture *f, gconstpointer data) {
         g_assert_cmpint(write_file_atomic_at(f->dirfd, "a/b", "x", 1, &p, NULL), ==, -EINVAL);
 }
 
-static void test_write_keeps_owner(FileFixture *f, gconstpointer data) {
+/* Another user's file, 0640 and group different from owner, rewritten: ret_st after the write. */
+static void rewrite_admin_file(FileFixture *f, void (*before_write)(void), struct stat *ret_st) {
         g_autofree char *path = path_of(f, "conf");
+
+        put(f, "conf", "old\n");
+        g_assert_no_errno(chown(path, 1000, 1001));
+        g_assert_no_errno(chmod(path, 0640));
+        if (before_write)
+                before_write();
+        g_assert_cmpint(write_file_atomic_at(f->dirfd, "conf", "new\n", 4, NULL, NULL), ==, 0);
+        assert_contents(f, "conf", "new\n");
+        assert_only(f, (const char *const[]){ "conf", NULL });
+        g_assert_no_errno(stat(path, ret_st));
+}
+
+/* Drops cap from this process's effective set: call it in a test's subprocess only. */
+static void drop_capability(int cap) {
+        struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+        g_assert_no_errno(syscall(SYS_capget, &header, data));
+        data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+        g_assert_no_errno(syscall(SYS_capset, &header, data));
+}
+
+static void drop_fowner(void) {
+        drop_capability(CAP_FOWNER);
+}
+
+static void drop_chown(void) {
+        drop_capability(CAP_CHOWN);
+}
+
+static bool skip_unless_root(void) {
+        if (geteuid() == 0)
+                return false;
+        g_test_skip("Not root: cannot give the file another owner to keep.");
+        return true;
+}
+
+static void assert_kept(const struct stat *st) {
+        g_assert_cmpuint(st->st_uid, ==, 1000);
+        g_assert_cmpuint(st->st_gid, ==, 1001);
+        g_assert_cmpint(st->st_mode & 07777, ==, 0640);
+}
+
+static void test_write_keeps_owner(FileFixture *f, gconstpointer data) {
         struct stat st;
 
-        if (geteuid() != 0) {
-                g_test_skip("Not root: cannot give the file another owner to keep.");
+        if (skip_unless_root())
+                return;
+        rewrite_admin_file(f, NULL, &st);
+        assert_kept(&st);
+}
+
+/* As passthrud's unit runs it: CAP_CHOWN, not CAP_FOWNER. The mode is set while the file is
+ * still the writer's; once given away, it could not be. */
+static void test_write_keeps_owner_chown_only(FileFixture *f, gconstpointer data) {
+        struct stat st;
+
+        if (skip_unless_root())
+                return;
+        if (g_test_subprocess()) {
+                rewrite_admin_file(f, drop_fowner, &st);
+                assert_kept(&st);
                 return;
         }
-        put(f, "conf", "old\n");
-        g_assert_cmpint(chown(path, 1000, 1000), ==, 0);
-        g_assert_cmpint(chmod(path, 0600), ==, 0);
-        g_assert_cmpint(write_file_atomic_at(f->dirfd, "conf", "new\n", 4, NULL, NULL), ==, 0);
-        g_assert_cmpint(stat(path, &st), ==, 0);
-        g_assert_cmpuint(st.st_uid, ==, 1000);
-        g_assert_cmpuint(st.st_gid, ==, 1000);
-        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
-        assert_contents(f, "conf", "new\n");
+        g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+        g_test_trap_assert_passed();
+}
+
+/* Without CAP_CHOWN (a daemon started by hand as another user) the write still happens: the
+ * file becomes the writer's, keeps its mode, and a warning names file, old and new owner. */
+static void test_write_without_chown(FileFixture *f, gconstpointer data) {
+        g_autofree char *warning = NULL;
+        struct stat st;
+
+        if (skip_unless_root())
+                return;
+        if (g_test_subprocess()) {
+                rewrite_admin_file(f, drop_chown, &st);
+                g_assert_cmpuint(st.st_uid, ==, geteuid());
+                g_assert_cmpuint(st.st_gid, ==, getegid());
+                g_assert_cmpint(st.st_mode & 07777, ==, 0640);
+                return;
+        }
+        g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+        g_test_trap_assert_passed();
+        warning = g_strdup_printf(
+                "*Cannot keep the owner 1000:1001 of conf (*); the file is now owned by %u:%u,*",
+                (unsigned) geteuid(), (unsigned) getegid());
+        g_test_trap_assert_stderr(warning);
 }
 
 static void test_write_refuses_link(FileFixture *f, gconstpointer data) {
@@ -305,6 +383,8 @@ int main(int argc, char *argv[]) {
         ADD("/fileio/read/refuses", test_read_refuses);
         ADD("/fileio/write/new-and-replace", test_write_new_and_replace);
         ADD("/fileio/write/keeps-owner", test_write_keeps_owner);
+        ADD("/fileio/write/keeps-owner-chown-only", test_write_keeps_owner_chown_only);
+        ADD("/fileio/write/without-chown", test_write_without_chown);
         ADD("/fileio/write/refuses-link", test_write_refuses_link);
         ADD("/fileio/write/expect", test_write_expect);
         ADD("/fileio/write/fails-cleanly", test_write_fails_cleanly);
