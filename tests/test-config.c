@@ -690,7 +690,7 @@ static void test_save_unwritable(FileFixture *f, gconstpointer data) {
         assert_no_leftovers(f);
 }
 
-/* Persist keeps the mode and owner the admin gave the file (issue 20, item 13). */
+/* Persist keeps the mode, owner and group the admin gave the file (issue 20, item 13). */
 static void test_save_keeps_mode_owner(FileFixture *f, gconstpointer data) {
         ConfigEntry e = new_entry();
         struct stat st;
@@ -698,7 +698,7 @@ static void test_save_keeps_mode_owner(FileFixture *f, gconstpointer data) {
         write_file(f, EXAMPLE);
         g_assert_cmpint(chmod(f->file, 0600), ==, 0);
         if (geteuid() == 0)
-                g_assert_cmpint(chown(f->file, 1000, 1000), ==, 0);
+                g_assert_cmpint(chown(f->file, 1000, 1001), ==, 0);
         else
                 g_test_message("Not root: the owner is ours, only the mode is shown to be kept.");
         {
@@ -712,7 +712,7 @@ static void test_save_keeps_mode_owner(FileFixture *f, gconstpointer data) {
         g_assert_cmpint(st.st_mode & 07777, ==, 0600);
         g_assert_cmpuint(st.st_uid, ==, geteuid() == 0 ? 1000 : geteuid());
         if (geteuid() == 0)
-                g_assert_cmpuint(st.st_gid, ==, 1000);
+                g_assert_cmpuint(st.st_gid, ==, 1001);
         assert_no_leftovers(f);
 }
 

@@ -405,28 +405,39 @@ static void test_hand_edit(Fixture *f, gconstpointer data) {
         g_assert_true(device_persistent(f, NVME));
 }
 
-/* Persist keeps the mode and owner the admin gave the file (issue 20, item 13). */
-static void test_keeps_mode_owner(Fixture *f, gconstpointer data) {
-        g_autofree char *conf = NULL;
+/* devices.conf is still as test_keeps_mode_owner made it: 0600, 1000:1001 (as root). */
+static void assert_mode_owner_kept(Fixture *f) {
         struct stat st;
+
+        g_assert_no_errno(stat(f->conf_path, &st));
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+        if (geteuid() == 0) {
+                g_assert_cmpuint(st.st_uid, ==, 1000);
+                g_assert_cmpuint(st.st_gid, ==, 1001);
+        }
+}
+
+/* Persist on and off keep the mode, owner and group the admin gave the file (issue 20,
+ * item 13). */
+static void test_keeps_mode_owner(Fixture *f, gconstpointer data) {
+        g_autofree char *conf = NULL, *forgotten = NULL;
 
         SKIP_WITHOUT_DAEMON(f);
         test_write_path(f->conf_path, "# mine\n");
         g_assert_no_errno(chmod(f->conf_path, 0600));
         if (geteuid() == 0)
-                g_assert_no_errno(chown(f->conf_path, 1000, 1000));
+                g_assert_no_errno(chown(f->conf_path, 1000, 1001));
         else
                 g_test_message("Not root: the owner is ours, only the mode is shown to be kept.");
         persist(f, NVME, true);
         conf = read_conf(f);
         g_assert_true(g_str_has_prefix(conf, "# mine\n"));
         g_assert_nonnull(strstr(conf, "[0000:06:00.0]"));
-        g_assert_no_errno(stat(f->conf_path, &st));
-        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
-        if (geteuid() == 0) {
-                g_assert_cmpuint(st.st_uid, ==, 1000);
-                g_assert_cmpuint(st.st_gid, ==, 1000);
-        }
+        assert_mode_owner_kept(f);
+        persist(f, NVME, false);
+        forgotten = read_conf(f);
+        g_assert_cmpstr(forgotten, ==, "# mine\n");
+        assert_mode_owner_kept(f);
 }
 
 /* A save killed before its rename leaves its temporary file; the next start removes it
