@@ -366,8 +366,10 @@ int operation_reapply(Operations *o, const Config *c, const ConfigEntry *e, Refu
                 return refusal_set(refusal, PASSTHRU_ERROR_FAILED,
                                    "Could not read the device's driver (%s).", strerror(-r));
         d = manager_find_device(o->manager, &e->address);
-        /* Already on vfio-pci (never touched: a guest may use it), or moving now. */
-        if (!d || streq_ptr(d->driver, VFIO_PCI) || d->busy || d->stuck)
+        /* Already on vfio-pci (never touched: a guest may use it), moving now, or another
+         * card in the slot than the one remembered (never taken, whoever calls). */
+        if (!d || streq_ptr(d->driver, VFIO_PCI) || d->busy || d->stuck ||
+            config_entry_state(e, d) == CONFIG_STATE_MISMATCH)
                 return 0;
         r = reapply_plan(o, c, e, d, &plan, refusal);
         if (r < 0 || plan.n_moves == 0)

@@ -64,6 +64,7 @@ int operation_check_entry(Operations *o, const ConfigEntry *e, Refusal *refusal)
 
 /* Puts a remembered entry's device on vfio-pci (with its group when every mate is remembered
  * too), through the same gate as a Bind; allow-protected covers the entry's own function
- * only. Returns 1 when a transaction started, 0 when there was nothing to do, <0 with refusal
+ * only. Returns 1 when a transaction started, 0 when there was nothing to do (the device is
+ * missing, on vfio-pci already, or not the card the entry remembers), <0 with refusal
  * set. Persistence calls it (persist_set_applier()) at start-up, on hotplug and on edits. */
 int operation_reapply(Operations *o, const Config *c, const ConfigEntry *e, Refusal *refusal);
