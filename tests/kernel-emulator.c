@@ -63,6 +63,15 @@ char *kernel_emulator_override(KernelEmulator *k, const char *address) {
         return g_steal_pointer(&value);
 }
 
+void kernel_emulator_assert(KernelEmulator *k, const char *address, const char *driver,
+                            const char *override) {
+        g_autofree char *d = kernel_emulator_driver(k, address);
+        g_autofree char *o = kernel_emulator_override(k, address);
+
+        g_assert_cmpstr(d, ==, driver);
+        g_assert_cmpstr(o, ==, override);
+}
+
 static bool driver_exists(KernelEmulator *k, const char *driver) {
         g_autofree char *dir = g_build_filename(testbed_sys_dir(k->tb), "bus/pci/drivers", driver, NULL);
 

@@ -30,6 +30,9 @@ void kernel_emulator_release(KernelEmulator *k);
 char *kernel_emulator_driver(KernelEmulator *k, const char *address);
 /* driver_override as the kernel shows it, NULL for "(null)". */
 char *kernel_emulator_override(KernelEmulator *k, const char *address);
+/* Fails the test unless address is on driver (NULL: none) with that override (NULL: none). */
+void kernel_emulator_assert(KernelEmulator *k, const char *address, const char *driver,
+                            const char *override);
 /* How many writes to a driver's bind or unbind or to drivers_probe named address. */
 unsigned kernel_emulator_writes(KernelEmulator *k, const char *address);
 /* Runs the main context until pending inotify events are handled. */

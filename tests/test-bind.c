@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Runtime binding (daemon/engine/operations.c and what it drives, bus/polkit.c, model/record.c, model/safety.c) against the
- * kernel emulator: passthrud on a private bus over the realistic testbed host, a mock
- * polkit authority in this process, and fixture /proc trees for the host's own use of
- * devices. Calls are made asynchronously so the emulator and the mock keep running while
- * the daemon works. */
+/* Runtime binding (daemon/engine/operations.c and what it drives, bus/polkit.c, model/record.c,
+ * model/safety.c) against the kernel emulator: passthrud on a private bus over the realistic testbed host, a
+ * mock polkit authority in this process, and fixture /proc trees for the host's own use of devices. Calls
+ * are made asynchronously so the emulator and the mock keep running while the daemon works. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
@@ -199,19 +198,14 @@ static char *device_string(Fixture *f, const char *address, const char *property
 }
 
 static void assert_kernel(Fixture *f, const char *address, const char *driver, const char *override) {
-        g_autofree char *d = kernel_emulator_driver(f->kernel, address);
-        g_autofree char *o = kernel_emulator_override(f->kernel, address);
-
-        g_assert_cmpstr(d, ==, driver);
-        g_assert_cmpstr(o, ==, override);
+        kernel_emulator_assert(f->kernel, address, driver, override);
 }
 
 static char *record(Fixture *f, const char *address) {
-        g_autofree char *path = g_build_filename(f->dir, "run", "devices", address, NULL);
-        char *contents = NULL;
+        g_autofree char *run = g_build_filename(f->dir, "run", NULL);
+        g_autofree char *rel = g_build_filename("devices", address, NULL);
 
-        g_file_get_contents(path, &contents, NULL, NULL);
-        return contents;
+        return test_read_file(run, rel);
 }
 
 #define SKIP_WITHOUT_DAEMON(f)  \

@@ -315,28 +315,18 @@ static void assert_refused(const Outcome *out, const char *name, const char *wor
 }
 
 static void assert_kernel(Fixture *f, const char *address, const char *driver, const char *override) {
-        g_autofree char *d = kernel_emulator_driver(f->kernel, address);
-        g_autofree char *o = kernel_emulator_override(f->kernel, address);
-
-        g_assert_cmpstr(d, ==, driver);
-        g_assert_cmpstr(o, ==, override);
+        kernel_emulator_assert(f->kernel, address, driver, override);
 }
 
 /* The original-driver record under the runtime directory; NULL when there is none. */
 static char *record(Fixture *f, const char *address) {
-        g_autofree char *path = g_build_filename(f->dir, "run", "devices", address, NULL);
-        char *contents = NULL;
+        g_autofree char *rel = g_build_filename("devices", address, NULL);
 
-        (void) g_file_get_contents(path, &contents, NULL, NULL);
-        return contents;
+        return test_read_file(f->run, rel);
 }
 
 static char *devices_conf(Fixture *f) {
-        g_autofree char *path = g_build_filename(f->dir, "etc-passthru", "devices.conf", NULL);
-        char *contents = NULL;
-
-        (void) g_file_get_contents(path, &contents, NULL, NULL);
-        return contents;
+        return test_read_file(f->conf, "devices.conf");
 }
 
 static void assert_record(Fixture *f, const char *address, const char *expected) {

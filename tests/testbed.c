@@ -618,6 +618,13 @@ void test_write_file(const char *dir, const char *rel, const char *contents) {
         test_write_path(path, contents);
 }
 
+char *test_read_file(const char *dir, const char *rel) {
+        g_autofree char *path = g_build_filename(dir, rel, NULL);
+        char *contents = NULL;
+
+        return g_file_get_contents(path, &contents, NULL, NULL) ? contents : NULL;
+}
+
 void test_symlink_in(const char *dir, const char *rel, const char *target) {
         g_autofree char *path = g_build_filename(dir, rel, NULL);
         g_autofree char *parent = g_path_get_dirname(path);

@@ -72,6 +72,8 @@ void testbed_uevent(Testbed *tb, const char *address, const char *action);
 void test_write_path(const char *path, const char *contents);
 /* Writes DIR/REL, making its directories; fails the test on error. */
 void test_write_file(const char *dir, const char *rel, const char *contents);
+/* The contents of DIR/REL; NULL when it cannot be read (there is none). */
+char *test_read_file(const char *dir, const char *rel);
 /* A symlink DIR/REL -> target, making its directories; fails the test on error. */
 void test_symlink_in(const char *dir, const char *rel, const char *target);
 /* A /proc fixture (for --proc-root) of a host that uses none of the devices: no mounts, no
