@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +75,27 @@ void string_index_done(StringIndex *x) {
         free(x->strings);
         free(x->slots);
         *x = (StringIndex){};
+}
+
+const char *string_pool_take(StringPool *p, char *s) {
+        size_t n;
+        uint32_t i;
+
+        assert(p);
+        if (!s)
+                return NULL;
+        n = p->index.n_strings;
+        if (string_index_add(&p->index, s, &i) < 0) {
+                free(s);
+                return NULL;
+        }
+        if (i < n)
+                free(s); /* the pool has it: i is the number of its copy */
+        return p->index.strings[i];
+}
+
+void string_pool_done(StringPool *p) {
+        for (size_t i = 0; i < p->index.n_strings; i++)
+                free((char *) p->index.strings[i]);
+        string_index_done(&p->index);
 }

@@ -248,8 +248,7 @@ static void test_names_known(ModelFixture *f, gconstpointer data) {
         _cleanup_(device_freep) Device *again = NULL, *other = NULL;
         PciIds *ids = TAKE_PTR(f->src.ids);
 
-        free(known->device_name);
-        known->device_name = g_strdup("the model's copy");
+        known->device_name = "the model's copy";
         g_assert_cmpint(device_new_from_sysfs_known(&f->src, testbed_devpath(f->tb, GPU), known, &again), ==,
                         0);
         g_assert_cmpstr(again->vendor_name, ==, "NVIDIA Corporation");
@@ -262,6 +261,23 @@ static void test_names_known(ModelFixture *f, gconstpointer data) {
         g_assert_cmpint(device_new_from_sysfs_known(&f->src, testbed_devpath(f->tb, GPU), known, &other), ==,
                         0);
         g_assert_cmpstr(other->device_name, ==, "GP104 [GeForce GTX 1080]");
+}
+
+/* Functions with the same IDs share their names: one string each, however many functions. */
+static void test_names_shared(ModelFixture *f, gconstpointer data) {
+        _cleanup_(device_freep) Device *one = read_device(f, GPU), *two = read_device(f, GPU);
+
+        g_assert_nonnull(one->device_name);
+        g_assert_true(one->vendor_name == two->vendor_name);
+        g_assert_true(one->device_name == two->device_name);
+        g_assert_true(one->subsystem_name == two->subsystem_name);
+        g_assert_true(one->class_name == two->class_name);
+        /* The last answer of each kind is a cache: a look-up in between still finds the
+         * pool's string. */
+        pciids_release(f->src.ids);
+        _cleanup_(device_freep) Device *three = read_device(f, GPU);
+        g_assert_true(one->device_name == three->device_name);
+        g_assert_cmpstr(one->device_name, ==, "GP104 [GeForce GTX 1080]");
 }
 
 static void test_names_without_database(ModelFixture *f, gconstpointer data) {
@@ -801,6 +817,7 @@ int main(int argc, char *argv[]) {
         ADD("/device-model/ids-malformed", test_ids_malformed);
         ADD("/device-model/names", test_names);
         ADD("/device-model/names-known", test_names_known);
+        ADD("/device-model/names-shared", test_names_shared);
         ADD("/device-model/names-without-database", test_names_without_database);
         ADD("/device-model/driver", test_driver);
         ADD("/device-model/not-utf8", test_not_utf8);

@@ -151,17 +151,12 @@ static bool same_ids(const Device *a, const Device *b) {
                a->subsystem_device_id == b->subsystem_device_id && a->class_code == b->class_code;
 }
 
-static char *strdup_or_null(const char *s) {
-        return s ? strdup(s) : NULL;
-}
-
-/* Names follow from the IDs alone. An allocation failure leaves a name out, as an unknown
- * ID does. */
+/* Names follow from the IDs alone; both devices were read with the same PciIds. */
 static void copy_names(Device *d, const Device *known) {
-        d->vendor_name = strdup_or_null(known->vendor_name);
-        d->device_name = strdup_or_null(known->device_name);
-        d->subsystem_name = strdup_or_null(known->subsystem_name);
-        d->class_name = strdup_or_null(known->class_name);
+        d->vendor_name = known->vendor_name;
+        d->device_name = known->device_name;
+        d->subsystem_name = known->subsystem_name;
+        d->class_name = known->class_name;
 }
 
 static void read_names(Device *d, PciIds *ids, const Device *known) {
@@ -294,10 +289,10 @@ static int read_misc(Device *d, const DeviceSources *src) {
 
 /* What the model shows goes to D-Bus, which refuses a whole message for one string that is
  * not UTF-8; sysfs attributes hold any bytes (driver_override takes whatever is written to
- * it). Escaped once, here, so no device's data can break a reply that lists the others. */
+ * it). Escaped once, here, so no device's data can break a reply that lists the others. The
+ * names are escaped where they are looked up (pciids.c). */
 static int make_valid_utf8(Device *d) {
         char **strings[] = {
-                &d->vendor_name,       &d->device_name,   &d->subsystem_name,  &d->class_name,
                 &d->modalias,          &d->driver,        &d->driver_override, &d->original_driver,
                 &d->physical_function, &d->reset_verdict,
         };

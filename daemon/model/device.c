@@ -18,10 +18,6 @@ Device *device_free(Device *d) {
         if (!d)
                 return NULL;
         free(d->devpath);
-        free(d->vendor_name);
-        free(d->device_name);
-        free(d->subsystem_name);
-        free(d->class_name);
         free(d->serial);
         free(d->modalias);
         strv_free(d->kernel_modules);

@@ -37,7 +37,9 @@ typedef struct Device {
         char *serial; /* PCIe Device Serial Number, "00-11-..-77"; NULL when none or unreadable */
         bool is_bridge;
 
-        char *vendor_name, *device_name, *subsystem_name, *class_name;
+        /* The PciIds' own strings (pciids.h), shared by functions with the same IDs; the
+         * DeviceSources' ids outlives every Device read with it. */
+        const char *vendor_name, *device_name, *subsystem_name, *class_name;
         char *modalias;
         char **kernel_modules;
 

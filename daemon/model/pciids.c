@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "pciids.h"
+#include "string-index.h"
 #include "utf8.h"
 
 /* Unknown IDs give NULL rather than a number; libpci asks the udev hwdb for what pci.ids
@@ -31,13 +32,16 @@ typedef enum NameKind {
 typedef struct LastName {
         bool valid;
         uint64_t key;
-        char *name; /* NULL: unknown ID */
+        const char *name; /* in names; NULL: unknown ID */
 } LastName;
 
 struct PciIds {
         struct pci_access *access;
         bool warned; /* libpci's complaint about pci.ids was logged: once a lifetime */
         LastName last[_NAME_KIND_MAX];
+        /* Every name handed out, once: thousands of functions share a few dozen. Kept when
+         * libpci's list is released, so the devices' names stay valid. */
+        StringPool names;
 };
 
 /* libpci's error callback must not return: the library is compiled so that the code after
@@ -120,10 +124,8 @@ int pciids_new(const char *ids_file, PciIds **ret) {
 }
 
 static void forget_last_names(PciIds *p) {
-        for (NameKind k = 0; k < _NAME_KIND_MAX; k++) {
-                free(p->last[k].name);
+        for (NameKind k = 0; k < _NAME_KIND_MAX; k++)
                 p->last[k] = (LastName){};
-        }
 }
 
 void pciids_release(PciIds *p) {
@@ -135,8 +137,8 @@ void pciids_release(PciIds *p) {
 PciIds *pciids_free(PciIds *p) {
         if (!p)
                 return NULL;
-        forget_last_names(p);
         pci_cleanup(p->access);
+        string_pool_done(&p->names);
         free(p);
         return NULL;
 }
@@ -168,39 +170,34 @@ static char *dup_name(const char *name) {
         return utf8_escape_invalid(name, &copy) < 0 ? NULL : copy;
 }
 
-/* A copy of the remembered name; NULL when the ID is unknown (or out of memory: a missing
- * name is not worth failing a device for). */
-static char *copy_of(const LastName *l) {
-        return l->name ? strdup(l->name) : NULL;
-}
-
-/* The name of kind for key: the last answer when it was for key, else libpci's. */
-static char *name_of(PciIds *p, NameKind kind, uint64_t key, int flags, int id1, int id2, int id3, int id4) {
+/* The name of kind for key: the last answer when it was for key, else libpci's. NULL when the
+ * ID is unknown (or out of memory: a missing name is not worth failing a device for). */
+static const char *name_of(PciIds *p, NameKind kind, uint64_t key, int flags, int id1, int id2, int id3,
+                           int id4) {
         LastName *l = &p->last[kind];
         char buf[NAME_SIZE];
         const char *looked_up;
 
         assert(p);
         if (l->valid && l->key == key)
-                return copy_of(l);
+                return l->name;
         looked_up = lookup(p, buf, flags, id1, id2, id3, id4);
-        free(l->name);
-        *l = (LastName){ .key = key, .name = dup_name(looked_up) };
+        *l = (LastName){ .key = key, .name = string_pool_take(&p->names, dup_name(looked_up)) };
         l->valid = !looked_up || l->name;
-        return copy_of(l);
+        return l->name;
 }
 
-char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
+const char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
         return name_of(p, NAME_VENDOR, vendor, PCI_LOOKUP_VENDOR, vendor, 0, 0, 0);
 }
 
-char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
+const char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
         return name_of(p, NAME_DEVICE, (uint64_t) vendor << 16 | device, PCI_LOOKUP_DEVICE, vendor, device,
                        0, 0);
 }
 
-char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
-                            uint16_t subdevice) {
+const char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
+                                  uint16_t subdevice) {
         uint64_t key =
                 (uint64_t) vendor << 48 | (uint64_t) device << 32 | (uint64_t) subvendor << 16 | subdevice;
 
@@ -209,6 +206,6 @@ char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_
 }
 
 /* Base class and subclass, as lspci shows it ("VGA compatible controller"). */
-char *pciids_class_name(PciIds *p, uint32_t class_code) {
+const char *pciids_class_name(PciIds *p, uint32_t class_code) {
         return name_of(p, NAME_CLASS, class_code >> 8, PCI_LOOKUP_CLASS, (int) (class_code >> 8), 0, 0, 0);
 }

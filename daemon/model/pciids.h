@@ -20,10 +20,12 @@ PciIds *pciids_free(PciIds *p);
 void pciids_release(PciIds *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PciIds *, pciids_free);
 
-/* Each returns a newly allocated name, or NULL when neither pci.ids nor the hwdb knows it. */
-char *pciids_vendor_name(PciIds *p, uint16_t vendor);
-char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device);
-char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
-                            uint16_t subdevice);
+/* Each returns the name, or NULL when neither pci.ids nor the hwdb knows it. The name is p's
+ * and stays valid until pciids_free() (a release keeps it): functions with the same IDs get
+ * the same string. */
+const char *pciids_vendor_name(PciIds *p, uint16_t vendor);
+const char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device);
+const char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, uint16_t subvendor,
+                                  uint16_t subdevice);
 /* The subclass name ("VGA compatible controller"), as lspci shows it. */
-char *pciids_class_name(PciIds *p, uint32_t class_code);
+const char *pciids_class_name(PciIds *p, uint32_t class_code);
