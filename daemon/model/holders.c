@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -199,6 +200,17 @@ static void read_small_at(int dirfd, const char *path, char *buf, size_t size) {
                 buf[0] = '\0';
 }
 
+void holder_read_comm(int proc_fd, const char *pid, char *buf, size_t size) {
+        char path[64];
+
+        assert(pid);
+        assert(buf);
+        assert(size > 0);
+        snprintf(path, sizeof(path), "%s/comm", pid);
+        read_small_at(proc_fd, path, buf, size);
+        buf[strcspn(buf, "\n")] = '\0';
+}
+
 static int describe_pid(int proc_fd, const char *pid, char **ret_who, char **ret_remedy) {
         char path[64], cgroup[4096], program[PATH_MAX] = "", user_buf[1024];
         struct passwd pw, *found = NULL;
@@ -211,11 +223,8 @@ static int describe_pid(int proc_fd, const char *pid, char **ret_who, char **ret
         n = readlinkat(proc_fd, path, program, sizeof(program) - 1);
         if (n > 0)
                 program[n] = '\0';
-        else {
-                snprintf(path, sizeof(path), "%s/comm", pid);
-                read_small_at(proc_fd, path, program, 64);
-                program[strcspn(program, "\n")] = '\0';
-        }
+        else
+                holder_read_comm(proc_fd, pid, program, 64);
         if (!*program)
                 strcpy(program, "a process");
         /* The owner of /proc/PID is the process's user; the name from NSS, as ps(1) does. */

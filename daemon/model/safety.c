@@ -9,7 +9,6 @@
 
 #include "device.h"
 #include "dir-list.h"
-#include "fileio.h"
 #include "holders.h"
 #include "log.h"
 #include "passthru-dbus.h"
@@ -236,16 +235,6 @@ static int route_line(SafetyHost *h, const char *line) {
                        true);
 }
 
-/* The process's name, so that a refusal says which VM to stop. */
-static void read_comm(SafetyHost *h, const char *pid, char *comm, size_t size) {
-        char path[64];
-
-        snprintf(path, sizeof(path), "%s/comm", pid);
-        if (read_file_into_at(h->proc_fd, path, 0, comm, size, NULL) < 0)
-                comm[0] = '\0';
-        comm[strcspn(comm, "\n")] = '\0';
-}
-
 static int add_vfio_group(SafetyHost *h, int group, const char *pid) {
         VfioHolder *grown, *holder;
 
@@ -258,7 +247,8 @@ static int add_vfio_group(SafetyHost *h, int group, const char *pid) {
         h->vfio_groups = grown;
         holder = &h->vfio_groups[h->n_vfio_groups++];
         *holder = (VfioHolder){ .group = group, .pid = strtol(pid, NULL, 10) };
-        read_comm(h, pid, holder->comm, sizeof(holder->comm));
+        /* The process's name, so that a refusal says which VM to stop. */
+        holder_read_comm(h->proc_fd, pid, holder->comm, sizeof(holder->comm));
         return 0;
 }
 
