@@ -95,3 +95,14 @@ int bus_read_options(sd_bus_message *msg, BusOptionReader read_one, void *userda
                 return r;
         return sd_bus_message_exit_container(msg);
 }
+
+uid_t bus_caller_uid(sd_bus_message *msg) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) < 0)
+                return UID_INVALID;
+        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
+                return UID_INVALID;
+        return sd_bus_creds_get_euid(creds, &uid) >= 0 ? uid : UID_INVALID;
+}
