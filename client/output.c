@@ -534,5 +534,7 @@ int table_print(Table *t) {
                 else
                         text_buffer_put_blanks(&out, widths[column] - t->cells[i].width + 2);
         }
-        return text_buffer_print(&out);
+        if (text_buffer_write(&out, stdout) < 0)
+                return client_oom();
+        return output_flush(stdout);
 }
