@@ -5,6 +5,7 @@
 
 #include "bootcfg-cmdline.h"
 #include "macros.h"
+#include "memstream.h"
 #include "strv.h"
 
 #define GRUB_VARIABLE "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -133,12 +134,10 @@ static int words_append(Words *w, const char *text) {
 }
 
 static int words_join(const Words *w, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
+        _cleanup_(memstream_done) MemStream m = {};
+        FILE *f = memstream_init(&m);
         bool first = true;
 
-        f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < w->n; i++) {
@@ -152,10 +151,7 @@ static int words_join(const Words *w, char **ret) {
         if (first && w->n > 0)
                 fputs(w->items[0].pre, f);
         fputs(w->trailing ?: "", f);
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finalize(&m, ret);
 }
 
 static bool edit_is_safe(const CmdlineEdit *edit) {
@@ -194,12 +190,12 @@ static int list_option_find(const char *arg) {
 static int word_options_edit(Word *word, const char *add, const char *drop) {
         const char *eq = strchr(word->text, '=');
         size_t key_len = eq ? (size_t) (eq - word->text) : strlen(word->text);
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
         bool any = false;
         FILE *f;
 
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         fprintf(f, "%.*s=", (int) key_len, word->text);
@@ -216,7 +212,7 @@ static int word_options_edit(Word *word, const char *add, const char *drop) {
                 }
                 o += n + (o[n] == ',');
         }
-        if (fclose(f) < 0)
+        if (memstream_finalize(&out, &buf) < 0)
                 return -ENOMEM;
         if (!any) {
                 word->gone = true;

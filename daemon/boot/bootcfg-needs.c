@@ -7,6 +7,7 @@
 #include "bootcfg-file.h"
 #include "bootcfg-needs.h"
 #include "macros.h"
+#include "memstream.h"
 #include "strv.h"
 
 #define KERNEL_CONFIG_MAX (4u * 1024 * 1024)
@@ -77,12 +78,10 @@ void boot_needs_done(BootNeeds *n) {
 }
 
 static int ids_argument(char *const *ids, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
+        _cleanup_(memstream_done) MemStream m = {};
+        FILE *f = memstream_init(&m);
         bool first = true;
 
-        f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
         fputs("vfio-pci.ids=", f);
@@ -98,10 +97,7 @@ static int ids_argument(char *const *ids, char **ret) {
                 fprintf(f, "%s%s", first ? "" : ",", *id);
                 first = false;
         }
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finalize(&m, ret);
 }
 
 /* Whether the kernel turns on DMA remapping for what is to be passed through by itself. */
@@ -228,22 +224,19 @@ int boot_modules_common(char **const *per_kernel, size_t n, char ***ret) {
 }
 
 int boot_modules_load_text(char *const *modules, char **ret) {
-        _cleanup_free_ char *buf = NULL, *marker = NULL;
-        size_t size = 0;
+        _cleanup_(memstream_done) MemStream out = {};
+        _cleanup_free_ char *marker = NULL;
         FILE *f;
         int r;
 
         r = bootcfg_marker_line("#", &marker);
         if (r < 0)
                 return r;
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         fputs(marker, f);
         for (char *const *m = modules; m && *m; m++)
                 fprintf(f, "%s\n", *m);
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finalize(&out, ret);
 }

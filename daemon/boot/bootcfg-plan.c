@@ -13,6 +13,7 @@
 #include "bootcfg-needs.h"
 #include "bootcfg-plan.h"
 #include "macros.h"
+#include "memstream.h"
 #include "strv.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -296,17 +297,11 @@ static int plan_initramfs(BootPlan *p, int rootfd, const BootSetup *s, const Boo
 }
 
 static int join_blank(char *const *l, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
+        char *joined = strv_join(l, " ");
 
-        if (!f)
+        if (!joined)
                 return -ENOMEM;
-        for (char *const *s = l; s && *s; s++)
-                fprintf(f, "%s%s", s == l ? "" : " ", *s);
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
+        *ret = joined;
         return 0;
 }
 

@@ -3,6 +3,7 @@
 
 #include "device-table.h"
 #include "kmod.h"
+#include "memstream.h"
 #include "passthru-dbus.h"
 #include "plan.h"
 #include "refusal.h"
@@ -97,15 +98,15 @@ static int check_idle(const DeviceTable *t, const Device *d, Refusal *refusal) {
 
 /* Bind without the group option: the mates must already be off the host. */
 static int check_group_viable(const DeviceTable *t, const Device *d, Refusal *refusal) {
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *names = NULL;
         const Group *g = device_table_group_of(t, d);
-        size_t len = 0;
         bool any = false;
         FILE *f;
 
         if (!g)
                 return 0;
-        f = open_memstream(&names, &len);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < g->n_devices; i++) {
@@ -116,7 +117,7 @@ static int check_group_viable(const DeviceTable *t, const Device *d, Refusal *re
                 fprintf(f, "%s%s (%s)", any ? ", " : "", x->address_str, x->driver);
                 any = true;
         }
-        if (fclose(f) != 0)
+        if (memstream_finalize(&out, &names) < 0)
                 return -ENOMEM;
         if (!any)
                 return 0;

@@ -6,6 +6,7 @@
 #include "kmod.h"
 #include "log.h"
 #include "manager.h"
+#include "memstream.h"
 #include "passthru-dbus.h"
 #include "strv.h"
 #include "sysfs.h"
@@ -298,9 +299,9 @@ static char *describe_failure(Transaction *t, const WorkerStep *s, int error) {
 
 /* "0000:01:00.0 on e1000e, 0000:01:00.1 unbound": where every device of the plan is now. */
 static char *describe_places(Transaction *t) {
+        _cleanup_(memstream_done) MemStream out = {};
+        FILE *f = memstream_init(&out);
         char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
 
         if (!f)
                 return NULL;
@@ -310,8 +311,7 @@ static char *describe_places(Transaction *t) {
                 fprintf(f, "%s%s %s%s", i > 0 ? ", " : "", t->plan.moves[i].address_str,
                         d && d->driver ? "on " : "", !d ? "gone" : d->driver ?: "unbound");
         }
-        if (fclose(f) != 0)
-                return NULL;
+        (void) memstream_finalize(&out, &text);
         return text;
 }
 

@@ -9,6 +9,7 @@
 #include "devices-conf.h"
 #include "fileio.h"
 #include "log.h"
+#include "memstream.h"
 #include "pci-dsn.h"
 #include "reset.h"
 
@@ -828,39 +829,40 @@ static int check_entry(const ConfigEntry *e) {
 }
 
 int config_set_entry(Config *c, const ConfigEntry *e) {
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *buf = NULL;
         const Section *s;
-        size_t size = 0;
         FILE *f;
         int r;
 
         r = check_entry(e);
         if (r < 0)
                 return r;
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         s = find_section(c, &e->address);
         if (s) {
                 for (size_t i = 0; i < s->header_line; i++)
                         emit_line(f, c, i);
-                emit_updated_section(f, &buf, &size, c, s, e);
+                emit_updated_section(f, &out.buf, &out.size, c, s, e);
                 for (size_t i = s->last_line + 1; i < c->n_lines; i++)
                         emit_line(f, c, i);
         } else {
                 for (size_t i = 0; i < c->n_lines; i++)
                         emit_line(f, c, i);
-                emit_new_section(f, &buf, &size, c, e);
+                emit_new_section(f, &out.buf, &out.size, c, e);
         }
-        if (fclose(f) != 0)
+        if (memstream_finalize(&out, &buf) < 0)
                 return -ENOMEM;
-        return replace_text(c, buf, size);
+        return replace_text(c, buf, out.size);
 }
 
 int config_remove_entry(Config *c, const PciAddress *a) {
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *buf = NULL;
         const Section *s;
-        size_t size = 0, first, last;
+        size_t first, last;
         FILE *f;
 
         s = find_section(c, a);
@@ -874,15 +876,15 @@ int config_remove_entry(Config *c, const PciAddress *a) {
             (last + 1 == c->n_lines || line_is_blank(c, last + 1)))
                 first--;
 
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_lines; i++)
                 if (i < first || i > last)
                         emit_line(f, c, i);
-        if (fclose(f) != 0)
+        if (memstream_finalize(&out, &buf) < 0)
                 return -ENOMEM;
-        return replace_text(c, buf, size);
+        return replace_text(c, buf, out.size);
 }
 
 /* ---- saving ---- */
