@@ -82,8 +82,8 @@ int pci_address_parse(const char *s, PciAddress *ret) {
         return parse_with_separators(s, ':', ':', '.', ret);
 }
 
-/* "%04x<s0>%02x<s1>%02x<s2>%x" by hand: the daemon formats two of these per function at
- * start-up and the client one per row of a listing, where snprintf was most of the cost. */
+/* "%04x<s0>%02x<s1>%02x<s2>%x" digit by digit, not with snprintf: the daemon formats two of
+ * these per function at start-up and the client one per row of a listing. */
 static char *format_with_separators(const PciAddress *a, char sep0, char sep1, char sep2, char *p) {
         static const char hex[] = "0123456789abcdef";
         int digits = 4;

@@ -261,9 +261,9 @@ int manager_check_host(Manager *m) {
         return r;
 }
 
-/* Every name is looked up once, when its function appears; libpci loads pci.ids again on the
- * next hotplug. Start-up's transient heap (udev's enumeration) goes back to the kernel too:
- * with 2,000 functions this halves the daemon's RSS. */
+/* Every name is looked up once, when its function appears, so libpci's name list is freed
+ * (it loads pci.ids again on the next hotplug). Start-up's transient heap (udev's
+ * enumeration) goes back to the kernel too, rather than stay in the daemon's RSS. */
 static void release_memory(Manager *m) {
         pciids_release(m->sources.ids);
         (void) malloc_trim(0);

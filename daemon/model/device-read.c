@@ -60,8 +60,7 @@ static bool modalias_field(const char **p, const char *tag, size_t n, uint32_t *
 /* The kernel writes the modalias from the same fields as the vendor, device,
  * subsystem_vendor, subsystem_device and class attributes:
  * "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X". Reading the IDs from it (read anyway for
- * the module look-up) saves five files per function, a fifth of the start-up on a host of
- * thousands of functions. */
+ * the module look-up) spares five files per function. */
 static bool ids_from_modalias(Device *d) {
         const char *p = d->modalias;
         uint32_t vendor, device, svendor, sdevice, base, sub, interface;
@@ -235,7 +234,7 @@ static int read_sriov(Device *d, Sysfs *s) {
         if (r < 0)
                 return r;
         /* The kernel shows sriov_* only on a PF (an SR-IOV capable function), and a VF is never
-         * one: on a host of thousands of VFs, these reads were a sixth of the start-up. */
+         * one: the many VFs of a host are spared reads that would fail. */
         if (d->physical_function || sysfs_read_uint(s, d->devpath, "sriov_totalvfs", &n) < 0)
                 return 0;
         d->sriov_totalvfs = (unsigned) n;

@@ -7,8 +7,8 @@
 #include "strv.h"
 
 /* What a modalias resolved to: a host of thousands of functions has a few dozen distinct
- * modaliases (every VF of a card has its PF's twin's), and each libkmod look-up cost ~7k
- * instructions. Emptied when the context is made anew. */
+ * modaliases (every VF of a card has its PF's twin's), so each is looked up in libkmod once.
+ * Emptied when the context is made anew. */
 #define ALIAS_CACHE_MAX 256
 
 typedef struct AliasEntry {

@@ -46,7 +46,7 @@ static int device_path(const char *devpath, const char *entry, char buf[static P
         size_t nd, ne = strlen(entry);
         char *p = buf;
 
-        /* Joined by hand: an snprintf per read was a seventh of start-up with 2,000 functions. */
+        /* Joined with memcpy, not snprintf: every attribute read of every function comes here. */
         if (devpath) {
                 while (*devpath == '/')
                         devpath++;
