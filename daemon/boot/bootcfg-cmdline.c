@@ -40,6 +40,7 @@ static bool is_blank(char c) {
 bool cmdline_arg_is_safe(const char *s) {
         const char *eq = strchr(s, '=');
 
+        assert(s);
         if (!s[0] || eq == s)
                 return false;
         if (eq && strchr(eq + 1, '='))
@@ -355,6 +356,9 @@ int cmdline_edit_args(const char *args, const CmdlineEdit *edit, char **ret) {
         char *s;
         int r;
 
+        assert(args);
+        assert(edit);
+        assert(ret);
         if (!edit_is_safe(edit))
                 return -EINVAL;
         r = words_split(args, &w);
@@ -652,6 +656,7 @@ static bool has_blank(const char *s) {
 int grub_default_assigns(const char *text) {
         Assignment a;
 
+        assert(text);
         return grub_find_assignment(text, &a);
 }
 
@@ -661,6 +666,9 @@ int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
         bool quote;
         int r, changed;
 
+        assert(text);
+        assert(edit);
+        assert(ret);
         if (!edit_is_safe(edit))
                 return -EINVAL;
         r = grub_find_assignment(text, &a);
@@ -761,6 +769,7 @@ int cmdline_one_off_args(const char *args, char ***ret) {
         Words w = {};
         int r;
 
+        assert(ret);
         r = words_split(strempty(args), &w);
         if (r < 0)
                 return r;
@@ -780,6 +789,8 @@ int kernel_cmdline_edit(const char *text, const char *running_cmdline, const Cmd
         const char *rest = "";
         int r;
 
+        assert(edit);
+        assert(ret);
         if (!edit_is_safe(edit))
                 return -EINVAL;
 

@@ -201,6 +201,9 @@ int unified_diff(const char *old_label, const char *old_text, const char *new_la
         FILE *f;
         int r;
 
+        assert(old_label);
+        assert(new_label);
+        assert(ret);
         if (streq_ptr(old_text, new_text)) {
                 *ret = NULL;
                 return 0;

@@ -24,6 +24,7 @@ int early_bind_list_format(const EarlyBindEntry *entries, size_t n, char **ret) 
         FILE *f;
         int r;
 
+        assert(ret);
         sorted = calloc(n + 1, sizeof(EarlyBindEntry));
         if (!sorted)
                 return -ENOMEM;
@@ -99,6 +100,8 @@ int mkinitcpio_hooks_edit(const char *text, bool add, char **ret) {
         char *out;
         int r;
 
+        assert(text);
+        assert(ret);
         r = find_hooks(text, &open_at, &close_at);
         if (r < 0)
                 return r;

@@ -15,6 +15,8 @@
 KconfigValue kconfig_value(const char *text, const char *symbol) {
         size_t len = strlen(symbol);
 
+        assert(text);
+        assert(symbol);
         for (const char *line = text; line && *line;) {
                 const char *nl = strchr(line, '\n');
 
@@ -31,6 +33,8 @@ KconfigValue kconfig_value(const char *text, const char *symbol) {
 }
 
 void kernel_config_parse(const char *text, KernelConfig *ret) {
+        assert(text);
+        assert(ret);
         *ret = (KernelConfig){
                 .intel_iommu = kconfig_value(text, "CONFIG_INTEL_IOMMU"),
                 .intel_iommu_default_on =
@@ -48,6 +52,8 @@ int kernel_config_read(int rootfd, const char *release, KernelConfig *ret) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         int r;
 
+        assert(release);
+        assert(ret);
         if (!release[0] || strchr(release, '/'))
                 return -EINVAL;
         if (asprintf(&path, "boot/config-%s", release) < 0)
@@ -63,6 +69,9 @@ int kernel_release_parse(const char *release, unsigned *ret_major, unsigned *ret
         unsigned major, minor;
         int n = 0;
 
+        assert(release);
+        assert(ret_major);
+        assert(ret_minor);
         if (sscanf(release, "%u.%u%n", &major, &minor, &n) != 2 || n == 0)
                 return -EINVAL;
         if (release[n] && release[n] != '.' && release[n] != '-' && release[n] != '+')
@@ -111,6 +120,8 @@ int boot_needs_decide(const BootNeedsInput *in, BootNeeds *ret) {
         const char *release = strempty(in->release);
         int r;
 
+        assert(in);
+        assert(ret);
         if (in->intel_dmar) {
                 if (c->intel_iommu == KCONFIG_NOT_SET)
                         r = strv_extendf(
@@ -169,6 +180,9 @@ int boot_modules_for_kernel(const char *release, const KernelConfig *config, cha
         bool old;
         int r;
 
+        assert(release);
+        assert(config);
+        assert(ret);
         r = kernel_release_parse(release, &major, &minor);
         if (r < 0)
                 return r;
@@ -204,6 +218,7 @@ int boot_modules_common(char **const *per_kernel, size_t n, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
 
+        assert(ret);
         l = calloc(1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
@@ -229,6 +244,8 @@ int boot_modules_load_text(char *const *modules, char **ret) {
         FILE *f;
         int r;
 
+        assert(modules);
+        assert(ret);
         r = bootcfg_marker_line("#", &marker);
         if (r < 0)
                 return r;

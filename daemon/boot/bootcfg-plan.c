@@ -481,6 +481,8 @@ int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret, char **re
         _cleanup_(boot_plan_done) BootPlan p = {};
         int r;
 
+        assert(in);
+        assert(ret);
         r = plan_all(rootfd, in, &p);
         if (r == -EBADMSG && ret_error)
                 *ret_error = TAKE_PTR(p.refusal);

@@ -177,6 +177,9 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
         BindCall *c;
         int r;
 
+        assert(b);
+        assert(msg);
+        assert(a);
         r = parse_options(msg, op, &o, error);
         if (r < 0)
                 return r;

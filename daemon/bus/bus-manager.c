@@ -54,6 +54,7 @@ static int reply_checks(sd_bus_message *msg, const HostChecks *checks) {
 }
 
 void bus_manager_host_checked(Bus *b) {
+        assert(b);
         if (manager_host_check_pending(b->manager))
                 return;
         for (size_t i = 0; i < b->n_check_calls; i++) {
@@ -316,6 +317,7 @@ int bus_manager_register(Bus *b) {
         int r = sd_bus_add_object_vtable(b->bus, NULL, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
                                          manager_vtable, b);
 
+        assert(b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register manager object: %m");
         return 0;

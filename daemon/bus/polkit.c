@@ -57,6 +57,7 @@ struct Polkit {
 int polkit_new(bool ask_root, Polkit **ret) {
         Polkit *p = calloc(1, sizeof(Polkit));
 
+        assert(ret);
         if (!p)
                 return -ENOMEM;
         p->ask_root = ask_root;
@@ -230,6 +231,8 @@ static int deny(sd_bus_error *error, const char *action, const char *reason) {
 }
 
 int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error) {
+        assert(p);
+        assert(call);
         return polkit_check_action(p, call, action_for(call), error);
 }
 
@@ -238,6 +241,8 @@ int polkit_check_action(Polkit *p, sd_bus_message *call, const char *action, sd_
         uid_t uid;
         int r;
 
+        assert(p);
+        assert(call);
         if (!action)
                 return deny(error, NULL, "this method has no polkit action");
         q = find_query(p, call);

@@ -51,6 +51,8 @@ bool move_reached(const Move *mv, const char *driver) {
 void plan_keep_moves(Plan *p, bool (*keep)(const Move *mv, void *userdata), void *userdata) {
         size_t n = 0;
 
+        assert(p);
+        assert(keep);
         for (size_t i = 0; i < p->n_moves; i++)
                 if (keep(&p->moves[i], userdata))
                         p->moves[n++] = p->moves[i];
@@ -60,6 +62,7 @@ void plan_keep_moves(Plan *p, bool (*keep)(const Move *mv, void *userdata), void
 }
 
 const char *move_target_label(const Move *mv) {
+        assert(mv);
         if (!mv->to_driver)
                 return "";
         if (!streq(mv->to_driver, PLAN_HOST_DRIVER))
@@ -318,6 +321,9 @@ int plan_make(const DeviceTable *t, SafetyHost *host, const BindRequest *req, Pl
         size_t n;
         int r;
 
+        assert(t);
+        assert(req);
+        assert(ret);
         d = device_table_find(t, &req->address);
         if (!d)
                 return refusal_no_such_device(refusal, &req->address);

@@ -29,6 +29,7 @@ struct SriovJobs {
 int sriov_jobs_new(Manager *m, Persist *p, SriovJobs **ret) {
         SriovJobs *jobs;
 
+        assert(p);
         assert(m);
         assert(ret);
         jobs = calloc(1, sizeof(SriovJobs));

@@ -48,6 +48,8 @@ static void done_nothing(const Plan *plan, const Refusal *failure, void *userdat
 int transactions_new(Manager *m, Transactions **ret) {
         Transactions *e = calloc(1, sizeof(Transactions));
 
+        assert(m);
+        assert(ret);
         if (!e)
                 return -ENOMEM;
         e->manager = m;
@@ -94,6 +96,7 @@ Transactions *transactions_free(Transactions *e) {
 size_t transactions_count(const Transactions *e) {
         size_t n = 0;
 
+        assert(e);
         for (const Transaction *t = e->list; t; t = t->next)
                 n++;
         return n;
@@ -538,6 +541,7 @@ int transaction_start(Transactions *e, Plan *plan, transaction_done_t done, void
         Transaction *t;
         int r;
 
+        assert(e);
         assert(plan->n_moves > 0);
         t = calloc(1, sizeof(Transaction));
         if (!t)

@@ -184,6 +184,8 @@ int device_read_driver(Sysfs *s, const char *devpath, char **ret_driver, char **
 
         assert(s);
         assert(devpath);
+        assert(ret_driver);
+        assert(ret_override);
         r = optional(sysfs_read_link_name(s, devpath, "driver", &driver));
         if (r < 0)
                 return r;
@@ -321,11 +323,16 @@ static int make_valid_utf8(Device *d) {
 int device_address_from_devpath(const char *devpath, PciAddress *ret) {
         const char *name = strrchr(devpath, '/');
 
+        assert(devpath);
+        assert(ret);
         /* The kernel's own name is parsed like any other address: a malformed one is refused. */
         return pci_address_parse(name ? name + 1 : devpath, ret);
 }
 
 int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret) {
+        assert(src);
+        assert(devpath);
+        assert(ret);
         return device_new_from_sysfs_known(src, devpath, NULL, ret);
 }
 
@@ -334,6 +341,9 @@ int device_new_from_sysfs_known(const DeviceSources *src, const char *devpath, c
         _cleanup_(device_freep) Device *d = NULL;
         int r;
 
+        assert(src);
+        assert(devpath);
+        assert(ret);
         d = calloc(1, sizeof(Device));
         if (!d)
                 return -ENOMEM;
@@ -376,6 +386,7 @@ unsigned device_update_host_use(Device *d, SafetyHost *host) {
         _cleanup_strv_free_ char **blockers = NULL, **holders = NULL;
         unsigned changes = 0;
 
+        assert(d);
         if (safety_device_blockers(host, d, &blockers) < 0 ||
             holders_of_device(safety_host_holders(host), d, &holders) < 0)
                 return 0;

@@ -96,6 +96,8 @@ int config_error_to_string(const ConfigError *e, char **ret) {
         char *s;
         int n;
 
+        assert(e);
+        assert(ret);
         if (e->line > 0)
                 n = asprintf(&s, "%s:%u: %s", strna(e->path), e->line, strna(e->message));
         else
@@ -512,6 +514,7 @@ int config_parse(const char *text, size_t len, const char *path, Config **ret, C
         _cleanup_(config_freep) Config *c = NULL;
         int r;
 
+        assert(ret);
         if (len > CONFIG_SIZE_MAX)
                 return fail(-EFBIG, ret_error, path, 0, "The file is larger than %d bytes.",
                             CONFIG_SIZE_MAX);
@@ -537,16 +540,19 @@ int config_parse(const char *text, size_t len, const char *path, Config **ret, C
 }
 
 int config_new(Config **ret) {
+        assert(ret);
         return config_parse("", 0, NULL, ret, NULL);
 }
 
 /* ---- reading ---- */
 
 size_t config_n_entries(const Config *c) {
+        assert(c);
         return c->n_sections;
 }
 
 const ConfigEntry *config_entry(const Config *c, size_t i) {
+        assert(c);
         return i < c->n_sections ? &c->sections[i].entry : NULL;
 }
 
@@ -560,10 +566,13 @@ static Section *find_section(const Config *c, const PciAddress *a) {
 const ConfigEntry *config_find(const Config *c, const PciAddress *a) {
         Section *s = find_section(c, a);
 
+        assert(c);
+        assert(a);
         return s ? &s->entry : NULL;
 }
 
 const char *config_text(const Config *c, size_t *ret_size) {
+        assert(c);
         if (ret_size)
                 *ret_size = c->size;
         return c->text;
@@ -605,6 +614,7 @@ int config_load(const char *dir, Config **ret, ConfigError *ret_error) {
         size_t size = 0;
         int r;
 
+        assert(ret);
         dir = dir ?: CONFIG_DIR;
         if (asprintf(&path, "%s/%s", dir, CONFIG_FILE) < 0)
                 return -ENOMEM;
@@ -835,6 +845,7 @@ int config_set_entry(Config *c, const ConfigEntry *e) {
         FILE *f;
         int r;
 
+        assert(e);
         r = check_entry(e);
         if (r < 0)
                 return r;
@@ -865,6 +876,7 @@ int config_remove_entry(Config *c, const PciAddress *a) {
         size_t first, last;
         FILE *f;
 
+        assert(a);
         s = find_section(c, a);
         if (!s)
                 return -ENOENT;
@@ -965,6 +977,8 @@ static ConfigIdentity identity_view(const Device *d) {
 int config_identity_from_device(const Device *d, ConfigIdentity *ret) {
         ConfigIdentity id = identity_view(d);
 
+        assert(d);
+        assert(ret);
         id.serial = NULL;
         if (d->serial) {
                 id.serial = strdup(d->serial);
@@ -979,6 +993,8 @@ int config_entry_from_device(const Device *d, ConfigEntry *ret) {
         ConfigIdentity id;
         int r;
 
+        assert(d);
+        assert(ret);
         r = config_identity_from_device(d, &id);
         if (r < 0)
                 return r;
@@ -992,6 +1008,8 @@ int config_entry_from_device(const Device *d, ConfigEntry *ret) {
 }
 
 bool config_identity_match(const ConfigIdentity *entry, const ConfigIdentity *device) {
+        assert(entry);
+        assert(device);
         if (entry->vendor_id != device->vendor_id || entry->device_id != device->device_id ||
             entry->class_code != device->class_code)
                 return false;
@@ -1012,6 +1030,7 @@ ConfigState config_entry_state(const ConfigEntry *e, const Device *d) {
         ConfigIdentity seen;
         bool bound, vfs;
 
+        assert(e);
         if (!d)
                 return CONFIG_STATE_MISSING;
         seen = identity_view(d);

@@ -52,6 +52,8 @@ typedef struct Reason {
 int safety_host_new(const char *proc_root, Sysfs *sysfs, SafetyHost **ret) {
         SafetyHost *h = calloc(1, sizeof(SafetyHost));
 
+        assert(sysfs);
+        assert(ret);
         if (!h)
                 return -ENOMEM;
         h->sysfs = sysfs;
@@ -302,6 +304,7 @@ int safety_host_refresh(SafetyHost *h) {
         struct utsname u;
         int r;
 
+        assert(h);
         clear_uses(h);
         r = for_each_line(h, "self/mountinfo", mount_line);
         if (r >= 0)
@@ -426,6 +429,8 @@ int safety_device_blockers(SafetyHost *h, const Device *d, char ***ret) {
         size_t n;
         int r;
 
+        assert(d);
+        assert(ret);
         if (!texts)
                 return -ENOMEM;
         r = device_reasons(h, d, &reasons, &n);
@@ -467,6 +472,7 @@ static int refuse(SafetyHost *h, const Device *d, bool force, bool in_use, Refus
 }
 
 int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refusal) {
+        assert(d);
         return refuse(h, d, force, true, refusal);
 }
 
@@ -479,6 +485,7 @@ const Holders *safety_host_holders(const SafetyHost *h) {
 }
 
 int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal) {
+        assert(d);
         for (size_t i = 0; h && i < h->n_vfio_groups; i++)
                 if (h->vfio_groups[i].group == d->iommu_group)
                         return refusal_set(
