@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <systemd/sd-event.h>
 
+#include "memstream.h"
 #include "monitor.h"
 #include "objects.h"
 #include "output.h"
@@ -113,12 +114,10 @@ static int on_driver_changed(sd_bus_message *m, const char *event, bool json, ch
  * invalidated ones. */
 static int format_changes(const char *event, const char *subject, json_object *props, char **invalidated,
                           char **ret_line) {
-        _cleanup_free_ char *text = NULL;
-        size_t size;
-        FILE *f;
+        _cleanup_(memstream_done) MemStream m = {};
+        FILE *f = memstream_init(&m);
         int r = 0;
 
-        f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
         fprintf(f, "%s %s", event, subject);
@@ -133,10 +132,9 @@ static int format_changes(const char *event, const char *subject, json_object *p
         }
         for (char **i = invalidated; r >= 0 && i && *i; i++)
                 fprintf(f, " %s", *i);
-        if (fclose(f) != 0 || r < 0)
+        if (r < 0)
                 return -ENOMEM;
-        *ret_line = TAKE_PTR(text);
-        return 0;
+        return memstream_finalize(&m, ret_line);
 }
 
 typedef char *(*NameConverter)(const char *name);

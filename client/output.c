@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <wchar.h>
 
+#include "memstream.h"
 #include "output.h"
 #include "passthructl.h"
 #include "strv.h"
@@ -325,12 +326,10 @@ static int format_scalar(FILE *f, const char *name, json_object *v, bool quote) 
 }
 
 int property_format(const char *name, json_object *value, const char *separator, bool quote, char **ret) {
-        _cleanup_free_ char *text = NULL;
-        size_t size;
-        FILE *f;
+        _cleanup_(memstream_done) MemStream m = {};
+        FILE *f = memstream_init(&m);
         int r = 0;
 
-        f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
         if (json_object_is_type(value, json_type_array))
@@ -341,10 +340,9 @@ int property_format(const char *name, json_object *value, const char *separator,
                 }
         else
                 r = format_scalar(f, name, value, quote);
-        if (fclose(f) != 0 || r < 0)
+        if (r < 0)
                 return -ENOMEM;
-        *ret = TAKE_PTR(text);
-        return 0;
+        return memstream_finalize(&m, ret);
 }
 
 /* Cells live in chunks the table owns, so a cell costs no allocation of its own. */
@@ -534,5 +532,7 @@ int table_print(Table *t) {
                 else
                         text_buffer_put_blanks(&out, widths[column] - t->cells[i].width + 2);
         }
-        return text_buffer_print(&out);
+        if (text_buffer_write(&out, stdout) < 0)
+                return client_oom();
+        return output_flush(stdout);
 }

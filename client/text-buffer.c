@@ -4,8 +4,6 @@
 #include <string.h>
 
 #include "macros.h"
-#include "passthructl.h"
-#include "output.h"
 #include "text-buffer.h"
 
 static bool reserve(TextBuffer *b, size_t n) {
@@ -78,12 +76,12 @@ void text_buffer_put_int(TextBuffer *b, int64_t v) {
         text_buffer_put(b, text, format_int(v, text));
 }
 
-int text_buffer_print(TextBuffer *b) {
+int text_buffer_write(TextBuffer *b, FILE *f) {
         if (b->failed)
-                return client_oom();
+                return -ENOMEM;
         if (b->size > 0)
-                (void) fwrite(b->data, 1, b->size, stdout);
-        return output_flush(stdout);
+                (void) fwrite(b->data, 1, b->size, f);
+        return 0;
 }
 
 void text_buffer_done(TextBuffer *b) {

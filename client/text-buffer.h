@@ -2,11 +2,13 @@
 #pragma once
 
 /* Output put together in memory and written with one call, not a stdio call per cell. The
- * appends never fail: a failed allocation is remembered and reported by text_buffer_print(). */
+ * appends never fail: a failed allocation is remembered and reported by text_buffer_write().
+ * Below output.c: it knows nothing of how the client reports errors. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct TextBuffer {
         char *data;
@@ -24,7 +26,7 @@ void text_buffer_put_int(TextBuffer *b, int64_t v);
 #define FORMAT_INT_MAX sizeof("-9223372036854775808")
 size_t format_int(int64_t v, char buf[static FORMAT_INT_MAX]);
 
-/* Writes the text to standard output and flushes it; reports a failed allocation or write
- * (client_oom() or "Failed to write") and returns <0 then. */
-int text_buffer_print(TextBuffer *b);
+/* Hands the text to f's buffer (the caller flushes f and reports a failed write);
+ * -ENOMEM, writing nothing, when an append failed. */
+int text_buffer_write(TextBuffer *b, FILE *f);
 void text_buffer_done(TextBuffer *b);

@@ -48,6 +48,8 @@ int dir_for_each_at(int dirfd, const char *path, int (*f)(int dfd, const char *n
         } buffer;
         int fd, r = 0;
 
+        assert(path);
+        assert(f);
         fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -86,6 +88,7 @@ int dir_list_at(int dirfd, const char *path, const char *prefix, const char *suf
         Listing l = { .prefix = prefix, .suffix = suffix, .allocated = 16 };
         int r;
 
+        assert(ret);
         l.names = calloc(l.allocated, sizeof(char *));
         if (!l.names)
                 return -ENOMEM;

@@ -16,6 +16,8 @@
 #define READ_FIRST_SIZE 4095
 
 bool stat_same_file(const struct stat *a, const struct stat *b) {
+        assert(a);
+        assert(b);
         return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
                a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
@@ -92,6 +94,7 @@ int read_file_at(int dirfd, const char *path, size_t max, ReadFileFlags flags, c
         size_t size;
         int r;
 
+        assert(path);
         assert(ret);
         fd = open_regular_at(dirfd, path, max, flags, &st);
         if (fd < 0)
@@ -116,6 +119,7 @@ int read_file_into_at(int dirfd, const char *path, ReadFileFlags flags, char *bu
                       size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
 
+        assert(path);
         assert(buf);
         assert(size > 0);
         fd = open_regular_at(dirfd, path, size - 1, flags, NULL);

@@ -20,6 +20,7 @@ void log_set_prefix_priority(int enabled) {
 }
 
 int log_level_from_string(const char *s) {
+        assert(s);
         static const char *const names[] = {
                 "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
         };
@@ -38,6 +39,7 @@ int log_internal(int level, int error, const char *fmt, ...) {
         int saved = errno;
         va_list ap;
 
+        assert(fmt);
         error = error < 0 ? -error : error;
         if (level <= max_level) {
                 if (prefix_priority)

@@ -79,11 +79,12 @@ static int parse_with_separators(const char *s, char sep0, char sep1, char sep2,
 }
 
 int pci_address_parse(const char *s, PciAddress *ret) {
+        assert(ret);
         return parse_with_separators(s, ':', ':', '.', ret);
 }
 
-/* "%04x<s0>%02x<s1>%02x<s2>%x" by hand: the daemon formats two of these per function at
- * start-up and the client one per row of a listing, where snprintf was most of the cost. */
+/* "%04x<s0>%02x<s1>%02x<s2>%x" digit by digit, not with snprintf: the daemon formats two of
+ * these per function at start-up and the client one per row of a listing. */
 static char *format_with_separators(const PciAddress *a, char sep0, char sep1, char sep2, char *p) {
         static const char hex[] = "0123456789abcdef";
         int digits = 4;
@@ -105,16 +106,19 @@ static char *format_with_separators(const PciAddress *a, char sep0, char sep1, c
 }
 
 const char *pci_address_format(const PciAddress *a, char buf[static PCI_ADDRESS_STRING_MAX]) {
+        assert(a);
         format_with_separators(a, ':', ':', '.', buf);
         return buf;
 }
 
 uint64_t pci_address_pack(const PciAddress *a) {
+        assert(a);
         return (uint64_t) a->domain << 16 | (uint64_t) a->bus << 8 | (uint64_t) (a->slot & 0x1f) << 3 |
                (a->function & 7);
 }
 
 int pci_address_unpack(uint64_t packed, PciAddress *ret) {
+        assert(ret);
         if (packed >> 48 != 0)
                 return -EINVAL;
         *ret = (PciAddress){
@@ -127,6 +131,8 @@ int pci_address_unpack(uint64_t packed, PciAddress *ret) {
 }
 
 int pci_address_compare(const PciAddress *a, const PciAddress *b) {
+        assert(a);
+        assert(b);
         if (a->domain != b->domain)
                 return a->domain < b->domain ? -1 : 1;
         if (a->bus != b->bus)
@@ -139,10 +145,13 @@ int pci_address_compare(const PciAddress *a, const PciAddress *b) {
 }
 
 bool pci_address_equal(const PciAddress *a, const PciAddress *b) {
+        assert(a);
+        assert(b);
         return pci_address_compare(a, b) == 0;
 }
 
 const char *pci_address_to_object_path(const PciAddress *a, char buf[static PCI_ADDRESS_PATH_MAX]) {
+        assert(a);
         memcpy(buf, PASSTHRU_DEVICES_PATH "/", sizeof(PASSTHRU_DEVICES_PATH "/") - 1);
         format_with_separators(a, '_', '_', '_', buf + sizeof(PASSTHRU_DEVICES_PATH "/") - 1);
         return buf;
@@ -153,6 +162,7 @@ int pci_address_from_object_path(const char *path, PciAddress *ret) {
         char canonical[PCI_ADDRESS_PATH_MAX];
         PciAddress a;
 
+        assert(ret);
         if (!path || strncmp(path, prefix, strlen(prefix)) != 0)
                 return -EINVAL;
         /* Only the spelling we format names a device ("00000000_01_00_0" and upper case do not),

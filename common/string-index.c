@@ -42,6 +42,9 @@ int string_index_add(StringIndex *x, const char *s, uint32_t *ret) {
         size_t slot;
         int r;
 
+        assert(x);
+        assert(s);
+        assert(ret);
         if (x->n_slots > 0) {
                 slot = slot_of(x, s);
                 if (x->slots[slot] != 0) {

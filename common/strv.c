@@ -43,6 +43,8 @@ int strv_push(char ***l, char *s) {
         size_t n = strv_length(*l);
         char **grown = realloc(*l, sizeof(char *) * (n + 2));
 
+        assert(l);
+        assert(s);
         if (!grown)
                 return -ENOMEM;
         grown[n] = s;
@@ -55,6 +57,8 @@ int strv_extend(char ***l, const char *s) {
         char *copy = strdup(s);
         int r;
 
+        assert(l);
+        assert(s);
         if (!copy)
                 return -ENOMEM;
         r = strv_push(l, copy);
@@ -67,6 +71,7 @@ int strv_copy(char *const *l, char ***ret) {
         _cleanup_strv_free_ char **copy = calloc(1, sizeof(char *));
         int r;
 
+        assert(ret);
         if (!copy)
                 return -ENOMEM;
         for (size_t i = 0; l && l[i]; i++) {
@@ -82,6 +87,9 @@ int strv_split(const char *s, const char *separators, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         int r;
 
+        assert(s);
+        assert(separators);
+        assert(ret);
         if (!l)
                 return -ENOMEM;
         while (*s) {
@@ -133,6 +141,8 @@ int strv_extendf(char ***l, const char *fmt, ...) {
         char *s;
         int r;
 
+        assert(l);
+        assert(fmt);
         va_start(ap, fmt);
         r = vasprintf(&s, fmt, ap);
         va_end(ap);

@@ -13,6 +13,7 @@ size_t utf8_char_length(const char *s, size_t n) {
         uint32_t cp;
         size_t len;
 
+        assert(s);
         if (n == 0)
                 return 0;
         if (u[0] < 0x80)
@@ -42,6 +43,7 @@ size_t utf8_char_length(const char *s, size_t n) {
 bool utf8_is_valid(const char *s) {
         size_t n;
 
+        assert(s);
         /* Nearly every string the daemon checks is ASCII: skip the decoder for that run. */
         while ((unsigned char) *s - 1u < 0x7fu)
                 s++;
@@ -62,6 +64,7 @@ size_t utf8_prefix_length(const char *s, size_t max) {
         /* A character is at most 4 bytes: what lies further cannot change the answer. */
         size_t n = strnlen(s, max + 3), done = 0;
 
+        assert(s);
         while (done < n) {
                 size_t len = utf8_char_length(s + done, n - done) ?: 1;
 
@@ -76,6 +79,8 @@ int utf8_escape_invalid(const char *s, char **ret) {
         size_t n = strlen(s);
         char *copy, *p;
 
+        assert(s);
+        assert(ret);
         /* At worst every byte grows to four ("\xNN"). */
         copy = malloc(n * 4 + 1);
         if (!copy)

@@ -2,8 +2,10 @@
 #pragma once
 
 /* Small helpers every passthru source uses: cleanup attributes, ownership transfer,
- * string equality. Modelled on systemd's conventions (docs/CODING_STYLE.md). */
+ * string equality, and assert() for the contracts of public functions (their pointer
+ * arguments). Modelled on systemd's conventions (docs/CODING_STYLE.md). */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>

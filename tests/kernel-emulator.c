@@ -85,14 +85,12 @@ static bool refuses(KernelEmulator *k, const char *driver, const char *address) 
 }
 
 static bool known_device(const char *address) {
-        return testbed_host_find(address) || g_str_equal(address, testbed_hotplug_nic.address);
+        return testbed_function_find(address) != NULL;
 }
 
 static const char *native_driver(const char *address) {
-        const TestbedFunction *f = testbed_host_find(address);
+        const TestbedFunction *f = testbed_function_find(address);
 
-        if (!f)
-                f = g_str_equal(address, testbed_hotplug_nic.address) ? &testbed_hotplug_nic : NULL;
         /* vfio-pci matches no IDs: it takes a device only through driver_override. */
         return f && f->driver && !g_str_equal(f->driver, "vfio-pci") ? f->driver : NULL;
 }
@@ -216,33 +214,38 @@ void kernel_emulator_block_unbind(KernelEmulator *k, const char *driver) {
 }
 
 void kernel_emulator_release(KernelEmulator *k) {
+        g_autoptr(GString) written = g_string_new(NULL);
         g_autofree char *path = NULL;
-        g_autofree char *address = NULL;
-        char buf[64] = "";
+        g_auto(GStrv) lines = NULL;
+        char buf[256];
         ssize_t n;
         int fd;
 
         if (!k->blocked)
                 return;
         path = unbind_path(k, k->blocked);
-        /* Opening the read end lets a blocked open(O_WRONLY) return; then its write lands. */
+        /* Opening the read end lets every blocked open(O_WRONLY) return; then their writes
+         * land, and the end of file comes when the last writer has closed. */
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         g_assert_cmpint(fd, >=, 0);
-        do {
+        for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
 
-                (void) poll(&p, 1, 5000);
-                n = read(fd, buf, sizeof(buf) - 1);
-        } while (n < 0 && errno == EAGAIN);
+                if (poll(&p, 1, 5000) <= 0)
+                        break;
+                n = read(fd, buf, sizeof(buf));
+                if (n > 0)
+                        g_string_append_len(written, buf, n);
+                else if (n == 0 || errno != EAGAIN)
+                        break;
+        }
         close(fd);
         g_assert_no_errno(g_unlink(path));
         g_assert_true(g_file_set_contents(path, "", 0, NULL));
-        if (n > 0) {
-                buf[n] = '\0';
-                address = g_strndup(buf, strcspn(buf, "\n"));
-                if (known_device(address))
-                        on_unbind(k, k->blocked, address);
-        }
+        lines = g_strsplit(written->str, "\n", -1);
+        for (char **l = lines; *l; l++)
+                if (known_device(*l))
+                        on_unbind(k, k->blocked, *l);
         g_clear_pointer(&k->blocked, g_free);
 }
 

@@ -32,7 +32,8 @@ typedef struct {
         const char *timeout;     /* --operation-timeout */
         const char *fault_write; /* PASSTHRU_FAULT_WRITE for the daemon */
         PolkitMode polkit;
-        bool root_rule; /* the daemon's default: root callers are not asked (--polkit-for-root=no) */
+        bool root_rule;  /* the daemon's default: root callers are not asked (--polkit-for-root=no) */
+        bool spare_nics; /* testbed_spare_nics added: many groups to move at once */
 } Config;
 
 typedef struct {
@@ -76,6 +77,8 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         f->config = data;
         f->tb = testbed_new();
         testbed_add_all(f->tb, testbed_host, testbed_host_len);
+        if (f->config->spare_nics)
+                testbed_add_all(f->tb, testbed_spare_nics, testbed_spare_nics_len);
         f->kernel = kernel_emulator_new(f->tb);
         if (!f->config->no_vfio) {
                 kernel_emulator_add_driver(f->kernel, "vfio-pci");
@@ -737,6 +740,24 @@ static void test_polkit_caller_gone(Fixture *f, gconstpointer data) {
         g_clear_pointer(&c.reply, g_variant_unref);
 }
 
+static GDBusConnection *new_connection(Fixture *f) {
+        g_autoptr(GError) error = NULL;
+        GDBusConnection *c = g_dbus_connection_new_for_address_sync(
+                harness_bus_address(f->h),
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+
+        g_assert_no_error(error);
+        return c;
+}
+
+static void start_bind_on(GDBusConnection *connection, Call *c, const char *address) {
+        harness_call_start_on(
+                connection, c, G_DBUS_CALL_FLAGS_NONE, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
+                "Bind", g_variant_new("(s@a{sv})", address, g_variant_new_parsed("@a{sv} {}")), "(a(sss))");
+}
+
 static gboolean call_done_or_held(gpointer data) {
         void **args = data;
         Call *c = args[0];
@@ -755,16 +776,8 @@ static void test_polkit_per_user(Fixture *f, gconstpointer data) {
         void *args[] = { &over, &f->polkit, GUINT_TO_POINTER(G_N_ELEMENTS(held)) };
 
         SKIP_WITHOUT_DAEMON(f);
-        for (size_t i = 0; i < G_N_ELEMENTS(connections); i++) {
-                g_autoptr(GError) error = NULL;
-
-                connections[i] = g_dbus_connection_new_for_address_sync(
-                        harness_bus_address(f->h),
-                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                        NULL, NULL, &error);
-                g_assert_no_error(error);
-        }
+        for (size_t i = 0; i < G_N_ELEMENTS(connections); i++)
+                connections[i] = new_connection(f);
         for (size_t i = 0; i < G_N_ELEMENTS(held); i++)
                 harness_call_start_on(connections[i % 2], &held[i], G_DBUS_CALL_FLAGS_NONE,
                                       PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE, "Bind",
@@ -797,6 +810,46 @@ static void test_polkit_per_user(Fixture *f, gconstpointer data) {
         harness_call_finish(&later, "a Bind asked again");
         harness_assert_dbus_error(later.error, PASSTHRU_ERROR_NOT_AUTHORIZED, NULL);
         g_clear_error(&later.error);
+        for (size_t i = 0; i < G_N_ELEMENTS(connections); i++)
+                g_object_unref(connections[i]);
+}
+
+/* One user's driver changes under way are capped however many connections it opens (each
+ * runs a worker child): while two connections hold the user's eight, a third connection of
+ * the same user is turned away at once and nothing of its device moves. When they have been
+ * answered (here: they time out, their unbinds hang), the user may change drivers again. */
+static void test_bind_calls_per_user(Fixture *f, gconstpointer data) {
+        GDBusConnection *connections[3];
+        Call held[8], over, later;
+        const char *ninth = testbed_spare_nics[G_N_ELEMENTS(held)].address;
+
+        SKIP_WITHOUT_DAEMON(f);
+        g_assert_cmpuint(testbed_spare_nics_len, >, G_N_ELEMENTS(held));
+        for (size_t i = 0; i < G_N_ELEMENTS(connections); i++)
+                connections[i] = new_connection(f);
+        kernel_emulator_block_unbind(f->kernel, "e1000e");
+        for (size_t i = 0; i < G_N_ELEMENTS(held); i++)
+                start_bind_on(connections[i % 2], &held[i], testbed_spare_nics[i].address);
+        for (size_t i = 0; i < G_N_ELEMENTS(held); i++)
+                wait_state(f, testbed_spare_nics[i].address, "busy");
+
+        start_bind_on(connections[2], &over, ninth);
+        finish_call(&over);
+        harness_assert_dbus_error(over.error, PASSTHRU_ERROR_LIMIT_EXCEEDED, "per user");
+        g_clear_error(&over.error);
+        assert_kernel(f, ninth, "e1000e", NULL);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(held); i++) {
+                finish_call(&held[i]);
+                harness_assert_dbus_error(held[i].error, PASSTHRU_ERROR_TIMEOUT,
+                                          "unbinding from its driver");
+                g_clear_error(&held[i].error);
+        }
+        start_bind_on(connections[2], &later, NVME);
+        finish_call(&later);
+        g_assert_no_error(later.error);
+        g_variant_unref(later.reply);
+        assert_kernel(f, NVME, "vfio-pci", "vfio-pci");
         for (size_t i = 0; i < G_N_ELEMENTS(connections); i++)
                 g_object_unref(connections[i]);
 }
@@ -1199,6 +1252,7 @@ static const Config polkit_absent = { .polkit = POLKIT_ABSENT };
 static const Config polkit_hold = { .polkit = POLKIT_HOLD };
 static const Config polkit_hold_all = { .polkit = POLKIT_HOLD_ALL };
 static const Config polkit_deny_root_rule = { .polkit = POLKIT_DENY, .root_rule = true };
+static const Config spare_nics = { .spare_nics = true, .timeout = "6", .polkit = POLKIT_ALLOW };
 static const Config fault_5th_write = { .fault_write = "5", .polkit = POLKIT_ALLOW };
 
 #define ADD(name, config, fn) \
@@ -1231,6 +1285,7 @@ int main(int argc, char *argv[]) {
         ADD("polkit-recheck", polkit_hold, test_polkit_recheck);
         ADD("polkit-caller-gone", polkit_hold, test_polkit_caller_gone);
         ADD("polkit-per-user", polkit_hold_all, test_polkit_per_user);
+        ADD("bind-calls-per-user", spare_nics, test_bind_calls_per_user);
         ADD("external-change", plain, test_external_change);
         ADD("stale-view", plain, test_stale_view);
         ADD("override-only", plain, test_override_only);

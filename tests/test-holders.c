@@ -4,6 +4,7 @@
  * from a fixture sysfs tree and a fixture /proc: a display manager with its DRM node open,
  * an audio server of a user with the audio function's node, nvidia-persistenced with
  * /dev/nvidia0, fbcon on the GPU's framebuffer and the firmware framebuffer. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -290,6 +291,22 @@ static void test_gpu_holders(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(device_update_host_use(gpu, f->host), ==, 0);
 }
 
+/* A process's name without its newline; "" for a process that is gone, and for a buffer too
+ * small to hold it (never a name cut short). */
+static void test_read_comm(Fixture *f, gconstpointer data) {
+        _cleanup_close_ int proc_fd = open(f->proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char comm[32];
+
+        g_assert_cmpint(proc_fd, >=, 0);
+        test_write_file(f->proc, "4242/comm", "qemu-system-x86\n");
+        holder_read_comm(proc_fd, "4242", comm, sizeof(comm));
+        g_assert_cmpstr(comm, ==, "qemu-system-x86");
+        holder_read_comm(proc_fd, "4242", comm, 5);
+        g_assert_cmpstr(comm, ==, "");
+        holder_read_comm(proc_fd, "4243", comm, sizeof(comm));
+        g_assert_cmpstr(comm, ==, "");
+}
+
 /* Without the host's view (no snapshot yet) there are no holders to name. */
 static void test_no_host(Fixture *f, gconstpointer data) {
         DeviceSources src = { .sysfs = f->sysfs };
@@ -311,5 +328,6 @@ int main(int argc, char *argv[]) {
                 return g_test_run();
         g_test_add("/holders/gpu", Fixture, NULL, fixture_setup, test_gpu_holders, fixture_teardown);
         g_test_add("/holders/no-host", Fixture, NULL, fixture_setup, test_no_host, fixture_teardown);
+        g_test_add("/holders/read-comm", Fixture, NULL, fixture_setup, test_read_comm, fixture_teardown);
         return g_test_run();
 }

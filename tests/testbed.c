@@ -188,6 +188,32 @@ const TestbedFunction testbed_hotplug_nic = {
         .reset_method = "flr bus",
 };
 
+#define SPARE_NIC(slot, group)                                                                  \
+        {                                                                                       \
+                .address = "0000:00:" slot ".0", .vendor = 0x8086, .device = 0x10d3,            \
+                .subsystem_vendor = 0x8086, .subsystem_device = 0xa01f, .class_code = 0x020000, \
+                .driver = "e1000e", .iommu_group = group, .numa_node = -1                       \
+        }
+const TestbedFunction testbed_spare_nics[] = {
+        SPARE_NIC("10", 20), SPARE_NIC("11", 21), SPARE_NIC("12", 22),
+        SPARE_NIC("13", 23), SPARE_NIC("14", 24), SPARE_NIC("15", 25),
+        SPARE_NIC("16", 26), SPARE_NIC("17", 27), SPARE_NIC("18", 28),
+};
+const size_t testbed_spare_nics_len = G_N_ELEMENTS(testbed_spare_nics);
+
+const TestbedFunction *testbed_function_find(const char *address) {
+        const TestbedFunction *f = testbed_host_find(address);
+
+        if (f)
+                return f;
+        if (g_str_equal(address, testbed_hotplug_nic.address))
+                return &testbed_hotplug_nic;
+        for (size_t i = 0; i < testbed_spare_nics_len; i++)
+                if (g_str_equal(testbed_spare_nics[i].address, address))
+                        return &testbed_spare_nics[i];
+        return NULL;
+}
+
 const TestbedFunction *testbed_host_find(const char *address) {
         for (size_t i = 0; i < testbed_host_len; i++)
                 if (g_str_equal(testbed_host[i].address, address))

@@ -94,5 +94,12 @@ extern const size_t testbed_host_len;
 /* A NIC to hotplug on the root bus, not part of testbed_host. */
 extern const TestbedFunction testbed_hotplug_nic;
 
+/* NICs on the root bus, each in an IOMMU group of its own (20, 21, ...), not part of
+ * testbed_host: for tests that need many independent transactions at once. */
+extern const TestbedFunction testbed_spare_nics[];
+extern const size_t testbed_spare_nics_len;
+
 const TestbedFunction *testbed_host_find(const char *address);
+/* Any function of the tables above, NULL for an unknown address. */
+const TestbedFunction *testbed_function_find(const char *address);
 char *testbed_modalias(const TestbedFunction *f);

@@ -140,6 +140,8 @@ int boot_plan_write_files(int rootfd, const BootPlan *plan, time_t now, FILE *lo
         size_t i;
         int r = 0;
 
+        assert(plan);
+        assert(ret_n_written);
         for (i = 0; i < plan->n_files; i++) {
                 r = write_one(rootfd, &plan->files[i], now, log);
                 if (r < 0) {
@@ -157,6 +159,7 @@ int boot_plan_write_files(int rootfd, const BootPlan *plan, time_t now, FILE *lo
 int boot_plan_restore_files(int rootfd, const BootPlan *plan, size_t n, FILE *log) {
         int ret = 0;
 
+        assert(plan);
         for (size_t i = n; i-- > 0;) {
                 const BootFileChange *f = &plan->files[i];
                 _cleanup_close_ int dirfd = -EBADF;
@@ -213,6 +216,7 @@ int boot_command_run(const char *command, FILE *log) {
         _cleanup_strv_free_ char **argv = NULL;
         int r;
 
+        assert(command);
         r = strv_split(command, " \t", &argv);
         if (r < 0)
                 return r;
@@ -321,6 +325,7 @@ int boot_plan_apply(int rootfd, const BootPlan *plan, bool run_commands, time_t 
         size_t n_written = 0, n_ran = 0;
         int r;
 
+        assert(plan);
         r = boot_plan_write_files(rootfd, plan, now, log, &n_written);
         if (r < 0)
                 failed = "writing the files";
@@ -537,6 +542,9 @@ int boot_apply_start(const BootApplyParams *p, const BootPlan *plan, BootApply *
         uint64_t timeout = p->timeout_usec;
         int r;
 
+        assert(p);
+        assert(plan);
+        assert(ret);
         a = calloc(1, sizeof(BootApply));
         if (!a)
                 return -ENOMEM;

@@ -5,6 +5,7 @@
 
 #include "bootcfg-cmdline.h"
 #include "macros.h"
+#include "memstream.h"
 #include "strv.h"
 
 #define GRUB_VARIABLE "GRUB_CMDLINE_LINUX_DEFAULT"
@@ -39,6 +40,7 @@ static bool is_blank(char c) {
 bool cmdline_arg_is_safe(const char *s) {
         const char *eq = strchr(s, '=');
 
+        assert(s);
         if (!s[0] || eq == s)
                 return false;
         if (eq && strchr(eq + 1, '='))
@@ -133,12 +135,10 @@ static int words_append(Words *w, const char *text) {
 }
 
 static int words_join(const Words *w, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
+        _cleanup_(memstream_done) MemStream m = {};
+        FILE *f = memstream_init(&m);
         bool first = true;
 
-        f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < w->n; i++) {
@@ -152,10 +152,7 @@ static int words_join(const Words *w, char **ret) {
         if (first && w->n > 0)
                 fputs(w->items[0].pre, f);
         fputs(w->trailing ?: "", f);
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finalize(&m, ret);
 }
 
 static bool edit_is_safe(const CmdlineEdit *edit) {
@@ -194,12 +191,12 @@ static int list_option_find(const char *arg) {
 static int word_options_edit(Word *word, const char *add, const char *drop) {
         const char *eq = strchr(word->text, '=');
         size_t key_len = eq ? (size_t) (eq - word->text) : strlen(word->text);
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
         bool any = false;
         FILE *f;
 
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         fprintf(f, "%.*s=", (int) key_len, word->text);
@@ -216,7 +213,7 @@ static int word_options_edit(Word *word, const char *add, const char *drop) {
                 }
                 o += n + (o[n] == ',');
         }
-        if (fclose(f) < 0)
+        if (memstream_finalize(&out, &buf) < 0)
                 return -ENOMEM;
         if (!any) {
                 word->gone = true;
@@ -359,6 +356,9 @@ int cmdline_edit_args(const char *args, const CmdlineEdit *edit, char **ret) {
         char *s;
         int r;
 
+        assert(args);
+        assert(edit);
+        assert(ret);
         if (!edit_is_safe(edit))
                 return -EINVAL;
         r = words_split(args, &w);
@@ -656,6 +656,7 @@ static bool has_blank(const char *s) {
 int grub_default_assigns(const char *text) {
         Assignment a;
 
+        assert(text);
         return grub_find_assignment(text, &a);
 }
 
@@ -665,6 +666,9 @@ int grub_default_edit(const char *text, const CmdlineEdit *edit, char **ret) {
         bool quote;
         int r, changed;
 
+        assert(text);
+        assert(edit);
+        assert(ret);
         if (!edit_is_safe(edit))
                 return -EINVAL;
         r = grub_find_assignment(text, &a);
@@ -765,6 +769,7 @@ int cmdline_one_off_args(const char *args, char ***ret) {
         Words w = {};
         int r;
 
+        assert(ret);
         r = words_split(strempty(args), &w);
         if (r < 0)
                 return r;
@@ -784,6 +789,8 @@ int kernel_cmdline_edit(const char *text, const char *running_cmdline, const Cmd
         const char *rest = "";
         int r;
 
+        assert(edit);
+        assert(ret);
         if (!edit_is_safe(edit))
                 return -EINVAL;
 

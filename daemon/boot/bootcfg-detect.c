@@ -143,6 +143,7 @@ int boot_setup_detect(int rootfd, BootSetup *ret) {
         _cleanup_(boot_setup_done) BootSetup s = {};
         int r;
 
+        assert(ret);
         for (InitramfsGenerator g = INITRAMFS_TOOLS; g < _INITRAMFS_GENERATOR_MAX; g++) {
                 if (any_exists_at(rootfd, generator_evidence[g].programs,
                                   ELEMENTSOF(generator_evidence[g].programs)))
@@ -213,6 +214,9 @@ int boot_cmdline_plan(const BootSetup *s, char ***ret_files, char ***ret_command
         const char *c = NULL;
         int r;
 
+        assert(s);
+        assert(ret_files);
+        assert(ret_commands);
         if (s->boot_loaders & BOOT_LOADER_GRUB) {
                 r = strv_extend(&files, s->grub_override ?: "/etc/default/grub");
                 if (r < 0)
@@ -245,6 +249,8 @@ int boot_initramfs_commands(const BootSetup *s, char ***ret) {
         _cleanup_strv_free_ char **commands = NULL;
         int r;
 
+        assert(s);
+        assert(ret);
         if (s->initramfs == INITRAMFS_NONE)
                 return -ENOENT;
         commands = calloc(1, sizeof(char *));

@@ -7,6 +7,7 @@
 
 #include "bootcfg-diff.h"
 #include "macros.h"
+#include "memstream.h"
 
 #define CONTEXT 3
 #define MAX_CELLS (4u * 1024 * 1024)
@@ -193,13 +194,16 @@ static void print_hunks(FILE *f, const Op *ops, size_t n, const Lines *x, const 
 
 int unified_diff(const char *old_label, const char *old_text, const char *new_label, const char *new_text,
                  char **ret) {
-        _cleanup_free_ char *buf = NULL;
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ Op *ops = NULL;
         Lines x = {}, y = {};
-        size_t size = 0, n_ops;
+        size_t n_ops;
         FILE *f;
         int r;
 
+        assert(old_label);
+        assert(new_label);
+        assert(ret);
         if (streq_ptr(old_text, new_text)) {
                 *ret = NULL;
                 return 0;
@@ -214,7 +218,7 @@ int unified_diff(const char *old_label, const char *old_text, const char *new_la
         if (r < 0)
                 goto finish;
 
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f) {
                 r = -ENOMEM;
                 goto finish;
@@ -222,12 +226,9 @@ int unified_diff(const char *old_label, const char *old_text, const char *new_la
         fprintf(f, "--- %s\n+++ %s\n", old_text ? old_label : "/dev/null",
                 new_text ? new_label : "/dev/null");
         print_hunks(f, ops, n_ops, &x, &y);
-        if (fclose(f) < 0) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        *ret = TAKE_PTR(buf);
-        r = 1;
+        r = memstream_finalize(&out, ret);
+        if (r >= 0)
+                r = 1;
 finish:
         lines_done(&x);
         lines_done(&y);

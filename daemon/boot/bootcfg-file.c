@@ -17,6 +17,7 @@ int bootcfg_backup_path(const char *path, time_t when, unsigned n, char **ret) {
         struct tm tm;
         char *s;
 
+        assert(ret);
         if (!path || !path[0])
                 return -EINVAL;
         if (!gmtime_r(&when, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
@@ -41,6 +42,8 @@ bool bootcfg_is_backup_of(const char *name, const char *base_name) {
         size_t len = strlen(base_name);
         const char *p;
 
+        assert(name);
+        assert(base_name);
         if (strncmp(name, base_name, len) != 0 ||
             strncmp(name + len, BACKUP_INFIX, strlen(BACKUP_INFIX)) != 0)
                 return false;
@@ -57,6 +60,8 @@ bool bootcfg_is_backup_of(const char *name, const char *base_name) {
 int bootcfg_marker_line(const char *comment, char **ret) {
         char *s;
 
+        assert(comment);
+        assert(ret);
         if (asprintf(&s, "%s %s\n", comment, BOOTCFG_MARKER) < 0)
                 return -ENOMEM;
         *ret = s;
@@ -66,6 +71,7 @@ int bootcfg_marker_line(const char *comment, char **ret) {
 bool bootcfg_text_is_ours(const char *text) {
         const char *line = text;
 
+        assert(text);
         for (unsigned i = 0; line && i < MARKER_MAX_LINE; i++) {
                 const char *nl = strchr(line, '\n');
                 size_t len = nl ? (size_t) (nl - line) : strlen(line);
@@ -88,6 +94,8 @@ int bootcfg_read_file_at(int dirfd, const char *path, size_t max, char **ret) {
         size_t len = 0;
         int r;
 
+        assert(path);
+        assert(ret);
         r = read_file_at(dirfd, path, max, 0, &buf, &len, NULL);
         if (r == -ELOOP || r == -EBADFD || r == -EISDIR)
                 return log_warning_errno(EBADMSG,

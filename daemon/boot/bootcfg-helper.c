@@ -21,6 +21,7 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
 uint64_t boot_plan_digest(const BootPlan *p) {
         uint64_t h = 0xcbf29ce484222325ULL;
 
+        assert(p);
         for (size_t i = 0; i < p->n_files; i++) {
                 h = fnv1a(h, p->files[i].path);
                 h = fnv1a(h, p->files[i].new_text ? "+" : "-");
@@ -36,6 +37,8 @@ int boot_helper_args(const BootPlanInput *in, uint64_t digest, char ***ret) {
         char buf[128];
         int r;
 
+        assert(in);
+        assert(ret);
         snprintf(buf, sizeof(buf), "--digest=%016" PRIx64, digest);
         r = strv_extend(&args, buf);
         if (r >= 0 && !in->initramfs)
@@ -67,6 +70,9 @@ int boot_helper_argv(const char *helper, const BootPlanInput *in, uint64_t diges
         _cleanup_strv_free_ char **args = NULL, **argv = NULL;
         int r;
 
+        assert(helper);
+        assert(in);
+        assert(ret);
         r = boot_helper_args(in, digest, &args);
         if (r >= 0)
                 r = strv_extend(&argv, helper);
@@ -84,6 +90,8 @@ int boot_helper_request(const BootPlanInput *in, uint64_t digest, char **ret) {
         char *text;
         int r;
 
+        assert(in);
+        assert(ret);
         r = boot_helper_args(in, digest, &args);
         if (r < 0)
                 return r;
@@ -105,6 +113,7 @@ int boot_helper_request_read(int fd, char ***ret_args) {
         char *end = NULL;
         int r;
 
+        assert(ret_args);
         if (!buf)
                 return -ENOMEM;
         /* nothing follows the empty line: whatever a read brings is the request's */
@@ -162,6 +171,10 @@ int boot_helper_parse(int argc, char *const *argv, BootPlanInput *ret_in, EarlyB
         uint64_t digest = 0;
         size_t n = 0;
 
+        assert(argv);
+        assert(ret_in);
+        assert(ret_entries);
+        assert(ret_digest);
         if (!entries)
                 return -ENOMEM;
         for (int i = 0; i < argc; i++) {

@@ -7,6 +7,7 @@
 #include "bootcfg-file.h"
 #include "bootcfg-initramfs.h"
 #include "macros.h"
+#include "memstream.h"
 
 #define HOOK_NAME "passthru"
 
@@ -18,11 +19,12 @@ static int entry_compare(const void *a, const void *b) {
 
 int early_bind_list_format(const EarlyBindEntry *entries, size_t n, char **ret) {
         _cleanup_free_ EarlyBindEntry *sorted = NULL;
-        _cleanup_free_ char *buf = NULL, *marker = NULL;
-        size_t size = 0;
+        _cleanup_(memstream_done) MemStream out = {};
+        _cleanup_free_ char *marker = NULL;
         FILE *f;
         int r;
 
+        assert(ret);
         sorted = calloc(n + 1, sizeof(EarlyBindEntry));
         if (!sorted)
                 return -ENOMEM;
@@ -39,7 +41,7 @@ int early_bind_list_format(const EarlyBindEntry *entries, size_t n, char **ret) 
         r = bootcfg_marker_line("#", &marker);
         if (r < 0)
                 return r;
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         fputs(marker, f);
@@ -56,10 +58,7 @@ int early_bind_list_format(const EarlyBindEntry *entries, size_t n, char **ret) 
                         pci_address_format(&e->address, address), e->vendor, e->device, e->subsystem_vendor,
                         e->subsystem_device, e->class);
         }
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finalize(&out, ret);
 }
 
 /* A word of the HOOKS array: where it is in the text. */
@@ -101,6 +100,8 @@ int mkinitcpio_hooks_edit(const char *text, bool add, char **ret) {
         char *out;
         int r;
 
+        assert(text);
+        assert(ret);
         r = find_hooks(text, &open_at, &close_at);
         if (r < 0)
                 return r;

@@ -7,6 +7,7 @@
 #include "bootcfg-file.h"
 #include "bootcfg-needs.h"
 #include "macros.h"
+#include "memstream.h"
 #include "strv.h"
 
 #define KERNEL_CONFIG_MAX (4u * 1024 * 1024)
@@ -14,6 +15,8 @@
 KconfigValue kconfig_value(const char *text, const char *symbol) {
         size_t len = strlen(symbol);
 
+        assert(text);
+        assert(symbol);
         for (const char *line = text; line && *line;) {
                 const char *nl = strchr(line, '\n');
 
@@ -30,6 +33,8 @@ KconfigValue kconfig_value(const char *text, const char *symbol) {
 }
 
 void kernel_config_parse(const char *text, KernelConfig *ret) {
+        assert(text);
+        assert(ret);
         *ret = (KernelConfig){
                 .intel_iommu = kconfig_value(text, "CONFIG_INTEL_IOMMU"),
                 .intel_iommu_default_on =
@@ -47,6 +52,8 @@ int kernel_config_read(int rootfd, const char *release, KernelConfig *ret) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         int r;
 
+        assert(release);
+        assert(ret);
         if (!release[0] || strchr(release, '/'))
                 return -EINVAL;
         if (asprintf(&path, "boot/config-%s", release) < 0)
@@ -62,6 +69,9 @@ int kernel_release_parse(const char *release, unsigned *ret_major, unsigned *ret
         unsigned major, minor;
         int n = 0;
 
+        assert(release);
+        assert(ret_major);
+        assert(ret_minor);
         if (sscanf(release, "%u.%u%n", &major, &minor, &n) != 2 || n == 0)
                 return -EINVAL;
         if (release[n] && release[n] != '.' && release[n] != '-' && release[n] != '+')
@@ -77,12 +87,10 @@ void boot_needs_done(BootNeeds *n) {
 }
 
 static int ids_argument(char *const *ids, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
+        _cleanup_(memstream_done) MemStream m = {};
+        FILE *f = memstream_init(&m);
         bool first = true;
 
-        f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
         fputs("vfio-pci.ids=", f);
@@ -98,10 +106,7 @@ static int ids_argument(char *const *ids, char **ret) {
                 fprintf(f, "%s%s", first ? "" : ",", *id);
                 first = false;
         }
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finalize(&m, ret);
 }
 
 /* Whether the kernel turns on DMA remapping for what is to be passed through by itself. */
@@ -115,6 +120,8 @@ int boot_needs_decide(const BootNeedsInput *in, BootNeeds *ret) {
         const char *release = strempty(in->release);
         int r;
 
+        assert(in);
+        assert(ret);
         if (in->intel_dmar) {
                 if (c->intel_iommu == KCONFIG_NOT_SET)
                         r = strv_extendf(
@@ -173,6 +180,9 @@ int boot_modules_for_kernel(const char *release, const KernelConfig *config, cha
         bool old;
         int r;
 
+        assert(release);
+        assert(config);
+        assert(ret);
         r = kernel_release_parse(release, &major, &minor);
         if (r < 0)
                 return r;
@@ -208,6 +218,7 @@ int boot_modules_common(char **const *per_kernel, size_t n, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
 
+        assert(ret);
         l = calloc(1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
@@ -228,22 +239,21 @@ int boot_modules_common(char **const *per_kernel, size_t n, char ***ret) {
 }
 
 int boot_modules_load_text(char *const *modules, char **ret) {
-        _cleanup_free_ char *buf = NULL, *marker = NULL;
-        size_t size = 0;
+        _cleanup_(memstream_done) MemStream out = {};
+        _cleanup_free_ char *marker = NULL;
         FILE *f;
         int r;
 
+        assert(modules);
+        assert(ret);
         r = bootcfg_marker_line("#", &marker);
         if (r < 0)
                 return r;
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         fputs(marker, f);
         for (char *const *m = modules; m && *m; m++)
                 fprintf(f, "%s\n", *m);
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finalize(&out, ret);
 }

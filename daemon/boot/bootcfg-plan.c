@@ -13,6 +13,7 @@
 #include "bootcfg-needs.h"
 #include "bootcfg-plan.h"
 #include "macros.h"
+#include "memstream.h"
 #include "strv.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -296,17 +297,11 @@ static int plan_initramfs(BootPlan *p, int rootfd, const BootSetup *s, const Boo
 }
 
 static int join_blank(char *const *l, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
+        char *joined = strv_join(l, " ");
 
-        if (!f)
+        if (!joined)
                 return -ENOMEM;
-        for (char *const *s = l; s && *s; s++)
-                fprintf(f, "%s%s", s == l ? "" : " ", *s);
-        if (fclose(f) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
+        *ret = joined;
         return 0;
 }
 
@@ -486,6 +481,8 @@ int boot_plan_make(int rootfd, const BootPlanInput *in, BootPlan *ret, char **re
         _cleanup_(boot_plan_done) BootPlan p = {};
         int r;
 
+        assert(in);
+        assert(ret);
         r = plan_all(rootfd, in, &p);
         if (r == -EBADMSG && ret_error)
                 *ret_error = TAKE_PTR(p.refusal);

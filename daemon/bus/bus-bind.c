@@ -95,22 +95,25 @@ static int reply_moves(Manager *m, sd_bus_message *call, const Plan *plan, bool 
         return r;
 }
 
-/* A client may wait for this many transactions at once, all clients together for the total
- * (each runs a worker child, so this also bounds the daemon's children). */
-#define BIND_CALLS_PER_CLIENT 8
+/* A user may wait for this many transactions at once, however many connections it opens
+ * (counted as polkit.c counts its questions), all users together for the total (each runs a
+ * worker child, so this also bounds the daemon's children). */
+#define BIND_CALLS_PER_USER 8
 #define BIND_CALLS_TOTAL 64
 
 struct BindCall {
         Bus *bus;
         sd_bus_message *msg;
+        uid_t uid; /* the caller's, UID_INVALID when the bus did not say */
         BindCall *next;
 };
 
-static size_t count_calls(Bus *b, const char *sender) {
+/* The calls waiting for their transaction: of one user, or of everyone (uid NULL). */
+static size_t count_calls(Bus *b, const uid_t *uid) {
         size_t n = 0;
 
         for (BindCall *c = b->bind_calls; c; c = c->next)
-                if (!sender || streq_ptr(sd_bus_message_get_sender(c->msg), sender))
+                if (!uid || c->uid == *uid)
                         n++;
         return n;
 }
@@ -142,24 +145,24 @@ static void on_operation_done(const Plan *plan, const Refusal *failure, void *us
         call_free(c);
 }
 
-/* A client may not hold more than its share of transactions (each runs a worker child). */
-static int check_limits(Bus *b, sd_bus_message *msg, sd_bus_error *error) {
-        if (count_calls(b, sd_bus_message_get_sender(msg)) < BIND_CALLS_PER_CLIENT &&
-            count_calls(b, NULL) < BIND_CALLS_TOTAL)
+/* A user may not hold more than its share of transactions (each runs a worker child). */
+static int check_limits(Bus *b, uid_t uid, sd_bus_error *error) {
+        if (count_calls(b, &uid) < BIND_CALLS_PER_USER && count_calls(b, NULL) < BIND_CALLS_TOTAL)
                 return 0;
         return sd_bus_error_setf(error, PASSTHRU_ERROR_LIMIT_EXCEEDED,
-                                 "Too many driver changes are under way (at most %d per client, %d in "
+                                 "Too many driver changes are under way (at most %d per user, %d in "
                                  "all); try again when they have finished.",
-                                 BIND_CALLS_PER_CLIENT, BIND_CALLS_TOTAL);
+                                 BIND_CALLS_PER_USER, BIND_CALLS_TOTAL);
 }
 
-static BindCall *call_new(Bus *b, sd_bus_message *msg) {
+static BindCall *call_new(Bus *b, sd_bus_message *msg, uid_t uid) {
         BindCall *c = calloc(1, sizeof(BindCall));
 
         if (!c)
                 return NULL;
         c->bus = b;
         c->msg = sd_bus_message_ref(msg);
+        c->uid = uid;
         c->next = b->bind_calls;
         b->bind_calls = c;
         return c;
@@ -170,9 +173,13 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
         _cleanup_(refusal_done) Refusal refusal = {};
         _cleanup_(plan_done) Plan plan = {};
         BindOptions o = {};
+        uid_t uid = UID_INVALID;
         BindCall *c;
         int r;
 
+        assert(b);
+        assert(msg);
+        assert(a);
         r = parse_options(msg, op, &o, error);
         if (r < 0)
                 return r;
@@ -184,11 +191,12 @@ int bus_bind_method(Bus *b, sd_bus_message *msg, const PciAddress *a, BindOperat
                               : polkit_check(b->polkit, msg, error);
                 if (r <= 0)
                         return r < 0 ? r : 1;
-                r = check_limits(b, msg, error);
+                uid = bus_caller_uid(msg);
+                r = check_limits(b, uid, error);
                 if (r < 0)
                         return r;
         }
-        c = call_new(b, msg);
+        c = call_new(b, msg, uid);
         if (!c)
                 return -ENOMEM;
         r = operation_run(b->operations,

@@ -340,6 +340,7 @@ int bus_bootcfg_method(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         BootCall *c;
         int r;
 
+        assert(msg);
         r = sd_bus_message_rewind(msg, true);
         if (r >= 0)
                 r = parse_options(msg, &o, &dry_run, error);

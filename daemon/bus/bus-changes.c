@@ -35,6 +35,7 @@ void bus_changes_flush(BusChanges *c) {
         Pending *pending = TAKE_PTR(c->pending);
         size_t n = c->n_pending;
 
+        assert(c);
         c->n_pending = c->allocated = 0;
         for (size_t i = 0; i < n; i++)
                 emit(c, &pending[i]);
@@ -77,6 +78,8 @@ void bus_changes_queue(BusChanges *c, BusObjectKind kind, const char *path, unsi
         Pending *p;
         int r;
 
+        assert(c);
+        assert(path);
         if (bits == 0)
                 return;
         p = find_pending(c, path) ?: add_pending(c, kind, path);
@@ -95,6 +98,8 @@ void bus_changes_queue(BusChanges *c, BusObjectKind kind, const char *path, unsi
 void bus_changes_drop(BusChanges *c, const char *path) {
         Pending *p = find_pending(c, path);
 
+        assert(c);
+        assert(path);
         if (p)
                 *p = c->pending[--c->n_pending];
 }
@@ -104,6 +109,9 @@ int bus_changes_new(sd_event *event, sd_bus *bus,
         _cleanup_(bus_changes_freep) BusChanges *c = calloc(1, sizeof(BusChanges));
         int r;
 
+        assert(event);
+        assert(bus);
+        assert(ret);
         if (!c)
                 return -ENOMEM;
         c->bus = bus;

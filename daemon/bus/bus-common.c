@@ -15,6 +15,8 @@ int bus_read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *error) 
         const char *address;
         int r;
 
+        assert(msg);
+        assert(ret);
         r = sd_bus_message_read(msg, "s", &address);
         if (r < 0)
                 return r;
@@ -26,6 +28,7 @@ int bus_read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *error) 
 }
 
 Bus *bus_from_message(sd_bus_message *msg) {
+        assert(msg);
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(msg)));
 }
 
@@ -34,6 +37,11 @@ int bus_register_fallback(Bus *b, const char *what, const char *prefix, const ch
                           sd_bus_node_enumerator_t enumerate) {
         int r;
 
+        assert(b);
+        assert(what);
+        assert(prefix);
+        assert(interface);
+        assert(vtable);
         r = sd_bus_add_fallback_vtable(b->bus, NULL, prefix, interface, vtable, find, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s objects: %m", what);
@@ -46,6 +54,9 @@ int bus_register_fallback(Bus *b, const char *what, const char *prefix, const ch
 int bus_node_list(Bus *b, size_t n, const char *(*path_of)(Bus *b, size_t i), char ***ret_nodes) {
         _cleanup_strv_free_ char **nodes = calloc(n + 1, sizeof(char *));
 
+        assert(b);
+        assert(path_of);
+        assert(ret_nodes);
         if (!nodes)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -63,6 +74,9 @@ int bus_reply_rows(sd_bus_message *msg, const char *row, size_t n,
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
+        assert(msg);
+        assert(row);
+        assert(append);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', row);
@@ -79,6 +93,7 @@ int bus_read_options(sd_bus_message *msg, BusOptionReader read_one, void *userda
         const char *key;
         int r;
 
+        assert(msg);
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -94,4 +109,16 @@ int bus_read_options(sd_bus_message *msg, BusOptionReader read_one, void *userda
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(msg);
+}
+
+uid_t bus_caller_uid(sd_bus_message *msg) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+
+        assert(msg);
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) < 0)
+                return UID_INVALID;
+        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
+                return UID_INVALID;
+        return sd_bus_creds_get_euid(creds, &uid) >= 0 ? uid : UID_INVALID;
 }

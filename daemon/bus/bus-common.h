@@ -4,6 +4,7 @@
 /* What every file of the bus layer shares: the Bus (the layer's root, made in bus.c),
  * fallback objects with their node enumerators, and a model's refusal as a method error. */
 
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "macros.h"
@@ -58,5 +59,10 @@ int bus_error_from_refusal(sd_bus_error *error, const Refusal *refusal, int r);
 /* Reads a method's address argument (s) and parses it; the client's text is never echoed,
  * only our own formatting is shown. InvalidAddress when it is not one. */
 int bus_read_address(sd_bus_message *msg, PciAddress *ret, sd_bus_error *error);
+/* The caller's effective UID as the bus daemon recorded it when the caller connected, never
+ * read from /proc (racy: sd-bus marks such values augmented); UID_INVALID without it. Caps
+ * on what a caller may hold pending count per this UID, however many connections it opens. */
+#define UID_INVALID ((uid_t) -1)
+uid_t bus_caller_uid(sd_bus_message *msg);
 /* The Bus a fallback vtable's handler runs for (its slot's userdata). */
 Bus *bus_from_message(sd_bus_message *msg);

@@ -140,6 +140,7 @@ static const sd_bus_vtable device_vtable[] = {
 };
 
 int bus_device_register(Bus *b) {
+        assert(b);
         return bus_register_fallback(b, "device", PASSTHRU_DEVICES_PATH, PASSTHRU_DEVICE_INTERFACE,
                                      device_vtable, device_find, device_enumerate);
 }
@@ -147,6 +148,8 @@ int bus_device_register(Bus *b) {
 void bus_device_emit_added(Bus *b, Device *d) {
         int r = sd_bus_emit_object_added(b->bus, d->object_path);
 
+        assert(b);
+        assert(d);
         if (r < 0)
                 log_warning_errno(r, "Failed to emit InterfacesAdded for %s, ignoring: %m", d->address_str);
 }
@@ -154,6 +157,8 @@ void bus_device_emit_added(Bus *b, Device *d) {
 void bus_device_emit_removed(Bus *b, Device *d) {
         int r = sd_bus_emit_object_removed(b->bus, d->object_path);
 
+        assert(b);
+        assert(d);
         if (r < 0)
                 log_warning_errno(r, "Failed to emit InterfacesRemoved for %s, ignoring: %m",
                                   d->address_str);
@@ -183,6 +188,7 @@ static const struct {
 int bus_device_changed_properties(unsigned changes, char ***names) {
         int r = 0;
 
+        assert(names);
         for (size_t i = 0; i < ELEMENTSOF(change_properties) && r >= 0; i++) {
                 if (!(changes & change_properties[i].change))
                         continue;

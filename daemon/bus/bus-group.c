@@ -85,6 +85,7 @@ static const sd_bus_vtable group_vtable[] = {
 };
 
 int bus_group_register(Bus *b) {
+        assert(b);
         return bus_register_fallback(b, "group", PASSTHRU_GROUPS_PATH, PASSTHRU_GROUP_INTERFACE,
                                      group_vtable, group_find, group_enumerate);
 }
@@ -101,6 +102,7 @@ static bool same_members(const Group *a, const Group *b) {
 int bus_group_changed_properties(unsigned changes, char ***names) {
         int r = 0;
 
+        assert(names);
         if (changes & GROUP_CHANGE_DEVICES)
                 r = strv_extend(names, "Devices");
         if (r >= 0 && (changes & GROUP_CHANGE_VIABLE))
@@ -117,6 +119,7 @@ void bus_groups_emit_changes(Bus *b, Group **old, size_t n_old) {
         Manager *m = b->manager;
         int r;
 
+        assert(b);
         for (size_t i = 0; i < m->table.n_groups; i++) {
                 Group *now = m->table.groups[i], *before = groups_find(old, n_old, now->number);
 

@@ -125,6 +125,7 @@ int bus_list_method_devices_packed(sd_bus_message *msg, void *userdata, sd_bus_e
         Bus *b = userdata;
         int r;
 
+        assert(msg);
         r = packed_devices_fill(&p, &b->manager->table);
         if (r >= 0)
                 r = sd_bus_message_new_method_return(msg, &reply);
@@ -190,6 +191,7 @@ static int append_group_at(sd_bus_message *reply, size_t i, const void *userdata
 int bus_list_method_groups(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Bus *b = userdata;
 
+        assert(msg);
         manager_trim_memory_soon(b->manager);
         return bus_reply_rows(msg, PASSTHRU_GROUP_ROW_SIGNATURE, b->manager->table.n_groups, append_group_at,
                               &b->manager->table);

@@ -54,6 +54,7 @@ static int reply_checks(sd_bus_message *msg, const HostChecks *checks) {
 }
 
 void bus_manager_host_checked(Bus *b) {
+        assert(b);
         if (manager_host_check_pending(b->manager))
                 return;
         for (size_t i = 0; i < b->n_check_calls; i++) {
@@ -103,8 +104,8 @@ static int method_check_host(sd_bus_message *msg, void *userdata, sd_bus_error *
         return 1;
 }
 
-/* Field by field: sd_bus_message_append() parses the row's type string again for every row,
- * a fifth of what ListDevices cost with thousands of functions. */
+/* Field by field: sd_bus_message_append() would parse the row's type string again for every
+ * row, one per function. */
 static int append_device_row(sd_bus_message *reply, const Device *d) {
         int r;
 
@@ -316,6 +317,7 @@ int bus_manager_register(Bus *b) {
         int r = sd_bus_add_object_vtable(b->bus, NULL, PASSTHRU_MANAGER_PATH, PASSTHRU_MANAGER_INTERFACE,
                                          manager_vtable, b);
 
+        assert(b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register manager object: %m");
         return 0;

@@ -15,6 +15,7 @@ int bus_persist_method_persist(sd_bus_message *msg, void *userdata, sd_bus_error
         PciAddress a;
         int enabled, r;
 
+        assert(msg);
         /* After polkit answered, the same message is dispatched again: read it from the start. */
         r = sd_bus_message_rewind(msg, true);
         if (r >= 0)
@@ -93,6 +94,7 @@ int bus_persist_method_get_config(sd_bus_message *msg, void *userdata, sd_bus_er
         const Config *c;
         int r;
 
+        assert(msg);
         /* The entries in force would hide that the file on disk is not what the admin
          * thinks: say so instead. */
         if (persist_load_error(b->persist))
@@ -124,5 +126,6 @@ static void on_config_changed(void *userdata) {
 }
 
 void bus_persist_listen(Bus *b) {
+        assert(b);
         persist_set_listener(b->persist, on_config_changed, b);
 }

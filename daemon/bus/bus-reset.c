@@ -36,6 +36,7 @@ int bus_reset_method_set(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         PciAddress a;
         int r;
 
+        assert(msg);
         /* After polkit answered, the same message is dispatched again: read it from the start. */
         r = sd_bus_message_rewind(msg, true);
         if (r >= 0)

@@ -157,6 +157,10 @@ int bus_new(Manager *m, Operations *operations, Persist *persist, const char *ad
         _cleanup_(bus_freep) Bus *b = calloc(1, sizeof(Bus));
         int r;
 
+        assert(m);
+        assert(operations);
+        assert(persist);
+        assert(ret);
         if (!b)
                 return -ENOMEM;
         b->manager = m;

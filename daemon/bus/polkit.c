@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-common.h"
 #include "log.h"
 #include "passthru-dbus.h"
 #include "polkit.h"
@@ -31,7 +32,6 @@ static const struct {
 #define POLKIT_QUERIES_PER_USER 8
 #define POLKIT_QUERIES_TOTAL 32
 #define BUS_MAX_REPLIES_PER_CONNECTION 128
-#define UID_INVALID ((uid_t) -1)
 _Static_assert(POLKIT_QUERIES_TOTAL * 2 <= BUS_MAX_REPLIES_PER_CONNECTION,
                "questions to polkitd stay well below the bus's limit of pending replies");
 
@@ -57,6 +57,7 @@ struct Polkit {
 int polkit_new(bool ask_root, Polkit **ret) {
         Polkit *p = calloc(1, sizeof(Polkit));
 
+        assert(ret);
         if (!p)
                 return -ENOMEM;
         p->ask_root = ask_root;
@@ -221,19 +222,6 @@ static Query *find_query(Polkit *p, sd_bus_message *call) {
         return NULL;
 }
 
-/* The caller's effective UID as the bus daemon recorded it when the caller connected, never
- * read from /proc (racy: sd-bus marks such values augmented); UID_INVALID without it. */
-static uid_t caller_uid(sd_bus_message *call) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
-
-        if (sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds) < 0)
-                return UID_INVALID;
-        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
-                return UID_INVALID;
-        return sd_bus_creds_get_euid(creds, &uid) >= 0 ? uid : UID_INVALID;
-}
-
 static int deny(sd_bus_error *error, const char *action, const char *reason) {
         return sd_bus_error_setf(
                 error, PASSTHRU_ERROR_NOT_AUTHORIZED, "Not authorized to %s (polkit action %s): %s.",
@@ -243,6 +231,8 @@ static int deny(sd_bus_error *error, const char *action, const char *reason) {
 }
 
 int polkit_check(Polkit *p, sd_bus_message *call, sd_bus_error *error) {
+        assert(p);
+        assert(call);
         return polkit_check_action(p, call, action_for(call), error);
 }
 
@@ -251,6 +241,8 @@ int polkit_check_action(Polkit *p, sd_bus_message *call, const char *action, sd_
         uid_t uid;
         int r;
 
+        assert(p);
+        assert(call);
         if (!action)
                 return deny(error, NULL, "this method has no polkit action");
         q = find_query(p, call);
@@ -271,7 +263,7 @@ int polkit_check_action(Polkit *p, sd_bus_message *call, const char *action, sd_
          * a question. polkitd itself authorizes root for every action without looking at its
          * rules, so asking would only cost a round trip; every other caller is asked.
          * systemd's bus_verify_polkit_async() lets privileged callers through the same way. */
-        uid = caller_uid(call);
+        uid = bus_caller_uid(call);
         if (!p->ask_root && uid == 0) {
                 log_debug("%s runs as root: authorized for %s without asking polkit.",
                           strna(sd_bus_message_get_sender(call)), action);

@@ -63,6 +63,12 @@ int manager_boot_input(Manager *m, const char *config_dir, const BootOptions *o,
         size_t n = 0;
         int r;
 
+        assert(m);
+        assert(o);
+        assert(ret);
+        assert(ret_entries);
+        assert(ret_left_out);
+        assert(ret_error);
         r = config_load(config_dir, &c, &error);
         if (r < 0) {
                 char *s = NULL;

@@ -92,6 +92,8 @@ int manager_new(const ManagerOptions *options, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
         int r;
 
+        assert(options);
+        assert(ret);
         if (!m)
                 return -ENOMEM;
         m->options = *options;
@@ -136,6 +138,8 @@ Manager *manager_free(Manager *m) {
 }
 
 int manager_add_listener(Manager *m, const ManagerListener *listener, void *userdata) {
+        assert(m);
+        assert(listener);
         if (m->n_listeners >= ELEMENTSOF(m->listeners))
                 return -ENOSPC;
         m->listeners[m->n_listeners].listener = listener;
@@ -145,6 +149,7 @@ int manager_add_listener(Manager *m, const ManagerListener *listener, void *user
 }
 
 void manager_remove_listener(Manager *m, const ManagerListener *listener, void *userdata) {
+        assert(m);
         for (size_t i = 0; i < m->n_listeners; i++)
                 if (m->listeners[i].listener == listener && m->listeners[i].userdata == userdata) {
                         memmove(&m->listeners[i], &m->listeners[i + 1],
@@ -192,25 +197,31 @@ static void load_record(Manager *m, Device *d) {
 }
 
 Device *manager_find_device(Manager *m, const PciAddress *a) {
+        assert(m);
+        assert(a);
         return device_table_find(&m->table, a);
 }
 
 Group *manager_find_group(Manager *m, int number) {
+        assert(m);
         return device_table_find_group(&m->table, number);
 }
 
 bool manager_iommu_enabled(Manager *m) {
+        assert(m);
         return device_table_iommu_enabled(&m->table);
 }
 
 bool manager_driver_loaded(Manager *m, const char *name) {
         _cleanup_free_ char *path = NULL;
 
+        assert(m);
         return driver_name_is_valid(name) && asprintf(&path, "bus/pci/drivers/%s", name) >= 0 &&
                sysfs_path_exists(m->sources.sysfs, path);
 }
 
 uint64_t manager_operation_timeout(Manager *m) {
+        assert(m);
         return m->options.operation_timeout_usec ?: MANAGER_OPERATION_TIMEOUT_USEC;
 }
 
@@ -245,6 +256,7 @@ static void schedule_host_check(Manager *m) {
 }
 
 bool manager_host_check_pending(Manager *m) {
+        assert(m);
         return m->initramfs_job;
 }
 
@@ -252,6 +264,7 @@ int manager_check_host(Manager *m) {
         bool changed;
         int r;
 
+        assert(m);
         r = host_state_refresh(&m->host, &m->table, m->sources.kmod, &changed);
         if (r >= 0 && changed)
                 NOTIFY(m, manager_changed, MANAGER_CHANGE_HOST_STATUS);
@@ -261,9 +274,9 @@ int manager_check_host(Manager *m) {
         return r;
 }
 
-/* Every name is looked up once, when its function appears; libpci loads pci.ids again on the
- * next hotplug. Start-up's transient heap (udev's enumeration) goes back to the kernel too:
- * with 2,000 functions this halves the daemon's RSS. */
+/* Every name is looked up once, when its function appears, so libpci's name list is freed
+ * (it loads pci.ids again on the next hotplug). Start-up's transient heap (udev's
+ * enumeration) goes back to the kernel too, rather than stay in the daemon's RSS. */
 static void release_memory(Manager *m) {
         pciids_release(m->sources.ids);
         (void) malloc_trim(0);
@@ -347,6 +360,8 @@ int manager_device_refresh(Manager *m, const char *devpath) {
         Device *d;
         int r;
 
+        assert(m);
+        assert(devpath);
         /* Every bind and unbind comes here (the udev events, the transaction's last look):
          * the names of a function the model has are not looked up again. */
         d = device_address_from_devpath(devpath, &a) >= 0 ? manager_find_device(m, &a) : NULL;
@@ -430,6 +445,8 @@ int manager_device_remove(Manager *m, const char *devpath) {
         PciAddress a;
         int r;
 
+        assert(m);
+        assert(devpath);
         r = device_address_from_devpath(devpath, &a);
         if (r < 0)
                 return log_debug_errno(r, "Ignoring removal of unexpected device %s.", devpath);
@@ -508,6 +525,7 @@ static void apply_blockers(Manager *m) {
 }
 
 void manager_refresh_blockers(Manager *m) {
+        assert(m);
         (void) safety_host_refresh(m->sources.host);
         apply_blockers(m);
 }
@@ -532,6 +550,8 @@ static int on_host_use_timer(sd_event_source *s, uint64_t usec, void *userdata) 
 }
 
 void manager_device_set_busy(Manager *m, Device *d, bool busy) {
+        assert(m);
+        assert(d);
         if (d->busy == busy)
                 return;
         d->busy = busy;
@@ -539,6 +559,8 @@ void manager_device_set_busy(Manager *m, Device *d, bool busy) {
 }
 
 void manager_device_set_stuck(Manager *m, Device *d, bool stuck) {
+        assert(m);
+        assert(d);
         if (d->stuck == stuck)
                 return;
         d->stuck = stuck;
@@ -546,6 +568,8 @@ void manager_device_set_stuck(Manager *m, Device *d, bool stuck) {
 }
 
 void manager_device_set_persistent(Manager *m, Device *d, bool persistent) {
+        assert(m);
+        assert(d);
         if (d->persistent == persistent)
                 return;
         d->persistent = persistent;
@@ -555,6 +579,8 @@ void manager_device_set_persistent(Manager *m, Device *d, bool persistent) {
 int manager_record_original(Manager *m, Device *d) {
         int r;
 
+        assert(m);
+        assert(d);
         if (d->original_driver)
                 return 0;
         if (!m->records) {
@@ -573,6 +599,8 @@ int manager_record_original(Manager *m, Device *d) {
 }
 
 void manager_forget_original(Manager *m, Device *d) {
+        assert(m);
+        assert(d);
         if (m->records)
                 (void) record_remove(m->records, d->address_str);
         if (!d->original_driver)
@@ -585,6 +613,7 @@ void manager_forget_original(Manager *m, Device *d) {
 int manager_start(Manager *m) {
         int r;
 
+        assert(m);
         r = open_sources(m);
         if (r < 0)
                 return r;

@@ -115,6 +115,14 @@ static int check_keep(Operations *o, const PciAddress *addresses, size_t n, Refu
 
 /* What Bind or Unbind with persist remembers or forgets: the address asked for, every device
  * the plan moves, and with the group option every endpoint of the group it covers. */
+/* Appends a unless the list already names it: each address once, in the order first named. */
+static void append_unseen(PciAddress *list, size_t *n, const PciAddress *a) {
+        for (size_t i = 0; i < *n; i++)
+                if (pci_address_equal(&list[i], a))
+                        return;
+        list[(*n)++] = *a;
+}
+
 static int persist_addresses(Operations *o, const OperationRequest *req, const Plan *plan, PciAddress **ret,
                              size_t *ret_n) {
         Device *d = manager_find_device(o->manager, &req->address);
@@ -125,24 +133,14 @@ static int persist_addresses(Operations *o, const OperationRequest *req, const P
 
         if (!list)
                 return -ENOMEM;
-        list[n++] = req->address;
+        append_unseen(list, &n, &req->address);
         for (size_t i = 0; i < plan->n_moves; i++)
-                list[n++] = plan->moves[i].address;
+                append_unseen(list, &n, &plan->moves[i].address);
         for (size_t i = 0; g && i < g->n_devices; i++)
                 if (!g->devices[i]->is_bridge)
-                        list[n++] = g->devices[i]->address;
-        /* Each address once, in the order first named. */
-        size_t kept = 0;
-        for (size_t i = 0; i < n; i++) {
-                bool seen = false;
-
-                for (size_t j = 0; j < kept && !seen; j++)
-                        seen = pci_address_equal(&list[j], &list[i]);
-                if (!seen)
-                        list[kept++] = list[i];
-        }
+                        append_unseen(list, &n, &g->devices[i]->address);
         *ret = list;
-        *ret_n = kept;
+        *ret_n = n;
         return 0;
 }
 

@@ -47,6 +47,8 @@ struct Persist {
 bool persist_entry_equal(const ConfigEntry *a, const ConfigEntry *b) {
         const ConfigIdentity *x = &a->identity, *y = &b->identity;
 
+        assert(a);
+        assert(b);
         return pci_address_equal(&a->address, &b->address) && x->vendor_id == y->vendor_id &&
                x->device_id == y->device_id && x->has_subsystem == y->has_subsystem &&
                (!x->has_subsystem || (x->subsystem_vendor_id == y->subsystem_vendor_id &&
@@ -59,6 +61,7 @@ bool persist_entry_equal(const ConfigEntry *a, const ConfigEntry *b) {
 bool persist_group_complete(const Config *c, const Group *g, const PciAddress *address) {
         bool mates = false;
 
+        assert(address);
         if (!c || !g)
                 return false;
         for (size_t i = 0; i < g->n_devices; i++) {
@@ -295,6 +298,7 @@ int persist_reload(Persist *p) {
         Config *c = NULL;
         int r;
 
+        assert(p);
         r = load(p, &c);
         if (r < 0)
                 return r;
@@ -347,6 +351,7 @@ static int refuse_invalid(Persist *p, Refusal *refusal) {
 int persist_check_editable(Persist *p, Refusal *refusal) {
         _cleanup_(config_freep) Config *c = NULL;
 
+        assert(p);
         if (load(p, &c) < 0)
                 return refuse_invalid(p, refusal);
         return 0;
@@ -464,14 +469,18 @@ static int edit(Persist *p, const PciAddress *addresses, size_t n, change_t chan
 }
 
 int persist_remember(Persist *p, const PciAddress *addresses, size_t n, Refusal *refusal) {
+        assert(p);
         return edit(p, addresses, n, change_remember, NULL, "remembered", refusal);
 }
 
 int persist_forget(Persist *p, const PciAddress *addresses, size_t n, Refusal *refusal) {
+        assert(p);
         return edit(p, addresses, n, change_forget, NULL, "forgotten", refusal);
 }
 
 int persist_remember_reset_method(Persist *p, const PciAddress *a, const char *methods, Refusal *refusal) {
+        assert(p);
+        assert(a);
         return edit(p, a, 1, change_reset_method, methods,
                     *methods ? "reset methods remembered" : "reset methods forgotten", refusal);
 }
@@ -479,14 +488,17 @@ int persist_remember_reset_method(Persist *p, const PciAddress *a, const char *m
 /* ---- queries ---- */
 
 const Config *persist_config(Persist *p) {
+        assert(p);
         return p->config;
 }
 
 const char *persist_dir(Persist *p) {
+        assert(p);
         return p->dir;
 }
 
 const char *persist_load_error(Persist *p) {
+        assert(p);
         return p->load_error;
 }
 
@@ -495,6 +507,9 @@ ConfigState persist_entry_state(Persist *p, const ConfigEntry *e, const char **r
         ConfigState state = config_entry_state(e, d);
         Status *s = status_find(p, &e->address);
 
+        assert(p);
+        assert(e);
+        assert(ret_reason);
         *ret_reason = "";
         if (state == CONFIG_STATE_PENDING && s && s->reason) {
                 *ret_reason = s->reason;
@@ -509,6 +524,8 @@ int persist_new(Manager *m, const char *config_dir, Persist **ret) {
         _cleanup_(persist_freep) Persist *p = calloc(1, sizeof(Persist));
         int r;
 
+        assert(m);
+        assert(ret);
         if (!p)
                 return -ENOMEM;
         p->manager = m;
@@ -548,15 +565,18 @@ Persist *persist_free(Persist *p) {
 }
 
 void persist_set_applier(Persist *p, const PersistApplier *applier, void *userdata) {
+        assert(p);
         p->applier = applier;
         p->applier_data = userdata;
 }
 
 void persist_note_outcome(Persist *p, const PciAddress *a, const char *reason) {
+        assert(p);
         status_set_reason(p, a, reason);
 }
 
 void persist_set_listener(Persist *p, persist_changed_t changed, void *userdata) {
+        assert(p);
         p->changed = changed;
         p->changed_data = userdata;
 }
@@ -565,6 +585,7 @@ int persist_start(Persist *p) {
         Config *c = NULL;
         int r;
 
+        assert(p);
         r = manager_add_listener(p->manager, &listener, p);
         if (r < 0)
                 return log_error_errno(r, "Failed to listen to the device model: %m");

@@ -3,6 +3,7 @@
 
 #include "device-table.h"
 #include "kmod.h"
+#include "memstream.h"
 #include "passthru-dbus.h"
 #include "plan.h"
 #include "refusal.h"
@@ -50,6 +51,8 @@ bool move_reached(const Move *mv, const char *driver) {
 void plan_keep_moves(Plan *p, bool (*keep)(const Move *mv, void *userdata), void *userdata) {
         size_t n = 0;
 
+        assert(p);
+        assert(keep);
         for (size_t i = 0; i < p->n_moves; i++)
                 if (keep(&p->moves[i], userdata))
                         p->moves[n++] = p->moves[i];
@@ -59,6 +62,7 @@ void plan_keep_moves(Plan *p, bool (*keep)(const Move *mv, void *userdata), void
 }
 
 const char *move_target_label(const Move *mv) {
+        assert(mv);
         if (!mv->to_driver)
                 return "";
         if (!streq(mv->to_driver, PLAN_HOST_DRIVER))
@@ -97,15 +101,15 @@ static int check_idle(const DeviceTable *t, const Device *d, Refusal *refusal) {
 
 /* Bind without the group option: the mates must already be off the host. */
 static int check_group_viable(const DeviceTable *t, const Device *d, Refusal *refusal) {
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *names = NULL;
         const Group *g = device_table_group_of(t, d);
-        size_t len = 0;
         bool any = false;
         FILE *f;
 
         if (!g)
                 return 0;
-        f = open_memstream(&names, &len);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < g->n_devices; i++) {
@@ -116,7 +120,7 @@ static int check_group_viable(const DeviceTable *t, const Device *d, Refusal *re
                 fprintf(f, "%s%s (%s)", any ? ", " : "", x->address_str, x->driver);
                 any = true;
         }
-        if (fclose(f) != 0)
+        if (memstream_finalize(&out, &names) < 0)
                 return -ENOMEM;
         if (!any)
                 return 0;
@@ -317,6 +321,9 @@ int plan_make(const DeviceTable *t, SafetyHost *host, const BindRequest *req, Pl
         size_t n;
         int r;
 
+        assert(t);
+        assert(req);
+        assert(ret);
         d = device_table_find(t, &req->address);
         if (!d)
                 return refusal_no_such_device(refusal, &req->address);

@@ -22,6 +22,9 @@ int reset_method_set(Manager *m, Persist *p, const PciAddress *a, char *const *m
         Device *d;
         int r;
 
+        assert(m);
+        assert(p);
+        assert(a);
         r = reset_methods_check(methods, refusal);
         if (r < 0)
                 return r;
@@ -51,6 +54,8 @@ void reset_method_reapply(Manager *m, Device *d, const char *remembered) {
         _cleanup_(refusal_done) Refusal refusal = {};
         _cleanup_strv_free_ char **methods = NULL;
 
+        assert(m);
+        assert(d);
         if (reset_methods_match(remembered, d->reset_methods))
                 return;
         if (strv_split(remembered, " ", &methods) < 0) {

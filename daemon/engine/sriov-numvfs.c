@@ -29,6 +29,7 @@ struct SriovJobs {
 int sriov_jobs_new(Manager *m, Persist *p, SriovJobs **ret) {
         SriovJobs *jobs;
 
+        assert(p);
         assert(m);
         assert(ret);
         jobs = calloc(1, sizeof(SriovJobs));
@@ -72,18 +73,17 @@ static SriovJob *job_renew(SriovJobs *jobs, const PciAddress *a) {
         if (j) {
                 worker_free(j->worker);
                 worker_steps_free(j->steps, j->n_steps);
-                *j = (SriovJob){ .jobs = jobs, .address = *a };
-                return j;
+        } else {
+                grown = realloc(jobs->list, sizeof(SriovJob *) * (jobs->n + 1));
+                if (!grown)
+                        return NULL;
+                jobs->list = grown;
+                j = malloc(sizeof(SriovJob));
+                if (!j)
+                        return NULL;
+                jobs->list[jobs->n++] = j;
         }
-        grown = realloc(jobs->list, sizeof(SriovJob *) * (jobs->n + 1));
-        if (!grown)
-                return NULL;
-        jobs->list = grown;
-        j = calloc(1, sizeof(SriovJob));
-        if (!j)
-                return NULL;
         *j = (SriovJob){ .jobs = jobs, .address = *a };
-        jobs->list[jobs->n++] = j;
         return j;
 }
 

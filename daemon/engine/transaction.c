@@ -6,6 +6,7 @@
 #include "kmod.h"
 #include "log.h"
 #include "manager.h"
+#include "memstream.h"
 #include "passthru-dbus.h"
 #include "strv.h"
 #include "sysfs.h"
@@ -47,6 +48,8 @@ static void done_nothing(const Plan *plan, const Refusal *failure, void *userdat
 int transactions_new(Manager *m, Transactions **ret) {
         Transactions *e = calloc(1, sizeof(Transactions));
 
+        assert(m);
+        assert(ret);
         if (!e)
                 return -ENOMEM;
         e->manager = m;
@@ -93,6 +96,7 @@ Transactions *transactions_free(Transactions *e) {
 size_t transactions_count(const Transactions *e) {
         size_t n = 0;
 
+        assert(e);
         for (const Transaction *t = e->list; t; t = t->next)
                 n++;
         return n;
@@ -298,9 +302,9 @@ static char *describe_failure(Transaction *t, const WorkerStep *s, int error) {
 
 /* "0000:01:00.0 on e1000e, 0000:01:00.1 unbound": where every device of the plan is now. */
 static char *describe_places(Transaction *t) {
+        _cleanup_(memstream_done) MemStream out = {};
+        FILE *f = memstream_init(&out);
         char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
 
         if (!f)
                 return NULL;
@@ -310,8 +314,7 @@ static char *describe_places(Transaction *t) {
                 fprintf(f, "%s%s %s%s", i > 0 ? ", " : "", t->plan.moves[i].address_str,
                         d && d->driver ? "on " : "", !d ? "gone" : d->driver ?: "unbound");
         }
-        if (fclose(f) != 0)
-                return NULL;
+        (void) memstream_finalize(&out, &text);
         return text;
 }
 
@@ -538,6 +541,7 @@ int transaction_start(Transactions *e, Plan *plan, transaction_done_t done, void
         Transaction *t;
         int r;
 
+        assert(e);
         assert(plan->n_moves > 0);
         t = calloc(1, sizeof(Transaction));
         if (!t)

@@ -20,6 +20,7 @@ struct VmClaims {
 int vm_claims_new(const char *runtime_dir, VmClaims **ret) {
         VmClaims *c = calloc(1, sizeof(VmClaims));
 
+        assert(ret);
         if (!c)
                 return -ENOMEM;
         if (asprintf(&c->dir, "%s/vms", runtime_dir ?: "/run/passthru") < 0) {
@@ -77,6 +78,8 @@ int vm_claim_load(VmClaims *c, const char *address, char **ret_vm) {
         size_t size;
         int r;
 
+        assert(c);
+        assert(address);
         if (dfd < 0)
                 return dfd;
         r = read_file_into_at(dfd, address, 0, buf, sizeof(buf), &size);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "device-table.h"
+#include "memstream.h"
 #include "passthru-dbus.h"
 #include "plan.h"
 #include "refusal.h"
@@ -139,12 +140,10 @@ static void write_proxmox(FILE *f, const Slot *s, unsigned *index) {
 }
 
 static int write_text(VmFormat format, const Slot *slots, size_t n, char **ret) {
-        _cleanup_free_ char *text = NULL;
+        _cleanup_(memstream_done) MemStream out = {};
+        FILE *f = memstream_init(&out);
         unsigned counter = 0;
-        size_t size;
-        FILE *f;
 
-        f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
@@ -159,10 +158,7 @@ static int write_text(VmFormat format, const Slot *slots, size_t n, char **ret) 
                         write_proxmox(f, &slots[i], &counter);
                         break;
                 }
-        if (fclose(f) != 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(text);
-        return 0;
+        return memstream_finalize(&out, ret);
 }
 
 static bool has_multifunction_slot(const Slot *slots, size_t n) {

@@ -40,6 +40,8 @@ int worker_steps_add(WorkerStep **steps, size_t *n, WorkerStepType type, const c
         WorkerStep *grown = realloc(*steps, sizeof(WorkerStep) * (*n + 1));
         WorkerStep s = { .type = type, .device = device };
 
+        assert(steps);
+        assert(n);
         if (!grown)
                 return -ENOMEM;
         *steps = grown;
@@ -55,6 +57,7 @@ int worker_steps_add(WorkerStep **steps, size_t *n, WorkerStepType type, const c
 }
 
 const char *worker_step_describe(const WorkerStep *s) {
+        assert(s);
         switch (s->type) {
         case WORKER_STEP_WRITE:
                 return "setting driver_override";
@@ -264,6 +267,8 @@ int worker_start(const WorkerParams *p, const WorkerStep *steps, size_t n_steps,
         _cleanup_(worker_freep) Worker *w = NULL;
         int r;
 
+        assert(p);
+        assert(ret);
         w = calloc(1, sizeof(Worker));
         if (!w)
                 return -ENOMEM;

@@ -47,6 +47,7 @@ void host_checks_done(HostChecks *c) {
 HostStatus host_status_from_checks(const HostChecks *c) {
         HostStatus status = HOST_STATUS_READY;
 
+        assert(c);
         for (size_t i = 0; i < c->n; i++)
                 if (c->items[i].status == HOST_CHECK_FAIL)
                         return HOST_STATUS_NOT_READY;
@@ -56,6 +57,8 @@ HostStatus host_status_from_checks(const HostChecks *c) {
 }
 
 const HostCheck *host_checks_find(const HostChecks *c, const char *id) {
+        assert(c);
+        assert(id);
         for (size_t i = 0; i < c->n; i++)
                 if (streq(c->items[i].id, id))
                         return &c->items[i];
@@ -995,6 +998,8 @@ static int check_dev_vfio(const HostFacts *f, HostChecks *c) {
 }
 
 int host_checks_run(const HostFacts *f, HostChecks *ret) {
+        assert(f);
+        assert(ret);
         static int (*const checks[])(const HostFacts *f, HostChecks *c) = {
                 check_cpu,
                 check_firmware,

@@ -34,6 +34,7 @@ const char *host_module_name(HostModule m) {
 }
 
 bool host_facts_kernel_at_least(const HostFacts *f, unsigned major, unsigned minor) {
+        assert(f);
         return f->kernel_major > major || (f->kernel_major == major && f->kernel_minor >= minor);
 }
 
@@ -147,6 +148,8 @@ int host_facts_parse_cpuinfo(HostFacts *f, FILE *file) {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
 
+        assert(f);
+        assert(file);
         while (getline(&line, &size, file) >= 0) {
                 char *colon = strchr(line, ':'), *value;
 
@@ -194,6 +197,8 @@ int host_facts_read_boot(HostFacts *f, const HostRoots *roots) {
         _cleanup_close_ int proc_fd = -EBADF;
         int r;
 
+        assert(f);
+        assert(roots);
         proc_fd = open_root(roots->proc ?: "/proc");
         if (proc_fd < 0)
                 return log_error_errno(proc_fd, "Failed to open %s: %m", roots->proc ?: "/proc");
@@ -273,6 +278,9 @@ int config_lines_parse(FILE *file, const char *shown, ConfigLines *c) {
         unsigned number = 0;
         int r;
 
+        assert(file);
+        assert(shown);
+        assert(c);
         while (getline(&line, &size, file) >= 0) {
                 _cleanup_strv_free_ char **words = NULL;
 
@@ -355,6 +363,7 @@ static int add_modprobe_line(const char *keyword, const char *module, const char
 }
 
 int host_facts_read_modprobe(HostFacts *f, Kmod *kmod) {
+        assert(f);
         config_lines_done(&f->modprobe);
         if (!kmod)
                 return 0;
@@ -439,6 +448,7 @@ int host_facts_list_initramfs(const char *lister, const char *image, int cancel_
         char *argv[] = { (char *) lister, (char *) image, NULL };
         int found = 0, r;
 
+        assert(image);
         r = spawn_and_wait(&(SpawnParams){
                 .argv = argv,
                 .idle_timeout_ms = INITRAMFS_LIST_TIMEOUT_MS,
@@ -452,6 +462,8 @@ int host_facts_list_initramfs(const char *lister, const char *image, int cancel_
 }
 
 void host_facts_set_initramfs_listing(HostFacts *f, const struct timespec *mtime, int result) {
+        assert(f);
+        assert(mtime);
         f->initramfs_list_bits = result;
         f->initramfs_mtime = *mtime;
         f->initramfs_listed = true;
@@ -525,6 +537,7 @@ int host_facts_read_bootcfg(HostFacts *f, const HostRoots *roots) {
         };
 
         assert(f);
+        assert(roots);
         return boot_facts_read(&f->boot, &b);
 }
 
@@ -532,6 +545,8 @@ int host_facts_read_current(HostFacts *f, const HostRoots *roots, Kmod *kmod) {
         _cleanup_close_ int etc_fd = -EBADF, dev_fd = -EBADF;
         int r;
 
+        assert(f);
+        assert(roots);
         read_iommu(f, roots->sysfs);
         read_modules(f, roots->sysfs, kmod);
 

@@ -6,6 +6,8 @@
 int host_state_start(HostState *s, const DeviceTable *table, Kmod *kmod) {
         int r;
 
+        assert(s);
+        assert(table);
         r = host_facts_read_boot(&s->facts, &s->roots);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the host's boot-time facts: %m");
@@ -17,6 +19,8 @@ int host_state_refresh(HostState *s, const DeviceTable *table, Kmod *kmod, bool 
         HostChecks checks;
         int r;
 
+        assert(s);
+        assert(table);
         /* The table is lent for this run only: it changes under the facts later. */
         s->facts.table = table;
         r = host_facts_read_current(&s->facts, &s->roots, kmod);

@@ -33,6 +33,9 @@ int host_use_scan_new(sd_event *event, const char *proc_root, Sysfs *sysfs, host
                       void *userdata, HostUseScan **ret) {
         HostUseScan *s = calloc(1, sizeof(HostUseScan));
 
+        assert(event);
+        assert(sysfs);
+        assert(ret);
         if (!s)
                 return -ENOMEM;
         *s = (HostUseScan){
@@ -54,6 +57,7 @@ bool host_use_scan_start(HostUseScan *s) {
         SafetyHost *fresh;
         int r;
 
+        assert(s);
         if (s->job)
                 return true;
         if (safety_host_new(s->proc_root, s->sysfs, &fresh) < 0)

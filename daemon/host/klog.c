@@ -131,6 +131,9 @@ int klog_parse(const char *source, const char *buf, size_t size, Klog **ret) {
         _cleanup_(klog_freep) Klog *k = NULL;
         int r;
 
+        assert(source);
+        assert(buf);
+        assert(ret);
         r = klog_new(source, &k);
         if (r < 0)
                 return r;
@@ -192,6 +195,8 @@ int klog_read_kmsg(const char *path, Klog **ret) {
         size_t size = 0;
         int r, lost;
 
+        assert(path);
+        assert(ret);
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return log_debug_errno(errno, "Failed to open %s: %m", path);
@@ -281,6 +286,7 @@ int klog_read(const char *kmsg_path, bool use_journal, Klog **ret) {
         _cleanup_(klog_freep) Klog *kmsg = NULL, *journal = NULL;
         Klog *k;
 
+        assert(ret);
         kmsg_path = kmsg_path ?: "/dev/kmsg";
         (void) klog_read_kmsg(kmsg_path, &kmsg);
         if (use_journal && !(kmsg && kmsg->complete))

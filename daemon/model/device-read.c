@@ -60,8 +60,7 @@ static bool modalias_field(const char **p, const char *tag, size_t n, uint32_t *
 /* The kernel writes the modalias from the same fields as the vendor, device,
  * subsystem_vendor, subsystem_device and class attributes:
  * "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X". Reading the IDs from it (read anyway for
- * the module look-up) saves five files per function, a fifth of the start-up on a host of
- * thousands of functions. */
+ * the module look-up) spares five files per function. */
 static bool ids_from_modalias(Device *d) {
         const char *p = d->modalias;
         uint32_t vendor, device, svendor, sdevice, base, sub, interface;
@@ -180,6 +179,8 @@ int device_read_driver(Sysfs *s, const char *devpath, char **ret_driver, char **
 
         assert(s);
         assert(devpath);
+        assert(ret_driver);
+        assert(ret_override);
         r = optional(sysfs_read_link_name(s, devpath, "driver", &driver));
         if (r < 0)
                 return r;
@@ -230,7 +231,7 @@ static int read_sriov(Device *d, Sysfs *s) {
         if (r < 0)
                 return r;
         /* The kernel shows sriov_* only on a PF (an SR-IOV capable function), and a VF is never
-         * one: on a host of thousands of VFs, these reads were a sixth of the start-up. */
+         * one: the many VFs of a host are spared reads that would fail. */
         if (d->physical_function || sysfs_read_uint(s, d->devpath, "sriov_totalvfs", &n) < 0)
                 return 0;
         d->sriov_totalvfs = (unsigned) n;
@@ -317,11 +318,16 @@ static int make_valid_utf8(Device *d) {
 int device_address_from_devpath(const char *devpath, PciAddress *ret) {
         const char *name = strrchr(devpath, '/');
 
+        assert(devpath);
+        assert(ret);
         /* The kernel's own name is parsed like any other address: a malformed one is refused. */
         return pci_address_parse(name ? name + 1 : devpath, ret);
 }
 
 int device_new_from_sysfs(const DeviceSources *src, const char *devpath, Device **ret) {
+        assert(src);
+        assert(devpath);
+        assert(ret);
         return device_new_from_sysfs_known(src, devpath, NULL, ret);
 }
 
@@ -330,6 +336,9 @@ int device_new_from_sysfs_known(const DeviceSources *src, const char *devpath, c
         _cleanup_(device_freep) Device *d = NULL;
         int r;
 
+        assert(src);
+        assert(devpath);
+        assert(ret);
         d = calloc(1, sizeof(Device));
         if (!d)
                 return -ENOMEM;
@@ -372,6 +381,7 @@ unsigned device_update_host_use(Device *d, SafetyHost *host) {
         _cleanup_strv_free_ char **blockers = NULL, **holders = NULL;
         unsigned changes = 0;
 
+        assert(d);
         if (safety_device_blockers(host, d, &blockers) < 0 ||
             holders_of_device(safety_host_holders(host), d, &holders) < 0)
                 return 0;

@@ -33,18 +33,23 @@ static Device *find(const DeviceTable *t, const PciAddress *a, size_t *ret_index
 }
 
 Device *device_table_find(const DeviceTable *t, const PciAddress *a) {
+        assert(t);
+        assert(a);
         return find(t, a, NULL);
 }
 
 Group *device_table_find_group(const DeviceTable *t, int number) {
+        assert(t);
         return groups_find(t->groups, t->n_groups, number);
 }
 
 Group *device_table_group_of(const DeviceTable *t, const Device *d) {
+        assert(t);
         return d->iommu_group >= 0 ? device_table_find_group(t, d->iommu_group) : NULL;
 }
 
 bool device_table_iommu_enabled(const DeviceTable *t) {
+        assert(t);
         return t->n_groups > 0;
 }
 
@@ -52,6 +57,8 @@ int device_table_insert(DeviceTable *t, Device *d) {
         Device **grown;
         size_t index;
 
+        assert(t);
+        assert(d);
         if (find(t, &d->address, &index))
                 return -EEXIST;
         grown = realloc(t->devices, sizeof(Device *) * (t->n_devices + 1));
@@ -68,6 +75,7 @@ Device *device_table_take(DeviceTable *t, const PciAddress *a) {
         size_t index;
         Device *d = find(t, a, &index);
 
+        assert(t);
         if (!d)
                 return NULL;
         memmove(t->devices + index, t->devices + index + 1, sizeof(Device *) * (t->n_devices - index - 1));
@@ -80,6 +88,9 @@ int device_table_rebuild_groups(DeviceTable *t, Group ***ret_old, size_t *ret_n_
         size_t n;
         int r;
 
+        assert(t);
+        assert(ret_old);
+        assert(ret_n_old);
         r = groups_build(t->devices, t->n_devices, &groups, &n);
         if (r < 0)
                 return r;

@@ -36,6 +36,7 @@ Device *device_free(Device *d) {
 }
 
 DeviceState device_get_state(const Device *d) {
+        assert(d);
         if (d->stuck)
                 return DEVICE_STATE_STUCK;
         if (d->busy)
@@ -48,6 +49,7 @@ DeviceState device_get_state(const Device *d) {
 }
 
 bool device_is_assignable(const Device *d) {
+        assert(d);
         return strv_length(d->blockers) == 0;
 }
 
@@ -98,6 +100,8 @@ static unsigned compare(const Device *d, const Device *fresh) {
 unsigned device_update(Device *d, Device *fresh) {
         unsigned changes = compare(d, fresh);
 
+        assert(d);
+        assert(fresh);
         /* Swap, so fresh carries the old values away and frees them. */
         SWAP_FIELD(d->devpath, fresh->devpath);
         SWAP_FIELD(d->vendor_id, fresh->vendor_id);

@@ -9,6 +9,7 @@
 #include "devices-conf.h"
 #include "fileio.h"
 #include "log.h"
+#include "memstream.h"
 #include "pci-dsn.h"
 #include "reset.h"
 
@@ -95,6 +96,8 @@ int config_error_to_string(const ConfigError *e, char **ret) {
         char *s;
         int n;
 
+        assert(e);
+        assert(ret);
         if (e->line > 0)
                 n = asprintf(&s, "%s:%u: %s", strna(e->path), e->line, strna(e->message));
         else
@@ -511,6 +514,7 @@ int config_parse(const char *text, size_t len, const char *path, Config **ret, C
         _cleanup_(config_freep) Config *c = NULL;
         int r;
 
+        assert(ret);
         if (len > CONFIG_SIZE_MAX)
                 return fail(-EFBIG, ret_error, path, 0, "The file is larger than %d bytes.",
                             CONFIG_SIZE_MAX);
@@ -536,16 +540,19 @@ int config_parse(const char *text, size_t len, const char *path, Config **ret, C
 }
 
 int config_new(Config **ret) {
+        assert(ret);
         return config_parse("", 0, NULL, ret, NULL);
 }
 
 /* ---- reading ---- */
 
 size_t config_n_entries(const Config *c) {
+        assert(c);
         return c->n_sections;
 }
 
 const ConfigEntry *config_entry(const Config *c, size_t i) {
+        assert(c);
         return i < c->n_sections ? &c->sections[i].entry : NULL;
 }
 
@@ -559,10 +566,13 @@ static Section *find_section(const Config *c, const PciAddress *a) {
 const ConfigEntry *config_find(const Config *c, const PciAddress *a) {
         Section *s = find_section(c, a);
 
+        assert(c);
+        assert(a);
         return s ? &s->entry : NULL;
 }
 
 const char *config_text(const Config *c, size_t *ret_size) {
+        assert(c);
         if (ret_size)
                 *ret_size = c->size;
         return c->text;
@@ -604,6 +614,7 @@ int config_load(const char *dir, Config **ret, ConfigError *ret_error) {
         size_t size = 0;
         int r;
 
+        assert(ret);
         dir = dir ?: CONFIG_DIR;
         if (asprintf(&path, "%s/%s", dir, CONFIG_FILE) < 0)
                 return -ENOMEM;
@@ -828,41 +839,44 @@ static int check_entry(const ConfigEntry *e) {
 }
 
 int config_set_entry(Config *c, const ConfigEntry *e) {
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *buf = NULL;
         const Section *s;
-        size_t size = 0;
         FILE *f;
         int r;
 
+        assert(e);
         r = check_entry(e);
         if (r < 0)
                 return r;
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         s = find_section(c, &e->address);
         if (s) {
                 for (size_t i = 0; i < s->header_line; i++)
                         emit_line(f, c, i);
-                emit_updated_section(f, &buf, &size, c, s, e);
+                emit_updated_section(f, &out.buf, &out.size, c, s, e);
                 for (size_t i = s->last_line + 1; i < c->n_lines; i++)
                         emit_line(f, c, i);
         } else {
                 for (size_t i = 0; i < c->n_lines; i++)
                         emit_line(f, c, i);
-                emit_new_section(f, &buf, &size, c, e);
+                emit_new_section(f, &out.buf, &out.size, c, e);
         }
-        if (fclose(f) != 0)
+        if (memstream_finalize(&out, &buf) < 0)
                 return -ENOMEM;
-        return replace_text(c, buf, size);
+        return replace_text(c, buf, out.size);
 }
 
 int config_remove_entry(Config *c, const PciAddress *a) {
+        _cleanup_(memstream_done) MemStream out = {};
         _cleanup_free_ char *buf = NULL;
         const Section *s;
-        size_t size = 0, first, last;
+        size_t first, last;
         FILE *f;
 
+        assert(a);
         s = find_section(c, a);
         if (!s)
                 return -ENOENT;
@@ -874,15 +888,15 @@ int config_remove_entry(Config *c, const PciAddress *a) {
             (last + 1 == c->n_lines || line_is_blank(c, last + 1)))
                 first--;
 
-        f = open_memstream(&buf, &size);
+        f = memstream_init(&out);
         if (!f)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_lines; i++)
                 if (i < first || i > last)
                         emit_line(f, c, i);
-        if (fclose(f) != 0)
+        if (memstream_finalize(&out, &buf) < 0)
                 return -ENOMEM;
-        return replace_text(c, buf, size);
+        return replace_text(c, buf, out.size);
 }
 
 /* ---- saving ---- */
@@ -963,6 +977,8 @@ static ConfigIdentity identity_view(const Device *d) {
 int config_identity_from_device(const Device *d, ConfigIdentity *ret) {
         ConfigIdentity id = identity_view(d);
 
+        assert(d);
+        assert(ret);
         id.serial = NULL;
         if (d->serial) {
                 id.serial = strdup(d->serial);
@@ -977,6 +993,8 @@ int config_entry_from_device(const Device *d, ConfigEntry *ret) {
         ConfigIdentity id;
         int r;
 
+        assert(d);
+        assert(ret);
         r = config_identity_from_device(d, &id);
         if (r < 0)
                 return r;
@@ -990,6 +1008,8 @@ int config_entry_from_device(const Device *d, ConfigEntry *ret) {
 }
 
 bool config_identity_match(const ConfigIdentity *entry, const ConfigIdentity *device) {
+        assert(entry);
+        assert(device);
         if (entry->vendor_id != device->vendor_id || entry->device_id != device->device_id ||
             entry->class_code != device->class_code)
                 return false;
@@ -1010,6 +1030,7 @@ ConfigState config_entry_state(const ConfigEntry *e, const Device *d) {
         ConfigIdentity seen;
         bool bound, vfs;
 
+        assert(e);
         if (!d)
                 return CONFIG_STATE_MISSING;
         seen = identity_view(d);

@@ -20,6 +20,7 @@ bool group_driver_is_viable(const char *driver) {
 bool group_is_viable(const Group *g) {
         bool endpoint = false;
 
+        assert(g);
         for (size_t i = 0; i < g->n_devices; i++) {
                 const Device *d = g->devices[i];
 
@@ -86,6 +87,8 @@ int groups_build(Device **devices, size_t n_devices, Group ***ret, size_t *ret_n
         Group **groups = calloc(n_devices ?: 1, sizeof(Group *));
         size_t n_members = 0, n = 0;
 
+        assert(ret);
+        assert(ret_n);
         if (!members || !groups) {
                 free(groups);
                 return -ENOMEM;

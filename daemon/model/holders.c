@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -40,6 +41,7 @@ struct Holders {
 int holders_new(Holders **ret) {
         Holders *h = calloc(1, sizeof(Holders));
 
+        assert(ret);
         if (!h)
                 return -ENOMEM;
         *ret = h;
@@ -151,6 +153,8 @@ int holder_describe_process(const char *cgroup, const char *program, const char 
         unsigned session;
         int r;
 
+        assert(ret_who);
+        assert(ret_remedy);
         if (cgroup && cgroup_path(cgroup, path, sizeof(path)))
                 unit = unit_of(path, &user_manager);
         if (unit && unit[strspn(unit, UNIT_CHARS)] != '\0')
@@ -199,6 +203,17 @@ static void read_small_at(int dirfd, const char *path, char *buf, size_t size) {
                 buf[0] = '\0';
 }
 
+void holder_read_comm(int proc_fd, const char *pid, char *buf, size_t size) {
+        char path[64];
+
+        assert(pid);
+        assert(buf);
+        assert(size > 0);
+        snprintf(path, sizeof(path), "%s/comm", pid);
+        read_small_at(proc_fd, path, buf, size);
+        buf[strcspn(buf, "\n")] = '\0';
+}
+
 static int describe_pid(int proc_fd, const char *pid, char **ret_who, char **ret_remedy) {
         char path[64], cgroup[4096], program[PATH_MAX] = "", user_buf[1024];
         struct passwd pw, *found = NULL;
@@ -211,11 +226,8 @@ static int describe_pid(int proc_fd, const char *pid, char **ret_who, char **ret
         n = readlinkat(proc_fd, path, program, sizeof(program) - 1);
         if (n > 0)
                 program[n] = '\0';
-        else {
-                snprintf(path, sizeof(path), "%s/comm", pid);
-                read_small_at(proc_fd, path, program, 64);
-                program[strcspn(program, "\n")] = '\0';
-        }
+        else
+                holder_read_comm(proc_fd, pid, program, 64);
         if (!*program)
                 strcpy(program, "a process");
         /* The owner of /proc/PID is the process's user; the name from NSS, as ps(1) does. */
@@ -268,6 +280,10 @@ int holders_add_open_node(Holders *h, Sysfs *sysfs, int proc_fd, const char *pid
         unsigned minor;
         int r;
 
+        assert(h);
+        assert(sysfs);
+        assert(pid);
+        assert(node);
         if (strncmp(node, "/dev/dri/", 9) == 0 && !strchr(node + 9, '/')) {
                 kind = HOLDER_DRM;
                 r = asprintf(&link, "class/drm/%s", node + 9);
@@ -377,6 +393,8 @@ static int add_firmware_fb(Holders *h, Sysfs *sysfs, const char *release) {
 int holders_read_consoles(Holders *h, Sysfs *sysfs, const char *release) {
         int vtcon = fbcon_vtconsole(sysfs), r = 0;
 
+        assert(h);
+        assert(sysfs);
         if (vtcon >= 0)
                 r = add_fb_consoles(h, sysfs, vtcon);
         if (r >= 0)
@@ -405,6 +423,8 @@ int holders_of_device(const Holders *h, const Device *d, char ***ret_pairs) {
         _cleanup_strv_free_ char **pairs = calloc(1, sizeof(char *));
         int r = pairs ? 0 : -ENOMEM;
 
+        assert(d);
+        assert(ret_pairs);
         for (size_t i = 0; h && i < h->n && r >= 0; i++)
                 if (holds(&h->items[i], d)) {
                         r = strv_extend(&pairs, h->items[i].what);
@@ -421,6 +441,8 @@ int holders_unsafe(const Holders *h, const Device *d, char ***ret) {
         _cleanup_strv_free_ char **texts = calloc(1, sizeof(char *));
         int r = texts ? 0 : -ENOMEM;
 
+        assert(d);
+        assert(ret);
         for (size_t i = 0; h && i < h->n && r >= 0; i++)
                 if (unsafe(&h->items[i]) && holds(&h->items[i], d))
                         r = strv_extendf(&texts, "%s; to end it: %s.", h->items[i].what, h->items[i].remedy);
@@ -431,6 +453,7 @@ int holders_unsafe(const Holders *h, const Device *d, char ***ret) {
 }
 
 bool holders_has_drm_client(const Holders *h, const Device *d) {
+        assert(d);
         for (size_t i = 0; h && i < h->n; i++)
                 if (h->items[i].kind == HOLDER_DRM && holds(&h->items[i], d))
                         return true;

@@ -11,6 +11,7 @@
  * the loop) and only read afterwards. The describing functions are pure and unit-tested. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "macros.h"
 
@@ -27,6 +28,9 @@ void holders_clear(Holders *h);
  * sound or nvidia node is recorded with the process named, anything else ignored. Fails
  * only for want of memory. */
 int holders_add_open_node(Holders *h, Sysfs *sysfs, int proc_fd, const char *pid, const char *node);
+/* The name of process pid (/proc/PID/comm under proc_fd) into buf, without its newline;
+ * "" when it cannot be read or does not fit (32 bytes always do). */
+void holder_read_comm(int proc_fd, const char *pid, char *buf, size_t size);
 /* Framebuffers with fbcon on them, and the firmware framebuffer; release is the running
  * kernel's ("6.1.0-18-amd64"). */
 int holders_read_consoles(Holders *h, Sysfs *sysfs, const char *release);

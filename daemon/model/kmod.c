@@ -7,8 +7,8 @@
 #include "strv.h"
 
 /* What a modalias resolved to: a host of thousands of functions has a few dozen distinct
- * modaliases (every VF of a card has its PF's twin's), and each libkmod look-up cost ~7k
- * instructions. Emptied when the context is made anew. */
+ * modaliases (every VF of a card has its PF's twin's), so each is looked up in libkmod once.
+ * Emptied when the context is made anew. */
 #define ALIAS_CACHE_MAX 256
 
 typedef struct AliasEntry {
@@ -56,6 +56,7 @@ int kmod_open(const char *modules_dir, const char *const *config_paths, Kmod **r
         _cleanup_(kmod_closep) Kmod *k = calloc(1, sizeof(Kmod));
         int r;
 
+        assert(ret);
         if (!k)
                 return -ENOMEM;
         if (modules_dir && !(k->modules_dir = strdup(modules_dir)))
@@ -150,6 +151,8 @@ int kmod_modules_for_alias(Kmod *k, const char *modalias, char ***ret) {
         const AliasEntry *e;
         int r = 0;
 
+        assert(k);
+        assert(modalias);
         e = alias_entry(k, modalias, &r);
         if (!e)
                 return r;
@@ -161,6 +164,8 @@ int kmod_module_availability(Kmod *k, const char *name) {
         struct kmod_list *i;
         int r, found = KMOD_MISSING;
 
+        assert(k);
+        assert(name);
         r = refresh(k);
         if (r < 0)
                 return r;
@@ -186,6 +191,8 @@ int kmod_load(Kmod *k, const char *name) {
         struct kmod_module *mod;
         int r;
 
+        assert(k);
+        assert(name);
         r = refresh(k);
         if (r < 0)
                 return r;

@@ -14,6 +14,7 @@ int pci_dsn_find(PciConfigRead32 read32, void *userdata, char **ret) {
         uint32_t lo, hi;
         char *s;
 
+        assert(ret);
         /* Each capability takes at least one dword, so this bounds a list that loops. */
         for (unsigned n = 0; n < (PCI_EXT_CAP_END - PCI_EXT_CAP_START) / 4; n++) {
                 uint32_t header;
@@ -63,6 +64,8 @@ static int buffer_read32(void *userdata, unsigned offset, uint32_t *ret) {
 int pci_dsn_from_buffer(const uint8_t *config, size_t size, char **ret) {
         Buffer b = { config, size };
 
+        assert(config);
+        assert(ret);
         return pci_dsn_find(buffer_read32, &b, ret);
 }
 
@@ -82,5 +85,6 @@ static int fd_read32(void *userdata, unsigned offset, uint32_t *ret) {
 }
 
 int pci_dsn_from_fd(int config_fd, char **ret) {
+        assert(ret);
         return pci_dsn_find(fd_read32, &config_fd, ret);
 }

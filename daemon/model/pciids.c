@@ -188,10 +188,12 @@ static const char *name_of(PciIds *p, NameKind kind, uint64_t key, int flags, in
 }
 
 const char *pciids_vendor_name(PciIds *p, uint16_t vendor) {
+        assert(p);
         return name_of(p, NAME_VENDOR, vendor, PCI_LOOKUP_VENDOR, vendor, 0, 0, 0);
 }
 
 const char *pciids_device_name(PciIds *p, uint16_t vendor, uint16_t device) {
+        assert(p);
         return name_of(p, NAME_DEVICE, (uint64_t) vendor << 16 | device, PCI_LOOKUP_DEVICE, vendor, device,
                        0, 0);
 }
@@ -201,11 +203,13 @@ const char *pciids_subsystem_name(PciIds *p, uint16_t vendor, uint16_t device, u
         uint64_t key =
                 (uint64_t) vendor << 48 | (uint64_t) device << 32 | (uint64_t) subvendor << 16 | subdevice;
 
+        assert(p);
         return name_of(p, NAME_SUBSYSTEM, key, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor, device,
                        subvendor, subdevice);
 }
 
 /* Base class and subclass, as lspci shows it ("VGA compatible controller"). */
 const char *pciids_class_name(PciIds *p, uint32_t class_code) {
+        assert(p);
         return name_of(p, NAME_CLASS, class_code >> 8, PCI_LOOKUP_CLASS, (int) (class_code >> 8), 0, 0, 0);
 }

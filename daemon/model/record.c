@@ -22,6 +22,7 @@ int records_open(const char *dir, bool create, Records **ret) {
         Records *rec;
         int r;
 
+        assert(ret);
         dir = dir ?: "/run/passthru";
         if (create) {
                 r = mkdir_at(AT_FDCWD, dir);
@@ -66,6 +67,8 @@ int record_save(Records *rec, const char *address, const char *driver, const cha
         _cleanup_free_ char *text = NULL;
         int n, r;
 
+        assert(rec);
+        assert(address);
         n = asprintf(&text, "driver=%s\noverride=%s\n", strempty(driver), strempty(override));
         if (n < 0)
                 return -ENOMEM;
@@ -101,6 +104,7 @@ int record_parse(const char *buf, size_t size, char **ret_driver, char **ret_ove
         _cleanup_free_ char *driver = NULL, *override = NULL;
         int r;
 
+        assert(buf);
         for (const char *p = buf; p < buf + size;) {
                 const char *nl = memchr(p, '\n', (size_t) (buf + size - p));
                 size_t len = nl ? (size_t) (nl - p) : (size_t) (buf + size - p);
@@ -127,6 +131,8 @@ int record_load(Records *rec, const char *address, char **ret_driver, char **ret
         size_t size = 0;
         int r;
 
+        assert(rec);
+        assert(address);
         /* A record is never a link to somewhere else; a FIFO would block the daemon and a
          * device node is no record: only regular files. */
         r = read_file_at(rec->dir_fd, address, RECORD_SIZE_MAX, 0, &text, &size, NULL);
@@ -144,6 +150,8 @@ int record_load(Records *rec, const char *address, char **ret_driver, char **ret
 }
 
 int record_remove(Records *rec, const char *address) {
+        assert(rec);
+        assert(address);
         if (unlinkat(rec->dir_fd, address, 0) < 0 && errno != ENOENT)
                 return log_warning_errno(errno, "Failed to remove record of %s: %m", address);
         return 0;

@@ -9,6 +9,7 @@ int refusal_set(Refusal *r, const char *name, const char *fmt, ...) {
         va_list ap;
         int n;
 
+        assert(fmt);
         if (!r || r->name)
                 return -EPERM;
         va_start(ap, fmt);
@@ -30,6 +31,7 @@ void refusal_done(Refusal *r) {
 int refusal_no_such_device(Refusal *r, const PciAddress *a) {
         char buf[PCI_ADDRESS_STRING_MAX];
 
+        assert(a);
         return refusal_set(
                 r, PASSTHRU_ERROR_NO_SUCH_DEVICE,
                 "There is no PCI function %s on this host; 'passthructl list' shows those present.",

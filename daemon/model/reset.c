@@ -68,6 +68,8 @@ int reset_verdict(const char *address, uint16_t vendor_id, uint16_t device_id, c
         _cleanup_free_ char *list = NULL;
         int r;
 
+        assert(address);
+        assert(ret);
         if (generation && !vendor_reset_loaded)
                 r = asprintf(ret,
                              "%s: needs the vendor-reset module, which is not loaded: the device may not "
@@ -106,6 +108,7 @@ int reset_methods_normalize(const char *text, size_t n, char ret[static RESET_ME
         _cleanup_free_ char *copy = strndup(text, n), *joined = NULL;
         int r;
 
+        assert(text);
         if (!copy)
                 return -ENOMEM;
         r = strv_split(copy, " \t", &methods);
@@ -180,6 +183,9 @@ int reset_methods_write(Sysfs *sysfs, const Device *d, char *const *methods, Ref
         _cleanup_strv_free_ char **full = NULL;
         char *const default_list[] = { (char *) "default", NULL };
         int r;
+
+        assert(sysfs);
+        assert(d);
 
         r = reset_methods_check(methods, refusal);
         if (r < 0)

@@ -9,7 +9,6 @@
 
 #include "device.h"
 #include "dir-list.h"
-#include "fileio.h"
 #include "holders.h"
 #include "log.h"
 #include "passthru-dbus.h"
@@ -53,6 +52,8 @@ typedef struct Reason {
 int safety_host_new(const char *proc_root, Sysfs *sysfs, SafetyHost **ret) {
         SafetyHost *h = calloc(1, sizeof(SafetyHost));
 
+        assert(sysfs);
+        assert(ret);
         if (!h)
                 return -ENOMEM;
         h->sysfs = sysfs;
@@ -236,16 +237,6 @@ static int route_line(SafetyHost *h, const char *line) {
                        true);
 }
 
-/* The process's name, so that a refusal says which VM to stop. */
-static void read_comm(SafetyHost *h, const char *pid, char *comm, size_t size) {
-        char path[64];
-
-        snprintf(path, sizeof(path), "%s/comm", pid);
-        if (read_file_into_at(h->proc_fd, path, 0, comm, size, NULL) < 0)
-                comm[0] = '\0';
-        comm[strcspn(comm, "\n")] = '\0';
-}
-
 static int add_vfio_group(SafetyHost *h, int group, const char *pid) {
         VfioHolder *grown, *holder;
 
@@ -258,7 +249,8 @@ static int add_vfio_group(SafetyHost *h, int group, const char *pid) {
         h->vfio_groups = grown;
         holder = &h->vfio_groups[h->n_vfio_groups++];
         *holder = (VfioHolder){ .group = group, .pid = strtol(pid, NULL, 10) };
-        read_comm(h, pid, holder->comm, sizeof(holder->comm));
+        /* The process's name, so that a refusal says which VM to stop. */
+        holder_read_comm(h->proc_fd, pid, holder->comm, sizeof(holder->comm));
         return 0;
 }
 
@@ -312,6 +304,7 @@ int safety_host_refresh(SafetyHost *h) {
         struct utsname u;
         int r;
 
+        assert(h);
         clear_uses(h);
         r = for_each_line(h, "self/mountinfo", mount_line);
         if (r >= 0)
@@ -436,6 +429,8 @@ int safety_device_blockers(SafetyHost *h, const Device *d, char ***ret) {
         size_t n;
         int r;
 
+        assert(d);
+        assert(ret);
         if (!texts)
                 return -ENOMEM;
         r = device_reasons(h, d, &reasons, &n);
@@ -477,6 +472,7 @@ static int refuse(SafetyHost *h, const Device *d, bool force, bool in_use, Refus
 }
 
 int safety_refuse_bind(SafetyHost *h, const Device *d, bool force, Refusal *refusal) {
+        assert(d);
         return refuse(h, d, force, true, refusal);
 }
 
@@ -489,6 +485,7 @@ const Holders *safety_host_holders(const SafetyHost *h) {
 }
 
 int safety_refuse_unbind(SafetyHost *h, const Device *d, Refusal *refusal) {
+        assert(d);
         for (size_t i = 0; h && i < h->n_vfio_groups; i++)
                 if (h->vfio_groups[i].group == d->iommu_group)
                         return refusal_set(

@@ -49,6 +49,7 @@ int thread_job_start(sd_event *event, thread_job_run_t run, void *input, thread_
         ThreadJob *j;
         int r;
 
+        assert(ret);
         assert(event);
         assert(run);
         assert(done);

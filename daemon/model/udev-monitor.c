@@ -43,6 +43,9 @@ int udev_monitor_new(struct udev *udev, sd_event *event, udev_monitor_handler_t 
         _cleanup_(udev_monitor_freep) UdevMonitor *m = calloc(1, sizeof(UdevMonitor));
         int r;
 
+        assert(udev);
+        assert(event);
+        assert(ret);
         if (!m)
                 return log_oom();
         m->handler = handler;
