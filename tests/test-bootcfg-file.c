@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include "bootcfg-file.h"
+#include "macros.h"
 
 static void test_backup_path(void) {
         g_autofree char *a = NULL, *b = NULL;
@@ -41,9 +42,11 @@ static void test_is_backup_of(void) {
 }
 
 static void test_marker(void) {
+        _cleanup_(memstream_done) MemStream m = {};
         g_autofree char *line = NULL, *script = NULL;
 
-        g_assert_cmpint(bootcfg_marker_line("#", &line), ==, 0);
+        g_assert_nonnull(bootcfg_text_init(&m));
+        g_assert_cmpint(memstream_finalize(&m, &line), ==, 0);
         g_assert_cmpstr(line, ==, "# " BOOTCFG_MARKER "\n");
         g_assert_true(bootcfg_text_is_ours(line));
         script = g_strconcat("#!/bin/sh\n", line, "echo\n", NULL);

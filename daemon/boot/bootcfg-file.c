@@ -6,6 +6,7 @@
 #include "bootcfg-file.h"
 #include "fileio.h"
 #include "log.h"
+#include "memstream.h"
 #include "macros.h"
 
 #define BACKUP_INFIX ".passthru-"
@@ -57,15 +58,14 @@ bool bootcfg_is_backup_of(const char *name, const char *base_name) {
         return p[0] == '-' && p[1] && all_digits(p + 1, strlen(p + 1));
 }
 
-int bootcfg_marker_line(const char *comment, char **ret) {
-        char *s;
+FILE *bootcfg_text_init(MemStream *m) {
+        FILE *f;
 
-        assert(comment);
-        assert(ret);
-        if (asprintf(&s, "%s %s\n", comment, BOOTCFG_MARKER) < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
+        assert(m);
+        f = memstream_init(m);
+        if (f)
+                fputs("# " BOOTCFG_MARKER "\n", f);
+        return f;
 }
 
 bool bootcfg_text_is_ours(const char *text) {

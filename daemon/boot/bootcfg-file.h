@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "memstream.h"
+
 #define BOOTCFG_MARKER "Written by passthru: passthructl boot-config --remove undoes it."
 
 /* path + ".passthru-" + the time of when; n > 0 (a second backup within the same second) adds
@@ -19,9 +21,9 @@ int bootcfg_backup_path(const char *path, time_t when, unsigned n, char **ret);
 /* Whether name (a file name, no directory) is a backup passthru made of base_name. */
 bool bootcfg_is_backup_of(const char *name, const char *base_name);
 
-/* The marker as a comment line of a file whose comments start with comment ("#"), newline
- * included. */
-int bootcfg_marker_line(const char *comment, char **ret);
+/* A memstream (memstream.h) for the text of a file passthru writes, its first line the marker
+ * as a "#" comment; NULL when out of memory. */
+FILE *bootcfg_text_init(MemStream *m);
 
 /* Whether text was written by passthru: the marker is on one of its first lines (after a
  * "#!" line and the like), behind any comment leader. */

@@ -20,9 +20,7 @@ static int entry_compare(const void *a, const void *b) {
 int early_bind_list_format(const EarlyBindEntry *entries, size_t n, char **ret) {
         _cleanup_free_ EarlyBindEntry *sorted = NULL;
         _cleanup_(memstream_done) MemStream out = {};
-        _cleanup_free_ char *marker = NULL;
         FILE *f;
-        int r;
 
         assert(ret);
         sorted = calloc(n + 1, sizeof(EarlyBindEntry));
@@ -38,13 +36,9 @@ int early_bind_list_format(const EarlyBindEntry *entries, size_t n, char **ret) 
                         return -EEXIST;
         }
 
-        r = bootcfg_marker_line("#", &marker);
-        if (r < 0)
-                return r;
-        f = memstream_init(&out);
+        f = bootcfg_text_init(&out);
         if (!f)
                 return -ENOMEM;
-        fputs(marker, f);
         fputs("# Bound to vfio-pci in the initramfs when the identity still matches "
               "(passthru.early=0 skips it).\n"
               "# ADDRESS VENDOR DEVICE SUBSYSTEM_VENDOR SUBSYSTEM_DEVICE CLASS\n",

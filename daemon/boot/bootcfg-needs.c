@@ -240,19 +240,13 @@ int boot_modules_common(char **const *per_kernel, size_t n, char ***ret) {
 
 int boot_modules_load_text(char *const *modules, char **ret) {
         _cleanup_(memstream_done) MemStream out = {};
-        _cleanup_free_ char *marker = NULL;
         FILE *f;
-        int r;
 
         assert(modules);
         assert(ret);
-        r = bootcfg_marker_line("#", &marker);
-        if (r < 0)
-                return r;
-        f = memstream_init(&out);
+        f = bootcfg_text_init(&out);
         if (!f)
                 return -ENOMEM;
-        fputs(marker, f);
         for (char *const *m = modules; m && *m; m++)
                 fprintf(f, "%s\n", *m);
         return memstream_finalize(&out, ret);
