@@ -92,10 +92,6 @@ static int read_device_columns(sd_bus_message *reply, DeviceColumns *c) {
         return 0;
 }
 
-static const char *row_name(const DeviceColumns *c, PassthruNameColumn k, size_t row) {
-        return c->strings[c->names[k][row]];
-}
-
 static size_t format_address(uint64_t packed, char buf[static PCI_ADDRESS_STRING_MAX]) {
         PciAddress a;
 
@@ -105,8 +101,8 @@ static size_t format_address(uint64_t packed, char buf[static PCI_ADDRESS_STRING
 }
 
 /* "Vendor Device [vvvv:dddd]" as lspci -nn writes it; unknown names leave only the IDs.
- * Put together in the table's own memory, a row at a time; widths are the names' display
- * widths. */
+ * Put together in the table's own memory, a row at a time, from names cleaned of control
+ * characters already (table_clean_text()); widths are the names' display widths. */
 static int add_description_cell(Table *t, const char *vendor, size_t vendor_width, const char *name,
                                 size_t name_width, uint16_t vendor_id, uint16_t device_id) {
         static const char hex[] = "0123456789abcdef";
@@ -133,50 +129,83 @@ static int add_description_cell(Table *t, const char *vendor, size_t vendor_widt
                 *p++ = hex[(device_id >> shift) & 0xf];
         *p++ = ']';
         *p = '\0';
-        return table_add_cell_ref(
+        return table_add_clean_cell_ref(
                 t, text, (nv ? vendor_width + 1 : 0) + (nn ? name_width + 1 : 0) + strlen("[vvvv:dddd]"));
 }
 
-static int add_device_row(Table *t, const DeviceColumns *c, const size_t *widths, size_t i) {
+/* Each distinct string of the reply as the table shows it: cleaned of control characters and
+ * measured once, not once per row. */
+typedef struct TableNames {
+        const char **shown;
+        size_t *widths;
+} TableNames;
+
+static void table_names_done(TableNames *names) {
+        free(names->shown);
+        free(names->widths);
+}
+
+static int table_names_new(Table *t, const DeviceColumns *c, TableNames *ret) {
+        TableNames names = {
+                .shown = calloc(c->n_strings ?: 1, sizeof(char *)),
+                .widths = calloc(c->n_strings ?: 1, sizeof(size_t)),
+        };
+
+        for (size_t i = 0; names.shown && names.widths && i < c->n_strings; i++) {
+                names.shown[i] = table_clean_text(t, c->strings[i]);
+                if (!names.shown[i])
+                        break;
+                names.widths[i] = text_display_width(names.shown[i]);
+        }
+        if (!names.shown || !names.widths || (c->n_strings > 0 && !names.shown[c->n_strings - 1])) {
+                table_names_done(&names);
+                return -ENOMEM;
+        }
+        *ret = names;
+        return 0;
+}
+
+static int add_name_cell(Table *t, const DeviceColumns *c, const TableNames *names, PassthruNameColumn k,
+                         size_t row) {
+        uint32_t s = c->names[k][row];
+
+        return table_add_clean_cell_ref(t, names->shown[s], names->widths[s]);
+}
+
+static int add_device_row(Table *t, const DeviceColumns *c, const TableNames *names, size_t i) {
         char *address = table_cell_space(t, PCI_ADDRESS_STRING_MAX);
+        uint32_t vendor = c->names[PASSTHRU_NAME_VENDOR][i], device = c->names[PASSTHRU_NAME_DEVICE][i];
         int32_t group = c->iommu_groups[i];
         int r;
 
         if (!address)
                 return -ENOMEM;
-        r = table_add_cell_ref(t, address, format_address(c->addresses[i], address));
+        r = table_add_clean_cell_ref(t, address, format_address(c->addresses[i], address));
         if (r >= 0)
-                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_CLASS, i),
-                                       widths[c->names[PASSTHRU_NAME_CLASS][i]]);
+                r = add_name_cell(t, c, names, PASSTHRU_NAME_CLASS, i);
         if (r >= 0)
-                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_DRIVER, i),
-                                       widths[c->names[PASSTHRU_NAME_DRIVER][i]]);
+                r = add_name_cell(t, c, names, PASSTHRU_NAME_DRIVER, i);
         if (r >= 0)
-                r = group < 0 ? table_add_cell_ref(t, "-", 1) : table_add_cell_int(t, group);
+                r = group < 0 ? table_add_clean_cell_ref(t, "-", 1) : table_add_cell_int(t, group);
         if (r >= 0)
-                r = table_add_cell_ref(t, row_name(c, PASSTHRU_NAME_STATE, i),
-                                       widths[c->names[PASSTHRU_NAME_STATE][i]]);
+                r = add_name_cell(t, c, names, PASSTHRU_NAME_STATE, i);
         if (r >= 0)
-                r = add_description_cell(
-                        t, row_name(c, PASSTHRU_NAME_VENDOR, i), widths[c->names[PASSTHRU_NAME_VENDOR][i]],
-                        row_name(c, PASSTHRU_NAME_DEVICE, i), widths[c->names[PASSTHRU_NAME_DEVICE][i]],
-                        c->vendor_ids[i], c->device_ids[i]);
+                r = add_description_cell(t, names->shown[vendor], names->widths[vendor],
+                                         names->shown[device], names->widths[device], c->vendor_ids[i],
+                                         c->device_ids[i]);
         return r;
 }
 
 static int print_devices_table(const DeviceColumns *c) {
-        _cleanup_free_ size_t *widths = calloc(c->n_strings ?: 1, sizeof(size_t));
+        _cleanup_(table_names_done) TableNames names = {};
         _cleanup_table_ Table *t = NULL;
         int r;
 
-        if (!widths)
-                return client_oom();
-        /* Each distinct name is measured once, not once per row. */
-        for (size_t i = 0; i < c->n_strings; i++)
-                widths[i] = text_display_width(c->strings[i]);
         r = table_new(&t, "ADDRESS", "CLASS", "DRIVER", "GROUP", "STATE", "DEVICE", NULL);
+        if (r >= 0)
+                r = table_names_new(t, c, &names);
         for (size_t i = 0; i < c->n && r >= 0; i++)
-                r = add_device_row(t, c, widths, i);
+                r = add_device_row(t, c, &names, i);
         if (r < 0)
                 return client_oom();
         return table_print(t);
@@ -395,8 +424,12 @@ static int group_table_group(void *userdata, const GroupRow *g) {
 static int group_table_member(void *userdata, const GroupRow *g, const GroupMember *m, bool first) {
         GroupTable *gt = userdata;
         Table *t = gt->table;
+        const char *vendor = table_clean_text(t, m->vendor_name),
+                   *device = table_clean_text(t, m->device_name);
         int r;
 
+        if (!vendor || !device)
+                return -ENOMEM;
         r = table_add_cell_ref(t, gt->number, gt->number_width);
         if (r >= 0)
                 r = table_add_cell_ref(t, g->viable ? "yes" : "no", g->viable ? 3 : 2);
@@ -407,9 +440,8 @@ static int group_table_member(void *userdata, const GroupRow *g, const GroupMemb
         if (r >= 0)
                 r = table_add_cell_ref(t, m->state, TABLE_WIDTH_UNKNOWN);
         if (r >= 0)
-                r = add_description_cell(t, m->vendor_name, text_display_width(m->vendor_name),
-                                         m->device_name, text_display_width(m->device_name), m->vendor_id,
-                                         m->device_id);
+                r = add_description_cell(t, vendor, text_display_width(vendor), device,
+                                         text_display_width(device), m->vendor_id, m->device_id);
         return r;
 }
 

@@ -415,18 +415,10 @@ char *table_cell_space(Table *t, size_t size) {
 
 /* The array grows by doubling: a list of a few thousand functions has tens of thousands of
  * cells. */
-int table_add_cell_ref(Table *t, const char *text, size_t width) {
+int table_add_clean_cell_ref(Table *t, const char *text, size_t width) {
         if (!text || !*text) {
                 text = "-";
                 width = 1;
-        } else if (text_has_controls(text, false)) {
-                _cleanup_free_ char *escaped = text_escape_controls(text, false);
-                char *copy = escaped ? table_cell_space(t, strlen(escaped) + 1) : NULL;
-
-                if (!copy)
-                        return -ENOMEM;
-                text = strcpy(copy, escaped);
-                width = TABLE_WIDTH_UNKNOWN;
         }
         if (t->n_cells == t->allocated) {
                 size_t allocated = t->allocated > 0 ? t->allocated * 2 : 64;
@@ -439,6 +431,25 @@ int table_add_cell_ref(Table *t, const char *text, size_t width) {
         }
         t->cells[t->n_cells++] = (Cell){ text, width };
         return 0;
+}
+
+const char *table_clean_text(Table *t, const char *text) {
+        _cleanup_free_ char *escaped = NULL;
+        char *copy;
+
+        if (!text || !text_has_controls(text, false))
+                return text;
+        escaped = text_escape_controls(text, false);
+        copy = escaped ? table_cell_space(t, strlen(escaped) + 1) : NULL;
+        return copy ? strcpy(copy, escaped) : NULL;
+}
+
+int table_add_cell_ref(Table *t, const char *text, size_t width) {
+        const char *clean = table_clean_text(t, text);
+
+        if (text && !clean)
+                return -ENOMEM;
+        return table_add_clean_cell_ref(t, clean, clean == text ? width : TABLE_WIDTH_UNKNOWN);
 }
 
 int table_add_cell(Table *t, const char *text) {

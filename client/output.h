@@ -98,6 +98,12 @@ const char *table_int_text(Table *t, int64_t v, size_t *ret_width);
  * else TABLE_WIDTH_UNKNOWN. */
 #define TABLE_WIDTH_UNKNOWN SIZE_MAX
 int table_add_cell_ref(Table *t, const char *text, size_t width);
+/* The same for text already free of control characters (table_clean_text(), or a constant):
+ * a listing cleans each distinct string of its reply once, not each cell. */
+int table_add_clean_cell_ref(Table *t, const char *text, size_t width);
+/* text, or its copy with control characters escaped in the table's memory; NULL when text is
+ * NULL or memory ran out. */
+const char *table_clean_text(Table *t, const char *text);
 /* size bytes that live as long as the table, for a cell put together by the caller; NULL
  * when out of memory. */
 char *table_cell_space(Table *t, size_t size);
