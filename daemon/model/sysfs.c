@@ -107,26 +107,6 @@ int sysfs_open_attr(Sysfs *s, const char *devpath, const char *attr) {
         return open_entry(s, devpath, attr, O_RDONLY);
 }
 
-int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret) {
-        _cleanup_free_ char *v = NULL;
-        char *end;
-        unsigned long n;
-        int r;
-
-        assert(s);
-        assert(attr);
-        assert(ret);
-        r = sysfs_read_attr(s, devpath, attr, &v);
-        if (r < 0)
-                return r;
-        errno = 0;
-        n = strtoul(v, &end, 0);
-        if (errno != 0 || end == v || *end != '\0' || v[0] == '-')
-                return -EINVAL;
-        *ret = n;
-        return 0;
-}
-
 int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret) {
         _cleanup_free_ char *v = NULL;
         char *end;
@@ -144,6 +124,20 @@ int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret) {
         if (errno != 0 || end == v || *end != '\0')
                 return -EINVAL;
         *ret = n;
+        return 0;
+}
+
+int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret) {
+        long n;
+        int r;
+
+        assert(ret);
+        r = sysfs_read_int(s, devpath, attr, &n);
+        if (r < 0)
+                return r;
+        if (n < 0)
+                return -EINVAL;
+        *ret = (unsigned long) n;
         return 0;
 }
 

@@ -20,9 +20,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Sysfs *, sysfs_free);
 int sysfs_read_attr(Sysfs *s, const char *devpath, const char *attr, char **ret);
 /* Opens an attribute for reading (binary ones such as "config"); returns the fd. */
 int sysfs_open_attr(Sysfs *s, const char *devpath, const char *attr);
-/* Reads a hexadecimal or decimal number (strtoul base 0). */
-int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret);
+/* Reads a hexadecimal or decimal number (strtol base 0), as the kernel writes them; the
+ * unsigned one refuses a negative number. -EINVAL for anything else, or one past LONG_MAX. */
 int sysfs_read_int(Sysfs *s, const char *devpath, const char *attr, long *ret);
+int sysfs_read_uint(Sysfs *s, const char *devpath, const char *attr, unsigned long *ret);
 /* The last path component of a symlink of the device ("driver" -> "e1000e"). */
 int sysfs_read_link_name(Sysfs *s, const char *devpath, const char *link, char **ret);
 /* The devpath ("/devices/pci0000:00/...") that link, a path under the sysfs root such as
