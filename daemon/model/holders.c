@@ -13,6 +13,9 @@
 #include "strv.h"
 #include "sysfs.h"
 
+/* /proc/PID/cgroup: a line per hierarchy, each a cgroup path (PATH_MAX at most). */
+#define PROC_CGROUP_MAX (64 * 1024)
+
 typedef enum HolderKind {
         HOLDER_CONSOLE,     /* fbcon on a framebuffer of the device: unsafe */
         HOLDER_FIRMWARE_FB, /* efifb, vesafb, simpledrm: on the boot VGA device */
@@ -215,13 +218,15 @@ void holder_read_comm(int proc_fd, const char *pid, char *buf, size_t size) {
 }
 
 static int describe_pid(int proc_fd, const char *pid, char **ret_who, char **ret_remedy) {
-        char path[64], cgroup[4096], program[PATH_MAX] = "", user_buf[1024];
+        char path[64], program[PATH_MAX] = "", user_buf[1024];
+        _cleanup_free_ char *cgroup = NULL;
         struct passwd pw, *found = NULL;
         struct stat st;
         ssize_t n;
 
+        /* One line per v1 hierarchy: whole, however long its paths (NULL: unreadable). */
         snprintf(path, sizeof(path), "%s/cgroup", pid);
-        read_small_at(proc_fd, path, cgroup, sizeof(cgroup));
+        (void) read_file_at(proc_fd, path, PROC_CGROUP_MAX, 0, &cgroup, NULL, NULL);
         snprintf(path, sizeof(path), "%s/exe", pid);
         n = readlinkat(proc_fd, path, program, sizeof(program) - 1);
         if (n > 0)
