@@ -113,8 +113,6 @@ static int check_keep(Operations *o, const PciAddress *addresses, size_t n, Refu
         return 0;
 }
 
-/* What Bind or Unbind with persist remembers or forgets: the address asked for, every device
- * the plan moves, and with the group option every endpoint of the group it covers. */
 /* Appends a unless the list already names it: each address once, in the order first named. */
 static void append_unseen(PciAddress *list, size_t *n, const PciAddress *a) {
         for (size_t i = 0; i < *n; i++)
@@ -123,6 +121,8 @@ static void append_unseen(PciAddress *list, size_t *n, const PciAddress *a) {
         list[(*n)++] = *a;
 }
 
+/* What Bind or Unbind with persist remembers or forgets: the address asked for, every device
+ * the plan moves, and with the group option every endpoint of the group it covers. */
 static int persist_addresses(Operations *o, const OperationRequest *req, const Plan *plan, PciAddress **ret,
                              size_t *ret_n) {
         Device *d = manager_find_device(o->manager, &req->address);
