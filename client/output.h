@@ -63,13 +63,13 @@ bool text_has_controls(const char *s, bool text);
 /* A copy of s with each such byte as \xNN; NULL when out of memory. */
 char *text_escape_controls(const char *s, bool text);
 
+/* Flushes f; a failed write is an error said once, except EPIPE (the reader left: quiet). */
+int output_flush(FILE *f);
 /* Write a finished line (a newline is added) and flush: print_line() with every control
  * character escaped (a line is one line, whatever a reply holds); print_lines() keeps
  * newlines and tabs (a diff, a list one element a line); print_line_unescaped() for a line
  * whose only control characters are the caller's own (colours), the reply's text in it
  * escaped already. */
-/* Flushes f; a failed write is an error said once, except EPIPE (the reader left: quiet). */
-int output_flush(FILE *f);
 int print_line(const char *fmt, ...) _printf_(1, 2);
 int print_line_to_stderr(const char *fmt, ...) _printf_(1, 2);
 int print_lines(const char *fmt, ...) _printf_(1, 2);
