@@ -13,7 +13,6 @@
 #include "bootcfg-needs.h"
 #include "bootcfg-plan.h"
 #include "macros.h"
-#include "memstream.h"
 #include "strv.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)

@@ -676,9 +676,11 @@ static void emit_line(FILE *f, const Config *c, size_t i) {
 }
 
 /* Before new text: the last line of a file may lack its newline. */
-static void emit_newline_if_needed(FILE *f, const char *buf, size_t size_now) {
-        if (size_now > 0 && buf[size_now - 1] != '\n')
-                fputc('\n', f);
+/* Ends the text written so far with a newline, unless it is empty or ends with one. */
+static void emit_newline_if_needed(MemStream *m) {
+        fflush(m->f);
+        if (m->size > 0 && m->buf[m->size - 1] != '\n')
+                fputc('\n', m->f);
 }
 
 /* The value the daemon writes for k, or false when the entry leaves k out. */
@@ -769,8 +771,8 @@ static ConfigKey key_of_line(const Section *s, size_t line) {
         return KEY_NONE;
 }
 
-static void emit_updated_section(FILE *f, char **buf, size_t *size, const Config *c, const Section *s,
-                                 const ConfigEntry *e) {
+static void emit_updated_section(MemStream *m, const Config *c, const Section *s, const ConfigEntry *e) {
+        FILE *f = m->f;
         char value[VALUE_MAX];
 
         for (size_t i = s->header_line; i <= s->last_line; i++) {
@@ -783,17 +785,16 @@ static void emit_updated_section(FILE *f, char **buf, size_t *size, const Config
         }
         for (ConfigKey k = 0; k < _KEY_MAX; k++)
                 if (s->key_line[k] == NO_LINE && format_value(k, e, value) && !value_is_default(k, e)) {
-                        fflush(f);
-                        emit_newline_if_needed(f, *buf, *size);
+                        emit_newline_if_needed(m);
                         fprintf(f, "%s = %s\n", key_names[k], value);
                 }
 }
 
-static void emit_new_section(FILE *f, char **buf, size_t *size, const Config *c, const ConfigEntry *e) {
+static void emit_new_section(MemStream *m, const Config *c, const ConfigEntry *e) {
         char addr[PCI_ADDRESS_STRING_MAX], value[VALUE_MAX];
+        FILE *f = m->f;
 
-        fflush(f);
-        emit_newline_if_needed(f, *buf, *size);
+        emit_newline_if_needed(m);
         /* A blank line between sections, as a person would write them. */
         if (c->n_lines > 0 && !line_is_blank(c, c->n_lines - 1))
                 fputc('\n', f);
@@ -856,13 +857,13 @@ int config_set_entry(Config *c, const ConfigEntry *e) {
         if (s) {
                 for (size_t i = 0; i < s->header_line; i++)
                         emit_line(f, c, i);
-                emit_updated_section(f, &out.buf, &out.size, c, s, e);
+                emit_updated_section(&out, c, s, e);
                 for (size_t i = s->last_line + 1; i < c->n_lines; i++)
                         emit_line(f, c, i);
         } else {
                 for (size_t i = 0; i < c->n_lines; i++)
                         emit_line(f, c, i);
-                emit_new_section(f, &out.buf, &out.size, c, e);
+                emit_new_section(&out, c, e);
         }
         if (memstream_finalize(&out, &buf) < 0)
                 return -ENOMEM;
